@@ -1,0 +1,132 @@
+//! `POST /contacts` (upsert by email), `PATCH /contacts/{id}`, `GET /contacts/{id}`,
+//! `GET /contacts?email=`.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::auth::ApiAuth;
+use super::error::{ApiError, ApiResult};
+use crate::db::models::contact::{Contact, ContactRecord};
+use crate::db::models::ContactId;
+use crate::services::contacts::{self, Catalog, ContactError, ContactInput};
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/contacts", web::post().to(create))
+        .route("/contacts", web::get().to(find))
+        .route("/contacts/{id}", web::get().to(get))
+        .route("/contacts/{id}", web::patch().to(patch));
+}
+
+/// The contact as the API shows it: typed property values, email at the top level.
+pub fn contact_json(catalog: &Catalog, rec: &ContactRecord) -> Value {
+    let properties: Map<String, Value> = rec
+        .values
+        .iter()
+        .map(|(name, v)| {
+            let typed = catalog
+                .get(name)
+                .map(|p| crate::domain::values::value_to_json(p.kind(), v))
+                .unwrap_or_else(|| Value::String(v.clone()));
+            (name.clone(), typed)
+        })
+        .collect();
+    json!({
+        "id": rec.contact.id,
+        "email": rec.contact.email,
+        "properties": properties,
+        "created_at": rec.contact.created_at,
+        "updated_at": rec.contact.updated_at,
+    })
+}
+
+/// Reads `{ "email"?, "properties"? }` strictly.
+fn parse_body(body: Value, allow_email: bool) -> ApiResult<ContactInput> {
+    let Value::Object(obj) = body else {
+        return Err(ApiError::field("body", "expected a JSON object"));
+    };
+    let mut input = ContactInput::default();
+    for (k, v) in obj {
+        match (k.as_str(), v) {
+            ("email", Value::String(s)) if allow_email => input.email = Some(Some(s)),
+            ("email", Value::Null) if allow_email => input.email = Some(None),
+            ("email", _) if allow_email => return Err(ApiError::field("email", "email must be a string")),
+            ("properties", Value::Object(props)) => input.properties = props.into_iter().collect(),
+            ("properties", Value::Null) => {}
+            ("properties", _) => return Err(ApiError::field("properties", "properties must be an object of name: value")),
+            (other, _) => return Err(ApiError::field(other, format!("unknown field \"{other}\""))),
+        }
+    }
+    Ok(input)
+}
+
+fn map_error(e: ContactError) -> ApiError {
+    match e {
+        ContactError::Invalid(errors) => ApiError::fields(errors),
+        ContactError::NotFound => ApiError::NotFound("no contact with that id".into()),
+        ContactError::Internal(e) => ApiError::Internal(e),
+    }
+}
+
+async fn create(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+    let input = parse_body(body.into_inner(), true)?;
+    let (written, catalog) = crate::db::run(&state.pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        Ok((contacts::upsert_by_email(conn, &catalog, &input, "properties."), catalog))
+    })
+    .await?;
+    let written = written.map_err(map_error)?;
+    let body = contact_json(&catalog, &written.record);
+    Ok(if written.created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+async fn patch(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+    let id = ContactId(path.into_inner());
+    let input = parse_body(body.into_inner(), true)?;
+    let (written, catalog) = crate::db::run(&state.pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        Ok((contacts::update(conn, &catalog, id, &input, "properties."), catalog))
+    })
+    .await?;
+    let written = written.map_err(map_error)?;
+    Ok(HttpResponse::Ok().json(contact_json(&catalog, &written.record)))
+}
+
+async fn get(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let id = ContactId(path.into_inner());
+    let (rec, catalog) = crate::db::run(&state.pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        Ok((contacts::load(conn, &catalog, id)?, catalog))
+    })
+    .await?;
+    let rec = rec.ok_or_else(|| ApiError::NotFound("no contact with that id".into()))?;
+    Ok(HttpResponse::Ok().json(contact_json(&catalog, &rec)))
+}
+
+#[derive(Deserialize)]
+struct EmailQuery {
+    email: Option<String>,
+}
+
+async fn find(_auth: ApiAuth, state: web::Data<AppState>, q: web::Query<EmailQuery>) -> ApiResult<HttpResponse> {
+    let Some(email) = q.into_inner().email.filter(|e| !e.trim().is_empty()) else {
+        return Err(ApiError::field("email", "give ?email= to look a contact up"));
+    };
+    let (recs, catalog) = crate::db::run(&state.pool, move |conn| {
+        let catalog = Catalog::load(conn)?;
+        let found = Contact::find_by_email(conn, &email)?;
+        let recs = match found {
+            Some(c) => contacts::load(conn, &catalog, ContactId(c.id))?.into_iter().collect(),
+            None => vec![],
+        };
+        Ok((recs, catalog))
+    })
+    .await?;
+    let list: Vec<Value> = recs.iter().map(|r| contact_json(&catalog, r)).collect();
+    Ok(HttpResponse::Ok().json(json!({ "contacts": list })))
+}

@@ -1,0 +1,160 @@
+//! The command line: `perennial [serve|migrate|user create|token create|import-contacts|demo]`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db;
+
+#[derive(Debug, Parser)]
+#[command(name = "perennial", version, about = "Contact workflows centred on a date")]
+pub struct Cli {
+    /// SQLite database file (created and migrated when missing).
+    #[arg(long, env = "DATABASE_URL", default_value = "perennial.db", global = true)]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and the API, with the worker (the default).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "PERENNIAL_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Create the database file if needed and apply pending migrations.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Import contacts from a CSV file (header row = property names; upsert by email).
+    ImportContacts { file: std::path::PathBuf },
+    /// Load 1,000 sample contacts with birthdays and renewal dates.
+    Demo {
+        #[arg(long, default_value_t = 1000)]
+        contacts: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user who can sign in.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it once.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let database_url = cli.database_url;
+    match cli.command {
+        None => serve(Config {
+            database_url,
+            ..Config::from_env()
+        }),
+        Some(Command::Serve { bind }) => serve(Config {
+            bind,
+            database_url,
+            ..Config::from_env()
+        }),
+        Some(Command::Migrate) => {
+            db::connect(&database_url, 1)?;
+            eprintln!("Database {database_url} is up to date.");
+            Ok(())
+        }
+        Some(Command::User {
+            command: UserCommand::Create { email, password },
+        }) => {
+            use crate::db::models::user::{check_new_user, User};
+            if let Err((field, msg)) = check_new_user(&email, &password) {
+                anyhow::bail!("{field}: {msg}");
+            }
+            let pool = db::connect(&database_url, 1)?;
+            let mut conn = pool.get()?;
+            if User::find_by_email(&mut conn, &email)?.is_some() {
+                anyhow::bail!("a user with the email {email} already exists");
+            }
+            let user = User::create(&mut conn, &email, &password)?;
+            eprintln!("Created user {} ({}).", user.email, user.id);
+            Ok(())
+        }
+        Some(Command::Token {
+            command: TokenCommand::Create { name },
+        }) => {
+            if name.trim().is_empty() {
+                anyhow::bail!("--name must not be empty");
+            }
+            let pool = db::connect(&database_url, 1)?;
+            let mut conn = pool.get()?;
+            let (_, plain) = crate::db::models::api_token::ApiToken::create(&mut conn, &name)?;
+            println!("{plain}");
+            Ok(())
+        }
+        Some(Command::ImportContacts { file }) => {
+            let pool = db::connect(&database_url, 2)?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file.display().to_string();
+            let report = crate::services::import::import_csv(&pool, &name, &bytes, |done, total| {
+                eprint!("\r{done}/{total} rows");
+            })?;
+            eprintln!();
+            println!(
+                "Imported {} of {} rows ({} created, {} updated); {} rejected.",
+                report.imported,
+                report.total,
+                report.created,
+                report.updated,
+                report.errors.len()
+            );
+            for e in &report.errors {
+                println!("line {}: {}", e.line, e.reason);
+            }
+            Ok(())
+        }
+        Some(Command::Demo { contacts }) => {
+            let pool = db::connect(&database_url, 2)?;
+            let mut conn = pool.get()?;
+            let n = crate::services::demo::load_demo(&mut conn, contacts)?;
+            eprintln!("Loaded {n} sample contacts.");
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let rt = actix_web::rt::System::new();
+    rt.block_on(async move {
+        let app = crate::startup::Application::build(config.clone())?;
+        tracing::info!("Perennial listening on http://{}", display_addr(&config.bind, app.port()));
+        app.run_until_stopped().await.context("server stopped with an error")
+    })
+}
+
+fn display_addr(bind: &str, port: u16) -> String {
+    match bind.rsplit_once(':') {
+        Some((host, _)) => format!("{host}:{port}"),
+        None => bind.to_string(),
+    }
+}
+

@@ -1,0 +1,82 @@
+//! API tokens: shown once, stored as a SHA-256 hash, revocable.
+
+use anyhow::Context;
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::clock::now_text;
+use crate::db::schema::api_tokens;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// Local methods
+impl ApiToken {
+    pub fn is_active(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Database methods
+impl ApiToken {
+    /// Creates a token and returns it with its plain text, which is never stored.
+    pub fn create(conn: &mut SqliteConnection, name: &str) -> anyhow::Result<(ApiToken, String)> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let plain = format!("prn_{}", hex::encode(bytes));
+        let token = diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::name.eq(name.trim()),
+                api_tokens::token_hash.eq(hash_token(&plain)),
+                api_tokens::prefix.eq(&plain[..10]),
+                api_tokens::created_at.eq(now_text()),
+            ))
+            .returning(ApiToken::as_returning())
+            .get_result(conn)
+            .context("creating API token")?;
+        Ok((token, plain))
+    }
+
+    pub fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<ApiToken>> {
+        api_tokens::table
+            .order(api_tokens::id.desc())
+            .select(ApiToken::as_select())
+            .load(conn)
+            .context("listing API tokens")
+    }
+
+    /// The active token with this plain text, if any; records its use.
+    pub fn authenticate(conn: &mut SqliteConnection, plain: &str) -> anyhow::Result<Option<ApiToken>> {
+        let found: Option<ApiToken> = api_tokens::table
+            .filter(api_tokens::token_hash.eq(hash_token(plain)))
+            .filter(api_tokens::revoked_at.is_null())
+            .select(ApiToken::as_select())
+            .first(conn)
+            .optional()
+            .context("checking API token")?;
+        Ok(found)
+    }
+
+    pub fn revoke(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<bool> {
+        let n = diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
+            .set(api_tokens::revoked_at.eq(now_text()))
+            .execute(conn)
+            .context("revoking API token")?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,54 @@
+//! Account-wide key/value settings.
+
+use anyhow::Context;
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+
+use crate::db::schema::app_settings;
+
+pub const ACCOUNT_TIME_ZONE: &str = "account_time_zone";
+pub const COOKIE_KEY: &str = "cookie_key";
+
+pub fn get(conn: &mut SqliteConnection, key: &str) -> anyhow::Result<Option<String>> {
+    app_settings::table
+        .find(key)
+        .select(app_settings::value)
+        .first(conn)
+        .optional()
+        .with_context(|| format!("reading setting {key}"))
+}
+
+pub fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> anyhow::Result<()> {
+    diesel::replace_into(app_settings::table)
+        .values((app_settings::key.eq(key), app_settings::value.eq(value)))
+        .execute(conn)
+        .with_context(|| format!("writing setting {key}"))?;
+    Ok(())
+}
+
+/// The account time zone, UTC until someone chooses one.
+pub fn account_time_zone(conn: &mut SqliteConnection) -> anyhow::Result<Tz> {
+    Ok(get(conn, ACCOUNT_TIME_ZONE)?
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(Tz::UTC))
+}
+
+/// The secret that signs session cookies, made once and kept so sessions survive restarts.
+pub fn cookie_key(conn: &mut SqliteConnection) -> anyhow::Result<Vec<u8>> {
+    if let Some(hex_key) = get(conn, COOKIE_KEY)? {
+        if let Ok(bytes) = hex::decode(hex_key) {
+            if bytes.len() >= 64 {
+                return Ok(bytes);
+            }
+        }
+    }
+    let key: [u8; 64] = {
+        use rand::RngCore;
+        let mut k = [0u8; 64];
+        rand::rngs::OsRng.fill_bytes(&mut k);
+        k
+    };
+    set(conn, COOKIE_KEY, &hex::encode(key))?;
+    Ok(key.to_vec())
+}

@@ -1,0 +1,163 @@
+//! Contacts and their property values.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::Context;
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+
+use super::ContactId;
+use crate::db::schema::{contact_values, contacts};
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = contacts)]
+pub struct Contact {
+    pub id: i64,
+    pub email: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A contact with its values by property name (canonical text).
+#[derive(Debug, Clone)]
+pub struct ContactRecord {
+    pub contact: Contact,
+    pub values: BTreeMap<String, String>,
+}
+
+/// Local methods
+impl ContactRecord {
+    pub fn id(&self) -> ContactId {
+        ContactId(self.contact.id)
+    }
+
+    pub fn value(&self, name: &str) -> Option<&str> {
+        if name == "email" {
+            return self.contact.email.as_deref();
+        }
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// "Ada Lovelace", or the email, or "Contact 12".
+    pub fn display_name(&self) -> String {
+        let first = self.value("firstname").unwrap_or("");
+        let last = self.value("lastname").unwrap_or("");
+        let name = format!("{first} {last}").trim().to_string();
+        if !name.is_empty() {
+            name
+        } else if let Some(e) = &self.contact.email {
+            e.clone()
+        } else {
+            format!("Contact {}", self.contact.id)
+        }
+    }
+}
+
+/// Database methods
+impl Contact {
+    pub fn find(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<Option<Contact>> {
+        contacts::table
+            .find(id.0)
+            .select(Contact::as_select())
+            .first(conn)
+            .optional()
+            .context("loading contact")
+    }
+
+    pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> anyhow::Result<Option<Contact>> {
+        contacts::table
+            .filter(contacts::email.eq(email.trim()))
+            .select(Contact::as_select())
+            .first(conn)
+            .optional()
+            .context("loading contact by email")
+    }
+
+    pub fn insert(conn: &mut SqliteConnection, email: Option<&str>, now: &str) -> anyhow::Result<Contact> {
+        diesel::insert_into(contacts::table)
+            .values((
+                contacts::email.eq(email),
+                contacts::created_at.eq(now),
+                contacts::updated_at.eq(now),
+            ))
+            .returning(Contact::as_returning())
+            .get_result(conn)
+            .context("inserting contact")
+    }
+
+    pub fn set_email(conn: &mut SqliteConnection, id: ContactId, email: Option<&str>) -> anyhow::Result<()> {
+        diesel::update(contacts::table.find(id.0))
+            .set(contacts::email.eq(email))
+            .execute(conn)
+            .context("updating contact email")?;
+        Ok(())
+    }
+
+    pub fn touch(conn: &mut SqliteConnection, id: ContactId, now: &str) -> anyhow::Result<()> {
+        diesel::update(contacts::table.find(id.0))
+            .set(contacts::updated_at.eq(now))
+            .execute(conn)
+            .context("touching contact")?;
+        Ok(())
+    }
+
+    pub fn delete(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<bool> {
+        let n = diesel::delete(contacts::table.find(id.0))
+            .execute(conn)
+            .context("deleting contact")?;
+        Ok(n > 0)
+    }
+
+    pub fn count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
+        contacts::table.count().get_result(conn).context("counting contacts")
+    }
+
+    /// Values of one contact by property id.
+    pub fn values(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<HashMap<i64, String>> {
+        let rows: Vec<(i64, String)> = contact_values::table
+            .filter(contact_values::contact_id.eq(id.0))
+            .select((contact_values::property_id, contact_values::value))
+            .load(conn)
+            .context("loading contact values")?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Values of many contacts in one query (no N+1 on list pages).
+    pub fn values_for(conn: &mut SqliteConnection, ids: &[i64]) -> anyhow::Result<Vec<(i64, i64, String)>> {
+        contact_values::table
+            .filter(contact_values::contact_id.eq_any(ids))
+            .select((contact_values::contact_id, contact_values::property_id, contact_values::value))
+            .load(conn)
+            .context("loading contact values")
+    }
+
+    pub fn put_value(
+        conn: &mut SqliteConnection,
+        id: ContactId,
+        property_id: i64,
+        value: &str,
+        num: Option<f64>,
+    ) -> anyhow::Result<()> {
+        diesel::replace_into(contact_values::table)
+            .values((
+                contact_values::contact_id.eq(id.0),
+                contact_values::property_id.eq(property_id),
+                contact_values::value.eq(value),
+                contact_values::num.eq(num),
+            ))
+            .execute(conn)
+            .context("writing contact value")?;
+        Ok(())
+    }
+
+    pub fn clear_value(conn: &mut SqliteConnection, id: ContactId, property_id: i64) -> anyhow::Result<()> {
+        diesel::delete(
+            contact_values::table
+                .filter(contact_values::contact_id.eq(id.0))
+                .filter(contact_values::property_id.eq(property_id)),
+        )
+        .execute(conn)
+        .context("clearing contact value")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,32 @@
+//! One file per aggregate, each with "local methods" (pure) and "database methods" blocks.
+
+pub mod api_token;
+pub mod app_setting;
+pub mod contact;
+pub mod list;
+pub mod property;
+pub mod user;
+
+/// Newtype ids keep a contact id from being passed where a workflow id is expected.
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(ContactId);
+id_type!(PropertyId);
+id_type!(ListId);
+id_type!(WorkflowId);
+id_type!(EnrollmentId);
+id_type!(UserId);

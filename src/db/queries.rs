@@ -1,0 +1,80 @@
+//! Read queries for list pages: keyset pagination, no N+1.
+
+use anyhow::Context;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::SqliteConnection;
+
+#[derive(Debug, QueryableByName)]
+pub struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+}
+
+/// One page of contact ids, newest first. `before`: ids below this one (older page);
+/// `after`: ids above (newer page). `q`: prefix of email, first name or last name.
+pub fn contact_page(
+    conn: &mut SqliteConnection,
+    q: Option<&str>,
+    name_property_ids: &[i64],
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> anyhow::Result<Vec<i64>> {
+    let (cmp, order, cursor) = match (before, after) {
+        (_, Some(a)) => (">", "ASC", Some(a)),
+        (Some(b), None) => ("<", "DESC", Some(b)),
+        (None, None) => ("<", "DESC", None),
+    };
+    let cursor_sql = match cursor {
+        Some(_) => format!("AND id {cmp} ?2"),
+        None => "AND ?2 IS NULL".to_string(),
+    };
+    let mut ids: Vec<i64> = match q.map(str::trim).filter(|q| !q.is_empty()) {
+        None => {
+            let sql = format!(
+                "SELECT id FROM contacts WHERE ?1 IS NULL {cursor_sql} ORDER BY id {order} LIMIT ?3"
+            );
+            diesel::sql_query(sql)
+                .bind::<Nullable<Text>, _>(None::<String>)
+                .bind::<Nullable<BigInt>, _>(cursor)
+                .bind::<BigInt, _>(limit)
+                .load::<IdRow>(conn)
+                .context("listing contacts")?
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        }
+        Some(q) => {
+            // Prefix ranges on NOCASE columns use the indexes; char(1114111) is the highest code point.
+            let props = name_property_ids
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let props = if props.is_empty() { "-1".to_string() } else { props };
+            let sql = format!(
+                "SELECT id FROM (
+                    SELECT id FROM contacts WHERE email >= ?1 AND email < ?1 || char(1114111)
+                    UNION
+                    SELECT contact_id AS id FROM contact_values
+                     WHERE property_id IN ({props}) AND value >= ?1 AND value < ?1 || char(1114111)
+                 ) WHERE 1 {cursor_sql} ORDER BY id {order} LIMIT ?3"
+            );
+            diesel::sql_query(sql)
+                .bind::<Nullable<Text>, _>(Some(q.to_string()))
+                .bind::<Nullable<BigInt>, _>(cursor)
+                .bind::<BigInt, _>(limit)
+                .load::<IdRow>(conn)
+                .context("searching contacts")?
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        }
+    };
+    if order == "ASC" {
+        ids.reverse();
+    }
+    Ok(ids)
+}
+

@@ -1,0 +1,228 @@
+// Diesel table definitions, kept by hand in step with `migrations/`.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    app_settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Text,
+        last_used_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    properties (id) {
+        id -> BigInt,
+        name -> Text,
+        label -> Text,
+        field_type -> Text,
+        options -> Text,
+        builtin -> Bool,
+        type_locked -> Bool,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> BigInt,
+        email -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    contact_values (contact_id, property_id) {
+        contact_id -> BigInt,
+        property_id -> BigInt,
+        value -> Text,
+        num -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    lists (id) {
+        id -> BigInt,
+        name -> Text,
+        source_workflow_id -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    list_members (list_id, contact_id) {
+        list_id -> BigInt,
+        contact_id -> BigInt,
+        added_at -> Text,
+    }
+}
+
+diesel::table! {
+    workflows (id) {
+        id -> BigInt,
+        name -> Text,
+        start_type -> Text,
+        status -> Text,
+        revision -> Integer,
+        definition -> Text,
+        enroll_existing -> Bool,
+        backfill_state -> Text,
+        backfill_total -> BigInt,
+        backfill_done -> BigInt,
+        published_at -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    workflow_revisions (workflow_id, revision) {
+        workflow_id -> BigInt,
+        revision -> Integer,
+        definition -> Text,
+        author -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    enrollments (id) {
+        id -> BigInt,
+        workflow_id -> BigInt,
+        contact_id -> BigInt,
+        cycle_year -> Integer,
+        status -> Text,
+        revision -> Integer,
+        anchor_date -> Nullable<Text>,
+        next_step -> Nullable<Text>,
+        next_due_at -> Nullable<Text>,
+        lease_until -> Nullable<Text>,
+        attempts -> Integer,
+        reason -> Nullable<Text>,
+        enrolled_at -> Text,
+        ended_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    action_runs (enrollment_id, step) {
+        enrollment_id -> BigInt,
+        step -> Text,
+        state -> Text,
+        result -> Nullable<Text>,
+        started_at -> Text,
+        finished_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    history_events (id) {
+        id -> BigInt,
+        workflow_id -> BigInt,
+        enrollment_id -> Nullable<BigInt>,
+        contact_id -> BigInt,
+        at -> Text,
+        event -> Text,
+        step -> Nullable<Text>,
+        detail -> Text,
+        revision -> Integer,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        workflow_id -> Nullable<BigInt>,
+        enrollment_id -> Nullable<BigInt>,
+        contact_id -> Nullable<BigInt>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        delivery -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        workflow_id -> Nullable<BigInt>,
+        contact_id -> Nullable<BigInt>,
+        message -> Text,
+        read_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        workflow_id -> Nullable<BigInt>,
+        contact_id -> Nullable<BigInt>,
+        title -> Text,
+        notes -> Text,
+        due_date -> Nullable<Text>,
+        done -> Bool,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    import_jobs (id) {
+        id -> BigInt,
+        filename -> Text,
+        state -> Text,
+        total_rows -> BigInt,
+        processed_rows -> BigInt,
+        imported_rows -> BigInt,
+        errors -> Text,
+        created_at -> Text,
+        finished_at -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(contact_values -> contacts (contact_id));
+diesel::joinable!(contact_values -> properties (property_id));
+diesel::joinable!(list_members -> lists (list_id));
+diesel::joinable!(list_members -> contacts (contact_id));
+diesel::joinable!(enrollments -> workflows (workflow_id));
+diesel::joinable!(enrollments -> contacts (contact_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    app_settings,
+    api_tokens,
+    properties,
+    contacts,
+    contact_values,
+    lists,
+    list_members,
+    workflows,
+    workflow_revisions,
+    enrollments,
+    action_runs,
+    history_events,
+    outbox,
+    notifications,
+    tasks,
+    import_jobs,
+);

@@ -1,0 +1,499 @@
+//! The workflow definition: the JSON document of DESIGN §7 that the editor and the API both
+//! read and write. These types are the single source of truth for its shape; every struct
+//! rejects unknown fields so a typo in an integration is a 422, not a silently ignored key.
+//!
+//! Optional knobs are `Option`s skipped when absent, so a definition posted through the API
+//! serialises back to the same JSON.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    pub name: String,
+    pub start: Start,
+    #[serde(default)]
+    pub recur_annually: bool,
+    #[serde(default)]
+    pub triggers: Triggers,
+    #[serde(default)]
+    pub reenroll: Reenroll,
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+/// How the workflow is centred: on nothing, a fixed date, or a date on each contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Start {
+    Blank,
+    /// `date` is ISO `YYYY-MM-DD`; kept as text so validation can name it when malformed.
+    SpecificDate {
+        date: String,
+    },
+    ContactDateProperty {
+        property: String,
+    },
+}
+
+impl Start {
+    pub fn is_date_centred(&self) -> bool {
+        !matches!(self, Start::Blank)
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Start::Blank => "blank",
+            Start::SpecificDate { .. } => "specific_date",
+            Start::ContactDateProperty { .. } => "contact_date_property",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Triggers {
+    /// OR between groups, AND inside a group. Empty: manual enrollment only.
+    #[serde(default)]
+    pub filter_groups: Vec<Vec<Filter>>,
+}
+
+/// One condition on a contact. `value` is absent for `known`/`unknown`; for `in_list` it is
+/// the list id (number or numeric string) and `property` may be omitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    pub operator: Operator,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    Eq,
+    Neq,
+    Contains,
+    Known,
+    Unknown,
+    Gt,
+    Lt,
+    Before,
+    After,
+    InList,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 10] = [
+        Operator::Eq,
+        Operator::Neq,
+        Operator::Contains,
+        Operator::Known,
+        Operator::Unknown,
+        Operator::Gt,
+        Operator::Lt,
+        Operator::Before,
+        Operator::After,
+        Operator::InList,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::Eq => "eq",
+            Operator::Neq => "neq",
+            Operator::Contains => "contains",
+            Operator::Known => "known",
+            Operator::Unknown => "unknown",
+            Operator::Gt => "gt",
+            Operator::Lt => "lt",
+            Operator::Before => "before",
+            Operator::After => "after",
+            Operator::InList => "in_list",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Whether the operator compares against a value at all.
+    pub fn takes_value(self) -> bool {
+        !matches!(self, Operator::Known | Operator::Unknown)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reenroll {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub on_properties: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    On,
+    Before,
+    After,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateUnit {
+    Days,
+    Weeks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneChoice {
+    /// The workflow's time zone (settings.time_zone, else the account's).
+    Workflow,
+    /// The contact's `timezone` property, falling back to the workflow's.
+    Contact,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    Minutes,
+    Hours,
+    Days,
+    Weeks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    pub fn to_chrono(self) -> chrono::Weekday {
+        match self {
+            Weekday::Mon => chrono::Weekday::Mon,
+            Weekday::Tue => chrono::Weekday::Tue,
+            Weekday::Wed => chrono::Weekday::Wed,
+            Weekday::Thu => chrono::Weekday::Thu,
+            Weekday::Fri => chrono::Weekday::Fri,
+            Weekday::Sat => chrono::Weekday::Sat,
+            Weekday::Sun => chrono::Weekday::Sun,
+        }
+    }
+
+    pub fn from_chrono(d: chrono::Weekday) -> Weekday {
+        match d {
+            chrono::Weekday::Mon => Weekday::Mon,
+            chrono::Weekday::Tue => Weekday::Tue,
+            chrono::Weekday::Wed => Weekday::Wed,
+            chrono::Weekday::Thu => Weekday::Thu,
+            chrono::Weekday::Fri => Weekday::Fri,
+            chrono::Weekday::Sat => Weekday::Sat,
+            chrono::Weekday::Sun => Weekday::Sun,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Weekday::Mon => "mon",
+            Weekday::Tue => "tue",
+            Weekday::Wed => "wed",
+            Weekday::Thu => "thu",
+            Weekday::Fri => "fri",
+            Weekday::Sat => "sat",
+            Weekday::Sun => "sun",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Weekday::Mon => "Monday",
+            Weekday::Tue => "Tuesday",
+            Weekday::Wed => "Wednesday",
+            Weekday::Thu => "Thursday",
+            Weekday::Fri => "Friday",
+            Weekday::Sat => "Saturday",
+            Weekday::Sun => "Sunday",
+        }
+    }
+}
+
+/// One step of the workflow. Date delays and plain delays only wait; everything else acts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Wait until a day relative to the anchor date, at a time of day.
+    DateDelay {
+        when: When,
+        /// Required for before/after (0 is allowed and equals "on"); absent for `on`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<u32>,
+        /// Defaults to days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<DateUnit>,
+        /// "HH:MM", 24-hour. Defaults to 09:00 when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time_of_day: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<ZoneChoice>,
+    },
+    /// Blank workflows: wait a set amount of time after the previous step.
+    Delay { amount: u32, unit: TimeUnit },
+    /// Blank workflows: wait until the next of these weekdays at a time of day
+    /// (workflow time zone).
+    DelayUntil {
+        days: Vec<Weekday>,
+        time_of_day: String,
+    },
+    SetProperty {
+        property: String,
+        value: serde_json::Value,
+    },
+    CopyProperty {
+        from: String,
+        to: String,
+    },
+    ClearProperty {
+        property: String,
+    },
+    /// Increase (positive) or decrease (negative) a number property.
+    AdjustProperty {
+        property: String,
+        amount: f64,
+    },
+    SendEmail {
+        subject: String,
+        body: String,
+    },
+    InternalNotification {
+        message: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recipients: Vec<String>,
+    },
+    CreateTask {
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notes: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due_in_days: Option<u32>,
+    },
+    AddToList {
+        list_id: i64,
+    },
+    RemoveFromList {
+        list_id: i64,
+    },
+    Webhook {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
+    },
+    /// If/then branch: contacts matching `condition` (OR of AND-groups) take `yes`, others `no`.
+    Branch {
+        condition: Vec<Vec<Filter>>,
+        #[serde(default)]
+        yes: Vec<Step>,
+        #[serde(default)]
+        no: Vec<Step>,
+    },
+    EnrollInWorkflow {
+        workflow_id: i64,
+    },
+    UnenrollFromWorkflow {
+        workflow_id: i64,
+    },
+}
+
+impl Step {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Step::DateDelay { .. } => "date_delay",
+            Step::Delay { .. } => "delay",
+            Step::DelayUntil { .. } => "delay_until",
+            Step::SetProperty { .. } => "set_property",
+            Step::CopyProperty { .. } => "copy_property",
+            Step::ClearProperty { .. } => "clear_property",
+            Step::AdjustProperty { .. } => "adjust_property",
+            Step::SendEmail { .. } => "send_email",
+            Step::InternalNotification { .. } => "internal_notification",
+            Step::CreateTask { .. } => "create_task",
+            Step::AddToList { .. } => "add_to_list",
+            Step::RemoveFromList { .. } => "remove_from_list",
+            Step::Webhook { .. } => "webhook",
+            Step::Branch { .. } => "branch",
+            Step::EnrollInWorkflow { .. } => "enroll_in_workflow",
+            Step::UnenrollFromWorkflow { .. } => "unenroll_from_workflow",
+        }
+    }
+
+    /// Delays wait; they are never moved by the execution window.
+    pub fn is_delay(&self) -> bool {
+        matches!(
+            self,
+            Step::DateDelay { .. } | Step::Delay { .. } | Step::DelayUntil { .. }
+        )
+    }
+
+    /// Steps the execution window applies to (actions, not delays or branches).
+    pub fn is_windowed_action(&self) -> bool {
+        !self.is_delay() && !matches!(self, Step::Branch { .. })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feb29Rule {
+    #[default]
+    Feb28,
+    Mar1,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionWindow {
+    pub days: Vec<Weekday>,
+    /// "HH:MM"; the window is [start, end).
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suppression {
+    #[serde(default)]
+    pub filter_groups: Vec<Vec<Filter>>,
+    #[serde(default)]
+    pub list_ids: Vec<i64>,
+}
+
+impl Suppression {
+    pub fn is_empty(&self) -> bool {
+        self.filter_groups.is_empty() && self.list_ids.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    /// Notify when the workflow needs review (e.g. actions failing after retries).
+    #[serde(default)]
+    pub on_review_needed: bool,
+    /// Notify when enrollment changes by more than this percentage in a day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_change_percent: Option<u32>,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+fn default_catch_up_hours() -> u32 {
+    24
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// IANA name; absent means the account time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub feb29: Feb29Rule,
+    /// Absent: actions may run at any time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_window: Option<ExecutionWindow>,
+    /// Local dates (workflow zone) on which no action runs.
+    #[serde(default)]
+    pub pause_dates: Vec<String>,
+    #[serde(default = "default_catch_up_hours")]
+    pub catch_up_hours: u32,
+    #[serde(default)]
+    pub unenroll_when_unmet: bool,
+    #[serde(default)]
+    pub suppression: Suppression,
+    #[serde(default)]
+    pub unenroll_from_workflows: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub notifications: Notifications,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            time_zone: None,
+            feb29: Feb29Rule::Feb28,
+            execution_window: None,
+            pause_dates: Vec::new(),
+            catch_up_hours: default_catch_up_hours(),
+            unenroll_when_unmet: false,
+            suppression: Suppression::default(),
+            unenroll_from_workflows: Vec::new(),
+            campaign: None,
+            notifications: Notifications::default(),
+        }
+    }
+}
+
+/// The default time of day of a date delay when none is given.
+pub const DEFAULT_TIME_OF_DAY: &str = "09:00";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{ "name": "Renewal reminder",
+      "start": { "type": "contact_date_property", "property": "renewal_date" },
+      "recur_annually": true,
+      "triggers": { "filter_groups": [[{ "property": "lifecyclestage", "operator": "eq", "value": "customer" }]] },
+      "reenroll": { "enabled": false, "on_properties": [] },
+      "steps": [
+        { "type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00" },
+        { "type": "send_email", "subject": "Renewal in 30 days", "body": "Hi {{ contact.firstname }}" },
+        { "type": "date_delay", "when": "on", "time_of_day": "08:00", "zone": "contact" },
+        { "type": "set_property", "property": "renewal_notice", "value": "sent" } ],
+      "settings": { "time_zone": "Europe/Oslo", "feb29": "feb28",
+        "execution_window": { "days": ["mon","tue","wed","thu","fri"], "start": "09:00", "end": "17:00" },
+        "pause_dates": [], "catch_up_hours": 24, "unenroll_when_unmet": false,
+        "suppression": { "filter_groups": [], "list_ids": [] }, "unenroll_from_workflows": [] } }"#;
+
+    #[test]
+    fn design_example_round_trips_unchanged() {
+        let original: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+        let def: Definition = serde_json::from_value(original.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&def).unwrap(), original);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let bad = EXAMPLE.replace("\"recur_annually\"", "\"recur_anually\"");
+        assert!(serde_json::from_str::<Definition>(&bad).is_err());
+        let bad = EXAMPLE.replace("\"subject\"", "\"subjekt\"");
+        assert!(serde_json::from_str::<Definition>(&bad).is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! Pure domain logic: no database, no clock, no I/O. Everything here is unit-tested.
+
+pub mod definition;
+pub mod errors;
+pub mod values;

@@ -1,0 +1,232 @@
+//! Contact property field types and the one normaliser every write path uses (forms, API,
+//! CSV import, workflow actions), so a value is stored in exactly one canonical text form.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Text,
+    Number,
+    Date,
+    Datetime,
+    Enum,
+    Bool,
+}
+
+impl FieldType {
+    pub const ALL: [FieldType; 6] = [
+        FieldType::Text,
+        FieldType::Number,
+        FieldType::Date,
+        FieldType::Datetime,
+        FieldType::Enum,
+        FieldType::Bool,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Number => "number",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+            FieldType::Enum => "enum",
+            FieldType::Bool => "bool",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The names HubSpot users know.
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldType::Text => "Single-line text",
+            FieldType::Number => "Number",
+            FieldType::Date => "Date picker",
+            FieldType::Datetime => "Date and time",
+            FieldType::Enum => "Dropdown select",
+            FieldType::Bool => "Single checkbox",
+        }
+    }
+}
+
+/// Strict `YYYY-MM-DD` (chrono alone would accept `2021-2-3`).
+pub fn parse_iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Canonical stored text for a raw value of a property, `Ok(None)` to clear it (JSON null or an
+/// empty string), or a message a person can act on.
+pub fn normalize_value(
+    ft: FieldType,
+    options: &[String],
+    raw: &Value,
+) -> Result<Option<String>, String> {
+    let text = match raw {
+        Value::Null => return Ok(None),
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(_) | Value::Object(_) => {
+            return Err("must be a single value, not a list or object".into())
+        }
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    normalize_text(ft, options, &text).map(Some)
+}
+
+/// Like [`normalize_value`] for text input (forms, CSV cells), which is never empty here.
+pub fn normalize_text(ft: FieldType, options: &[String], text: &str) -> Result<String, String> {
+    match ft {
+        FieldType::Text => {
+            if text.chars().count() > 65_536 {
+                Err("is too long (at most 65536 characters)".into())
+            } else {
+                Ok(text.to_string())
+            }
+        }
+        FieldType::Number => match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(canonical_number(n)),
+            _ => Err(format!("\"{text}\" is not a number")),
+        },
+        FieldType::Date => parse_iso_date(text)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .ok_or_else(|| format!("\"{text}\" is not a valid date (YYYY-MM-DD)")),
+        FieldType::Datetime => parse_datetime(text)
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .ok_or_else(|| {
+                format!("\"{text}\" is not a valid date and time (e.g. 2026-05-01T09:30:00Z)")
+            }),
+        FieldType::Enum => options
+            .iter()
+            .find(|o| o.eq_ignore_ascii_case(text))
+            .cloned()
+            .ok_or_else(|| format!("\"{text}\" is not one of the options: {}", options.join(", "))),
+        FieldType::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "on" => Ok("true".into()),
+            "false" | "no" | "0" | "off" => Ok("false".into()),
+            _ => Err(format!("\"{text}\" is not true or false")),
+        },
+    }
+}
+
+fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|n| n.and_utc())
+}
+
+/// `3` not `3.0`; other numbers in Rust's shortest round-trip form.
+pub fn canonical_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// The numeric mirror stored beside number values (for gt/lt filters).
+pub fn numeric_mirror(ft: FieldType, canonical: &str) -> Option<f64> {
+    match ft {
+        FieldType::Number => canonical.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A stored value as JSON for the API: numbers and booleans typed, the rest strings.
+pub fn value_to_json(ft: FieldType, stored: &str) -> Value {
+    match ft {
+        FieldType::Number => stored
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| stored.parse::<f64>().map(Value::from))
+            .unwrap_or_else(|_| Value::String(stored.to_string())),
+        FieldType::Bool => Value::Bool(stored == "true"),
+        _ => Value::String(stored.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn normalises_each_type_or_explains() {
+        let opts = vec!["customer".to_string(), "lead".to_string()];
+        let cases: Vec<(FieldType, Value, Result<Option<&str>, ()>)> = vec![
+            (FieldType::Text, json!("  Ada "), Ok(Some("Ada"))),
+            (FieldType::Text, json!(""), Ok(None)),
+            (FieldType::Text, Value::Null, Ok(None)),
+            (FieldType::Number, json!(3), Ok(Some("3"))),
+            (FieldType::Number, json!("3.50"), Ok(Some("3.5"))),
+            (FieldType::Number, json!("12abc"), Err(())),
+            (FieldType::Date, json!("2020-01-20"), Ok(Some("2020-01-20"))),
+            (FieldType::Date, json!("2021-02-30"), Err(())),
+            (FieldType::Date, json!("2021-2-3"), Err(())),
+            (FieldType::Date, json!("20/01/2020"), Err(())),
+            (FieldType::Datetime, json!("2026-05-01T09:30:00+02:00"), Ok(Some("2026-05-01T07:30:00Z"))),
+            (FieldType::Datetime, json!("2026-05-01T09:30"), Ok(Some("2026-05-01T09:30:00Z"))),
+            (FieldType::Datetime, json!("tomorrow"), Err(())),
+            (FieldType::Enum, json!("Customer"), Ok(Some("customer"))),
+            (FieldType::Enum, json!("vip"), Err(())),
+            (FieldType::Bool, json!(true), Ok(Some("true"))),
+            (FieldType::Bool, json!("no"), Ok(Some("false"))),
+            (FieldType::Bool, json!("maybe"), Err(())),
+            (FieldType::Text, json!([1]), Err(())),
+        ];
+        for (ft, raw, want) in cases {
+            let got = normalize_value(ft, &opts, &raw);
+            match want {
+                Ok(v) => assert_eq!(got.as_deref().map(|o| o.as_deref()), Ok(v), "{ft:?} {raw}"),
+                Err(()) => assert!(got.is_err(), "{ft:?} {raw} should fail, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn api_values_are_typed() {
+        assert_eq!(value_to_json(FieldType::Number, "3"), json!(3));
+        assert_eq!(value_to_json(FieldType::Number, "3.5"), json!(3.5));
+        assert_eq!(value_to_json(FieldType::Bool, "true"), json!(true));
+        assert_eq!(value_to_json(FieldType::Date, "2020-01-20"), json!("2020-01-20"));
+    }
+}
+
+/// A deliberately loose check (one `@`, something on both sides, a dot in the domain): the
+/// address is proven by sending to it, not by a regex.
+pub fn looks_like_email(s: &str) -> bool {
+    let s = s.trim();
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !s.chars().any(char::is_whitespace)
+                && s.len() <= 254
+        }
+        None => false,
+    }
+}
+
+/// Internal property names: lowercase letters, digits and underscores, starting with a letter.
+pub fn valid_internal_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && s.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

@@ -1,0 +1,10 @@
+fn main() -> std::process::ExitCode {
+    perennial::telemetry::init();
+    match perennial::cli::main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", perennial::telemetry::chain(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

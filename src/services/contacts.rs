@@ -1,0 +1,295 @@
+//! The contact write path. Forms, the JSON API, CSV import and workflow actions all create and
+//! change contacts through here, so validation and the workflow engine's hooks are identical
+//! whatever the source.
+
+use std::collections::BTreeMap;
+
+use diesel::SqliteConnection;
+use serde_json::Value;
+
+use crate::clock::now_text;
+use crate::db::models::contact::{Contact, ContactRecord};
+use crate::db::models::property::Property;
+use crate::db::models::ContactId;
+use crate::domain::errors::FieldError;
+use crate::domain::values::{looks_like_email, normalize_value, numeric_mirror};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContactError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("contact not found")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for ContactError {
+    fn from(e: diesel::result::Error) -> Self {
+        ContactError::Internal(e.into())
+    }
+}
+
+/// The properties of the account, loaded once per request or batch.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub properties: Vec<Property>,
+}
+
+impl Catalog {
+    pub fn load(conn: &mut SqliteConnection) -> anyhow::Result<Catalog> {
+        Ok(Catalog {
+            properties: Property::all(conn)?,
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    pub fn by_id(&self, id: i64) -> Option<&Property> {
+        self.properties.iter().find(|p| p.id == id)
+    }
+}
+
+/// One validated value change: `None` clears.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub property_id: i64,
+    pub name: String,
+    pub value: Option<String>,
+    pub num: Option<f64>,
+}
+
+/// What actually changed on a contact, for history and the workflow engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueChange {
+    pub property_id: i64,
+    pub name: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// A requested write: `email` `None` leaves it untouched; `Some(None)` removes it.
+#[derive(Debug, Clone, Default)]
+pub struct ContactInput {
+    pub email: Option<Option<String>>,
+    pub properties: Vec<(String, Value)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub record: ContactRecord,
+    pub created: bool,
+    pub changes: Vec<ValueChange>,
+}
+
+/// Validates every value against its property; collects all errors (the form shows each next
+/// to its field). `field_prefix` is `properties.` for the API and empty for forms.
+pub fn validate(catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> Result<(Option<Option<String>>, Vec<Change>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut changes = Vec::new();
+    let mut email = input.email.clone();
+    for (name, raw) in &input.properties {
+        let field = format!("{field_prefix}{name}");
+        let Some(prop) = catalog.get(name) else {
+            errors.push(FieldError::new(field, format!("There is no property named \"{name}\".")));
+            continue;
+        };
+        if prop.is_email() {
+            match raw {
+                Value::String(s) => email = Some(Some(s.clone())),
+                Value::Null => email = Some(None),
+                _ => errors.push(FieldError::new(field, "Email must be text.")),
+            }
+            continue;
+        }
+        match normalize_value(prop.kind(), &prop.option_list(), raw) {
+            Ok(value) => changes.push(Change {
+                property_id: prop.id,
+                name: prop.name.clone(),
+                num: value.as_deref().and_then(|v| numeric_mirror(prop.kind(), v)),
+                value,
+            }),
+            Err(msg) => errors.push(FieldError::new(field, format!("{}: {msg}", prop.label))),
+        }
+    }
+    let email = match email {
+        Some(Some(e)) if e.trim().is_empty() => Some(None),
+        Some(Some(e)) if !looks_like_email(&e) => {
+            errors.push(FieldError::new("email", format!("\"{e}\" is not a valid email address.")));
+            None
+        }
+        Some(Some(e)) => Some(Some(e.trim().to_string())),
+        other => other,
+    };
+    if errors.is_empty() {
+        Ok((email, changes))
+    } else {
+        Err(errors)
+    }
+}
+
+fn duplicate_email(email: &str) -> ContactError {
+    ContactError::Invalid(vec![FieldError::new(
+        "email",
+        format!("Another contact already has the email {email}."),
+    )])
+}
+
+/// Creates a contact (refusing a duplicate email).
+pub fn create(conn: &mut SqliteConnection, catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
+    let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
+    let email = email.flatten();
+    conn.immediate_transaction(|conn| {
+        if let Some(e) = &email {
+            if Contact::find_by_email(conn, e)?.is_some() {
+                return Err(duplicate_email(e));
+            }
+        }
+        write_new(conn, catalog, email.as_deref(), &changes)
+    })
+}
+
+/// Creates, or updates the contact with this email (API and CSV import semantics).
+pub fn upsert_by_email(conn: &mut SqliteConnection, catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
+    let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
+    let email = email.flatten();
+    conn.immediate_transaction(|conn| upsert_validated(conn, catalog, email.as_deref(), &changes))
+}
+
+/// The upsert inside the caller's transaction (CSV import batches many rows in one).
+pub fn upsert_validated(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
+    if let Some(e) = email {
+        if let Some(existing) = Contact::find_by_email(conn, e)? {
+            return write_existing(conn, catalog, ContactId(existing.id), None, changes);
+        }
+    }
+    write_new(conn, catalog, email, changes)
+}
+
+/// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
+pub fn update(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
+    let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
+    conn.immediate_transaction(|conn| write_existing(conn, catalog, id, email, &changes))
+}
+
+/// Applies changes to a contact inside the caller's transaction (used by workflow actions).
+pub fn apply_changes(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, changes: &[Change]) -> Result<Written, ContactError> {
+    write_existing(conn, catalog, id, None, changes)
+}
+
+fn write_new(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
+    let now = now_text();
+    let contact = Contact::insert(conn, email, &now)?;
+    let id = ContactId(contact.id);
+    let mut values = BTreeMap::new();
+    let mut applied = Vec::new();
+    for c in changes {
+        if let Some(v) = &c.value {
+            Contact::put_value(conn, id, c.property_id, v, c.num)?;
+            values.insert(c.name.clone(), v.clone());
+            applied.push(ValueChange {
+                property_id: c.property_id,
+                name: c.name.clone(),
+                old: None,
+                new: Some(v.clone()),
+            });
+        }
+    }
+    let written = Written {
+        record: ContactRecord { contact, values },
+        created: true,
+        changes: applied,
+    };
+    after_write(conn, catalog, &written)?;
+    Ok(written)
+}
+
+fn write_existing(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    id: ContactId,
+    email: Option<Option<String>>,
+    changes: &[Change],
+) -> Result<Written, ContactError> {
+    let Some(mut contact) = Contact::find(conn, id)? else {
+        return Err(ContactError::NotFound);
+    };
+    let mut current = Contact::values(conn, id)?;
+    let mut applied = Vec::new();
+    if let Some(new_email) = email {
+        if new_email.as_deref().map(str::to_lowercase) != contact.email.as_deref().map(str::to_lowercase) {
+            if let Some(e) = &new_email {
+                if Contact::find_by_email(conn, e)?.is_some_and(|c| c.id != contact.id) {
+                    return Err(duplicate_email(e));
+                }
+            }
+            Contact::set_email(conn, id, new_email.as_deref())?;
+            if let Some(p) = catalog.get("email") {
+                applied.push(ValueChange {
+                    property_id: p.id,
+                    name: "email".into(),
+                    old: contact.email.clone(),
+                    new: new_email.clone(),
+                });
+            }
+            contact.email = new_email;
+        }
+    }
+    for c in changes {
+        let old = current.get(&c.property_id).cloned();
+        if old == c.value {
+            continue;
+        }
+        match &c.value {
+            Some(v) => {
+                Contact::put_value(conn, id, c.property_id, v, c.num)?;
+                current.insert(c.property_id, v.clone());
+            }
+            None => {
+                Contact::clear_value(conn, id, c.property_id)?;
+                current.remove(&c.property_id);
+            }
+        }
+        applied.push(ValueChange {
+            property_id: c.property_id,
+            name: c.name.clone(),
+            old,
+            new: c.value.clone(),
+        });
+    }
+    if !applied.is_empty() {
+        let now = now_text();
+        Contact::touch(conn, id, &now)?;
+        contact.updated_at = now;
+    }
+    let values = current
+        .into_iter()
+        .filter_map(|(pid, v)| catalog.by_id(pid).map(|p| (p.name.clone(), v)))
+        .collect();
+    let written = Written {
+        record: ContactRecord { contact, values },
+        created: false,
+        changes: applied,
+    };
+    after_write(conn, catalog, &written)?;
+    Ok(written)
+}
+
+/// Loads one contact with its values by name.
+pub fn load(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId) -> anyhow::Result<Option<ContactRecord>> {
+    let Some(contact) = Contact::find(conn, id)? else {
+        return Ok(None);
+    };
+    let values = Contact::values(conn, id)?
+        .into_iter()
+        .filter_map(|(pid, v)| catalog.by_id(pid).map(|p| (p.name.clone(), v)))
+        .collect();
+    Ok(Some(ContactRecord { contact, values }))
+}
+
+/// Where the workflow engine learns of every contact write (same transaction).
+fn after_write(_conn: &mut SqliteConnection, _catalog: &Catalog, _written: &Written) -> Result<(), ContactError> {
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Application services: the one path each kind of change goes through, whoever asks for it
+//! (a form, the API, a CSV import or a workflow action).
+
+pub mod contacts;
+pub mod demo;
+pub mod import;

@@ -1,0 +1,110 @@
+//! Building and running the application: used by `main` and by the tests, which bind port 0.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{time::Duration as CookieDuration, Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::{api, web as pages};
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub pool: DbPool,
+    /// Cached once true: the setup redirect needs no query per request afterwards.
+    has_users: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool) -> Self {
+        AppState {
+            pool,
+            has_users: AtomicBool::new(false),
+        }
+    }
+
+    pub fn has_users(&self) -> anyhow::Result<bool> {
+        if self.has_users.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let mut conn = self.pool.get().context("getting a connection")?;
+        let any = crate::db::models::user::User::count(&mut conn)? > 0;
+        if any {
+            self.has_users.store(true, Ordering::Relaxed);
+        }
+        Ok(any)
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: Arc<AppState>,
+}
+
+impl Application {
+    pub fn build(config: Config) -> anyhow::Result<Application> {
+        let pool = db::connect(&config.database_url, 8)?;
+        let key = {
+            let mut conn = pool.get().context("getting a connection")?;
+            crate::db::models::app_setting::cookie_key(&mut conn)?
+        };
+        let state = Arc::new(AppState::new(pool));
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("binding {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone(), Key::from(&key))?;
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<Server> {
+    let data = web::Data::from(state);
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name("perennial_session".into())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(false)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::days(14)))
+            .build();
+        App::new()
+            .app_data(data.clone())
+            .wrap(tracing_actix())
+            .service(api::scope())
+            .service(
+                web::scope("")
+                    .wrap(sessions)
+                    .configure(pages::routes),
+            )
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Request logging at debug level (tracing).
+fn tracing_actix() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%r %s %Dms")
+}

@@ -1,0 +1,14 @@
+//! Logging setup and error reporting.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_env("PERENNIAL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_web=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// `outer: middle: root` — the whole cause chain on one line.
+pub fn chain(e: &anyhow::Error) -> String {
+    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}

@@ -1,0 +1,169 @@
+//! CSV import page: upload, background import with progress, report of rejected rows.
+
+use actix_multipart::Multipart;
+use actix_session::SessionExt;
+use actix_web::{web, HttpRequest};
+use anyhow::Context;
+use askama::Template;
+use diesel::prelude::*;
+use futures_util::StreamExt;
+
+use super::extract::{Ctx, SignedIn};
+use super::{render, render_invalid, see_other, session, WebError, WebResult};
+use crate::clock::now_text;
+use crate::db::schema::import_jobs;
+use crate::domain::errors::{Errors, FieldError};
+use crate::services::import::{import_csv, RowError};
+use crate::startup::AppState;
+
+/// Uploads larger than this are refused with a message (the CLI has no limit).
+const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/contacts/import", web::get().to(form))
+        .route("/contacts/import", web::post().to(upload))
+        .route("/contacts/import/{id}", web::get().to(status));
+}
+
+#[derive(Template)]
+#[template(path = "contacts/import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    errors: Errors,
+}
+
+async fn form(user: SignedIn) -> WebResult {
+    render(&ImportPage {
+        ctx: user.ctx("contacts"),
+        errors: Errors::default(),
+    })
+}
+
+/// Reads the multipart upload: the CSRF field and the file.
+async fn read_upload(mut payload: Multipart) -> Result<(String, String, Vec<u8>), WebError> {
+    let mut token = String::new();
+    let mut filename = String::from("upload.csv");
+    let mut bytes = Vec::new();
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| WebError::BadRequest(format!("upload: {e}")))?;
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(f) = field.content_disposition().and_then(|cd| cd.get_filename()) {
+            filename = f.to_string();
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| WebError::BadRequest(format!("upload: {e}")))?;
+            if data.len() + chunk.len() > MAX_UPLOAD {
+                return Err(WebError::BadRequest("the file is larger than 64 MB; use `perennial import-contacts` instead".into()));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => token = String::from_utf8_lossy(&data).to_string(),
+            "file" => bytes = data,
+            _ => {}
+        }
+    }
+    Ok((token, filename, bytes))
+}
+
+async fn upload(user: SignedIn, req: HttpRequest, state: web::Data<AppState>, payload: Multipart) -> WebResult {
+    let (token, filename, bytes) = read_upload(payload).await?;
+    if !session::check_csrf(&req.get_session(), &token) {
+        return Err(WebError::Forbidden("missing or invalid CSRF token".into()));
+    }
+    if bytes.is_empty() {
+        return render_invalid(&ImportPage {
+            ctx: user.ctx("contacts"),
+            errors: vec![FieldError::new("file", "Choose a CSV file to import.")].into(),
+        });
+    }
+    let name = filename.clone();
+    let job_id: i64 = crate::db::run(&state.pool, move |conn| {
+        diesel::insert_into(import_jobs::table)
+            .values((
+                import_jobs::filename.eq(&name),
+                import_jobs::state.eq("running"),
+                import_jobs::created_at.eq(now_text()),
+            ))
+            .returning(import_jobs::id)
+            .get_result(conn)
+            .context("recording import")
+    })
+    .await?;
+    // The import runs off the request thread; the status page shows its progress.
+    let pool = state.pool.clone();
+    std::thread::spawn(move || {
+        let progress_pool = pool.clone();
+        let result = import_csv(&pool, &filename, &bytes, |done, total| {
+            if let Ok(mut conn) = progress_pool.get() {
+                let _ = diesel::update(import_jobs::table.find(job_id))
+                    .set((import_jobs::processed_rows.eq(done as i64), import_jobs::total_rows.eq(total as i64)))
+                    .execute(&mut conn);
+            }
+        });
+        let Ok(mut conn) = pool.get() else { return };
+        let (imported, total, errors) = match result {
+            Ok(r) => (r.imported, r.total, r.errors),
+            Err(e) => (0, 0, vec![RowError { line: 0, reason: crate::telemetry::chain(&e) }]),
+        };
+        let _ = diesel::update(import_jobs::table.find(job_id))
+            .set((
+                import_jobs::state.eq("done"),
+                import_jobs::imported_rows.eq(imported as i64),
+                import_jobs::total_rows.eq(total as i64),
+                import_jobs::processed_rows.eq(total as i64),
+                import_jobs::errors.eq(serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into())),
+                import_jobs::finished_at.eq(now_text()),
+            ))
+            .execute(&mut conn);
+    });
+    Ok(see_other(&format!("/contacts/import/{job_id}")))
+}
+
+#[derive(Template)]
+#[template(path = "contacts/import_status.html")]
+struct StatusPage {
+    ctx: Ctx,
+    filename: String,
+    running: bool,
+    total: i64,
+    processed: i64,
+    imported: i64,
+    percent: i64,
+    errors: Vec<RowError>,
+}
+
+async fn status(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
+    let id = path.into_inner();
+    let row: Option<(String, String, i64, i64, i64, String)> = crate::db::run(&state.pool, move |conn| {
+        import_jobs::table
+            .find(id)
+            .select((
+                import_jobs::filename,
+                import_jobs::state,
+                import_jobs::total_rows,
+                import_jobs::processed_rows,
+                import_jobs::imported_rows,
+                import_jobs::errors,
+            ))
+            .first(conn)
+            .optional()
+            .context("loading import")
+    })
+    .await?;
+    let Some((filename, state_s, total, processed, imported, errors)) = row else {
+        return Err(WebError::NotFound);
+    };
+    let running = state_s == "running";
+    render(&StatusPage {
+        ctx: user.ctx("contacts"),
+        filename,
+        running,
+        total,
+        processed,
+        imported,
+        percent: if total > 0 { processed * 100 / total } else { 0 },
+        errors: serde_json::from_str(&errors).unwrap_or_default(),
+    })
+}

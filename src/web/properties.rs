@@ -1,0 +1,205 @@
+//! Settings > Properties: the default contact properties and custom ones.
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use super::extract::{CsrfForm, Ctx, SignedIn};
+use super::{render, render_invalid, see_other, WebError, WebResult};
+use crate::db::models::property::{clean_options, Property, PropertyInput};
+use crate::domain::errors::{Errors, FieldError};
+use crate::domain::values::FieldType;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings/properties", web::get().to(list))
+        .route("/settings/properties/new", web::get().to(new_form))
+        .route("/settings/properties", web::post().to(create))
+        .route("/settings/properties/{id}", web::get().to(edit_form))
+        .route("/settings/properties/{id}", web::post().to(update))
+        .route("/settings/properties/{id}/delete", web::post().to(delete));
+}
+
+pub struct TypeChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+fn type_choices() -> Vec<TypeChoice> {
+    FieldType::ALL
+        .iter()
+        .map(|t| TypeChoice {
+            value: t.as_str(),
+            label: t.label(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "settings/properties.html")]
+struct ListPage {
+    ctx: Ctx,
+    properties: Vec<Property>,
+}
+
+async fn list(user: SignedIn, state: web::Data<AppState>) -> WebResult {
+    let properties = crate::db::run(&state.pool, Property::all).await?;
+    render(&ListPage {
+        ctx: user.ctx("settings"),
+        properties,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "settings/property_form.html")]
+struct FormPage {
+    ctx: Ctx,
+    /// None when creating.
+    id: Option<i64>,
+    name: String,
+    label: String,
+    field_type: String,
+    options: String,
+    type_locked: bool,
+    builtin: bool,
+    types: Vec<TypeChoice>,
+    errors: Errors,
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    #[serde(default)]
+    field_type: Option<String>,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+async fn new_form(user: SignedIn, query: web::Query<NewQuery>) -> WebResult {
+    render(&FormPage {
+        ctx: user.ctx("settings"),
+        id: None,
+        name: String::new(),
+        label: query.label.clone().unwrap_or_default(),
+        field_type: query.field_type.clone().unwrap_or_else(|| "text".into()),
+        options: String::new(),
+        type_locked: false,
+        builtin: false,
+        types: type_choices(),
+        errors: Errors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+struct PropertyForm {
+    #[serde(default)]
+    name: String,
+    label: String,
+    field_type: String,
+    #[serde(default)]
+    options: String,
+}
+
+impl PropertyForm {
+    fn input(&self) -> PropertyInput {
+        PropertyInput {
+            name: self.name.trim().to_string(),
+            label: self.label.clone(),
+            field_type: self.field_type.clone(),
+            options: clean_options(&self.options),
+        }
+    }
+}
+
+async fn create(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): CsrfForm<PropertyForm>) -> WebResult {
+    let input = form.input();
+    let result = crate::db::run(&state.pool, move |conn| Property::create(conn, &input)).await?;
+    match result {
+        Ok(p) => {
+            user.set_flash("success", format!("Created the property “{}” ({}).", p.label, p.name));
+            Ok(see_other("/settings/properties"))
+        }
+        Err(errors) => render_invalid(&FormPage {
+            ctx: user.ctx("settings"),
+            id: None,
+            name: form.name,
+            label: form.label,
+            field_type: form.field_type,
+            options: form.options,
+            type_locked: false,
+            builtin: false,
+            types: type_choices(),
+            errors: errors.into(),
+        }),
+    }
+}
+
+async fn edit_form(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
+    let id = path.into_inner();
+    let p = crate::db::run(&state.pool, move |conn| Property::find(conn, id))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    render(&FormPage {
+        ctx: user.ctx("settings"),
+        id: Some(p.id),
+        options: p.option_list().join("\n"),
+        name: p.name,
+        label: p.label,
+        field_type: p.field_type,
+        type_locked: p.type_locked,
+        builtin: p.builtin,
+        types: type_choices(),
+        errors: Errors::default(),
+    })
+}
+
+async fn update(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(form): CsrfForm<PropertyForm>) -> WebResult {
+    let id = path.into_inner();
+    let input = form.input();
+    let result = crate::db::run(&state.pool, move |conn| {
+        let Some(p) = Property::find(conn, id)? else {
+            return Ok(None);
+        };
+        let r = p.update(conn, &input)?;
+        Ok(Some((p, r)))
+    })
+    .await?;
+    match result {
+        None => Err(WebError::NotFound),
+        Some((_, Ok(p))) => {
+            user.set_flash("success", format!("Saved the property “{}”.", p.label));
+            Ok(see_other("/settings/properties"))
+        }
+        Some((p, Err(errors))) => render_invalid(&FormPage {
+            ctx: user.ctx("settings"),
+            id: Some(p.id),
+            name: p.name,
+            label: form.label,
+            field_type: form.field_type,
+            options: form.options,
+            type_locked: p.type_locked,
+            builtin: p.builtin,
+            types: type_choices(),
+            errors: errors.into(),
+        }),
+    }
+}
+
+async fn delete(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> WebResult {
+    let id = path.into_inner();
+    let outcome = crate::db::run(&state.pool, move |conn| {
+        let Some(p) = Property::find(conn, id)? else {
+            return Ok(Err(FieldError::new("id", "not found")));
+        };
+        if p.builtin {
+            return Ok(Err(FieldError::new("id", format!("“{}” is a default property and cannot be deleted.", p.label))));
+        }
+        p.delete(conn)?;
+        Ok(Ok(p.label))
+    })
+    .await?;
+    match outcome {
+        Ok(label) => user.set_flash("success", format!("Deleted the property “{label}” and its values.")),
+        Err(e) => user.set_flash("error", e.message),
+    }
+    Ok(see_other("/settings/properties"))
+}
