@@ -2,4 +2,5 @@
 
 pub mod definition;
 pub mod errors;
+pub mod schedule;
 pub mod values;
