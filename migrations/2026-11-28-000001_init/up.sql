@@ -101,7 +101,7 @@ CREATE TABLE workflow_revisions (
     PRIMARY KEY (workflow_id, revision)
 );
 
--- One enrollment per (workflow, contact, cycle year). The enrollment row is also the job:
+-- One enrollment record per (workflow, contact, cycle year). The enrollment row is also the job:
 -- `next_step` / `next_due_at` point at what runs next, `lease_until` is the worker's claim.
 CREATE TABLE enrollments (
     id INTEGER PRIMARY KEY NOT NULL,
@@ -121,8 +121,11 @@ CREATE TABLE enrollments (
     reason TEXT,
     enrolled_at TEXT NOT NULL,
     ended_at TEXT,
-    UNIQUE (workflow_id, contact_id, cycle_year)
+    -- the run time of the last executed step (order rule: later steps never run before it)
+    last_run_at TEXT
 );
+-- At most one active enrollment per (workflow, contact); finished cycles stay as history.
+CREATE UNIQUE INDEX enrollments_one_active ON enrollments(workflow_id, contact_id) WHERE status = 'active';
 CREATE INDEX enrollments_due ON enrollments(next_due_at) WHERE status = 'active';
 CREATE INDEX enrollments_by_contact ON enrollments(contact_id, workflow_id);
 CREATE INDEX enrollments_by_workflow_status ON enrollments(workflow_id, status);

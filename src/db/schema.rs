@@ -120,6 +120,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         enrolled_at -> Text,
         ended_at -> Nullable<Text>,
+        last_run_at -> Nullable<Text>,
     }
 }
 

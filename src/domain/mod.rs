@@ -2,5 +2,6 @@
 
 pub mod definition;
 pub mod errors;
+pub mod filter;
 pub mod schedule;
 pub mod values;

@@ -190,7 +190,7 @@ mod tests {
         for (ft, raw, want) in cases {
             let got = normalize_value(ft, &opts, &raw);
             match want {
-                Ok(v) => assert_eq!(got.as_deref().map(|o| o.as_deref()), Ok(v), "{ft:?} {raw}"),
+                Ok(v) => assert_eq!(got.as_ref().map(|o| o.as_deref()), Ok(v), "{ft:?} {raw}"),
                 Err(()) => assert!(got.is_err(), "{ft:?} {raw} should fail, got {got:?}"),
             }
         }

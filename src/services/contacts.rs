@@ -13,6 +13,9 @@ use crate::db::models::property::Property;
 use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
 use crate::domain::values::{looks_like_email, normalize_value, numeric_mirror};
+use crate::engine::context::{domain_catalog, ContactSnapshot, WorkflowCtx};
+use crate::engine::triggers::{self, Delta};
+pub use crate::engine::triggers::Source;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContactError {
@@ -162,7 +165,7 @@ pub fn upsert_by_email(conn: &mut SqliteConnection, catalog: &Catalog, input: &C
 pub fn upsert_validated(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
     if let Some(e) = email {
         if let Some(existing) = Contact::find_by_email(conn, e)? {
-            return write_existing(conn, catalog, ContactId(existing.id), None, changes);
+            return write_existing(conn, catalog, ContactId(existing.id), None, changes, Source::User);
         }
     }
     write_new(conn, catalog, email, changes)
@@ -171,12 +174,13 @@ pub fn upsert_validated(conn: &mut SqliteConnection, catalog: &Catalog, email: O
 /// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
 pub fn update(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
-    conn.immediate_transaction(|conn| write_existing(conn, catalog, id, email, &changes))
+    conn.immediate_transaction(|conn| write_existing(conn, catalog, id, email, &changes, Source::User))
 }
 
-/// Applies changes to a contact inside the caller's transaction (used by workflow actions).
-pub fn apply_changes(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, changes: &[Change]) -> Result<Written, ContactError> {
-    write_existing(conn, catalog, id, None, changes)
+/// Applies changes to a contact inside the caller's transaction (used by workflow actions,
+/// which name themselves as the source so they cannot re-trigger their own workflow).
+pub fn apply_changes(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, changes: &[Change], source: Source) -> Result<Written, ContactError> {
+    write_existing(conn, catalog, id, None, changes, source)
 }
 
 fn write_new(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
@@ -202,7 +206,7 @@ fn write_new(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>
         created: true,
         changes: applied,
     };
-    after_write(conn, catalog, &written)?;
+    after_write(conn, catalog, &written, Source::User)?;
     Ok(written)
 }
 
@@ -212,6 +216,7 @@ fn write_existing(
     id: ContactId,
     email: Option<Option<String>>,
     changes: &[Change],
+    source: Source,
 ) -> Result<Written, ContactError> {
     let Some(mut contact) = Contact::find(conn, id)? else {
         return Err(ContactError::NotFound);
@@ -273,7 +278,7 @@ fn write_existing(
         created: false,
         changes: applied,
     };
-    after_write(conn, catalog, &written)?;
+    after_write(conn, catalog, &written, source)?;
     Ok(written)
 }
 
@@ -290,6 +295,23 @@ pub fn load(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId) -> an
 }
 
 /// Where the workflow engine learns of every contact write (same transaction).
-fn after_write(_conn: &mut SqliteConnection, _catalog: &Catalog, _written: &Written) -> Result<(), ContactError> {
+fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written, source: Source) -> Result<(), ContactError> {
+    if !written.created && written.changes.is_empty() {
+        return Ok(());
+    }
+    let workflows = WorkflowCtx::active(conn)?;
+    if workflows.is_empty() {
+        return Ok(());
+    }
+    let domain = domain_catalog(conn, catalog)?;
+    let after = ContactSnapshot::from_record(conn, &written.record)?;
+    let before = (!written.created).then(|| after.before(&written.changes));
+    let changed: Vec<String> = written.changes.iter().map(|c| c.name.clone()).collect();
+    let delta = Delta {
+        before: before.as_ref(),
+        after: &after,
+        changed: &changed,
+    };
+    triggers::evaluate(conn, &workflows, &domain, &delta, source, chrono::Utc::now())?;
     Ok(())
 }

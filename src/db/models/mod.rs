@@ -3,8 +3,11 @@
 pub mod api_token;
 pub mod app_setting;
 pub mod contact;
+pub mod enrollment;
+pub mod history;
 pub mod list;
 pub mod property;
+pub mod workflow;
 pub mod user;
 
 /// Newtype ids keep a contact id from being passed where a workflow id is expected.

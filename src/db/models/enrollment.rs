@@ -1,0 +1,162 @@
+//! Enrollments: one record per (workflow, contact, cycle). The record is also the job: it
+//! points at the next step and when it is due, and carries the worker's lease.
+
+use anyhow::Context;
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+
+use super::{ContactId, EnrollmentId, WorkflowId};
+use crate::db::schema::enrollments;
+
+pub const ACTIVE: &str = "active";
+pub const COMPLETED: &str = "completed";
+pub const UNENROLLED: &str = "unenrolled";
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = enrollments)]
+pub struct Enrollment {
+    pub id: i64,
+    pub workflow_id: i64,
+    pub contact_id: i64,
+    pub cycle_year: i32,
+    pub status: String,
+    pub revision: i32,
+    pub anchor_date: Option<String>,
+    pub next_step: Option<String>,
+    pub next_due_at: Option<String>,
+    pub lease_until: Option<String>,
+    pub attempts: i32,
+    pub reason: Option<String>,
+    pub enrolled_at: String,
+    pub ended_at: Option<String>,
+    pub last_run_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = enrollments)]
+pub struct NewEnrollment<'a> {
+    pub workflow_id: i64,
+    pub contact_id: i64,
+    pub cycle_year: i32,
+    pub status: &'a str,
+    pub revision: i32,
+    pub anchor_date: Option<String>,
+    pub next_step: Option<String>,
+    pub next_due_at: Option<String>,
+    pub reason: Option<String>,
+    pub enrolled_at: String,
+    pub ended_at: Option<String>,
+}
+
+/// Local methods
+impl Enrollment {
+    pub fn id(&self) -> EnrollmentId {
+        EnrollmentId(self.id)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == ACTIVE
+    }
+
+    /// The top-level step index of the next step ("3/yes/0" → 3).
+    pub fn next_top_level(&self) -> Option<usize> {
+        self.next_step
+            .as_deref()
+            .and_then(|p| p.split('/').next())
+            .and_then(|s| s.parse().ok())
+    }
+}
+
+/// Database methods
+impl Enrollment {
+    pub fn insert(conn: &mut SqliteConnection, new: &NewEnrollment) -> anyhow::Result<Enrollment> {
+        diesel::insert_into(enrollments::table)
+            .values(new)
+            .returning(Enrollment::as_returning())
+            .get_result(conn)
+            .context("inserting enrollment")
+    }
+
+    pub fn find(conn: &mut SqliteConnection, id: EnrollmentId) -> anyhow::Result<Option<Enrollment>> {
+        enrollments::table
+            .find(id.0)
+            .select(Enrollment::as_select())
+            .first(conn)
+            .optional()
+            .context("loading enrollment")
+    }
+
+    pub fn active_for(conn: &mut SqliteConnection, workflow: WorkflowId, contact: ContactId) -> anyhow::Result<Option<Enrollment>> {
+        enrollments::table
+            .filter(enrollments::workflow_id.eq(workflow.0))
+            .filter(enrollments::contact_id.eq(contact.0))
+            .filter(enrollments::status.eq(ACTIVE))
+            .select(Enrollment::as_select())
+            .first(conn)
+            .optional()
+            .context("loading active enrollment")
+    }
+
+    /// Every enrollment record of a contact (all workflows), newest first.
+    pub fn of_contact(conn: &mut SqliteConnection, contact: ContactId) -> anyhow::Result<Vec<Enrollment>> {
+        enrollments::table
+            .filter(enrollments::contact_id.eq(contact.0))
+            .order(enrollments::id.desc())
+            .select(Enrollment::as_select())
+            .load(conn)
+            .context("loading contact enrollments")
+    }
+
+    pub fn for_workflow(conn: &mut SqliteConnection, workflow: WorkflowId, contact: Option<ContactId>, limit: i64) -> anyhow::Result<Vec<Enrollment>> {
+        let mut q = enrollments::table
+            .filter(enrollments::workflow_id.eq(workflow.0))
+            .order(enrollments::id.desc())
+            .limit(limit)
+            .select(Enrollment::as_select())
+            .into_boxed();
+        if let Some(c) = contact {
+            q = q.filter(enrollments::contact_id.eq(c.0));
+        }
+        q.load(conn).context("listing enrollments")
+    }
+
+    pub fn count_active(conn: &mut SqliteConnection, workflow: WorkflowId) -> anyhow::Result<i64> {
+        enrollments::table
+            .filter(enrollments::workflow_id.eq(workflow.0))
+            .filter(enrollments::status.eq(ACTIVE))
+            .count()
+            .get_result(conn)
+            .context("counting enrollments")
+    }
+
+    /// Moves the pointer to the next step (or clears it), releasing any lease.
+    pub fn point_at(conn: &mut SqliteConnection, id: EnrollmentId, step: Option<&str>, due: Option<&str>, last_run_at: Option<&str>) -> anyhow::Result<()> {
+        diesel::update(enrollments::table.find(id.0))
+            .set((
+                enrollments::next_step.eq(step),
+                enrollments::next_due_at.eq(due),
+                enrollments::lease_until.eq(None::<String>),
+                enrollments::attempts.eq(0),
+                enrollments::last_run_at.eq(last_run_at),
+            ))
+            .execute(conn)
+            .context("moving enrollment to its next step")?;
+        Ok(())
+    }
+
+    /// Ends an enrollment (completed or unenrolled) with a reason.
+    pub fn finish(conn: &mut SqliteConnection, id: EnrollmentId, status: &str, reason: &str, at: &str) -> anyhow::Result<()> {
+        diesel::update(enrollments::table.find(id.0))
+            .set((
+                enrollments::status.eq(status),
+                enrollments::reason.eq(reason),
+                enrollments::ended_at.eq(at),
+                enrollments::next_step.eq(None::<String>),
+                enrollments::next_due_at.eq(None::<String>),
+                enrollments::lease_until.eq(None::<String>),
+            ))
+            .execute(conn)
+            .context("ending enrollment")?;
+        Ok(())
+    }
+}

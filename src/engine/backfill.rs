@@ -1,0 +1,1 @@
+//! "Yes, enroll existing contacts as of now": set-based enrollment at publish time.

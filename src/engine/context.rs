@@ -1,0 +1,182 @@
+//! What the engine needs in hand: a workflow with its parsed definition and time zone, and a
+//! contact's values and list memberships.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use diesel::SqliteConnection;
+
+use crate::db::models::contact::ContactRecord;
+use crate::db::models::list::List;
+use crate::db::models::workflow::Workflow;
+use crate::db::models::ContactId;
+use crate::domain::definition::{Definition, Start};
+use crate::domain::filter::ContactView;
+use crate::domain::schedule::{self, Zones};
+use crate::domain::values::parse_iso_date;
+
+/// A workflow and its parsed definition (parsed once per revision, then cached).
+#[derive(Debug, Clone)]
+pub struct WorkflowCtx {
+    pub row: Workflow,
+    pub def: Arc<Definition>,
+    /// The workflow's zone: its own setting, else the account's.
+    pub tz: Tz,
+}
+
+type Cache = Mutex<HashMap<(i64, i32), Arc<Definition>>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+impl WorkflowCtx {
+    pub fn new(row: Workflow, account_tz: Tz) -> anyhow::Result<WorkflowCtx> {
+        let key = (row.id, row.revision);
+        let cached = cache().lock().ok().and_then(|c| c.get(&key).cloned());
+        let def = match cached {
+            Some(d) => d,
+            None => {
+                let d = Arc::new(row.parsed()?);
+                if let Ok(mut c) = cache().lock() {
+                    c.retain(|(id, _), _| *id != row.id);
+                    c.insert(key, d.clone());
+                }
+                d
+            }
+        };
+        let tz = schedule::workflow_zone(&def, account_tz);
+        Ok(WorkflowCtx { row, def, tz })
+    }
+
+    pub fn load(conn: &mut SqliteConnection, id: crate::db::models::WorkflowId) -> anyhow::Result<Option<WorkflowCtx>> {
+        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        match Workflow::find(conn, id)? {
+            Some(row) => Ok(Some(WorkflowCtx::new(row, account_tz)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every workflow that is on.
+    pub fn active(conn: &mut SqliteConnection) -> anyhow::Result<Vec<WorkflowCtx>> {
+        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        Workflow::active(conn)?
+            .into_iter()
+            .map(|row| WorkflowCtx::new(row, account_tz))
+            .collect()
+    }
+
+    pub fn id(&self) -> i64 {
+        self.row.id
+    }
+
+    /// The property whose value anchors the schedule, for contact-date-property workflows.
+    pub fn date_property(&self) -> Option<&str> {
+        match &self.def.start {
+            Start::ContactDateProperty { property } => Some(property),
+            _ => None,
+        }
+    }
+
+    /// The contact's anchor date: the workflow's date, the contact's date value, or nothing.
+    /// `Err(())` when a date-centred workflow has no usable date for this contact.
+    pub fn anchor_for(&self, contact: &dyn ContactView) -> Result<Option<NaiveDate>, ()> {
+        match &self.def.start {
+            Start::Blank => Ok(None),
+            Start::SpecificDate { date } => parse_iso_date(date).map(Some).ok_or(()),
+            Start::ContactDateProperty { property } => contact
+                .value(property)
+                .and_then(parse_iso_date)
+                .map(Some)
+                .ok_or(()),
+        }
+    }
+
+    pub fn zones_for(&self, contact: &dyn ContactView) -> Zones {
+        Zones {
+            workflow: self.tz,
+            contact: contact.value("timezone").and_then(schedule::parse_zone),
+        }
+    }
+}
+
+/// A contact as filters see it: values by property name and list memberships.
+#[derive(Debug, Clone, Default)]
+pub struct ContactSnapshot {
+    pub id: i64,
+    pub email: Option<String>,
+    pub values: BTreeMap<String, String>,
+    pub lists: HashSet<i64>,
+}
+
+impl ContactView for ContactSnapshot {
+    fn value(&self, property: &str) -> Option<&str> {
+        if property == "email" {
+            return self.email.as_deref();
+        }
+        self.values.get(property).map(String::as_str)
+    }
+
+    fn in_list(&self, list_id: i64) -> bool {
+        self.lists.contains(&list_id)
+    }
+}
+
+impl ContactSnapshot {
+    pub fn from_record(conn: &mut SqliteConnection, rec: &ContactRecord) -> anyhow::Result<ContactSnapshot> {
+        Ok(ContactSnapshot {
+            id: rec.contact.id,
+            email: rec.contact.email.clone(),
+            values: rec.values.clone(),
+            lists: List::lists_of(conn, ContactId(rec.contact.id))?.into_iter().collect(),
+        })
+    }
+
+    pub fn load(conn: &mut SqliteConnection, catalog: &crate::services::contacts::Catalog, id: ContactId) -> anyhow::Result<Option<ContactSnapshot>> {
+        match crate::services::contacts::load(conn, catalog, id)? {
+            Some(rec) => Ok(Some(ContactSnapshot::from_record(conn, &rec)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The catalog filters and validation need: properties, list ids, workflow ids.
+pub fn domain_catalog(conn: &mut SqliteConnection, props: &crate::services::contacts::Catalog) -> anyhow::Result<crate::domain::filter::Catalog> {
+    use crate::domain::filter::PropertyInfo;
+    Ok(crate::domain::filter::Catalog {
+        properties: props
+            .properties
+            .iter()
+            .map(|p| PropertyInfo {
+                id: p.id,
+                name: p.name.clone(),
+                label: p.label.clone(),
+                field_type: p.kind(),
+                options: p.option_list(),
+            })
+            .collect(),
+        list_ids: List::ids(conn)?,
+        workflow_ids: Workflow::ids(conn)?,
+    })
+}
+
+impl ContactSnapshot {
+    /// The same contact before a write, from the list of value changes.
+    pub fn before(&self, changes: &[crate::services::contacts::ValueChange]) -> ContactSnapshot {
+        let mut old = self.clone();
+        for c in changes {
+            if c.name == "email" {
+                old.email = c.old.clone();
+                continue;
+            }
+            match &c.old {
+                Some(v) => old.values.insert(c.name.clone(), v.clone()),
+                None => old.values.remove(&c.name),
+            };
+        }
+        old
+    }
+}

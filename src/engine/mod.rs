@@ -1,0 +1,11 @@
+//! The enrollment engine: who enters a workflow, when, and what is scheduled for them. It glues
+//! the pure rules of `domain::schedule` and `domain::filter` to the database; every function
+//! runs inside the caller's transaction so a change and its consequences commit together.
+
+pub mod backfill;
+pub mod context;
+pub mod enroll;
+pub mod triggers;
+
+pub use context::{ContactSnapshot, WorkflowCtx};
+pub use enroll::{enroll, EnrollOutcome, Why};
