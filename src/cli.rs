@@ -7,10 +7,19 @@ use crate::config::Config;
 use crate::db;
 
 #[derive(Debug, Parser)]
-#[command(name = "perennial", version, about = "Contact workflows centred on a date")]
+#[command(
+    name = "perennial",
+    version,
+    about = "Contact workflows centred on a date"
+)]
 pub struct Cli {
     /// SQLite database file (created and migrated when missing).
-    #[arg(long, env = "DATABASE_URL", default_value = "perennial.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "perennial.db",
+        global = true
+    )]
     pub database_url: String,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -26,6 +35,8 @@ pub enum Command {
     },
     /// Create the database file if needed and apply pending migrations.
     Migrate,
+    /// Run only the worker (scheduled actions), e.g. beside `serve` on another machine.
+    Worker,
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -78,6 +89,24 @@ pub fn main() -> anyhow::Result<()> {
             database_url,
             ..Config::from_env()
         }),
+        Some(Command::Worker) => {
+            let pool = db::connect(&database_url, 4)?;
+            let config = crate::worker::WorkerConfig {
+                watch_other_processes: true,
+                ..Default::default()
+            };
+            let handle = crate::worker::spawn(pool, config);
+            let term = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())?;
+            signal_hook::flag::register(signal_hook::consts::SIGINT, term.clone())?;
+            eprintln!("Perennial worker running; Ctrl-C to stop.");
+            while !term.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            eprintln!("Stopping: finishing the current job…");
+            handle.stop();
+            Ok(())
+        }
         Some(Command::Migrate) => {
             db::connect(&database_url, 1)?;
             eprintln!("Database {database_url} is up to date.");
@@ -113,11 +142,13 @@ pub fn main() -> anyhow::Result<()> {
         }
         Some(Command::ImportContacts { file }) => {
             let pool = db::connect(&database_url, 2)?;
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let name = file.display().to_string();
-            let report = crate::services::import::import_csv(&pool, &name, &bytes, |done, total| {
-                eprint!("\r{done}/{total} rows");
-            })?;
+            let report =
+                crate::services::import::import_csv(&pool, &name, &bytes, |done, total| {
+                    eprint!("\r{done}/{total} rows");
+                })?;
             eprintln!();
             println!(
                 "Imported {} of {} rows ({} created, {} updated); {} rejected.",
@@ -127,6 +158,12 @@ pub fn main() -> anyhow::Result<()> {
                 report.updated,
                 report.errors.len()
             );
+            if !report.ignored_columns.is_empty() {
+                println!(
+                    "Ignored columns (no property has this name or label): {}",
+                    report.ignored_columns.join(", ")
+                );
+            }
             for e in &report.errors {
                 println!("line {}: {}", e.line, e.reason);
             }
@@ -146,8 +183,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
     let rt = actix_web::rt::System::new();
     rt.block_on(async move {
         let app = crate::startup::Application::build(config.clone())?;
-        tracing::info!("Perennial listening on http://{}", display_addr(&config.bind, app.port()));
-        app.run_until_stopped().await.context("server stopped with an error")
+        tracing::info!(
+            "Perennial listening on http://{}",
+            display_addr(&config.bind, app.port())
+        );
+        app.run_until_stopped()
+            .await
+            .context("server stopped with an error")
     })
 }
 
@@ -157,4 +199,3 @@ fn display_addr(bind: &str, port: u16) -> String {
         None => bind.to_string(),
     }
 }
-

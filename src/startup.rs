@@ -48,6 +48,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pub state: Arc<AppState>,
+    worker: Option<crate::worker::WorkerHandle>,
 }
 
 impl Application {
@@ -62,10 +63,18 @@ impl Application {
             .with_context(|| format!("binding {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone(), Key::from(&key))?;
+        let worker = config.run_worker.then(|| {
+            let wc = crate::worker::WorkerConfig {
+                smtp_url: config.smtp_url.clone(),
+                ..Default::default()
+            };
+            crate::worker::spawn(state.pool.clone(), wc)
+        });
         Ok(Application {
             port,
             server,
             state,
+            worker,
         })
     }
 
@@ -73,8 +82,13 @@ impl Application {
         self.port
     }
 
+    /// Serves until SIGINT/SIGTERM; then the worker finishes its current job and stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(w) = self.worker {
+            let _ = actix_web::web::block(move || w.stop()).await;
+        }
+        result
     }
 }
 

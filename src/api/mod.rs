@@ -5,6 +5,7 @@ pub mod auth;
 pub mod contacts;
 pub mod error;
 pub mod properties;
+pub mod workflows;
 
 use actix_web::{web, HttpResponse, Scope};
 
@@ -21,6 +22,7 @@ pub fn scope() -> Scope {
         }))
         .configure(contacts::routes)
         .configure(properties::routes)
+        .configure(workflows::routes)
         .default_service(web::to(|| async {
             HttpResponse::NotFound().json(serde_json::json!({"error": "no such endpoint", "field": null}))
         }))

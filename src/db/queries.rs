@@ -52,7 +52,11 @@ pub fn contact_page(
                 .map(|i| i.to_string())
                 .collect::<Vec<_>>()
                 .join(",");
-            let props = if props.is_empty() { "-1".to_string() } else { props };
+            let props = if props.is_empty() {
+                "-1".to_string()
+            } else {
+                props
+            };
             let sql = format!(
                 "SELECT id FROM (
                     SELECT id FROM contacts WHERE email >= ?1 AND email < ?1 || char(1114111)
@@ -77,4 +81,3 @@ pub fn contact_page(
     }
     Ok(ids)
 }
-

@@ -704,7 +704,11 @@ impl Test {
             Test::Contains(lower) => format!("instr(lower({col}), {}) > 0", lit(lower)?),
             Test::Num(cmp, x) => format!("{num} {} {}", cmp.sql(), sql_number(*x)),
             Test::Date(cmp, d) => {
-                format!("{col} {} {}", cmp.sql(), lit(&d.format("%Y-%m-%d").to_string())?)
+                format!(
+                    "{col} {} {}",
+                    cmp.sql(),
+                    lit(&d.format("%Y-%m-%d").to_string())?
+                )
             }
             Test::DatetimeDay(cmp, d) => {
                 let (start, end) = (lit(&day_start(*d))?, lit(&day_end(*d))?);
@@ -833,11 +837,7 @@ mod tests {
                 ],
                 &[],
             ),
-            contact(
-                4,
-                &[("email", "cy@example.com"), ("score", "42.25")],
-                &[11],
-            ),
+            contact(4, &[("email", "cy@example.com"), ("score", "42.25")], &[11]),
             contact(5, &[], &[]),
             contact(
                 6,
@@ -879,7 +879,10 @@ mod tests {
             (f("firstname", "contains", json!("50%")), vec![3]),
             (f("firstname", "known", Value::Null), vec![1, 2, 3, 6]),
             (f("firstname", "unknown", Value::Null), vec![4, 5]),
-            (f("date_of_birth", "unknown", Value::Null), vec![1, 2, 3, 4, 5, 6]),
+            (
+                f("date_of_birth", "unknown", Value::Null),
+                vec![1, 2, 3, 4, 5, 6],
+            ),
             // email (on the contact row)
             (f("email", "eq", json!("BOB.obrien@example.ORG")), vec![2]),
             (f("email", "neq", json!("ada@example.com")), vec![2, 4, 6]),
@@ -890,7 +893,8 @@ mod tests {
             (f("lifecyclestage", "eq", json!("Customer")), vec![1, 6]),
             (f("lifecyclestage", "eq", json!("evangelist")), vec![3]),
             (f("lifecyclestage", "neq", json!("customer")), vec![2, 3]),
-            (f("lifecyclestage", "contains", json!("e")), vec![2, 3]),
+            (f("lifecyclestage", "contains", json!("LEA")), vec![2]),
+            (f("lifecyclestage", "contains", json!("ang")), vec![3]),
             // number
             (f("score", "eq", json!(42)), vec![1]),
             (f("score", "eq", json!("42.0")), vec![1]),
@@ -923,10 +927,19 @@ mod tests {
             (f("last_seen", "after", json!("2026-03-01")), vec![3]),
             (f("last_seen", "after", json!("today-1")), vec![1, 3, 6]),
             (f("last_seen", "lt", json!("today+1")), vec![1, 2, 6]),
-            (f("last_seen", "eq", json!("2026-03-01T13:30:00+01:00")), vec![6]),
-            (f("last_seen", "after", json!("2026-03-01T00:00:00Z")), vec![3, 6]),
+            (
+                f("last_seen", "eq", json!("2026-03-01T13:30:00+01:00")),
+                vec![6],
+            ),
+            (
+                f("last_seen", "after", json!("2026-03-01T00:00:00Z")),
+                vec![3, 6],
+            ),
             (f("last_seen", "before", json!("2026-03-01T00:00")), vec![2]),
-            (f("last_seen", "neq", json!("2026-03-01T12:30:00Z")), vec![1, 2, 3]),
+            (
+                f("last_seen", "neq", json!("2026-03-01T12:30:00Z")),
+                vec![1, 2, 3],
+            ),
             // bool
             (f("vip", "eq", json!(true)), vec![1, 6]),
             (f("vip", "eq", json!("no")), vec![2]),
@@ -938,7 +951,11 @@ mod tests {
             // hostile text is only ever a literal
             (f("firstname", "eq", json!("x' OR '1'='1")), vec![]),
             (
-                f("firstname", "contains", json!("'); DROP TABLE contacts; --")),
+                f(
+                    "firstname",
+                    "contains",
+                    json!("'); DROP TABLE contacts; --"),
+                ),
                 vec![],
             ),
         ]
@@ -1006,11 +1023,13 @@ mod tests {
                     .unwrap();
                 }
                 for l in &c.lists {
-                    diesel::sql_query("INSERT INTO list_members (list_id, contact_id) VALUES (?, ?)")
-                        .bind::<BigInt, _>(*l)
-                        .bind::<BigInt, _>(c.id)
-                        .execute(&mut conn)
-                        .unwrap();
+                    diesel::sql_query(
+                        "INSERT INTO list_members (list_id, contact_id) VALUES (?, ?)",
+                    )
+                    .bind::<BigInt, _>(*l)
+                    .bind::<BigInt, _>(c.id)
+                    .execute(&mut conn)
+                    .unwrap();
                 }
             }
             conn
@@ -1040,7 +1059,11 @@ mod tests {
         for (filter, want) in cases() {
             let groups = vec![vec![filter.clone()]];
             assert_eq!(rust_ids(&groups), want, "Rust face: {filter:?}");
-            assert_eq!(sql::sql_ids(&mut conn, &groups), want, "SQL face: {filter:?}");
+            assert_eq!(
+                sql::sql_ids(&mut conn, &groups),
+                want,
+                "SQL face: {filter:?}"
+            );
         }
     }
 
@@ -1055,7 +1078,11 @@ mod tests {
                     vec![vec![a.clone(), b.clone()]],
                     vec![vec![a.clone()], vec![b.clone()]],
                 ] {
-                    assert_eq!(rust_ids(&groups), sql::sql_ids(&mut conn, &groups), "{groups:?}");
+                    assert_eq!(
+                        rust_ids(&groups),
+                        sql::sql_ids(&mut conn, &groups),
+                        "{groups:?}"
+                    );
                 }
             }
         }
@@ -1064,7 +1091,10 @@ mod tests {
                 f("lifecyclestage", "eq", json!("customer")),
                 f("score", "gt", json!(40)),
             ],
-            vec![f("", "in_list", json!(11)), f("email", "known", Value::Null)],
+            vec![
+                f("", "in_list", json!(11)),
+                f("email", "known", Value::Null),
+            ],
         ];
         assert_eq!(rust_ids(&groups), vec![1, 2, 4, 6]);
         assert_eq!(sql::sql_ids(&mut conn, &groups), vec![1, 2, 4, 6]);
@@ -1137,42 +1167,148 @@ mod tests {
             "EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = 10 AND m.contact_id = c.id)"
         );
         let groups = vec![
-            vec![f("", "in_list", json!(10)), f("email", "known", Value::Null)],
+            vec![
+                f("", "in_list", json!(10)),
+                f("email", "known", Value::Null),
+            ],
             vec![f("", "in_list", json!(11))],
         ];
         let sql = compile_groups_sql(&groups, &cat, today()).unwrap();
-        assert!(sql.starts_with("((EXISTS") && sql.contains(") OR (EXISTS"), "{sql}");
+        assert!(
+            sql.starts_with("((EXISTS") && sql.contains(") OR (EXISTS"),
+            "{sql}"
+        );
     }
 
     #[test]
     fn invalid_filters_never_match_and_do_not_compile() {
         let cat = catalog();
         let cases: Vec<(Filter, FilterPart, &str)> = vec![
-            (f("nope", "eq", json!("x")), FilterPart::Property, "no property named \"nope\""),
-            (f("", "eq", json!("x")), FilterPart::Property, "Choose a property"),
-            (f("firstname", "gt", json!("x")), FilterPart::Operator, "does not apply"),
-            (f("firstname", "before", json!("2026-01-01")), FilterPart::Operator, "does not apply"),
-            (f("score", "contains", json!("4")), FilterPart::Operator, "does not apply"),
-            (f("score", "before", json!("2026-01-01")), FilterPart::Operator, "does not apply"),
-            (f("vip", "contains", json!("t")), FilterPart::Operator, "does not apply"),
-            (f("vip", "gt", json!(true)), FilterPart::Operator, "does not apply"),
-            (f("renewal_date", "contains", json!("2026")), FilterPart::Operator, "does not apply"),
-            (f("firstname", "in_list", json!(10)), FilterPart::Property, "takes no property"),
-            (f("firstname", "eq", Value::Null), FilterPart::Value, "Enter a value"),
-            (f("firstname", "eq", json!("  ")), FilterPart::Value, "Enter a value"),
-            (f("firstname", "known", json!("x")), FilterPart::Value, "takes no value"),
-            (f("score", "gt", json!("many")), FilterPart::Value, "not a number"),
-            (f("lifecyclestage", "eq", json!("vip")), FilterPart::Value, "not one of the options"),
-            (f("vip", "eq", json!("maybe")), FilterPart::Value, "not true or false"),
-            (f("renewal_date", "before", json!("2021-02-30")), FilterPart::Value, "not a date"),
-            (f("renewal_date", "before", json!("yesterday")), FilterPart::Value, "not a date"),
-            (f("renewal_date", "after", json!("today*2")), FilterPart::Value, "not a date"),
-            (f("renewal_date", "after", json!(20260101)), FilterPart::Value, "not a date"),
-            (f("last_seen", "after", json!("soon")), FilterPart::Value, "not a date"),
-            (f("", "in_list", json!(99)), FilterPart::Value, "no list with id 99"),
-            (f("", "in_list", json!("ten")), FilterPart::Value, "not a list id"),
-            (f("", "in_list", Value::Null), FilterPart::Value, "Choose a list"),
-            (f("firstname", "contains", json!([1])), FilterPart::Value, "must be text"),
+            (
+                f("nope", "eq", json!("x")),
+                FilterPart::Property,
+                "no property named \"nope\"",
+            ),
+            (
+                f("", "eq", json!("x")),
+                FilterPart::Property,
+                "Choose a property",
+            ),
+            (
+                f("firstname", "gt", json!("x")),
+                FilterPart::Operator,
+                "does not apply",
+            ),
+            (
+                f("firstname", "before", json!("2026-01-01")),
+                FilterPart::Operator,
+                "does not apply",
+            ),
+            (
+                f("score", "contains", json!("4")),
+                FilterPart::Operator,
+                "does not apply",
+            ),
+            (
+                f("score", "before", json!("2026-01-01")),
+                FilterPart::Operator,
+                "does not apply",
+            ),
+            (
+                f("vip", "contains", json!("t")),
+                FilterPart::Operator,
+                "does not apply",
+            ),
+            (
+                f("vip", "gt", json!(true)),
+                FilterPart::Operator,
+                "does not apply",
+            ),
+            (
+                f("renewal_date", "contains", json!("2026")),
+                FilterPart::Operator,
+                "does not apply",
+            ),
+            (
+                f("firstname", "in_list", json!(10)),
+                FilterPart::Property,
+                "takes no property",
+            ),
+            (
+                f("firstname", "eq", Value::Null),
+                FilterPart::Value,
+                "Enter a value",
+            ),
+            (
+                f("firstname", "eq", json!("  ")),
+                FilterPart::Value,
+                "Enter a value",
+            ),
+            (
+                f("firstname", "known", json!("x")),
+                FilterPart::Value,
+                "takes no value",
+            ),
+            (
+                f("score", "gt", json!("many")),
+                FilterPart::Value,
+                "not a number",
+            ),
+            (
+                f("lifecyclestage", "eq", json!("vip")),
+                FilterPart::Value,
+                "not one of the options",
+            ),
+            (
+                f("vip", "eq", json!("maybe")),
+                FilterPart::Value,
+                "not true or false",
+            ),
+            (
+                f("renewal_date", "before", json!("2021-02-30")),
+                FilterPart::Value,
+                "not a date",
+            ),
+            (
+                f("renewal_date", "before", json!("yesterday")),
+                FilterPart::Value,
+                "not a date",
+            ),
+            (
+                f("renewal_date", "after", json!("today*2")),
+                FilterPart::Value,
+                "not a date",
+            ),
+            (
+                f("renewal_date", "after", json!(20260101)),
+                FilterPart::Value,
+                "not a date",
+            ),
+            (
+                f("last_seen", "after", json!("soon")),
+                FilterPart::Value,
+                "not a date",
+            ),
+            (
+                f("", "in_list", json!(99)),
+                FilterPart::Value,
+                "no list with id 99",
+            ),
+            (
+                f("", "in_list", json!("ten")),
+                FilterPart::Value,
+                "not a list id",
+            ),
+            (
+                f("", "in_list", Value::Null),
+                FilterPart::Value,
+                "Choose a list",
+            ),
+            (
+                f("firstname", "contains", json!([1])),
+                FilterPart::Value,
+                "must be text",
+            ),
         ];
         for (filter, part, message) in cases {
             let err = check_filter(&filter, &cat).unwrap_err();
@@ -1181,10 +1317,16 @@ mod tests {
             for c in contacts() {
                 assert!(!matches_filter(&filter, &c, &cat, today()), "{filter:?}");
             }
-            let groups = vec![vec![f("", "in_list", json!(10))], vec![f("", "in_list", json!(11)), filter.clone()]];
+            let groups = vec![
+                vec![f("", "in_list", json!(10))],
+                vec![f("", "in_list", json!(11)), filter.clone()],
+            ];
             let err = compile_groups_sql(&groups, &cat, today()).unwrap_err();
             assert_eq!((err.group, err.index, err.part), (1, 1, part), "{filter:?}");
-            assert_eq!(err.path("triggers.filter_groups"), format!("triggers.filter_groups[1][1].{}", part.as_str()));
+            assert_eq!(
+                err.path("triggers.filter_groups"),
+                format!("triggers.filter_groups[1][1].{}", part.as_str())
+            );
         }
     }
 
@@ -1213,7 +1355,10 @@ mod tests {
         }
         assert_eq!(Today(-30).resolve(d("2026-03-01")), Some(d("2026-01-30")));
         assert_eq!(Today(1).resolve(d("2024-02-28")), Some(d("2024-02-29")));
-        assert_eq!(On(d("2020-01-20")).resolve(d("2026-03-01")), Some(d("2020-01-20")));
+        assert_eq!(
+            On(d("2020-01-20")).resolve(d("2026-03-01")),
+            Some(d("2020-01-20"))
+        );
     }
 
     #[test]
@@ -1223,7 +1368,11 @@ mod tests {
             vec![f("renewal_date", "before", json!("today+7"))],
         ];
         assert!(is_time_relative(&relative));
-        assert!(is_time_relative(&[vec![f("last_seen", "gt", json!("today"))]]));
+        assert!(is_time_relative(&[vec![f(
+            "last_seen",
+            "gt",
+            json!("today")
+        )]]));
         let fixed = vec![
             vec![f("renewal_date", "before", json!("2026-01-01"))],
             vec![f("firstname", "contains", json!("today"))],
@@ -1235,11 +1384,21 @@ mod tests {
 
     #[test]
     fn operators_offered_per_field_type() {
-        let names = |ft| -> Vec<&str> { operators_for(ft).into_iter().map(|o| o.as_str()).collect() };
-        assert_eq!(names(FieldType::Text), ["eq", "neq", "contains", "known", "unknown"]);
-        assert_eq!(names(FieldType::Enum), ["eq", "neq", "contains", "known", "unknown"]);
+        let names =
+            |ft| -> Vec<&str> { operators_for(ft).into_iter().map(|o| o.as_str()).collect() };
+        assert_eq!(
+            names(FieldType::Text),
+            ["eq", "neq", "contains", "known", "unknown"]
+        );
+        assert_eq!(
+            names(FieldType::Enum),
+            ["eq", "neq", "contains", "known", "unknown"]
+        );
         assert_eq!(names(FieldType::Bool), ["eq", "neq", "known", "unknown"]);
-        assert_eq!(names(FieldType::Number), ["eq", "neq", "known", "unknown", "gt", "lt"]);
+        assert_eq!(
+            names(FieldType::Number),
+            ["eq", "neq", "known", "unknown", "gt", "lt"]
+        );
         assert_eq!(
             names(FieldType::Date),
             ["eq", "neq", "known", "unknown", "gt", "lt", "before", "after"]
@@ -1252,7 +1411,10 @@ mod tests {
         let cat = catalog();
         assert_eq!(cat.property("score").map(|p| p.id), Some(4));
         assert!(cat.property("Score").is_none());
-        assert_eq!(cat.property_by_id(5).map(|p| p.name.as_str()), Some("renewal_date"));
+        assert_eq!(
+            cat.property_by_id(5).map(|p| p.name.as_str()),
+            Some("renewal_date")
+        );
         assert!(cat.has_list(10) && !cat.has_list(12));
         assert!(cat.has_workflow(100) && !cat.has_workflow(1));
         let dates: Vec<&str> = cat.date_properties().map(|p| p.name.as_str()).collect();
@@ -1263,8 +1425,23 @@ mod tests {
     fn empty_stored_text_counts_as_no_value() {
         let cat = catalog();
         let c = contact(9, &[("firstname", ""), ("email", "")], &[]);
-        assert!(matches_filter(&f("firstname", "unknown", Value::Null), &c, &cat, today()));
-        assert!(matches_filter(&f("email", "unknown", Value::Null), &c, &cat, today()));
-        assert!(!matches_filter(&f("firstname", "neq", json!("x")), &c, &cat, today()));
+        assert!(matches_filter(
+            &f("firstname", "unknown", Value::Null),
+            &c,
+            &cat,
+            today()
+        ));
+        assert!(matches_filter(
+            &f("email", "unknown", Value::Null),
+            &c,
+            &cat,
+            today()
+        ));
+        assert!(!matches_filter(
+            &f("firstname", "neq", json!("x")),
+            &c,
+            &cat,
+            today()
+        ));
     }
 }

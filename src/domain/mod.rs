@@ -4,4 +4,6 @@ pub mod definition;
 pub mod errors;
 pub mod filter;
 pub mod schedule;
+pub mod tokens;
+pub mod validate;
 pub mod values;

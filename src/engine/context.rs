@@ -26,7 +26,9 @@ pub struct WorkflowCtx {
     pub tz: Tz,
 }
 
-type Cache = Mutex<HashMap<(i64, i32), Arc<Definition>>>;
+/// Keyed by the definition text's hash too: the id and revision alone are not unique when
+/// one process serves several databases (tests, the benchmark).
+type Cache = Mutex<HashMap<(i64, i32, u64), Arc<Definition>>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -35,14 +37,21 @@ fn cache() -> &'static Cache {
 
 impl WorkflowCtx {
     pub fn new(row: Workflow, account_tz: Tz) -> anyhow::Result<WorkflowCtx> {
-        let key = (row.id, row.revision);
+        let key = (row.id, row.revision, {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            row.definition.hash(&mut h);
+            h.finish()
+        });
         let cached = cache().lock().ok().and_then(|c| c.get(&key).cloned());
         let def = match cached {
             Some(d) => d,
             None => {
                 let d = Arc::new(row.parsed()?);
                 if let Ok(mut c) = cache().lock() {
-                    c.retain(|(id, _), _| *id != row.id);
+                    if c.len() > 10_000 {
+                        c.clear();
+                    }
                     c.insert(key, d.clone());
                 }
                 d

@@ -5,6 +5,8 @@
 pub mod backfill;
 pub mod context;
 pub mod enroll;
+pub mod preview;
+pub mod revise;
 pub mod triggers;
 
 pub use context::{ContactSnapshot, WorkflowCtx};

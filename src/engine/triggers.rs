@@ -15,6 +15,24 @@ use crate::db::models::history;
 use crate::db::models::ContactId;
 use crate::domain::filter::{Catalog, ContactView};
 
+/// What trigger evaluation needs, loaded once per request or per worker batch.
+pub struct EngineCtx {
+    pub workflows: Vec<WorkflowCtx>,
+    pub catalog: Catalog,
+}
+
+impl EngineCtx {
+    pub fn load(conn: &mut SqliteConnection, props: &crate::services::contacts::Catalog) -> anyhow::Result<EngineCtx> {
+        let workflows = WorkflowCtx::active(conn)?;
+        let catalog = if workflows.is_empty() {
+            Catalog::default()
+        } else {
+            super::context::domain_catalog(conn, props)?
+        };
+        Ok(EngineCtx { workflows, catalog })
+    }
+}
+
 /// Who made the change: a workflow's own actions must not re-trigger that workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {

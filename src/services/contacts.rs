@@ -13,8 +13,8 @@ use crate::db::models::property::Property;
 use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
 use crate::domain::values::{looks_like_email, normalize_value, numeric_mirror};
-use crate::engine::context::{domain_catalog, ContactSnapshot, WorkflowCtx};
-use crate::engine::triggers::{self, Delta};
+use crate::engine::context::ContactSnapshot;
+use crate::engine::triggers::{self, Delta, EngineCtx};
 pub use crate::engine::triggers::Source;
 
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +165,7 @@ pub fn upsert_by_email(conn: &mut SqliteConnection, catalog: &Catalog, input: &C
 pub fn upsert_validated(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
     if let Some(e) = email {
         if let Some(existing) = Contact::find_by_email(conn, e)? {
-            return write_existing(conn, catalog, ContactId(existing.id), None, changes, Source::User);
+            return write_existing(conn, catalog, ContactId(existing.id), None, changes, Source::User, None);
         }
     }
     write_new(conn, catalog, email, changes)
@@ -174,13 +174,13 @@ pub fn upsert_validated(conn: &mut SqliteConnection, catalog: &Catalog, email: O
 /// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
 pub fn update(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
-    conn.immediate_transaction(|conn| write_existing(conn, catalog, id, email, &changes, Source::User))
+    conn.immediate_transaction(|conn| write_existing(conn, catalog, id, email, &changes, Source::User, None))
 }
 
 /// Applies changes to a contact inside the caller's transaction (used by workflow actions,
 /// which name themselves as the source so they cannot re-trigger their own workflow).
-pub fn apply_changes(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, changes: &[Change], source: Source) -> Result<Written, ContactError> {
-    write_existing(conn, catalog, id, None, changes, source)
+pub fn apply_changes(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, changes: &[Change], source: Source, ctx: Option<&EngineCtx>) -> Result<Written, ContactError> {
+    write_existing(conn, catalog, id, None, changes, source, ctx)
 }
 
 fn write_new(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
@@ -206,7 +206,7 @@ fn write_new(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>
         created: true,
         changes: applied,
     };
-    after_write(conn, catalog, &written, Source::User)?;
+    after_write(conn, catalog, &written, Source::User, None)?;
     Ok(written)
 }
 
@@ -217,6 +217,7 @@ fn write_existing(
     email: Option<Option<String>>,
     changes: &[Change],
     source: Source,
+    ctx: Option<&EngineCtx>,
 ) -> Result<Written, ContactError> {
     let Some(mut contact) = Contact::find(conn, id)? else {
         return Err(ContactError::NotFound);
@@ -278,7 +279,7 @@ fn write_existing(
         created: false,
         changes: applied,
     };
-    after_write(conn, catalog, &written, source)?;
+    after_write(conn, catalog, &written, source, ctx)?;
     Ok(written)
 }
 
@@ -295,15 +296,21 @@ pub fn load(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId) -> an
 }
 
 /// Where the workflow engine learns of every contact write (same transaction).
-fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written, source: Source) -> Result<(), ContactError> {
+fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written, source: Source, preloaded: Option<&EngineCtx>) -> Result<(), ContactError> {
     if !written.created && written.changes.is_empty() {
         return Ok(());
     }
-    let workflows = WorkflowCtx::active(conn)?;
-    if workflows.is_empty() {
+    let loaded;
+    let ctx = match preloaded {
+        Some(c) => c,
+        None => {
+            loaded = EngineCtx::load(conn, catalog)?;
+            &loaded
+        }
+    };
+    if ctx.workflows.is_empty() {
         return Ok(());
     }
-    let domain = domain_catalog(conn, catalog)?;
     let after = ContactSnapshot::from_record(conn, &written.record)?;
     let before = (!written.created).then(|| after.before(&written.changes));
     let changed: Vec<String> = written.changes.iter().map(|c| c.name.clone()).collect();
@@ -312,6 +319,6 @@ fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written
         after: &after,
         changed: &changed,
     };
-    triggers::evaluate(conn, &workflows, &domain, &delta, source, chrono::Utc::now())?;
+    triggers::evaluate(conn, &ctx.workflows, &ctx.catalog, &delta, source, chrono::Utc::now())?;
     Ok(())
 }

@@ -4,3 +4,4 @@
 pub mod contacts;
 pub mod demo;
 pub mod import;
+pub mod workflows;

@@ -57,7 +57,11 @@ struct ListQuery {
 }
 
 /// Loads records for ids with one query for all their values.
-pub fn load_records(conn: &mut diesel::SqliteConnection, catalog: &Catalog, ids: &[i64]) -> anyhow::Result<Vec<ContactRecord>> {
+pub fn load_records(
+    conn: &mut diesel::SqliteConnection,
+    catalog: &Catalog,
+    ids: &[i64],
+) -> anyhow::Result<Vec<ContactRecord>> {
     use crate::db::schema::contacts::dsl;
     use diesel::prelude::*;
     let rows: Vec<Contact> = dsl::contacts
@@ -74,14 +78,21 @@ pub fn load_records(conn: &mut diesel::SqliteConnection, catalog: &Catalog, ids:
         })
         .collect();
     for (cid, pid, v) in values {
-        if let (Some(rec), Some(p)) = (out.iter_mut().find(|r| r.contact.id == cid), catalog.by_id(pid)) {
+        if let (Some(rec), Some(p)) = (
+            out.iter_mut().find(|r| r.contact.id == cid),
+            catalog.by_id(pid),
+        ) {
             rec.values.insert(p.name.clone(), v);
         }
     }
     Ok(out)
 }
 
-async fn list(user: SignedIn, state: web::Data<AppState>, query: web::Query<ListQuery>) -> WebResult {
+async fn list(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> WebResult {
     let q = query.q.clone().unwrap_or_default();
     let (before, after) = (query.before, query.after);
     let qq = q.clone();
@@ -91,7 +102,8 @@ async fn list(user: SignedIn, state: web::Data<AppState>, query: web::Query<List
             .iter()
             .filter_map(|n| catalog.get(n).map(|p| p.id))
             .collect();
-        let mut ids = queries::contact_page(conn, Some(&qq), &name_ids, before, after, PAGE_SIZE + 1)?;
+        let mut ids =
+            queries::contact_page(conn, Some(&qq), &name_ids, before, after, PAGE_SIZE + 1)?;
         let has_more = ids.len() as i64 > PAGE_SIZE;
         if has_more {
             if after.is_some() {
@@ -104,7 +116,11 @@ async fn list(user: SignedIn, state: web::Data<AppState>, query: web::Query<List
         Ok((records, Contact::count(conn)?, has_more))
     })
     .await?;
-    let qs = if q.is_empty() { String::new() } else { format!("&q={}", super::extract::url_escape(&q)) };
+    let qs = if q.is_empty() {
+        String::new()
+    } else {
+        format!("&q={}", super::extract::url_escape(&q))
+    };
     let first = records.first().map(|r| r.contact.id);
     let last = records.last().map(|r| r.contact.id);
     let newer = match (before, after, first) {
@@ -126,7 +142,12 @@ async fn list(user: SignedIn, state: web::Data<AppState>, query: web::Query<List
             name: r.display_name(),
             email: r.contact.email.clone().unwrap_or_default(),
             stage: r.value("lifecyclestage").unwrap_or("").to_string(),
-            updated_at: r.contact.updated_at.get(..16).unwrap_or("").replace('T', " "),
+            updated_at: r
+                .contact
+                .updated_at
+                .get(..16)
+                .unwrap_or("")
+                .replace('T', " "),
         })
         .collect();
     render(&ListPage {
@@ -168,8 +189,13 @@ fn field_rows(catalog: &Catalog, values: &dyn Fn(&str) -> String) -> Vec<FieldRo
 
 fn field_row(p: &Property, value: String) -> FieldRow {
     let (widget, hint) = match p.kind() {
-        FieldType::Text if p.name == "date_of_birth" => ("text", "Single-line text (as in HubSpot), e.g. 1990-05-17".to_string()),
-        FieldType::Text if p.name == "timezone" => ("text", "IANA time zone, e.g. Europe/Oslo".to_string()),
+        FieldType::Text if p.name == "date_of_birth" => (
+            "text",
+            "Single-line text (as in HubSpot), e.g. 1990-05-17".to_string(),
+        ),
+        FieldType::Text if p.name == "timezone" => {
+            ("text", "IANA time zone, e.g. Europe/Oslo".to_string())
+        }
         FieldType::Text => ("text", String::new()),
         FieldType::Number => ("number", "A number, e.g. 42 or 3.5".to_string()),
         FieldType::Date => ("date", "YYYY-MM-DD".to_string()),
@@ -179,7 +205,11 @@ fn field_row(p: &Property, value: String) -> FieldRow {
     };
     let value = if widget == "datetime-local" {
         // The widget wants YYYY-MM-DDTHH:MM; stored values are RFC 3339 UTC.
-        value.trim_end_matches('Z').get(..16).map(str::to_string).unwrap_or(value)
+        value
+            .trim_end_matches('Z')
+            .get(..16)
+            .map(str::to_string)
+            .unwrap_or(value)
     } else {
         value
     };
@@ -245,7 +275,11 @@ fn input_from_form(catalog: &Catalog, form: &[(String, String)]) -> ContactInput
     }
 }
 
-async fn create(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> WebResult {
+async fn create(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
     let result = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
         let input = input_from_form(&catalog, &form);
@@ -258,7 +292,12 @@ async fn create(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): Csrf
             Ok(see_other(&format!("/contacts/{}", w.record.contact.id)))
         }
         (Err(ContactError::Invalid(errors)), catalog, form) => {
-            let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+            let get = |k: &str| {
+                form.iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
             render_invalid(&FormPage {
                 ctx: user.ctx("contacts"),
                 contact_id: None,
@@ -276,12 +315,16 @@ async fn create(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): Csrf
 }
 
 /// Workflow memberships and list names of a contact, for its page.
-fn contact_context(conn: &mut diesel::SqliteConnection, id: ContactId) -> anyhow::Result<(Vec<Membership>, Vec<String>)> {
+fn contact_context(
+    conn: &mut diesel::SqliteConnection,
+    id: ContactId,
+) -> anyhow::Result<(Vec<Membership>, Vec<String>)> {
     let memberships = crate::web::memberships::for_contact(conn, id)?;
     let list_ids = crate::db::models::list::List::lists_of(conn, id)?;
     let mut lists = Vec::new();
     for lid in list_ids {
-        if let Some(l) = crate::db::models::list::List::find(conn, crate::db::models::ListId(lid))? {
+        if let Some(l) = crate::db::models::list::List::find(conn, crate::db::models::ListId(lid))?
+        {
             lists.push(l.name);
         }
     }
@@ -314,7 +357,12 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
     })
 }
 
-async fn update(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> WebResult {
+async fn update(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> WebResult {
     let id = ContactId(path.into_inner());
     let result = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
@@ -330,12 +378,21 @@ async fn update(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
     .await?;
     match result {
         (Ok(w), _, _, _) => {
-            let msg = if w.changes.is_empty() { "Nothing changed." } else { "Saved." };
+            let msg = if w.changes.is_empty() {
+                "Nothing changed."
+            } else {
+                "Saved."
+            };
             user.set_flash("success", msg);
             Ok(see_other(&format!("/contacts/{}", id.0)))
         }
         (Err(ContactError::Invalid(errors)), catalog, form, extra) => {
-            let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+            let get = |k: &str| {
+                form.iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
             let (memberships, lists) = extra.unwrap_or_default();
             render_invalid(&FormPage {
                 ctx: user.ctx("contacts"),
@@ -361,7 +418,11 @@ struct DeletePage {
     name: String,
 }
 
-async fn confirm_delete(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
+async fn confirm_delete(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> WebResult {
     let id = ContactId(path.into_inner());
     let rec = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
@@ -376,7 +437,12 @@ async fn confirm_delete(user: SignedIn, state: web::Data<AppState>, path: web::P
     })
 }
 
-async fn delete(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> WebResult {
+async fn delete(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
     let id = ContactId(path.into_inner());
     let deleted = crate::db::run(&state.pool, move |conn| Contact::delete(conn, id)).await?;
     if !deleted {
@@ -386,8 +452,18 @@ async fn delete(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
     Ok(see_other("/contacts"))
 }
 
-async fn load_demo(user: SignedIn, state: web::Data<AppState>, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, WebError> {
-    let n = crate::db::run(&state.pool, |conn| crate::services::demo::load_demo(conn, 1000)).await?;
-    user.set_flash("success", format!("Loaded {n} sample contacts with birthdays and renewal dates."));
+async fn load_demo(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, WebError> {
+    let n = crate::db::run(&state.pool, |conn| {
+        crate::services::demo::load_demo(conn, 1000)
+    })
+    .await?;
+    user.set_flash(
+        "success",
+        format!("Loaded {n} sample contacts with birthdays and renewal dates."),
+    );
     Ok(see_other("/contacts"))
 }

@@ -13,8 +13,45 @@ use super::{render, render_invalid, see_other, session, WebError, WebResult};
 use crate::clock::now_text;
 use crate::db::schema::import_jobs;
 use crate::domain::errors::{Errors, FieldError};
-use crate::services::import::{import_csv, RowError};
+use crate::services::import::{import_csv, ImportReport, RowError};
 use crate::startup::AppState;
+
+/// What the finished job keeps in `import_jobs.errors`: the rejected rows and, beside them,
+/// the counts and the columns that matched no property. Older rows hold a bare JSON array of
+/// errors, which still reads.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct StoredReport {
+    #[serde(default)]
+    created: u64,
+    #[serde(default)]
+    updated: u64,
+    #[serde(default)]
+    errors: Vec<RowError>,
+    #[serde(default)]
+    ignored_columns: Vec<String>,
+}
+
+impl StoredReport {
+    fn of(report: ImportReport) -> StoredReport {
+        StoredReport {
+            created: report.created,
+            updated: report.updated,
+            errors: report.errors,
+            ignored_columns: report.ignored_columns,
+        }
+    }
+
+    fn parse(json: &str) -> StoredReport {
+        serde_json::from_str::<StoredReport>(json)
+            .or_else(|_| {
+                serde_json::from_str::<Vec<RowError>>(json).map(|errors| StoredReport {
+                    errors,
+                    ..StoredReport::default()
+                })
+            })
+            .unwrap_or_default()
+    }
+}
 
 /// Uploads larger than this are refused with a message (the CLI has no limit).
 const MAX_UPLOAD: usize = 64 * 1024 * 1024;
@@ -54,7 +91,9 @@ async fn read_upload(mut payload: Multipart) -> Result<(String, String, Vec<u8>)
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| WebError::BadRequest(format!("upload: {e}")))?;
             if data.len() + chunk.len() > MAX_UPLOAD {
-                return Err(WebError::BadRequest("the file is larger than 64 MB; use `perennial import-contacts` instead".into()));
+                return Err(WebError::BadRequest(
+                    "the file is larger than 64 MB; use `perennial import-contacts` instead".into(),
+                ));
             }
             data.extend_from_slice(&chunk);
         }
@@ -67,7 +106,12 @@ async fn read_upload(mut payload: Multipart) -> Result<(String, String, Vec<u8>)
     Ok((token, filename, bytes))
 }
 
-async fn upload(user: SignedIn, req: HttpRequest, state: web::Data<AppState>, payload: Multipart) -> WebResult {
+async fn upload(
+    user: SignedIn,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> WebResult {
     let (token, filename, bytes) = read_upload(payload).await?;
     if !session::check_csrf(&req.get_session(), &token) {
         return Err(WebError::Forbidden("missing or invalid CSRF token".into()));
@@ -98,22 +142,36 @@ async fn upload(user: SignedIn, req: HttpRequest, state: web::Data<AppState>, pa
         let result = import_csv(&pool, &filename, &bytes, |done, total| {
             if let Ok(mut conn) = progress_pool.get() {
                 let _ = diesel::update(import_jobs::table.find(job_id))
-                    .set((import_jobs::processed_rows.eq(done as i64), import_jobs::total_rows.eq(total as i64)))
+                    .set((
+                        import_jobs::processed_rows.eq(done as i64),
+                        import_jobs::total_rows.eq(total as i64),
+                    ))
                     .execute(&mut conn);
             }
         });
         let Ok(mut conn) = pool.get() else { return };
-        let (imported, total, errors) = match result {
-            Ok(r) => (r.imported, r.total, r.errors),
-            Err(e) => (0, 0, vec![RowError { line: 0, reason: crate::telemetry::chain(&e) }]),
+        let (imported, total, stored) = match result {
+            Ok(r) => (r.imported, r.total, StoredReport::of(r)),
+            Err(e) => (
+                0,
+                0,
+                StoredReport {
+                    errors: vec![RowError {
+                        line: 0,
+                        reason: format!("the import stopped: {}", crate::telemetry::chain(&e)),
+                    }],
+                    ..StoredReport::default()
+                },
+            ),
         };
+        let stored = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into());
         let _ = diesel::update(import_jobs::table.find(job_id))
             .set((
                 import_jobs::state.eq("done"),
                 import_jobs::imported_rows.eq(imported as i64),
                 import_jobs::total_rows.eq(total as i64),
                 import_jobs::processed_rows.eq(total as i64),
-                import_jobs::errors.eq(serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into())),
+                import_jobs::errors.eq(stored),
                 import_jobs::finished_at.eq(now_text()),
             ))
             .execute(&mut conn);
@@ -131,31 +189,36 @@ struct StatusPage {
     processed: i64,
     imported: i64,
     percent: i64,
+    created: u64,
+    updated: u64,
     errors: Vec<RowError>,
+    ignored_columns: String,
 }
 
 async fn status(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
     let id = path.into_inner();
-    let row: Option<(String, String, i64, i64, i64, String)> = crate::db::run(&state.pool, move |conn| {
-        import_jobs::table
-            .find(id)
-            .select((
-                import_jobs::filename,
-                import_jobs::state,
-                import_jobs::total_rows,
-                import_jobs::processed_rows,
-                import_jobs::imported_rows,
-                import_jobs::errors,
-            ))
-            .first(conn)
-            .optional()
-            .context("loading import")
-    })
-    .await?;
+    let row: Option<(String, String, i64, i64, i64, String)> =
+        crate::db::run(&state.pool, move |conn| {
+            import_jobs::table
+                .find(id)
+                .select((
+                    import_jobs::filename,
+                    import_jobs::state,
+                    import_jobs::total_rows,
+                    import_jobs::processed_rows,
+                    import_jobs::imported_rows,
+                    import_jobs::errors,
+                ))
+                .first(conn)
+                .optional()
+                .context("loading import")
+        })
+        .await?;
     let Some((filename, state_s, total, processed, imported, errors)) = row else {
         return Err(WebError::NotFound);
     };
     let running = state_s == "running";
+    let report = StoredReport::parse(&errors);
     render(&StatusPage {
         ctx: user.ctx("contacts"),
         filename,
@@ -163,7 +226,14 @@ async fn status(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
         total,
         processed,
         imported,
-        percent: if total > 0 { processed * 100 / total } else { 0 },
-        errors: serde_json::from_str(&errors).unwrap_or_default(),
+        percent: if total > 0 {
+            processed * 100 / total
+        } else {
+            0
+        },
+        created: report.created,
+        updated: report.updated,
+        errors: report.errors,
+        ignored_columns: report.ignored_columns.join(", "),
     })
 }

@@ -56,7 +56,11 @@ struct NewList {
     name: String,
 }
 
-async fn create(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): CsrfForm<NewList>) -> WebResult {
+async fn create(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<NewList>,
+) -> WebResult {
     let name = form.name.trim().to_string();
     if name.is_empty() {
         user.set_flash("error", "Give the list a name.");
@@ -82,7 +86,12 @@ struct Cursor {
     after: Option<i64>,
 }
 
-async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, q: web::Query<Cursor>) -> WebResult {
+async fn show(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    q: web::Query<Cursor>,
+) -> WebResult {
     let id = ListId(path.into_inner());
     let after = q.after;
     let loaded = crate::db::run(&state.pool, move |conn| {
@@ -101,7 +110,9 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, 
         return Err(WebError::NotFound);
     };
     let next = if more {
-        records.last().map(|r| format!("/lists/{}?after={}", list.id, r.contact.id))
+        records
+            .last()
+            .map(|r| format!("/lists/{}?after={}", list.id, r.contact.id))
     } else {
         None
     };
@@ -115,7 +126,12 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, 
                 name: r.display_name(),
                 email: r.contact.email.clone().unwrap_or_default(),
                 stage: r.value("lifecyclestage").unwrap_or("").to_string(),
-                updated_at: r.contact.updated_at.get(..16).unwrap_or("").replace('T', " "),
+                updated_at: r
+                    .contact
+                    .updated_at
+                    .get(..16)
+                    .unwrap_or("")
+                    .replace('T', " "),
             })
             .collect(),
         list,
@@ -123,7 +139,12 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, 
     })
 }
 
-async fn delete(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> WebResult {
+async fn delete(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
     let id = ListId(path.into_inner());
     crate::db::run(&state.pool, move |conn| List::delete(conn, id)).await?;
     user.set_flash("success", "List deleted.");

@@ -110,12 +110,19 @@ impl PropertyForm {
     }
 }
 
-async fn create(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): CsrfForm<PropertyForm>) -> WebResult {
+async fn create(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<PropertyForm>,
+) -> WebResult {
     let input = form.input();
     let result = crate::db::run(&state.pool, move |conn| Property::create(conn, &input)).await?;
     match result {
         Ok(p) => {
-            user.set_flash("success", format!("Created the property “{}” ({}).", p.label, p.name));
+            user.set_flash(
+                "success",
+                format!("Created the property “{}” ({}).", p.label, p.name),
+            );
             Ok(see_other("/settings/properties"))
         }
         Err(errors) => render_invalid(&FormPage {
@@ -152,7 +159,12 @@ async fn edit_form(user: SignedIn, state: web::Data<AppState>, path: web::Path<i
     })
 }
 
-async fn update(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(form): CsrfForm<PropertyForm>) -> WebResult {
+async fn update(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PropertyForm>,
+) -> WebResult {
     let id = path.into_inner();
     let input = form.input();
     let result = crate::db::run(&state.pool, move |conn| {
@@ -174,7 +186,12 @@ async fn update(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
             id: Some(p.id),
             name: p.name,
             label: form.label,
-            field_type: form.field_type,
+            // A fixed type is shown as it is, not as the refused choice (its select is disabled).
+            field_type: if p.type_locked {
+                p.field_type
+            } else {
+                form.field_type
+            },
             options: form.options,
             type_locked: p.type_locked,
             builtin: p.builtin,
@@ -184,21 +201,32 @@ async fn update(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
     }
 }
 
-async fn delete(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> WebResult {
+async fn delete(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
     let id = path.into_inner();
     let outcome = crate::db::run(&state.pool, move |conn| {
         let Some(p) = Property::find(conn, id)? else {
             return Ok(Err(FieldError::new("id", "not found")));
         };
         if p.builtin {
-            return Ok(Err(FieldError::new("id", format!("“{}” is a default property and cannot be deleted.", p.label))));
+            return Ok(Err(FieldError::new(
+                "id",
+                format!("“{}” is a default property and cannot be deleted.", p.label),
+            )));
         }
         p.delete(conn)?;
         Ok(Ok(p.label))
     })
     .await?;
     match outcome {
-        Ok(label) => user.set_flash("success", format!("Deleted the property “{label}” and its values.")),
+        Ok(label) => user.set_flash(
+            "success",
+            format!("Deleted the property “{label}” and its values."),
+        ),
         Err(e) => user.set_flash("error", e.message),
     }
     Ok(see_other("/settings/properties"))

@@ -53,7 +53,11 @@ struct AccountForm {
     time_zone: String,
 }
 
-async fn save_account(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): CsrfForm<AccountForm>) -> WebResult {
+async fn save_account(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<AccountForm>,
+) -> WebResult {
     let name = form.time_zone.trim().to_string();
     if name.parse::<Tz>().is_err() {
         return render_invalid(&AccountPage {
@@ -68,7 +72,10 @@ async fn save_account(user: SignedIn, state: web::Data<AppState>, CsrfForm(form)
         });
     }
     let n = name.clone();
-    crate::db::run(&state.pool, move |conn| app_setting::set(conn, app_setting::ACCOUNT_TIME_ZONE, &n)).await?;
+    crate::db::run(&state.pool, move |conn| {
+        app_setting::set(conn, app_setting::ACCOUNT_TIME_ZONE, &n)
+    })
+    .await?;
     user.set_flash("success", format!("Account time zone set to {name}."));
     Ok(see_other("/settings/account"))
 }
@@ -100,7 +107,11 @@ struct TokenForm {
     name: String,
 }
 
-async fn create_token(user: SignedIn, state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>) -> WebResult {
+async fn create_token(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> WebResult {
     let name = form.name.trim().to_string();
     if name.is_empty() {
         let tokens = crate::db::run(&state.pool, ApiToken::all).await?;
@@ -109,7 +120,11 @@ async fn create_token(user: SignedIn, state: web::Data<AppState>, CsrfForm(form)
             tokens,
             new_token: None,
             token_name: name,
-            errors: vec![FieldError::new("name", "Name the token after what will use it.")].into(),
+            errors: vec![FieldError::new(
+                "name",
+                "Name the token after what will use it.",
+            )]
+            .into(),
         });
     }
     let (plain, tokens) = crate::db::run(&state.pool, move |conn| {
@@ -127,7 +142,12 @@ async fn create_token(user: SignedIn, state: web::Data<AppState>, CsrfForm(form)
     })
 }
 
-async fn revoke_token(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> WebResult {
+async fn revoke_token(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
     let id = path.into_inner();
     let revoked = crate::db::run(&state.pool, move |conn| ApiToken::revoke(conn, id)).await?;
     if revoked {

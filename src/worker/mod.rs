@@ -1,6 +1,174 @@
 //! The worker: claims due enrollments with a lease, runs their steps, writes history and
-//! schedules what comes next, in one transaction per batch.
+//! schedules what comes next — for internal actions in one transaction, so a crash loses and
+//! duplicates nothing. It sleeps until the next due time or until `notify()` rings.
 
+pub mod actions;
+pub mod execute;
+pub mod external;
 pub mod notify;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+
+use crate::clock::{fmt_instant, parse_instant};
+use crate::db::DbPool;
+
 pub use notify::notify;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Jobs claimed per round.
+    pub batch: i64,
+    /// How long a claim holds before another worker may take the job over.
+    pub lease_secs: i64,
+    /// Failed external actions are retried this many times with exponential back-off.
+    pub max_attempts: i32,
+    /// The first retry waits this long; each next one twice as long.
+    pub retry_base: Duration,
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    /// Also watch the database for commits by other processes (`perennial worker` alone).
+    pub watch_other_processes: bool,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            batch: 500,
+            lease_secs: 300,
+            max_attempts: 5,
+            retry_base: Duration::from_millis(
+                std::env::var("PERENNIAL_RETRY_BASE_MS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(30_000),
+            ),
+            smtp_url: std::env::var("PERENNIAL_SMTP_URL").ok().filter(|s| !s.is_empty()),
+            smtp_from: std::env::var("PERENNIAL_SMTP_FROM").unwrap_or_else(|_| "Perennial <perennial@localhost>".into()),
+            watch_other_processes: false,
+        }
+    }
+}
+
+/// A running worker thread; `stop()` finishes the current job and joins.
+pub struct WorkerHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        notify();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+}
+
+pub fn spawn(pool: DbPool, config: WorkerConfig) -> WorkerHandle {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("perennial-worker".into())
+        .spawn(move || run(pool, config, flag))
+        .ok();
+    WorkerHandle { stop, thread }
+}
+
+#[derive(QueryableByName)]
+struct NextDue {
+    #[diesel(sql_type = Nullable<Text>)]
+    v: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    data_version: i64,
+}
+
+/// The loop: run what is due, then sleep until the next due time or a notification.
+pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
+    tracing::info!("worker started");
+    let mut last_version: Option<i64> = None;
+    while !stop.load(Ordering::SeqCst) {
+        let seen = notify::generation();
+        let ran = match execute::run_due(&pool, &config, Utc::now(), &stop) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %crate::telemetry::chain(&e), "worker round failed");
+                notify::wait(seen, Duration::from_secs(1));
+                continue;
+            }
+        };
+        if ran > 0 {
+            continue;
+        }
+        let wait = match next_due_in(&pool) {
+            Ok(Some(d)) => d,
+            // Nothing scheduled: sleep until notified (with a long safety net).
+            Ok(None) => Duration::from_secs(60),
+            Err(e) => {
+                tracing::error!(error = %crate::telemetry::chain(&e), "reading the next due time failed");
+                Duration::from_secs(1)
+            }
+        };
+        if config.watch_other_processes {
+            // Another process may add work without ringing our bell: watch SQLite's data
+            // version (a cheap pragma, no table read) in short steps.
+            let deadline = std::time::Instant::now() + wait;
+            while std::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+                notify::wait(seen, Duration::from_millis(200).min(deadline - std::time::Instant::now()));
+                if notify::generation() != seen {
+                    break;
+                }
+                let v = pool.get().ok().and_then(|mut c| {
+                    diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(&mut c).ok()
+                });
+                if let Some(v) = v {
+                    if last_version.is_some_and(|l| l != v.data_version) {
+                        last_version = Some(v.data_version);
+                        break;
+                    }
+                    last_version = Some(v.data_version);
+                }
+            }
+        } else {
+            notify::wait(seen, wait);
+        }
+    }
+    tracing::info!("worker stopped");
+}
+
+/// How long until the earliest unleased due job (zero if one is due now).
+fn next_due_in(pool: &DbPool) -> anyhow::Result<Option<Duration>> {
+    let mut conn = pool.get()?;
+    let now = Utc::now();
+    let row: NextDue = diesel::sql_query(
+        "SELECT MIN(next_due_at) AS v FROM enrollments WHERE status = 'active' AND next_due_at IS NOT NULL
+           AND (lease_until IS NULL OR lease_until < ?1)",
+    )
+    .bind::<Text, _>(fmt_instant(now))
+    .get_result(&mut conn)?;
+    let leased: NextDue = diesel::sql_query(
+        "SELECT MIN(lease_until) AS v FROM enrollments WHERE status = 'active' AND lease_until >= ?1",
+    )
+    .bind::<Text, _>(fmt_instant(now))
+    .get_result(&mut conn)?;
+    let earliest = [row.v, leased.v]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| parse_instant(&s))
+        .min();
+    Ok(earliest.map(|t| (t - now).to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(1)))
+}

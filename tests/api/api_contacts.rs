@@ -6,7 +6,12 @@ use crate::helpers::TestApp;
 #[tokio::test]
 async fn post_contacts_creates_then_upserts_by_email() {
     let (app, token) = TestApp::ready().await;
-    app.api_post("/properties", &token, json!({"name": "renewal_date", "label": "Renewal date", "field_type": "date"})).await;
+    app.api_post(
+        "/properties",
+        &token,
+        json!({"name": "renewal_date", "label": "Renewal date", "field_type": "date"}),
+    )
+    .await;
     let (s, c) = app
         .api_post("/contacts", &token, json!({"email": "dan@example.com", "properties": {"firstname": "Dan", "renewal_date": "2027-03-01"}}))
         .await;
@@ -15,7 +20,11 @@ async fn post_contacts_creates_then_upserts_by_email() {
     assert_eq!(c["properties"]["renewal_date"], "2027-03-01");
     assert!(c["id"].is_i64() && c["created_at"].is_string() && c["updated_at"].is_string());
     let (s, again) = app
-        .api_post("/contacts", &token, json!({"email": "DAN@example.com", "properties": {"lastname": "Brown"}}))
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "DAN@example.com", "properties": {"lastname": "Brown"}}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["id"], c["id"]);
@@ -27,11 +36,19 @@ async fn post_contacts_creates_then_upserts_by_email() {
 async fn patch_sets_and_clears_values_and_get_reads_them() {
     let (app, token) = TestApp::ready().await;
     let (_, c) = app
-        .api_post("/contacts", &token, json!({"email": "eve@example.com", "properties": {"firstname": "Eve"}}))
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "eve@example.com", "properties": {"firstname": "Eve"}}),
+        )
         .await;
     let id = c["id"].as_i64().unwrap();
     let (s, p) = app
-        .api_patch(&format!("/contacts/{id}"), &token, json!({"properties": {"firstname": null, "lastname": "Adams"}}))
+        .api_patch(
+            &format!("/contacts/{id}"),
+            &token,
+            json!({"properties": {"firstname": null, "lastname": "Adams"}}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(p["properties"].get("firstname").is_none());
@@ -42,19 +59,40 @@ async fn patch_sets_and_clears_values_and_get_reads_them() {
     let (s, found) = app.api_get("/contacts?email=EVE@example.com", &token).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(found["contacts"][0]["id"], id);
-    let (_, none) = app.api_get("/contacts?email=nobody@example.com", &token).await;
+    let (_, none) = app
+        .api_get("/contacts?email=nobody@example.com", &token)
+        .await;
     assert_eq!(none["contacts"], json!([]));
 }
 
 #[tokio::test]
 async fn bad_values_get_422_naming_the_field() {
     let (app, token) = TestApp::ready().await;
-    app.api_post("/properties", &token, json!({"name": "seats", "label": "Seats", "field_type": "number"})).await;
-    app.api_post("/properties", &token, json!({"name": "birthday", "label": "Birthday", "field_type": "date"})).await;
+    app.api_post(
+        "/properties",
+        &token,
+        json!({"name": "seats", "label": "Seats", "field_type": "number"}),
+    )
+    .await;
+    app.api_post(
+        "/properties",
+        &token,
+        json!({"name": "birthday", "label": "Birthday", "field_type": "date"}),
+    )
+    .await;
     let cases = [
-        (json!({"email": "x@example.com", "properties": {"birthday": "2021-13-01"}}), "properties.birthday"),
-        (json!({"email": "x@example.com", "properties": {"seats": "many"}}), "properties.seats"),
-        (json!({"email": "x@example.com", "properties": {"nope": "1"}}), "properties.nope"),
+        (
+            json!({"email": "x@example.com", "properties": {"birthday": "2021-13-01"}}),
+            "properties.birthday",
+        ),
+        (
+            json!({"email": "x@example.com", "properties": {"seats": "many"}}),
+            "properties.seats",
+        ),
+        (
+            json!({"email": "x@example.com", "properties": {"nope": "1"}}),
+            "properties.nope",
+        ),
         (json!({"email": "not-an-email"}), "email"),
         (json!({"email": "x@example.com", "colour": "red"}), "colour"),
     ];
@@ -85,6 +123,8 @@ async fn unknown_contacts_are_404() {
     let (s, e) = app.api_get("/contacts/999999", &token).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(e["error"].is_string());
-    let (s, _) = app.api_patch("/contacts/999999", &token, json!({"properties": {}})).await;
+    let (s, _) = app
+        .api_patch("/contacts/999999", &token, json!({"properties": {}}))
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }

@@ -2,11 +2,16 @@ use reqwest::StatusCode;
 
 use crate::helpers::{csrf_from, location, spawn_app, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-
 #[tokio::test]
 async fn every_page_redirects_to_setup_until_an_admin_exists() {
     let app = spawn_app().await;
-    for path in ["/", "/contacts", "/workflows", "/settings/properties", "/lists"] {
+    for path in [
+        "/",
+        "/contacts",
+        "/workflows",
+        "/settings/properties",
+        "/lists",
+    ] {
         let res = app.get(path).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(location(&res), "/setup", "{path}");
@@ -31,7 +36,11 @@ async fn pages_need_a_signed_in_session() {
     let anonymous = app.fresh_client();
     let res = anonymous.get("/contacts").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(location(&res).starts_with("/login?next=%2Fcontacts"), "{}", location(&res));
+    assert!(
+        location(&res).starts_with("/login?next=%2Fcontacts"),
+        "{}",
+        location(&res)
+    );
 }
 
 #[tokio::test]
@@ -41,7 +50,11 @@ async fn login_with_the_right_password_and_logout() {
     let other = app.fresh_client();
     // Wrong password: the form again with a message, email kept.
     let res = other
-        .post_form("/login", "/login", &[("email", ADMIN_EMAIL), ("password", "nope nope")])
+        .post_form(
+            "/login",
+            "/login",
+            &[("email", ADMIN_EMAIL), ("password", "nope nope")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
@@ -49,7 +62,15 @@ async fn login_with_the_right_password_and_logout() {
     assert!(html.contains(ADMIN_EMAIL));
     // Right password: redirected to where they were going.
     let res = other
-        .post_form("/login", "/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/lists")])
+        .post_form(
+            "/login",
+            "/login",
+            &[
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("next", "/lists"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/lists");
@@ -81,7 +102,10 @@ async fn a_post_without_a_valid_csrf_token_is_forbidden_and_changes_nothing() {
     let res = app
         .client
         .post(app.url("/contacts"))
-        .form(&[("csrf_token", csrf_from(&page).as_str()), ("email", "alice@example.com")])
+        .form(&[
+            ("csrf_token", csrf_from(&page).as_str()),
+            ("email", "alice@example.com"),
+        ])
         .send()
         .await
         .unwrap();
@@ -91,7 +115,12 @@ async fn a_post_without_a_valid_csrf_token_is_forbidden_and_changes_nothing() {
 #[tokio::test]
 async fn the_api_needs_a_valid_bearer_token() {
     let (app, token) = TestApp::ready().await;
-    let res = app.client.get(app.url("/api/v1/contacts?email=a@b.co")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/contacts?email=a@b.co"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("bearer"));
@@ -108,9 +137,16 @@ async fn a_revoked_token_stops_working() {
     let html = app.get_html("/settings/tokens").await;
     let marker = "action=\"/settings/tokens/";
     let start = html.find(marker).unwrap() + marker.len();
-    let id: String = html[start..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let id: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
     let res = app
-        .post_form("/settings/tokens", &format!("/settings/tokens/{id}/revoke"), &[])
+        .post_form(
+            "/settings/tokens",
+            &format!("/settings/tokens/{id}/revoke"),
+            &[],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (status, _) = app.api_get("/contacts?email=a@b.co", &token).await;

@@ -113,7 +113,11 @@ impl TestApp {
     /// First-run setup creates the admin and signs in.
     pub async fn setup_admin(&self) {
         let res = self
-            .post_form("/setup", "/setup", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .post_form(
+                "/setup",
+                "/setup",
+                &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "setup redirects");
     }
@@ -139,7 +143,13 @@ impl TestApp {
         (app, token)
     }
 
-    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self
             .client
             .request(method, self.url(&format!("/api/v1{path}")))
@@ -155,7 +165,8 @@ impl TestApp {
     }
 
     pub async fn api_post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.api(reqwest::Method::POST, path, token, Some(body)).await
+        self.api(reqwest::Method::POST, path, token, Some(body))
+            .await
     }
 
     pub async fn api_get(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -163,11 +174,150 @@ impl TestApp {
     }
 
     pub async fn api_patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.api(reqwest::Method::PATCH, path, token, Some(body)).await
+        self.api(reqwest::Method::PATCH, path, token, Some(body))
+            .await
     }
 
     #[allow(dead_code)]
     pub async fn api_put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.api(reqwest::Method::PUT, path, token, Some(body)).await
+        self.api(reqwest::Method::PUT, path, token, Some(body))
+            .await
+    }
+}
+
+/// Trimmed, whitespace-collapsed text of every element matching `selector`.
+pub fn texts(html: &str, selector: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).expect("valid selector");
+    doc.select(&sel)
+        .map(|e| {
+            e.text()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// The text of the first element matching `selector`, if any.
+pub fn text(html: &str, selector: &str) -> Option<String> {
+    texts(html, selector).into_iter().next()
+}
+
+/// The `attr` of every element matching `selector` that has it.
+pub fn attrs(html: &str, selector: &str, attr: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).expect("valid selector");
+    doc.select(&sel)
+        .filter_map(|e| e.value().attr(attr).map(str::to_string))
+        .collect()
+}
+
+/// The `attr` of the first element matching `selector`.
+pub fn attr(html: &str, selector: &str, attr_name: &str) -> Option<String> {
+    attrs(html, selector, attr_name).into_iter().next()
+}
+
+/// The flash message shown at the top of a page after a redirect.
+pub fn flash(html: &str) -> Option<String> {
+    text(html, ".flash")
+}
+
+/// The cells of each row of the first data table, as text.
+pub fn table_rows(html: &str) -> Vec<Vec<String>> {
+    let doc = scraper::Html::parse_document(html);
+    let rows = scraper::Selector::parse("table.data tbody tr").expect("selector");
+    let cells = scraper::Selector::parse("td").expect("selector");
+    doc.select(&rows)
+        .map(|r| {
+            r.select(&cells)
+                .map(|c| {
+                    c.text()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        })
+        .collect()
+}
+
+impl TestApp {
+    /// Posts `multipart/form-data` (what a browser sends for a file input) with the CSRF token
+    /// read from `page`. Built by hand: the dev-dependency reqwest has no multipart feature.
+    pub async fn post_multipart(
+        &self,
+        page: &str,
+        action: &str,
+        file_field: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Response {
+        let html = self.get_html(page).await;
+        let token = csrf_from(&html);
+        self.post_multipart_with_token(action, &token, file_field, filename, bytes)
+            .await
+    }
+
+    pub async fn post_multipart_with_token(
+        &self,
+        action: &str,
+        token: &str,
+        file_field: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Response {
+        let boundary = "----perennial-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n").as_bytes(),
+        );
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.client
+            .post(self.url(action))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST multipart")
+    }
+
+    /// Follows an import's status page until the import has finished; returns that page.
+    pub async fn wait_for_import(&self, status_path: &str) -> String {
+        for _ in 0..600 {
+            let html = self.get_html(status_path).await;
+            if !html.contains("http-equiv=\"refresh\"") {
+                return html;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("import at {status_path} did not finish within 30 s");
+    }
+
+    /// The id of a property, looked up through the API.
+    pub async fn property_id(&self, token: &str, name: &str) -> i64 {
+        let (status, body) = self.api_get("/properties", token).await;
+        assert_eq!(status, StatusCode::OK);
+        body["properties"]
+            .as_array()
+            .expect("properties array")
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["id"].as_i64())
+            .unwrap_or_else(|| panic!("no property {name}"))
     }
 }

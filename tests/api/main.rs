@@ -4,5 +4,13 @@
 mod helpers;
 
 mod api_contacts;
+mod api_properties;
 mod auth;
+mod cli;
 mod contacts;
+mod workflows_api;
+mod demo;
+mod import;
+mod lists;
+mod properties;
+mod settings;

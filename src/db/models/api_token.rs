@@ -61,7 +61,10 @@ impl ApiToken {
     }
 
     /// The active token with this plain text, if any; records its use.
-    pub fn authenticate(conn: &mut SqliteConnection, plain: &str) -> anyhow::Result<Option<ApiToken>> {
+    pub fn authenticate(
+        conn: &mut SqliteConnection,
+        plain: &str,
+    ) -> anyhow::Result<Option<ApiToken>> {
         let found: Option<ApiToken> = api_tokens::table
             .filter(api_tokens::token_hash.eq(hash_token(plain)))
             .filter(api_tokens::revoked_at.is_null())
@@ -73,10 +76,14 @@ impl ApiToken {
     }
 
     pub fn revoke(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<bool> {
-        let n = diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
-            .set(api_tokens::revoked_at.eq(now_text()))
-            .execute(conn)
-            .context("revoking API token")?;
+        let n = diesel::update(
+            api_tokens::table
+                .find(id)
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(now_text()))
+        .execute(conn)
+        .context("revoking API token")?;
         Ok(n > 0)
     }
 }

@@ -64,7 +64,10 @@ impl Contact {
             .context("loading contact")
     }
 
-    pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> anyhow::Result<Option<Contact>> {
+    pub fn find_by_email(
+        conn: &mut SqliteConnection,
+        email: &str,
+    ) -> anyhow::Result<Option<Contact>> {
         contacts::table
             .filter(contacts::email.eq(email.trim()))
             .select(Contact::as_select())
@@ -73,7 +76,11 @@ impl Contact {
             .context("loading contact by email")
     }
 
-    pub fn insert(conn: &mut SqliteConnection, email: Option<&str>, now: &str) -> anyhow::Result<Contact> {
+    pub fn insert(
+        conn: &mut SqliteConnection,
+        email: Option<&str>,
+        now: &str,
+    ) -> anyhow::Result<Contact> {
         diesel::insert_into(contacts::table)
             .values((
                 contacts::email.eq(email),
@@ -85,7 +92,11 @@ impl Contact {
             .context("inserting contact")
     }
 
-    pub fn set_email(conn: &mut SqliteConnection, id: ContactId, email: Option<&str>) -> anyhow::Result<()> {
+    pub fn set_email(
+        conn: &mut SqliteConnection,
+        id: ContactId,
+        email: Option<&str>,
+    ) -> anyhow::Result<()> {
         diesel::update(contacts::table.find(id.0))
             .set(contacts::email.eq(email))
             .execute(conn)
@@ -109,11 +120,17 @@ impl Contact {
     }
 
     pub fn count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
-        contacts::table.count().get_result(conn).context("counting contacts")
+        contacts::table
+            .count()
+            .get_result(conn)
+            .context("counting contacts")
     }
 
     /// Values of one contact by property id.
-    pub fn values(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<HashMap<i64, String>> {
+    pub fn values(
+        conn: &mut SqliteConnection,
+        id: ContactId,
+    ) -> anyhow::Result<HashMap<i64, String>> {
         let rows: Vec<(i64, String)> = contact_values::table
             .filter(contact_values::contact_id.eq(id.0))
             .select((contact_values::property_id, contact_values::value))
@@ -123,10 +140,17 @@ impl Contact {
     }
 
     /// Values of many contacts in one query (no N+1 on list pages).
-    pub fn values_for(conn: &mut SqliteConnection, ids: &[i64]) -> anyhow::Result<Vec<(i64, i64, String)>> {
+    pub fn values_for(
+        conn: &mut SqliteConnection,
+        ids: &[i64],
+    ) -> anyhow::Result<Vec<(i64, i64, String)>> {
         contact_values::table
             .filter(contact_values::contact_id.eq_any(ids))
-            .select((contact_values::contact_id, contact_values::property_id, contact_values::value))
+            .select((
+                contact_values::contact_id,
+                contact_values::property_id,
+                contact_values::value,
+            ))
             .load(conn)
             .context("loading contact values")
     }
@@ -150,7 +174,11 @@ impl Contact {
         Ok(())
     }
 
-    pub fn clear_value(conn: &mut SqliteConnection, id: ContactId, property_id: i64) -> anyhow::Result<()> {
+    pub fn clear_value(
+        conn: &mut SqliteConnection,
+        id: ContactId,
+        property_id: i64,
+    ) -> anyhow::Result<()> {
         diesel::delete(
             contact_values::table
                 .filter(contact_values::contact_id.eq(id.0))

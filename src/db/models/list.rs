@@ -40,14 +40,21 @@ impl List {
         Ok(lists
             .into_iter()
             .map(|l| {
-                let n = counts.iter().find(|(id, _)| *id == l.id).map(|c| c.1).unwrap_or(0);
+                let n = counts
+                    .iter()
+                    .find(|(id, _)| *id == l.id)
+                    .map(|c| c.1)
+                    .unwrap_or(0);
                 (l, n)
             })
             .collect())
     }
 
     pub fn ids(conn: &mut SqliteConnection) -> anyhow::Result<Vec<i64>> {
-        lists::table.select(lists::id).load(conn).context("listing list ids")
+        lists::table
+            .select(lists::id)
+            .load(conn)
+            .context("listing list ids")
     }
 
     pub fn find(conn: &mut SqliteConnection, id: ListId) -> anyhow::Result<Option<List>> {
@@ -59,7 +66,11 @@ impl List {
             .context("loading list")
     }
 
-    pub fn create(conn: &mut SqliteConnection, name: &str, source_workflow_id: Option<i64>) -> anyhow::Result<List> {
+    pub fn create(
+        conn: &mut SqliteConnection,
+        name: &str,
+        source_workflow_id: Option<i64>,
+    ) -> anyhow::Result<List> {
         diesel::insert_into(lists::table)
             .values((
                 lists::name.eq(name.trim()),
@@ -72,11 +83,18 @@ impl List {
     }
 
     pub fn delete(conn: &mut SqliteConnection, id: ListId) -> anyhow::Result<()> {
-        diesel::delete(lists::table.find(id.0)).execute(conn).context("deleting list")?;
+        diesel::delete(lists::table.find(id.0))
+            .execute(conn)
+            .context("deleting list")?;
         Ok(())
     }
 
-    pub fn member_ids(conn: &mut SqliteConnection, id: ListId, after: Option<i64>, limit: i64) -> anyhow::Result<Vec<i64>> {
+    pub fn member_ids(
+        conn: &mut SqliteConnection,
+        id: ListId,
+        after: Option<i64>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<i64>> {
         let mut q = list_members::table
             .filter(list_members::list_id.eq(id.0))
             .select(list_members::contact_id)
@@ -98,7 +116,11 @@ impl List {
     }
 
     /// Adds a contact; true when it was not a member before.
-    pub fn add_member(conn: &mut SqliteConnection, id: ListId, contact: ContactId) -> anyhow::Result<bool> {
+    pub fn add_member(
+        conn: &mut SqliteConnection,
+        id: ListId,
+        contact: ContactId,
+    ) -> anyhow::Result<bool> {
         let n = diesel::insert_or_ignore_into(list_members::table)
             .values((
                 list_members::list_id.eq(id.0),
@@ -111,7 +133,11 @@ impl List {
     }
 
     /// Removes a contact; true when it was a member.
-    pub fn remove_member(conn: &mut SqliteConnection, id: ListId, contact: ContactId) -> anyhow::Result<bool> {
+    pub fn remove_member(
+        conn: &mut SqliteConnection,
+        id: ListId,
+        contact: ContactId,
+    ) -> anyhow::Result<bool> {
         let n = diesel::delete(
             list_members::table
                 .filter(list_members::list_id.eq(id.0))

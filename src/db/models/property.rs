@@ -78,7 +78,10 @@ impl PropertyInput {
             ));
         }
         if ft == Some(FieldType::Enum) && self.options.is_empty() {
-            errors.push(FieldError::new("options", "A dropdown needs at least one option."));
+            errors.push(FieldError::new(
+                "options",
+                "A dropdown needs at least one option.",
+            ));
         }
         match (errors.is_empty(), ft) {
             (true, Some(ft)) => Ok(ft),
@@ -116,7 +119,10 @@ impl Property {
             .context("loading property")
     }
 
-    pub fn find_by_name(conn: &mut SqliteConnection, name: &str) -> anyhow::Result<Option<Property>> {
+    pub fn find_by_name(
+        conn: &mut SqliteConnection,
+        name: &str,
+    ) -> anyhow::Result<Option<Property>> {
         properties::table
             .filter(properties::name.eq(name))
             .select(Property::as_select())
@@ -125,7 +131,10 @@ impl Property {
             .context("loading property")
     }
 
-    pub fn create(conn: &mut SqliteConnection, input: &PropertyInput) -> anyhow::Result<Result<Property, Vec<FieldError>>> {
+    pub fn create(
+        conn: &mut SqliteConnection,
+        input: &PropertyInput,
+    ) -> anyhow::Result<Result<Property, Vec<FieldError>>> {
         let ft = match input.check() {
             Ok(ft) => ft,
             Err(e) => return Ok(Err(e)),
@@ -136,7 +145,11 @@ impl Property {
                 format!("A property named \"{}\" already exists.", input.name),
             )]));
         }
-        let options = if ft == FieldType::Enum { input.options.clone() } else { Vec::new() };
+        let options = if ft == FieldType::Enum {
+            input.options.clone()
+        } else {
+            Vec::new()
+        };
         let p = diesel::insert_into(properties::table)
             .values((
                 properties::name.eq(&input.name),
@@ -165,7 +178,11 @@ impl Property {
     /// Updates label, options and (when allowed) type. A type change is refused for locked
     /// properties and for properties that hold values: silently reinterpreting stored values
     /// would corrupt them.
-    pub fn update(&self, conn: &mut SqliteConnection, input: &PropertyInput) -> anyhow::Result<Result<Property, Vec<FieldError>>> {
+    pub fn update(
+        &self,
+        conn: &mut SqliteConnection,
+        input: &PropertyInput,
+    ) -> anyhow::Result<Result<Property, Vec<FieldError>>> {
         let mut probe = input.clone();
         probe.name = self.name.clone();
         let ft = match probe.check() {
@@ -176,7 +193,10 @@ impl Property {
             if self.type_locked {
                 return Ok(Err(vec![FieldError::new(
                     "field_type",
-                    format!("The type of \"{}\" is fixed and cannot be changed.", self.label),
+                    format!(
+                        "The type of \"{}\" is fixed and cannot be changed.",
+                        self.label
+                    ),
                 )]));
             }
             let used = self.usage(conn)?;
@@ -189,7 +209,11 @@ impl Property {
                 )]));
             }
         }
-        let options = if ft == FieldType::Enum { input.options.clone() } else { Vec::new() };
+        let options = if ft == FieldType::Enum {
+            input.options.clone()
+        } else {
+            Vec::new()
+        };
         let p = diesel::update(properties::table.find(self.id))
             .set((
                 properties::label.eq(input.label.trim()),

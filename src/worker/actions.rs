@@ -1,0 +1,242 @@
+//! Internal actions, run inside the worker's transaction: property changes go through the same
+//! write path as a user's edit (so they can trigger other workflows), messages go to the
+//! Outbox, the inbox and the Tasks page.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+use serde_json::Value;
+
+use super::execute::RoundCtx;
+use crate::clock::fmt_instant;
+use crate::db::models::enrollment::Enrollment;
+use crate::db::models::list::List;
+use crate::db::models::{ContactId, ListId, WorkflowId};
+use crate::db::schema::{notifications, outbox, tasks};
+use crate::domain::definition::Step;
+use crate::domain::filter::{Catalog, ContactView};
+use crate::domain::tokens;
+use crate::domain::values::{canonical_number, normalize_value, numeric_mirror};
+use crate::engine::context::{ContactSnapshot, WorkflowCtx};
+use crate::engine::enroll::{self, EnrollOutcome, Why};
+use crate::engine::triggers::{self, Delta, Source};
+use crate::services::contacts::{self, Change, ContactError};
+
+#[derive(Debug, Clone)]
+pub struct ActionFailure {
+    pub message: String,
+}
+
+impl From<anyhow::Error> for ActionFailure {
+    fn from(e: anyhow::Error) -> Self {
+        ActionFailure {
+            message: crate::telemetry::chain(&e),
+        }
+    }
+}
+
+fn fail<T>(message: impl Into<String>) -> Result<T, ActionFailure> {
+    Err(ActionFailure { message: message.into() })
+}
+
+/// Runs one internal action; the text says what happened (history `action_executed`).
+#[allow(clippy::too_many_arguments)]
+pub fn execute(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    catalog: &Catalog,
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    contact: &ContactSnapshot,
+    step: &Step,
+    now: DateTime<Utc>,
+) -> Result<String, ActionFailure> {
+    let look = |name: &str| contact.value(name).map(str::to_string);
+    let source = Source::Workflow(wf.id());
+    match step {
+        Step::SetProperty { property, value } => {
+            let changed = set_value(conn, ctx, contact, property, value, source)?;
+            Ok(format!("set {property} to {}{}", display(value), unchanged_note(changed)))
+        }
+        Step::CopyProperty { from, to } => match contact.value(from) {
+            Some(v) => {
+                let changed = set_value(conn, ctx, contact, to, &Value::String(v.to_string()), source)?;
+                Ok(format!("copied {from} ({v}) to {to}{}", unchanged_note(changed)))
+            }
+            None => Ok(format!("{from} is empty: nothing copied to {to}")),
+        },
+        Step::ClearProperty { property } => {
+            let changed = set_value(conn, ctx, contact, property, &Value::Null, source)?;
+            Ok(format!("cleared {property}{}", unchanged_note(changed)))
+        }
+        Step::AdjustProperty { property, amount } => {
+            let current = contact.value(property).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let next = current + amount;
+            let text = canonical_number(next);
+            set_value(conn, ctx, contact, property, &Value::String(text.clone()), source)?;
+            Ok(format!("{property}: {} → {text}", canonical_number(current)))
+        }
+        Step::SendEmail { subject, body } => {
+            let Some(to) = contact.email.clone() else {
+                return fail("the contact has no email address");
+            };
+            let subject = tokens::render(subject, &look);
+            let body = tokens::render(body, &look);
+            diesel::insert_into(outbox::table)
+                .values((
+                    outbox::workflow_id.eq(Some(wf.id())),
+                    outbox::enrollment_id.eq(Some(e.id)),
+                    outbox::contact_id.eq(Some(e.contact_id)),
+                    outbox::recipient.eq(&to),
+                    outbox::subject.eq(&subject),
+                    outbox::body.eq(&body),
+                    outbox::delivery.eq("kept"),
+                    outbox::created_at.eq(fmt_instant(now)),
+                ))
+                .execute(conn)
+                .map_err(anyhow::Error::from)?;
+            Ok(format!("email “{subject}” to {to} kept in the Outbox (no SMTP configured)"))
+        }
+        Step::InternalNotification { message, recipients } => {
+            let text = tokens::render(message, &look);
+            diesel::insert_into(notifications::table)
+                .values((
+                    notifications::workflow_id.eq(Some(wf.id())),
+                    notifications::contact_id.eq(Some(e.contact_id)),
+                    notifications::message.eq(&text),
+                    notifications::created_at.eq(fmt_instant(now)),
+                ))
+                .execute(conn)
+                .map_err(anyhow::Error::from)?;
+            let to = if recipients.is_empty() { String::new() } else { format!(" (for {})", recipients.join(", ")) };
+            Ok(format!("notification “{text}” added to the inbox{to}"))
+        }
+        Step::CreateTask { title, notes, due_in_days } => {
+            let title = tokens::render(title, &look);
+            let due = due_in_days.map(|d| (now.with_timezone(&wf.tz).date_naive() + ChronoDuration::days(i64::from(d))).format("%Y-%m-%d").to_string());
+            diesel::insert_into(tasks::table)
+                .values((
+                    tasks::workflow_id.eq(Some(wf.id())),
+                    tasks::contact_id.eq(Some(e.contact_id)),
+                    tasks::title.eq(&title),
+                    tasks::notes.eq(notes.as_deref().map(|n| tokens::render(n, &look)).unwrap_or_default()),
+                    tasks::due_date.eq(due.clone()),
+                    tasks::created_at.eq(fmt_instant(now)),
+                ))
+                .execute(conn)
+                .map_err(anyhow::Error::from)?;
+            Ok(format!("task “{title}” created{}", due.map(|d| format!(", due {d}")).unwrap_or_default()))
+        }
+        Step::AddToList { list_id } | Step::RemoveFromList { list_id } => {
+            let add = matches!(step, Step::AddToList { .. });
+            let Some(list) = List::find(conn, ListId(*list_id))? else {
+                return fail(format!("list {list_id} no longer exists"));
+            };
+            let changed = if add {
+                List::add_member(conn, ListId(*list_id), ContactId(e.contact_id))?
+            } else {
+                List::remove_member(conn, ListId(*list_id), ContactId(e.contact_id))?
+            };
+            if changed {
+                list_changed(conn, ctx, catalog, contact, *list_id, add, source, now)?;
+            }
+            let verb = if add { "added to" } else { "removed from" };
+            Ok(format!("{verb} list “{}”{}", list.name, unchanged_note(changed)))
+        }
+        Step::EnrollInWorkflow { workflow_id } => {
+            if *workflow_id == wf.id() {
+                return Ok("skipped to prevent a loop: a workflow cannot enroll into itself".into());
+            }
+            let Some(target) = WorkflowCtx::load(conn, WorkflowId(*workflow_id))? else {
+                return fail(format!("workflow {workflow_id} no longer exists"));
+            };
+            if !target.row.is_on() {
+                return fail(format!("workflow “{}” is off", target.row.name));
+            }
+            match enroll::enroll(conn, &target, contact, catalog, Why::Action(wf.id()), now)? {
+                EnrollOutcome::Enrolled(_) => Ok(format!("enrolled in workflow “{}”", target.row.name)),
+                EnrollOutcome::Refused(r) => Ok(format!("not enrolled in workflow “{}”: {r}", target.row.name)),
+            }
+        }
+        Step::UnenrollFromWorkflow { workflow_id } => {
+            let Some(target) = WorkflowCtx::load(conn, WorkflowId(*workflow_id))? else {
+                return fail(format!("workflow {workflow_id} no longer exists"));
+            };
+            match Enrollment::active_for(conn, WorkflowId(*workflow_id), ContactId(e.contact_id))? {
+                Some(active) => {
+                    enroll::unenroll(conn, &target, &active, &format!("unenrolled by an action of workflow “{}”", wf.row.name), now)?;
+                    Ok(format!("unenrolled from workflow “{}”", target.row.name))
+                }
+                None => Ok(format!("not enrolled in workflow “{}”: nothing to do", target.row.name)),
+            }
+        }
+        Step::Webhook { .. } | Step::DateDelay { .. } | Step::Delay { .. } | Step::DelayUntil { .. } | Step::Branch { .. } => {
+            fail(format!("{} is not an internal action", step.type_name()))
+        }
+    }
+}
+
+fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn unchanged_note(changed: bool) -> &'static str {
+    if changed {
+        ""
+    } else {
+        " (already so: no change)"
+    }
+}
+
+/// Sets (or with `Null`, clears) one property through the contacts write path.
+fn set_value(conn: &mut SqliteConnection, ctx: &mut RoundCtx, contact: &ContactSnapshot, property: &str, value: &Value, source: Source) -> Result<bool, ActionFailure> {
+    if property == "email" {
+        let input = contacts::ContactInput {
+            email: Some(value.as_str().map(str::to_string)),
+            properties: vec![],
+        };
+        return match contacts::update(conn, &ctx.props, ContactId(contact.id), &input, "") {
+            Ok(w) => Ok(!w.changes.is_empty()),
+            Err(ContactError::Invalid(errs)) => fail(errs.first().map(|e| e.message.clone()).unwrap_or_default()),
+            Err(ContactError::NotFound) => fail("the contact no longer exists"),
+            Err(ContactError::Internal(e)) => Err(e.into()),
+        };
+    }
+    let Some(prop) = ctx.props.get(property).cloned() else {
+        return fail(format!("the property {property} no longer exists"));
+    };
+    let normalized = normalize_value(prop.kind(), &prop.option_list(), value).or_else(|m| fail(format!("{}: {m}", prop.label)))?;
+    let change = Change {
+        property_id: prop.id,
+        name: prop.name.clone(),
+        num: normalized.as_deref().and_then(|v| numeric_mirror(prop.kind(), v)),
+        value: normalized,
+    };
+    match contacts::apply_changes(conn, &ctx.props, ContactId(contact.id), &[change], source, Some(&ctx.engine)) {
+        Ok(w) => Ok(!w.changes.is_empty()),
+        Err(ContactError::Invalid(errs)) => fail(errs.first().map(|e| e.message.clone()).unwrap_or_default()),
+        Err(ContactError::NotFound) => fail("the contact no longer exists"),
+        Err(ContactError::Internal(e)) => Err(e.into()),
+    }
+}
+
+/// List membership is a trigger input too.
+#[allow(clippy::too_many_arguments)]
+fn list_changed(conn: &mut SqliteConnection, ctx: &mut RoundCtx, catalog: &Catalog, before: &ContactSnapshot, list_id: i64, added: bool, source: Source, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let mut after = before.clone();
+    if added {
+        after.lists.insert(list_id);
+    } else {
+        after.lists.remove(&list_id);
+    }
+    let changed = vec![format!("list:{list_id}")];
+    let delta = Delta {
+        before: Some(before),
+        after: &after,
+        changed: &changed,
+    };
+    triggers::evaluate(conn, &ctx.engine.workflows, catalog, &delta, source, now)
+}

@@ -1,0 +1,451 @@
+//! Running due steps: claim, execute, record, advance.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel::SqliteConnection;
+
+use super::actions::{self, ActionFailure};
+use super::external;
+use super::WorkerConfig;
+use crate::clock::{fmt_instant, parse_instant};
+use crate::db::models::enrollment::Enrollment;
+use crate::db::models::history::{self, NewEvent};
+use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
+use crate::db::schema::{action_runs, enrollments};
+use crate::db::DbPool;
+use crate::domain::definition::Step;
+use crate::domain::filter;
+use crate::domain::schedule::{self, PlanContext};
+use crate::domain::values::parse_iso_date;
+use crate::engine::context::{ContactSnapshot, WorkflowCtx};
+use crate::engine::enroll::{event, finish_cycle, local_rfc3339};
+use crate::engine::triggers::EngineCtx;
+use crate::services::contacts::Catalog;
+
+/// Everything a round needs, loaded once per round rather than once per job.
+pub struct RoundCtx {
+    pub props: Catalog,
+    pub engine: EngineCtx,
+    pub workflows: HashMap<i64, WorkflowCtx>,
+    pub account_tz: chrono_tz::Tz,
+    pub config: WorkerConfig,
+}
+
+impl RoundCtx {
+    pub fn load(conn: &mut SqliteConnection, config: &WorkerConfig) -> anyhow::Result<RoundCtx> {
+        let props = Catalog::load(conn)?;
+        let engine = EngineCtx::load(conn, &props)?;
+        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        let workflows = engine.workflows.iter().map(|w| (w.id(), w.clone())).collect();
+        Ok(RoundCtx {
+            props,
+            engine,
+            workflows,
+            account_tz,
+            config: config.clone(),
+        })
+    }
+
+    /// The workflow (on or off) of a job.
+    pub fn workflow(&mut self, conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<WorkflowCtx>> {
+        if let Some(w) = self.workflows.get(&id) {
+            return Ok(Some(w.clone()));
+        }
+        let w = WorkflowCtx::load(conn, WorkflowId(id))?;
+        if let Some(w) = &w {
+            self.workflows.insert(id, w.clone());
+        }
+        Ok(w)
+    }
+
+    /// The domain catalog (lists and workflows included) even when no workflow is on.
+    pub fn catalog(&mut self, conn: &mut SqliteConnection) -> anyhow::Result<&filter::Catalog> {
+        if self.engine.catalog.properties.is_empty() {
+            self.engine.catalog = crate::engine::context::domain_catalog(conn, &self.props)?;
+        }
+        Ok(&self.engine.catalog)
+    }
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Claims up to `config.batch` due jobs and runs them. Returns how many were claimed.
+pub fn run_due(pool: &DbPool, config: &WorkerConfig, now: DateTime<Utc>, stop: &AtomicBool) -> anyhow::Result<usize> {
+    let mut conn = pool.get()?;
+    let now_s = fmt_instant(now);
+    let lease = fmt_instant(now + ChronoDuration::seconds(config.lease_secs));
+    let claimed: Vec<Enrollment> = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        let ids: Vec<i64> = diesel::sql_query(
+            "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
+               AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
+        )
+        .bind::<Text, _>(&now_s)
+        .bind::<BigInt, _>(config.batch)
+        .load::<IdRow>(conn)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
+            .set(enrollments::lease_until.eq(&lease))
+            .execute(conn)?;
+        Ok(enrollments::table
+            .filter(enrollments::id.eq_any(&ids))
+            .order(enrollments::next_due_at.asc())
+            .select(Enrollment::as_select())
+            .load(conn)?)
+    })?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let n = claimed.len();
+    let mut ctx = RoundCtx::load(&mut conn, config)?;
+    let mut external_jobs = Vec::new();
+    // Internal steps of the whole batch commit together: one fsync for hundreds of actions.
+    conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        for e in &claimed {
+            if stop.load(Ordering::SeqCst) {
+                release(conn, e.id)?;
+                continue;
+            }
+            // A savepoint per job: one bad job rolls back alone and is retried later.
+            let outcome = conn.transaction::<_, anyhow::Error, _>(|conn| process(conn, &mut ctx, e.id, now));
+            match outcome {
+                Ok(Some(job)) => external_jobs.push(job),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
+                    diesel::update(enrollments::table.find(e.id))
+                        .set((
+                            enrollments::lease_until.eq(fmt_instant(now + ChronoDuration::seconds(60))),
+                            enrollments::attempts.eq(enrollments::attempts + 1),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    for job in external_jobs {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        external::run(&mut conn, &mut ctx, job, now)?;
+    }
+    Ok(n)
+}
+
+fn release(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<()> {
+    diesel::update(enrollments::table.find(id))
+        .set(enrollments::lease_until.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An external action (webhook, SMTP email) that is due: run outside the transaction.
+#[derive(Debug, Clone)]
+pub struct ExternalJob {
+    pub enrollment_id: i64,
+    pub path: String,
+}
+
+/// One segment of a step path: `3/yes/0` = step 3, its yes path, step 0 there.
+fn parse_path(s: &str) -> Option<Vec<(usize, Option<bool>)>> {
+    let parts: Vec<&str> = s.split('/').collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let idx: usize = parts[i].parse().ok()?;
+        let arm = match parts.get(i + 1) {
+            None => None,
+            Some(&"yes") => Some(true),
+            Some(&"no") => Some(false),
+            Some(_) => return None,
+        };
+        out.push((idx, arm));
+        i += 2;
+    }
+    Some(out)
+}
+
+fn format_path(p: &[(usize, Option<bool>)]) -> String {
+    p.iter()
+        .map(|(i, arm)| match arm {
+            None => i.to_string(),
+            Some(true) => format!("{i}/yes"),
+            Some(false) => format!("{i}/no"),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The list a path's last index points into.
+fn list_at<'a>(steps: &'a [Step], path: &[(usize, Option<bool>)]) -> Option<&'a [Step]> {
+    let mut list = steps;
+    for (idx, arm) in &path[..path.len().saturating_sub(1)] {
+        match (list.get(*idx)?, arm) {
+            (Step::Branch { yes, .. }, Some(true)) => list = yes,
+            (Step::Branch { no, .. }, Some(false)) => list = no,
+            _ => return None,
+        }
+    }
+    Some(list)
+}
+
+pub fn step_at<'a>(steps: &'a [Step], path: &str) -> Option<&'a Step> {
+    let p = parse_path(path)?;
+    let (last, _) = *p.last()?;
+    list_at(steps, &p)?.get(last)
+}
+
+/// The path after `path` (leaving a branch path continues after the branch).
+fn next_path(steps: &[Step], path: &str) -> Option<String> {
+    let mut p = parse_path(path)?;
+    loop {
+        let (last, _) = *p.last()?;
+        let len = list_at(steps, &p)?.len();
+        if last + 1 < len {
+            if let Some(seg) = p.last_mut() {
+                seg.0 = last + 1;
+            }
+            return Some(format_path(&p));
+        }
+        // The end of a branch path: carry on after the branch that holds it.
+        p.pop();
+        p.last_mut()?.1 = None;
+    }
+}
+
+/// When the step at `path` is due, given the previous step ran at `prev`.
+fn due_of(wf: &WorkflowCtx, e: &Enrollment, contact: &ContactSnapshot, path: &str, prev: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let p = parse_path(path)?;
+    let (last, _) = *p.last()?;
+    let list = list_at(&wf.def.steps, &p)?;
+    let ctx = PlanContext {
+        settings: &wf.def.settings,
+        anchor: e.anchor_date.as_deref().and_then(parse_iso_date),
+        zones: wf.zones_for(contact),
+    };
+    schedule::plan_steps(list, &ctx, last, Some(prev), prev)
+        .into_iter()
+        .find(|s| s.index == last)
+        .map(|s| s.due_at)
+}
+
+/// Runs an enrollment's due steps in order until one lies in the future, the cycle ends, or an
+/// external action must run outside the transaction.
+pub fn process(conn: &mut SqliteConnection, ctx: &mut RoundCtx, id: i64, now: DateTime<Utc>) -> anyhow::Result<Option<ExternalJob>> {
+    let Some(mut e) = Enrollment::find(conn, EnrollmentId(id))? else {
+        return Ok(None);
+    };
+    if !e.is_active() {
+        return Ok(None);
+    }
+    let Some(wf) = ctx.workflow(conn, e.workflow_id)? else {
+        return Ok(None);
+    };
+    let Some(mut contact) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? else {
+        return Ok(None);
+    };
+    let mut events: Vec<NewEvent> = Vec::new();
+    let mut last_run = e.last_run_at.as_deref().and_then(parse_instant);
+    for _ in 0..200 {
+        let (Some(path), Some(due)) = (e.next_step.clone(), e.next_due_at.as_deref().and_then(parse_instant)) else {
+            break;
+        };
+        if due > now {
+            break;
+        }
+        let Some(step) = step_at(&wf.def.steps, &path).cloned() else {
+            // The step no longer exists (the workflow was edited): the cycle is over.
+            history::record(conn, &events)?;
+            let catalog = ctx.catalog(conn)?.clone();
+            finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
+            return Ok(None);
+        };
+        let mut ran_at = due;
+        let mut branch_choice: Option<bool> = None;
+        if step.is_delay() {
+            // A delay simply ends at its time.
+        } else if let Step::Branch { condition, .. } = &step {
+            let today = now.with_timezone(&wf.tz).date_naive();
+            let catalog = ctx.catalog(conn)?.clone();
+            let yes = filter::matches_groups(condition, &contact, &catalog, today);
+            branch_choice = Some(yes);
+            events.push(event(&wf, Some(e.id), e.contact_id, now, history::ACTION_EXECUTED, Some(path.clone()),
+                format!("if/then branch: took the {} path", if yes { "yes" } else { "no" })));
+        } else if !wf.row.is_on() {
+            events.push(event(&wf, Some(e.id), e.contact_id, now, history::SKIPPED, Some(path.clone()),
+                format!("skipped — the workflow was off when this {} fell due", step.type_name())));
+        } else if now - due > ChronoDuration::hours(i64::from(wf.def.settings.catch_up_hours)) {
+            events.push(event(&wf, Some(e.id), e.contact_id, now, history::SKIPPED, Some(path.clone()),
+                format!("skipped — overdue by {} (due {}), past the catch-up limit of {} h",
+                    human_duration(now - due), local_rfc3339(due, &wf), wf.def.settings.catch_up_hours)));
+        } else if already_done(conn, e.id, &path)? {
+            // Ran before a crash, committed its record, but the pointer did not move: never twice.
+        } else if external::is_external(&step, &ctx.config) {
+            history::record(conn, &events)?;
+            point(conn, &e, last_run)?;
+            return Ok(Some(ExternalJob { enrollment_id: e.id, path }));
+        } else {
+            ran_at = now;
+            let catalog = ctx.catalog(conn)?.clone();
+            match actions::execute(conn, ctx, &catalog, &wf, &e, &contact, &step, now) {
+                Ok(result) => {
+                    mark_done(conn, e.id, &path, &result, now)?;
+                    events.push(event(&wf, Some(e.id), e.contact_id, now, history::ACTION_EXECUTED, Some(path.clone()), result));
+                }
+                Err(ActionFailure { message, .. }) => {
+                    events.push(event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(path.clone()), message));
+                }
+            }
+            if let Some(fresh) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? {
+                contact = fresh;
+            }
+            // The action may have ended this enrollment (e.g. unenrolled the contact).
+            match Enrollment::find(conn, EnrollmentId(e.id))? {
+                Some(fresh) if fresh.is_active() => {}
+                _ => {
+                    history::record(conn, &events)?;
+                    return Ok(None);
+                }
+            }
+        }
+        last_run = Some(ran_at);
+        let next = match branch_choice {
+            Some(yes) => branch_entry(&wf.def.steps, &path, yes).or_else(|| next_path(&wf.def.steps, &path)),
+            None => next_path(&wf.def.steps, &path),
+        };
+        let Some(next) = next else {
+            history::record(conn, &events)?;
+            e.last_run_at = last_run.map(fmt_instant);
+            let catalog = ctx.catalog(conn)?.clone();
+            finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
+            return Ok(None);
+        };
+        let Some(next_due) = due_of(&wf, &e, &contact, &next, ran_at) else {
+            history::record(conn, &events)?;
+            let catalog = ctx.catalog(conn)?.clone();
+            finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
+            return Ok(None);
+        };
+        let next_step_type = step_at(&wf.def.steps, &next).map(|s| s.type_name()).unwrap_or("step");
+        events.push(event(&wf, Some(e.id), e.contact_id, now, history::SCHEDULED, Some(next.clone()),
+            format!("{next_step_type} due {}", local_rfc3339(next_due, &wf))));
+        e.next_step = Some(next);
+        e.next_due_at = Some(fmt_instant(next_due));
+    }
+    history::record(conn, &events)?;
+    point(conn, &e, last_run)?;
+    Ok(None)
+}
+
+/// The first step of a branch's chosen path, if it has any.
+fn branch_entry(steps: &[Step], path: &str, yes: bool) -> Option<String> {
+    let step = step_at(steps, path)?;
+    let Step::Branch { yes: y, no: n, .. } = step else { return None };
+    let list = if yes { y } else { n };
+    if list.is_empty() {
+        None
+    } else {
+        Some(format!("{path}/{}/0", if yes { "yes" } else { "no" }))
+    }
+}
+
+fn point(conn: &mut SqliteConnection, e: &Enrollment, last_run: Option<DateTime<Utc>>) -> anyhow::Result<()> {
+    Enrollment::point_at(
+        conn,
+        EnrollmentId(e.id),
+        e.next_step.as_deref(),
+        e.next_due_at.as_deref(),
+        last_run.map(fmt_instant).as_deref(),
+    )?;
+    if e.next_due_at.is_some() {
+        // Keep the claim only for jobs still due now; later ones are free.
+        release(conn, e.id)?;
+    }
+    Ok(())
+}
+
+pub fn already_done(conn: &mut SqliteConnection, enrollment: i64, path: &str) -> anyhow::Result<bool> {
+    Ok(action_runs::table
+        .find((enrollment, path))
+        .select(action_runs::state)
+        .first::<String>(conn)
+        .optional()?
+        .is_some_and(|s| s == "done"))
+}
+
+pub fn mark_done(conn: &mut SqliteConnection, enrollment: i64, path: &str, result: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let now_s = fmt_instant(now);
+    diesel::replace_into(action_runs::table)
+        .values((
+            action_runs::enrollment_id.eq(enrollment),
+            action_runs::step.eq(path),
+            action_runs::state.eq("done"),
+            action_runs::result.eq(result),
+            action_runs::started_at.eq(&now_s),
+            action_runs::finished_at.eq(&now_s),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn human_duration(d: ChronoDuration) -> String {
+    let h = d.num_hours();
+    if h >= 48 {
+        format!("{} days", d.num_days())
+    } else if h >= 1 {
+        format!("{h} h")
+    } else {
+        format!("{} min", d.num_minutes().max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps() -> Vec<Step> {
+        serde_json::from_value(serde_json::json!([
+            {"type": "delay", "amount": 1, "unit": "hours"},
+            {"type": "branch", "condition": [], "yes": [
+                {"type": "clear_property", "property": "a"},
+                {"type": "branch", "condition": [], "yes": [{"type": "clear_property", "property": "b"}], "no": []}
+            ], "no": []},
+            {"type": "clear_property", "property": "c"}
+        ]))
+        .unwrap()
+    }
+
+    #[test]
+    fn paths_walk_into_and_out_of_branches() {
+        let s = steps();
+        let cases = [
+            ("0", Some("1")),
+            ("1", Some("2")),
+            ("1/yes/0", Some("1/yes/1")),
+            ("1/yes/1", Some("2")),
+            ("1/yes/1/yes/0", Some("2")),
+            ("2", None),
+        ];
+        for (from, want) in cases {
+            assert_eq!(next_path(&s, from).as_deref(), want, "after {from}");
+        }
+        assert_eq!(branch_entry(&s, "1", true).as_deref(), Some("1/yes/0"));
+        assert_eq!(branch_entry(&s, "1", false), None);
+        assert!(matches!(step_at(&s, "1/yes/1/yes/0"), Some(Step::ClearProperty { .. })));
+        assert!(step_at(&s, "7").is_none());
+        assert!(step_at(&s, "1/maybe/0").is_none());
+    }
+}

@@ -1,0 +1,207 @@
+//! Actions that reach outside (webhooks; email when SMTP is configured) run outside the
+//! database transaction, bracketed by a durable "started" record: a crash between sending and
+//! committing is detected on restart and the action is not repeated (never sent twice).
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::execute::{mark_done, process, step_at, ExternalJob, RoundCtx};
+use super::WorkerConfig;
+use crate::clock::fmt_instant;
+use crate::db::models::enrollment::Enrollment;
+use crate::db::models::history;
+use crate::db::models::{ContactId, EnrollmentId};
+use crate::db::schema::{action_runs, enrollments, notifications};
+use crate::domain::definition::Step;
+use crate::domain::tokens;
+use crate::engine::context::ContactSnapshot;
+use crate::engine::enroll::{event, local_rfc3339};
+
+pub fn is_external(step: &Step, config: &WorkerConfig) -> bool {
+    match step {
+        Step::Webhook { .. } => true,
+        Step::SendEmail { .. } => config.smtp_url.is_some(),
+        _ => false,
+    }
+}
+
+enum Begin {
+    /// Another worker moved on, or the step already ran: nothing to send.
+    Skip,
+    Send,
+}
+
+/// Runs one external action: record the start, send, record the outcome and advance.
+pub fn run(conn: &mut SqliteConnection, ctx: &mut RoundCtx, job: ExternalJob, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let begin = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        let Some(e) = Enrollment::find(conn, EnrollmentId(job.enrollment_id))? else {
+            return Ok(Begin::Skip);
+        };
+        if !e.is_active() || e.next_step.as_deref() != Some(job.path.as_str()) {
+            return Ok(Begin::Skip);
+        }
+        let state: Option<String> = action_runs::table
+            .find((e.id, &job.path))
+            .select(action_runs::state)
+            .first(conn)
+            .optional()?;
+        match state.as_deref() {
+            Some("done") => {
+                process(conn, ctx, e.id, now)?;
+                Ok(Begin::Skip)
+            }
+            Some(_) => {
+                // Started before a crash and never finished: it may have been sent. Not
+                // repeating it is the only way to guarantee "never twice".
+                let Some(wf) = ctx.workflow(conn, e.workflow_id)? else { return Ok(Begin::Skip) };
+                mark_done(conn, e.id, &job.path, "outcome unknown after a restart", now)?;
+                history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(job.path.clone()),
+                    "the worker stopped while this action was running; its outcome is unknown and it is not repeated, so it can never run twice".into())])?;
+                process(conn, ctx, e.id, now)?;
+                Ok(Begin::Skip)
+            }
+            None => {
+                diesel::insert_into(action_runs::table)
+                    .values((
+                        action_runs::enrollment_id.eq(e.id),
+                        action_runs::step.eq(&job.path),
+                        action_runs::state.eq("started"),
+                        action_runs::started_at.eq(fmt_instant(now)),
+                    ))
+                    .execute(conn)?;
+                Ok(Begin::Send)
+            }
+        }
+    })?;
+    if matches!(begin, Begin::Skip) {
+        return Ok(());
+    }
+    let Some(e) = Enrollment::find(conn, EnrollmentId(job.enrollment_id))? else { return Ok(()) };
+    let Some(wf) = ctx.workflow(conn, e.workflow_id)? else { return Ok(()) };
+    let Some(contact) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? else { return Ok(()) };
+    let Some(step) = step_at(&wf.def.steps, &job.path).cloned() else { return Ok(()) };
+    let outcome = perform(&step, &ctx.config, &wf.row.name, &e, &contact, now);
+    conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        match outcome {
+            Ok(result) => {
+                mark_done(conn, e.id, &job.path, &result, now)?;
+                history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_EXECUTED, Some(job.path.clone()), result)])?;
+                process(conn, ctx, e.id, now)?;
+            }
+            Err(error) => {
+                let attempt = e.attempts + 1;
+                if attempt < ctx.config.max_attempts {
+                    let wait = ctx.config.retry_base * 2u32.saturating_pow((attempt - 1) as u32);
+                    let retry_at = now + ChronoDuration::from_std(wait).unwrap_or(ChronoDuration::seconds(30));
+                    diesel::delete(action_runs::table.find((e.id, &job.path))).execute(conn)?;
+                    diesel::update(enrollments::table.find(e.id))
+                        .set((
+                            enrollments::attempts.eq(attempt),
+                            enrollments::next_due_at.eq(fmt_instant(retry_at)),
+                            enrollments::lease_until.eq(None::<String>),
+                        ))
+                        .execute(conn)?;
+                    history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(job.path.clone()),
+                        format!("{error}; attempt {attempt} of {}, next retry at {}", ctx.config.max_attempts, local_rfc3339(retry_at, &wf)))])?;
+                    super::notify();
+                } else {
+                    mark_done(conn, e.id, &job.path, &format!("failed: {error}"), now)?;
+                    history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(job.path.clone()),
+                        format!("{error}; gave up after {attempt} attempts"))])?;
+                    if wf.def.settings.notifications.on_review_needed {
+                        diesel::insert_into(notifications::table)
+                            .values((
+                                notifications::workflow_id.eq(Some(wf.id())),
+                                notifications::contact_id.eq(Some(e.contact_id)),
+                                notifications::message.eq(format!("Workflow “{}” needs review: a {} action failed after {attempt} attempts ({error}).", wf.row.name, step.type_name())),
+                                notifications::created_at.eq(fmt_instant(now)),
+                            ))
+                            .execute(conn)?;
+                    }
+                    process(conn, ctx, e.id, now)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn perform(step: &Step, config: &WorkerConfig, workflow_name: &str, e: &Enrollment, contact: &ContactSnapshot, now: DateTime<Utc>) -> Result<String, String> {
+    let look = |name: &str| {
+        use crate::domain::filter::ContactView;
+        contact.value(name).map(str::to_string)
+    };
+    match step {
+        Step::Webhook { url, secret } => {
+            let body = serde_json::json!({
+                "workflow_id": e.workflow_id,
+                "workflow_name": workflow_name,
+                "enrollment_id": e.id,
+                "cycle_year": e.cycle_year,
+                "step": e.next_step,
+                "sent_at": fmt_instant(now),
+                "contact": {
+                    "id": contact.id,
+                    "email": contact.email,
+                    "properties": contact.values,
+                },
+            })
+            .to_string();
+            send_webhook(url, secret.as_deref(), &body)
+        }
+        Step::SendEmail { subject, body } => {
+            let Some(to) = contact.email.clone() else {
+                return Err("the contact has no email address".into());
+            };
+            let subject = tokens::render(subject, &look);
+            let body = tokens::render(body, &look);
+            let url = config.smtp_url.clone().unwrap_or_default();
+            send_smtp(&url, &config.smtp_from, &to, &subject, &body)?;
+            Ok(format!("email “{subject}” sent to {to} over SMTP"))
+        }
+        other => Err(format!("{} is not an external action", other.type_name())),
+    }
+}
+
+/// `X-Perennial-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`.
+pub fn signature(secret: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn send_webhook(url: &str, secret: Option<&str>, body: &str) -> Result<String, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut req = agent.post(url).header("Content-Type", "application/json").header("User-Agent", "Perennial");
+    if let Some(s) = secret.filter(|s| !s.is_empty()) {
+        req = req.header("X-Perennial-Signature", signature(s, body));
+    }
+    match req.send(body) {
+        Ok(res) if res.status().is_success() => Ok(format!("webhook POST {url} answered {}", res.status().as_u16())),
+        Ok(res) => Err(format!("webhook POST {url} answered {}", res.status().as_u16())),
+        Err(e) => Err(format!("webhook POST {url} failed: {e}")),
+    }
+}
+
+fn send_smtp(url: &str, from: &str, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    use lettre::{Message, SmtpTransport, Transport};
+    let message = Message::builder()
+        .from(from.parse().map_err(|e| format!("bad sender address {from}: {e}"))?)
+        .to(to.parse().map_err(|e| format!("bad recipient address {to}: {e}"))?)
+        .subject(subject)
+        .body(body.to_string())
+        .map_err(|e| format!("building the email: {e}"))?;
+    let transport = SmtpTransport::from_url(url)
+        .map_err(|e| format!("bad PERENNIAL_SMTP_URL: {e}"))?
+        .timeout(Some(std::time::Duration::from_secs(20)))
+        .build();
+    transport.send(&message).map(|_| ()).map_err(|e| format!("SMTP delivery failed: {e}"))
+}
