@@ -1,10 +1,10 @@
-//! Automations > Workflows.
+//! Automations > Workflows: the list.
 
 use actix_web::web;
 use askama::Template;
 
-use super::extract::{Ctx, SignedIn};
-use super::{render, WebResult};
+use crate::web::extract::{Ctx, SignedIn};
+use crate::web::{render, WebResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/workflows", web::get().to(index));

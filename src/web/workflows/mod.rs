@@ -1,0 +1,10 @@
+//! Automations > Workflows: list, create, the editor canvas and its panels, settings, review
+//! and publish, test timeline, history. One file per page (or panel family).
+
+pub mod list;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(list::routes);
+}
