@@ -1,6 +1,7 @@
 //! Automations > Workflows: list, create, the editor canvas and its panels, settings, review
 //! and publish, test timeline, history. One file per page (or panel family).
 
+pub mod header;
 pub mod list;
 
 use actix_web::web;
