@@ -216,13 +216,15 @@ fn invalid(field: String, message: &str) -> ScheduleError {
 /// Parses a strict 24-hour `"HH:MM"` (exactly two digits each; `"9:00"` and `"24:00"` fail).
 pub fn parse_time_of_day(s: &str) -> Option<NaiveTime> {
     let b = s.as_bytes();
-    if b.len() != 5 || b[2] != b':' {
+    // `HH:MM`, or `HH:MM:SS` for precise times (tests and integrations).
+    if !(b.len() == 5 || (b.len() == 8 && b[5] == b':')) || b[2] != b':' {
         return None;
     }
     let digit = |i: usize| b[i].is_ascii_digit().then(|| u32::from(b[i] - b'0'));
     let hour = digit(0)? * 10 + digit(1)?;
     let minute = digit(3)? * 10 + digit(4)?;
-    NaiveTime::from_hms_opt(hour, minute, 0)
+    let second = if b.len() == 8 { digit(6)? * 10 + digit(7)? } else { 0 };
+    NaiveTime::from_hms_opt(hour, minute, second)
 }
 
 /// Parses an IANA zone name such as a contact's `timezone` property value.
@@ -1539,12 +1541,14 @@ mod tests {
                 "{s}"
             );
         }
+        assert_eq!(parse_time_of_day("12:00:30"), NaiveTime::from_hms_opt(12, 0, 30));
         for s in [
             "9:00",
             "24:00",
             "12:60",
             "12-00",
-            "12:00:00",
+            "12:00:60",
+            "12:00:0",
             " 12:00",
             "",
             "ab:cd",

@@ -48,21 +48,10 @@ pub struct Problem {
     pub card: String,
 }
 
-/// Strict `HH:MM`, 24-hour (`09:00`, `23:59`; not `9:00`, `24:00`, `09:00:00`).
+/// Strict `HH:MM` (or `HH:MM:SS`), 24-hour: `09:00`, `23:59`, `09:00:30`; not `9:00`, `24:00`.
+/// The same parser the scheduler uses, so what validates is what runs.
 pub fn parse_time_of_day(s: &str) -> Option<NaiveTime> {
-    let b = s.as_bytes();
-    if b.len() != 5
-        || b[2] != b':'
-        || !b
-            .iter()
-            .enumerate()
-            .all(|(i, c)| i == 2 || c.is_ascii_digit())
-    {
-        return None;
-    }
-    let h = u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0');
-    let m = u32::from(b[3] - b'0') * 10 + u32::from(b[4] - b'0');
-    NaiveTime::from_hms_opt(h, m, 0)
+    super::schedule::parse_time_of_day(s)
 }
 
 /// A minimal check of a webhook URL: `http(s)://host[:port][/path…]`, no whitespace.
@@ -1268,7 +1257,7 @@ mod tests {
                 "HH:MM",
             ),
             (
-                ex(&[("/steps/2/time_of_day", json!("08:00:00"))]),
+                ex(&[("/steps/2/time_of_day", json!("08:00:61"))]),
                 "steps[2].time_of_day",
                 "HH:MM",
             ),
@@ -2336,7 +2325,8 @@ mod tests {
             ("09:0", false),
             ("24:00", false),
             ("12:60", false),
-            ("09:00:00", false),
+            ("09:00:00", true),
+            ("09:00:60", false),
             ("09.00", false),
             ("+9:00", false),
             ("", false),
