@@ -24,6 +24,8 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // Retries of failing webhooks come quickly in tests (the default first wait is 30 s).
+    std::env::set_var("PERENNIAL_RETRY_BASE_MS", "200");
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("test.db");
     let mut config = Config {

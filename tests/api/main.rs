@@ -8,6 +8,7 @@ mod api_properties;
 mod auth;
 mod cli;
 mod contacts;
+mod engine;
 mod workflows_api;
 mod demo;
 mod import;

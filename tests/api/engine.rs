@@ -1,0 +1,233 @@
+//! The real worker against a temp database: actions run on time, date changes re-plan,
+//! suppression unenrolls, failing webhooks are retried, overdue actions obey the catch-up rule.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{Timelike, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+use crate::workflows_api::with_properties;
+
+async fn publish(app: &TestApp, token: &str, def: Value, enroll_existing: bool) -> i64 {
+    let (s, wf) = app.api_post("/workflows", token, def).await;
+    assert_eq!(s, StatusCode::CREATED, "{wf}");
+    let id = wf["id"].as_i64().unwrap();
+    let (s, on) = app.api_post(&format!("/workflows/{id}/publish"), token, json!({"enroll_existing": enroll_existing})).await;
+    assert_eq!(s, StatusCode::OK, "{on}");
+    id
+}
+
+async fn events(app: &TestApp, token: &str, wf: i64, query: &str) -> Vec<Value> {
+    let (_, h) = app.api_get(&format!("/workflows/{wf}/history?{query}"), token).await;
+    h["events"].as_array().cloned().unwrap_or_default()
+}
+
+async fn wait_for<F: Fn(&[Value]) -> bool>(app: &TestApp, token: &str, wf: i64, query: &str, within: Duration, ok: F) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let ev = events(app, token, wf, query).await;
+        if ok(&ev) {
+            return ev;
+        }
+        assert!(start.elapsed() < within, "timed out waiting; history: {ev:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_specific_date_workflow_runs_on_time() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let (_, c) = app.api_post("/contacts", &token, json!({"email": "on.time@example.com", "properties": {"lifecyclestage": "customer"}})).await;
+    // A few seconds ahead (in UTC), on today's date.
+    let due = Utc::now() + chrono::Duration::seconds(3);
+    let def = json!({ "name": "Launch", "start": {"type": "specific_date", "date": due.format("%Y-%m-%d").to_string()},
+        "triggers": {"filter_groups": [[{"property": "lifecyclestage", "operator": "eq", "value": "customer"}]]},
+        "steps": [ {"type": "date_delay", "when": "on", "time_of_day": format!("{:02}:{:02}:{:02}", due.hour(), due.minute(), due.second())},
+                   {"type": "set_property", "property": "renewal_notice", "value": "launched"} ],
+        "settings": {"time_zone": "UTC"} });
+    let wf = publish(&app, &token, def, true).await;
+    let ev = wait_for(&app, &token, wf, "event=action_executed", Duration::from_secs(8), |e| !e.is_empty()).await;
+    let ran_at = chrono::DateTime::parse_from_rfc3339(ev[0]["at"].as_str().unwrap()).unwrap();
+    let late = ran_at.with_timezone(&Utc) - due.with_nanosecond(0).unwrap();
+    assert!(late >= chrono::Duration::zero() && late < chrono::Duration::milliseconds(1000), "ran {late:?} after its time");
+    let (_, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
+    assert_eq!(got["properties"]["renewal_notice"], "launched");
+}
+
+fn renewal_def(extra_settings: Value) -> Value {
+    let mut settings = json!({"time_zone": "UTC"});
+    if let (Some(s), Some(extra)) = (settings.as_object_mut(), extra_settings.as_object()) {
+        for (k, v) in extra {
+            s.insert(k.clone(), v.clone());
+        }
+    }
+    json!({ "name": "Renewal", "start": {"type": "contact_date_property", "property": "renewal_date"},
+        "triggers": {"filter_groups": [[{"property": "lifecyclestage", "operator": "eq", "value": "customer"}]]},
+        "steps": [ {"type": "date_delay", "when": "before", "amount": 7, "unit": "days", "time_of_day": "09:00"},
+                   {"type": "send_email", "subject": "Soon", "body": "Hi {{ contact.firstname }}"} ],
+        "settings": settings })
+}
+
+#[tokio::test]
+async fn changing_the_date_re_plans_and_clearing_it_unenrolls() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let wf = publish(&app, &token, renewal_def(json!({})), false).await;
+    let (_, c) = app.api_post("/contacts", &token, json!({"email": "re@example.com", "properties": {"lifecyclestage": "customer", "renewal_date": "2099-06-20"}})).await;
+    let cid = c["id"].as_i64().unwrap();
+    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
+    assert_eq!(list["enrollments"][0]["status"], "active", "enrolled by the trigger: {list}");
+    assert_eq!(list["enrollments"][0]["next_due_at"], "2099-06-13T09:00:00+00:00");
+    app.api_patch(&format!("/contacts/{cid}"), &token, json!({"properties": {"renewal_date": "2099-07-20"}})).await;
+    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
+    assert_eq!(list["enrollments"][0]["next_due_at"], "2099-07-13T09:00:00+00:00", "re-planned: {list}");
+    let ev = events(&app, &token, wf, &format!("contact_id={cid}&event=rescheduled")).await;
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    app.api_patch(&format!("/contacts/{cid}"), &token, json!({"properties": {"renewal_date": null}})).await;
+    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
+    assert_eq!(list["enrollments"][0]["status"], "unenrolled");
+    let ev = events(&app, &token, wf, &format!("contact_id={cid}&event=unenrolled")).await;
+    assert!(ev[0]["detail"].as_str().unwrap().contains("cleared"), "{ev:?}");
+}
+
+#[tokio::test]
+async fn a_contact_that_becomes_suppressed_is_unenrolled_and_cannot_be_enrolled_manually() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let suppression = json!({"suppression": {"filter_groups": [[{"property": "lastname", "operator": "eq", "value": "Blocked"}]], "list_ids": []}});
+    let wf = publish(&app, &token, renewal_def(suppression), false).await;
+    let (_, c) = app.api_post("/contacts", &token, json!({"email": "sup@example.com", "properties": {"lifecyclestage": "customer", "renewal_date": "2099-01-01"}})).await;
+    let cid = c["id"].as_i64().unwrap();
+    app.api_patch(&format!("/contacts/{cid}"), &token, json!({"properties": {"lastname": "Blocked"}})).await;
+    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
+    assert_eq!(list["enrollments"][0]["status"], "unenrolled", "{list}");
+    let (s, e) = app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": cid})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["error"].as_str().unwrap().contains("suppressed"), "{e}");
+}
+
+/// A local HTTP server: answers 500 to the first request, 200 afterwards; records bodies and
+/// signature headers.
+fn flaky_server() -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (h, s) = (hits.clone(), seen.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20) {
+            let Ok(mut stream) = stream else { continue };
+            stream.set_read_timeout(Some(Duration::from_secs(2))).ok();
+            let mut buf = vec![0u8; 65536];
+            let mut req = Vec::new();
+            loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                req.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&req).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .unwrap_or(0);
+                    if req.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            s.lock().unwrap().push(String::from_utf8_lossy(&req).to_string());
+            let status = if n == 0 { "500 Internal Server Error" } else { "200 OK" };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (url, hits, seen)
+}
+
+#[tokio::test]
+async fn a_failing_webhook_is_retried_with_back_off_and_succeeds_once() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let (url, hits, seen) = flaky_server();
+    let def = json!({ "name": "Hook", "start": {"type": "blank"},
+        "steps": [{"type": "webhook", "url": url, "secret": "s3cret"}] });
+    let wf = publish(&app, &token, def, false).await;
+    let (_, c) = app.api_post("/contacts", &token, json!({"email": "hook@example.com"})).await;
+    let (s, _) = app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": c["id"]})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let ev = wait_for(&app, &token, wf, "event=action_executed", Duration::from_secs(10), |e| !e.is_empty()).await;
+    assert_eq!(ev.len(), 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "one failure, one success, no more");
+    let failed = events(&app, &token, wf, "event=action_failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0]["detail"].as_str().unwrap().contains("500"), "{failed:?}");
+    assert!(failed[0]["detail"].as_str().unwrap().contains("next retry"), "{failed:?}");
+    let requests = seen.lock().unwrap().clone();
+    let last = requests.last().unwrap();
+    let body = &last[last.find("\r\n\r\n").unwrap() + 4..];
+    let sig = last.lines().find_map(|l| l.strip_prefix("X-Perennial-Signature: ").or_else(|| l.strip_prefix("x-perennial-signature: "))).unwrap();
+    assert_eq!(sig.trim(), perennial::worker::external::signature("s3cret", body), "HMAC-SHA256 of the body");
+}
+
+#[tokio::test]
+async fn actions_falling_due_while_the_workflow_is_off_are_skipped_and_logged() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({ "name": "Later", "start": {"type": "blank"},
+        "steps": [{"type": "delay", "amount": 1, "unit": "minutes"}, {"type": "set_property", "property": "renewal_notice", "value": "x"}] });
+    let wf = publish(&app, &token, def, false).await;
+    let (_, c) = app.api_post("/contacts", &token, json!({"email": "off@example.com"})).await;
+    app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": c["id"]})).await;
+    let (s, off) = app.api_post(&format!("/workflows/{wf}/turn-off"), &token, json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(off["status"], "off");
+    // Move the pending step into the past, as if its minute had passed.
+    let db = app.db_path.display().to_string();
+    let pool = perennial::db::connect(&db, 1).unwrap();
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query("UPDATE enrollments SET next_due_at = '2000-01-01T00:00:00.000Z'").execute(&mut conn).unwrap();
+    }
+    perennial::worker::notify();
+    let ev = wait_for(&app, &token, wf, "event=skipped", Duration::from_secs(5), |e| !e.is_empty()).await;
+    assert!(ev.iter().any(|e| e["detail"].as_str().unwrap_or("").contains("off")), "{ev:?}");
+    let (_, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
+    assert!(got["properties"].get("renewal_notice").is_none(), "the action did not run");
+}
+
+#[tokio::test]
+async fn an_action_overdue_past_the_catch_up_limit_is_skipped_with_the_reason() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({ "name": "Catch up", "start": {"type": "blank"},
+        "steps": [{"type": "delay", "amount": 1, "unit": "days"}, {"type": "set_property", "property": "renewal_notice", "value": "late"},
+                  {"type": "delay", "amount": 1, "unit": "days"}, {"type": "set_property", "property": "renewal_notice", "value": "on time"}],
+        "settings": {"catch_up_hours": 24} });
+    let wf = publish(&app, &token, def, false).await;
+    let (_, c) = app.api_post("/contacts", &token, json!({"email": "late@example.com"})).await;
+    app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": c["id"]})).await;
+    // As if the worker had been down for two days: the first delay ended 48 h ago.
+    let two_days_ago = perennial::clock::fmt_instant(Utc::now() - chrono::Duration::hours(48));
+    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query(format!("UPDATE enrollments SET next_due_at = '{two_days_ago}'")).execute(&mut conn).unwrap();
+    }
+    perennial::worker::notify();
+    let ev = wait_for(&app, &token, wf, "event=skipped", Duration::from_secs(5), |e| !e.is_empty()).await;
+    assert!(ev[0]["detail"].as_str().unwrap().contains("catch-up"), "{ev:?}");
+    let (_, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
+    assert!(got["properties"].get("renewal_notice").is_none(), "skipped, not run late");
+}
