@@ -72,8 +72,22 @@ struct MaxRow {
     v: Option<i64>,
 }
 
+/// Why a set-based enrollment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// "Enroll existing contacts" when the workflow is turned on (progress shown).
+    Publish,
+    /// The periodic check of date-relative triggers ("today-30"): contacts that have come to
+    /// meet them as the calendar moved on since `since` (met them now, not on that day).
+    Sweep { since: chrono::NaiveDate },
+}
+
 /// Enrolls every contact meeting the criteria now. Returns the final progress.
 pub fn run(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>) -> anyhow::Result<Report> {
+    run_mode(conn, id, now, Mode::Publish)
+}
+
+pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>, mode: Mode) -> anyhow::Result<Report> {
     let Some(wf) = WorkflowCtx::load(conn, id)? else {
         anyhow::bail!("workflow {} vanished", id.0);
     };
@@ -83,11 +97,22 @@ pub fn run(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>) -> a
     let def = &wf.def;
     if def.triggers.filter_groups.is_empty() {
         // No criteria: manual enrollment only; nobody "already meets" them.
-        Workflow::set_backfill(conn, id, "done", 0, 0)?;
+        if mode == Mode::Publish {
+            Workflow::set_backfill(conn, id, "done", 0, 0)?;
+        }
         return Ok(Report { state: "done".into(), done: 0, total: 0 });
     }
-    let trigger_sql = compile_groups_sql(&def.triggers.filter_groups, &catalog, today)
+    let mut trigger_sql = compile_groups_sql(&def.triggers.filter_groups, &catalog, today)
         .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?;
+    if let Mode::Sweep { since } = mode {
+        if since >= today {
+            return Ok(Report { state: "done".into(), done: 0, total: 0 });
+        }
+        // Only a transition counts: meets the criteria today, did not on the last check.
+        let before = compile_groups_sql(&def.triggers.filter_groups, &catalog, since)
+            .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?;
+        trigger_sql = format!("({trigger_sql} AND NOT {before})");
+    }
     let suppress_sql = if def.settings.suppression.filter_groups.is_empty() {
         "0".to_string()
     } else {
@@ -163,7 +188,10 @@ pub fn run(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>) -> a
             continue;
         };
         let next = plan.next.and_then(|i| plan.steps.iter().find(|s| s.index == i));
-        let why = Why::ExistingAtPublish.detail();
+        let why = match mode {
+            Mode::Publish => Why::ExistingAtPublish.detail(),
+            Mode::Sweep { .. } => format!("{} (daily check of date-relative criteria)", Why::Trigger.detail()),
+        };
         let enrolled_detail = match (plan.anchor_date, plan.cycle_year) {
             (Some(a), Some(y)) => format!("{why}; anchor {a}, cycle {y}"),
             _ => why,
@@ -214,7 +242,13 @@ pub fn run(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>) -> a
         .v
         .unwrap_or(0);
     let total: i64 = crate::db::models::contact::Contact::count(conn)?;
-    Workflow::set_backfill(conn, id, "running", 0, total)?;
+    let progress = |conn: &mut SqliteConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
+        if mode == Mode::Publish {
+            Workflow::set_backfill(conn, id, state, done, total)?;
+        }
+        Ok(())
+    };
+    progress(conn, "running", 0, total)?;
     let anchor_join = match date_prop {
         Some(pid) if uses_contact_zone => format!(
             "JOIN contact_values v ON v.contact_id = c.id AND v.property_id = {pid}
@@ -270,10 +304,10 @@ pub fn run(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>) -> a
         enrolled += n;
         done = (done + BATCH).min(total);
         lo = hi;
-        Workflow::set_backfill(conn, id, "running", done.min(total), total)?;
+        progress(conn, "running", done.min(total), total)?;
     }
     conn.batch_execute("DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;")?;
-    Workflow::set_backfill(conn, id, "done", enrolled, total)?;
+    progress(conn, "done", enrolled, total)?;
     crate::worker::notify();
     Ok(Report { state: "done".into(), done: enrolled, total })
 }
@@ -359,4 +393,25 @@ fn uses_contact_zone(steps: &[Step]) -> bool {
         Step::Branch { yes, no, .. } => uses_contact_zone(yes) || uses_contact_zone(no),
         _ => false,
     })
+}
+
+/// The periodic sweep: workflows whose triggers depend on today's date are re-checked,
+/// set-based, for contacts that began to meet them since the last check (or since the
+/// workflow was turned on).
+pub fn sweep(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    use crate::db::models::app_setting;
+    const LAST_SWEEP: &str = "last_trigger_sweep_at";
+    let last = app_setting::get(conn, LAST_SWEEP)?.and_then(|s| crate::clock::parse_instant(&s));
+    let mut enrolled = 0;
+    for wf in WorkflowCtx::active(conn)? {
+        if !crate::domain::filter::is_time_relative(&wf.def.triggers.filter_groups) {
+            continue;
+        }
+        let published = wf.row.published_at.as_deref().and_then(crate::clock::parse_instant);
+        let Some(from) = [last, published].into_iter().flatten().max() else { continue };
+        let since = from.with_timezone(&wf.tz).date_naive();
+        enrolled += run_mode(conn, WorkflowId(wf.id()), now, Mode::Sweep { since })?.done as usize;
+    }
+    app_setting::set(conn, LAST_SWEEP, &fmt_instant(now))?;
+    Ok(enrolled)
 }

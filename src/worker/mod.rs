@@ -20,6 +20,9 @@ use crate::db::DbPool;
 
 pub use notify::notify;
 
+/// How often triggers that depend on today's date ("before today-30") are re-checked.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Jobs claimed per round.
@@ -101,7 +104,16 @@ struct DataVersion {
 pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
     tracing::info!("worker started");
     let mut last_version: Option<i64> = None;
+    let mut last_sweep: Option<std::time::Instant> = None;
     while !stop.load(Ordering::SeqCst) {
+        if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+            last_sweep = Some(std::time::Instant::now());
+            match pool.get().map_err(anyhow::Error::from).and_then(|mut c| crate::engine::backfill::sweep(&mut c, Utc::now())) {
+                Ok(n) if n > 0 => tracing::info!(enrolled = n, "date-relative triggers re-checked"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "periodic trigger check failed"),
+            }
+        }
         let seen = notify::generation();
         let ran = match execute::run_due(&pool, &config, Utc::now(), &stop) {
             Ok(n) => n,
@@ -114,7 +126,7 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
         if ran > 0 {
             continue;
         }
-        let wait = match next_due_in(&pool) {
+        let until_due = match next_due_in(&pool) {
             Ok(Some(d)) => d,
             // Nothing scheduled: sleep until notified (with a long safety net).
             Ok(None) => Duration::from_secs(60),
@@ -123,6 +135,8 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
                 Duration::from_secs(1)
             }
         };
+        let until_sweep = SWEEP_EVERY.saturating_sub(last_sweep.map(|t| t.elapsed()).unwrap_or_default());
+        let wait = until_due.min(until_sweep);
         if config.watch_other_processes {
             // Another process may add work without ringing our bell: watch SQLite's data
             // version (a cheap pragma, no table read) in short steps.

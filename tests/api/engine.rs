@@ -231,3 +231,31 @@ async fn an_action_overdue_past_the_catch_up_limit_is_skipped_with_the_reason() 
     let (_, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
     assert!(got["properties"].get("renewal_notice").is_none(), "skipped, not run late");
 }
+
+#[tokio::test]
+async fn the_periodic_check_enrolls_contacts_who_come_to_meet_date_relative_triggers() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let today = Utc::now().date_naive();
+    let def = json!({ "name": "Renewing within 30 days", "start": {"type": "contact_date_property", "property": "renewal_date"},
+        "triggers": {"filter_groups": [[{"property": "renewal_date", "operator": "before", "value": "today+30"}]]},
+        "steps": [{"type": "date_delay", "when": "on", "time_of_day": "09:00"}, {"type": "set_property", "property": "renewal_notice", "value": "due"}],
+        "settings": {"time_zone": "UTC"} });
+    let wf = publish(&app, &token, def, false).await;
+    let soon = (today + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    let later = (today + chrono::Duration::days(40)).format("%Y-%m-%d").to_string();
+    let (_, a) = app.api_post("/contacts", &token, json!({"email": "soon@example.com", "properties": {"renewal_date": soon}})).await;
+    let (_, b) = app.api_post("/contacts", &token, json!({"email": "later@example.com", "properties": {"renewal_date": later}})).await;
+    let enrolled = |v: &Value| v["enrollments"].as_array().map(|a| a.len()).unwrap_or(0);
+    let (_, ea) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={}", a["id"]), &token).await;
+    let (_, eb) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={}", b["id"]), &token).await;
+    assert_eq!((enrolled(&ea), enrolled(&eb)), (1, 0), "only the contact meeting the trigger today");
+    // Fifteen days later the second contact's renewal is within 30 days.
+    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
+    let n = perennial::engine::backfill::sweep(&mut pool.get().unwrap(), Utc::now() + chrono::Duration::days(15)).unwrap();
+    assert_eq!(n, 1);
+    let (_, eb) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={}", b["id"]), &token).await;
+    assert_eq!(enrolled(&eb), 1, "{eb}");
+    let ev = events(&app, &token, wf, &format!("contact_id={}&event=enrolled", b["id"])).await;
+    assert!(ev[0]["detail"].as_str().unwrap().contains("date-relative"), "{ev:?}");
+}
