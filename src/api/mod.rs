@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod contacts;
 pub mod error;
+pub mod events;
 pub mod properties;
 pub mod workflows;
 
@@ -22,6 +23,7 @@ pub fn scope() -> Scope {
         }))
         .configure(contacts::routes)
         .configure(properties::routes)
+        .configure(events::routes)
         .configure(workflows::routes)
         .default_service(web::to(|| async {
             HttpResponse::NotFound().json(serde_json::json!({"error": "no such endpoint", "field": null}))

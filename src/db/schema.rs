@@ -227,3 +227,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     import_jobs,
 );
+
+diesel::table! {
+    contact_events (id) {
+        id -> BigInt,
+        contact_id -> BigInt,
+        name -> Text,
+        source -> Text,
+        occurred_at -> Text,
+        properties -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::joinable!(contact_events -> contacts (contact_id));
+diesel::allow_tables_to_appear_in_same_query!(contact_events, contacts);

@@ -55,9 +55,32 @@ impl Start {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Triggers {
-    /// OR between groups, AND inside a group. Empty: manual enrollment only.
+    /// OR between groups, AND inside a group. Empty (and no event triggers): manual
+    /// enrollment only.
     #[serde(default)]
     pub filter_groups: Vec<Vec<Filter>>,
+    /// "When an event occurs": any of these enrolls (beside the filter groups).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventTrigger>,
+}
+
+impl Triggers {
+    /// No filter and no event trigger: contacts enter only by manual enrollment.
+    pub fn is_manual_only(&self) -> bool {
+        self.filter_groups.is_empty() && self.events.is_empty()
+    }
+}
+
+/// An event-based trigger: the event's name and refinement filters (AND). A filter whose
+/// property starts with `event.` looks at the event's own properties (`event.amount`,
+/// `event.property`, `event.new`); any other property is the contact's at the time of the
+/// event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventTrigger {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Filter>,
 }
 
 /// One condition on a contact. `value` is absent for `known`/`unknown`; for `in_list` it is
@@ -133,6 +156,9 @@ pub struct Reenroll {
     pub enabled: bool,
     #[serde(default)]
     pub on_properties: Vec<String>,
+    /// "Yes, re-enroll every time the trigger occurs" (event triggers); never while enrolled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_events: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 
 pub mod definition;
 pub mod errors;
+pub mod events;
 pub mod filter;
 pub mod schedule;
 pub mod tokens;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::definition::{
-    DateUnit, Definition, ExecutionWindow, Filter, Notifications, Reenroll, Settings, Start, Step,
+    DateUnit, Definition, EventTrigger, ExecutionWindow, Filter, Notifications, Reenroll, Settings, Start, Step,
     Suppression, TimeUnit, Triggers, Weekday, When,
 };
 pub use super::errors::FieldError;
@@ -127,6 +127,8 @@ enum Shape {
     FilterGroups,
     FilterGroup,
     Filter,
+    EventTriggers,
+    EventTrigger,
     Settings,
     ExecutionWindow,
     Suppression,
@@ -157,6 +159,8 @@ impl Shape {
             Shape::FilterGroups => try_parse::<Vec<Vec<Filter>>>(v),
             Shape::FilterGroup => try_parse::<Vec<Filter>>(v),
             Shape::Filter => try_parse::<Filter>(v),
+            Shape::EventTriggers => try_parse::<Vec<EventTrigger>>(v),
+            Shape::EventTrigger => try_parse::<EventTrigger>(v),
             Shape::Settings => try_parse::<Settings>(v),
             Shape::ExecutionWindow => try_parse::<ExecutionWindow>(v),
             Shape::Suppression => try_parse::<Suppression>(v),
@@ -176,6 +180,7 @@ impl Shape {
             Shape::Steps => Some(Shape::Step),
             Shape::FilterGroups => Some(Shape::FilterGroup),
             Shape::FilterGroup => Some(Shape::Filter),
+            Shape::EventTriggers => Some(Shape::EventTrigger),
             Shape::Weekdays => Some(Shape::Weekday),
             Shape::Strings => Some(Shape::Str),
             Shape::Ids => Some(Shape::Id),
@@ -192,6 +197,7 @@ impl Shape {
                 | Shape::Reenroll
                 | Shape::Step
                 | Shape::Filter
+                | Shape::EventTrigger
                 | Shape::Settings
                 | Shape::ExecutionWindow
                 | Shape::Suppression
@@ -211,6 +217,8 @@ impl Shape {
             (Shape::Definition, "steps", _) => Shape::Steps,
             (Shape::Definition, "settings", _) => Shape::Settings,
             (Shape::Triggers | Shape::Suppression, "filter_groups", _) => Shape::FilterGroups,
+            (Shape::Triggers, "events", _) => Shape::EventTriggers,
+            (Shape::EventTrigger, "filters", _) => Shape::FilterGroup,
             (Shape::Reenroll, "on_properties", _) => Shape::Strings,
             (Shape::Step, "condition", Some("branch")) => Shape::FilterGroups,
             (Shape::Step, "yes" | "no", Some("branch")) => Shape::Steps,
@@ -424,6 +432,7 @@ fn check(def: &Definition, catalog: &Catalog) -> Vec<Finding> {
         "triggers.filter_groups",
         "trigger",
     );
+    c.event_triggers(&def.triggers.events);
     c.reenroll(&def.reenroll);
     c.steps_overall(&def.steps);
     c.steps(&def.steps, "steps", "step");
@@ -587,11 +596,38 @@ impl<'a> Checker<'a> {
         }
     }
 
+    fn event_triggers(&mut self, events: &[EventTrigger]) {
+        for (t, trigger) in events.iter().enumerate() {
+            let prefix = format!("triggers.events[{t}]");
+            if !super::events::valid_name(trigger.name.trim()) {
+                self.error(
+                    "trigger",
+                    format!("{prefix}.name"),
+                    "Name the event: letters, digits, _ - . or : (at most 100 characters).",
+                );
+            }
+            for (i, filter) in trigger.filters.iter().enumerate() {
+                let on_event = filter
+                    .property
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with(super::events::EVENT_PREFIX));
+                if on_event {
+                    if let Err(message) = super::events::check_event_filter(filter) {
+                        let part = if message.contains("value") { "value" } else if message.contains("list") { "operator" } else { "property" };
+                        self.error("trigger", format!("{prefix}.filters[{i}].{part}"), message);
+                    }
+                } else if let Err((part, message)) = check_filter(filter, self.catalog) {
+                    self.error("trigger", format!("{prefix}.filters[{i}].{}", part.as_str()), message);
+                }
+            }
+        }
+    }
+
     fn reenroll(&mut self, r: &Reenroll) {
         for (k, name) in r.on_properties.iter().enumerate() {
             self.property("trigger", &format!("reenroll.on_properties[{k}]"), name);
         }
-        if r.enabled && r.on_properties.is_empty() {
+        if r.enabled && r.on_properties.is_empty() && !r.on_events {
             self.problem(
                 "trigger",
                 "reenroll.on_properties",

@@ -20,6 +20,8 @@ pub enum Why {
     Reenrolled,
     AnnualCycle(i32),
     Action(i64),
+    /// An event trigger fired: which event (name, id, time) and whether it is a re-enrollment.
+    Event { name: String, id: i64, at: String, again: bool },
 }
 
 impl Why {
@@ -31,6 +33,10 @@ impl Why {
             Why::Reenrolled => "re-enrolled: met the triggers again after a chosen property changed".into(),
             Why::AnnualCycle(y) => format!("annual cycle {y}"),
             Why::Action(w) => format!("enrolled by an action of workflow {w}"),
+            Why::Event { name, id, at, again } => format!(
+                "{}by event “{name}” (id {id}, at {at})",
+                if *again { "re-enrolled " } else { "enrolled " }
+            ),
         }
     }
 }
@@ -148,6 +154,11 @@ pub fn start_cycle(
         ended_at: if next.is_some() { None } else { Some(now_s) },
     };
     let e = Enrollment::insert(conn, &new)?;
+    super::events::record(conn, contact_id, vec![super::events::Pending::builtin(
+        crate::domain::events::WORKFLOW_ENROLLED,
+        serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": plan.cycle_year }),
+        now,
+    )], now)?;
     let mut events = vec![event(wf, Some(e.id), contact_id, now, history::ENROLLED, None, enrolled_detail(why, plan))];
     events.extend(skipped_events(wf, &e, &plan.steps, skip_reason, now));
     match next {
@@ -244,6 +255,11 @@ use diesel::prelude::*;
 pub fn finish_cycle(conn: &mut SqliteConnection, wf: &WorkflowCtx, e: &Enrollment, contact: &ContactSnapshot, catalog: &Catalog, now: DateTime<Utc>) -> anyhow::Result<Option<Enrollment>> {
     let now_s = fmt_instant(now);
     Enrollment::finish(conn, EnrollmentId(e.id), enr::COMPLETED, "all steps done", &now_s)?;
+    super::events::record(conn, e.contact_id, vec![super::events::Pending::builtin(
+        crate::domain::events::WORKFLOW_COMPLETED,
+        serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": e.cycle_year }),
+        now,
+    )], now)?;
     history::record(conn, &[event(wf, Some(e.id), e.contact_id, now, history::COMPLETED, None, format!("cycle {} complete", e.cycle_year))])?;
     if !wf.def.recur_annually || !wf.row.is_on() {
         return Ok(None);

@@ -5,6 +5,7 @@
 pub mod backfill;
 pub mod context;
 pub mod enroll;
+pub mod events;
 pub mod preview;
 pub mod revise;
 pub mod triggers;

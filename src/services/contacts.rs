@@ -14,6 +14,8 @@ use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
 use crate::domain::values::{looks_like_email, normalize_value, numeric_mirror};
 use crate::engine::context::ContactSnapshot;
+use crate::domain::events as ev;
+use crate::engine::events::{self, Pending};
 use crate::engine::triggers::{self, Delta, EngineCtx};
 pub use crate::engine::triggers::Source;
 
@@ -300,6 +302,17 @@ fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written
     if !written.created && written.changes.is_empty() {
         return Ok(());
     }
+    let now = chrono::Utc::now();
+    // Built-in events, for the contact's timeline and for event triggers.
+    let contact_id = written.record.contact.id;
+    let mut pending = Vec::with_capacity(written.changes.len() + 1);
+    if written.created {
+        pending.push(Pending::builtin(ev::CONTACT_CREATED, serde_json::json!({ "email": written.record.contact.email }), now));
+    }
+    for c in &written.changes {
+        pending.push(Pending::builtin(ev::PROPERTY_CHANGED, serde_json::json!({ "property": c.name, "old": c.old, "new": c.new }), now));
+    }
+    let recorded = events::record(conn, contact_id, pending, now)?;
     let loaded;
     let ctx = match preloaded {
         Some(c) => c,
@@ -319,6 +332,7 @@ fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written
         after: &after,
         changed: &changed,
     };
-    triggers::evaluate(conn, &ctx.workflows, &ctx.catalog, &delta, source, chrono::Utc::now())?;
+    triggers::evaluate(conn, &ctx.workflows, &ctx.catalog, &delta, source, now)?;
+    events::fire(conn, &ctx.workflows, &ctx.catalog, &after, &recorded, source, now)?;
     Ok(())
 }

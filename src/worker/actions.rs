@@ -95,6 +95,11 @@ pub fn execute(
                 ))
                 .execute(conn)
                 .map_err(anyhow::Error::from)?;
+            crate::engine::events::record(conn, e.contact_id, vec![crate::engine::events::Pending::builtin(
+                crate::domain::events::EMAIL_SENT,
+                serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "outbox" }),
+                now,
+            )], now)?;
             Ok(format!("email “{subject}” to {to} kept in the Outbox (no SMTP configured)"))
         }
         Step::InternalNotification { message, recipients } => {
@@ -238,5 +243,8 @@ fn list_changed(conn: &mut SqliteConnection, ctx: &mut RoundCtx, catalog: &Catal
         after: &after,
         changed: &changed,
     };
-    triggers::evaluate(conn, &ctx.engine.workflows, catalog, &delta, source, now)
+    triggers::evaluate(conn, &ctx.engine.workflows, catalog, &delta, source, now)?;
+    let name = if added { crate::domain::events::LIST_ADDED } else { crate::domain::events::LIST_REMOVED };
+    let recorded = crate::engine::events::record(conn, before.id, vec![crate::engine::events::Pending::builtin(name, serde_json::json!({ "list_id": list_id }), now)], now)?;
+    crate::engine::events::fire(conn, &ctx.engine.workflows, catalog, &after, &recorded, source, now)
 }

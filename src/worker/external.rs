@@ -88,6 +88,13 @@ pub fn run(conn: &mut SqliteConnection, ctx: &mut RoundCtx, job: ExternalJob, no
         match outcome {
             Ok(result) => {
                 mark_done(conn, e.id, &job.path, &result, now)?;
+                if let Step::SendEmail { subject, .. } = &step {
+                    crate::engine::events::record(conn, e.contact_id, vec![crate::engine::events::Pending::builtin(
+                        crate::domain::events::EMAIL_SENT,
+                        serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "smtp" }),
+                        now,
+                    )], now)?;
+                }
                 history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_EXECUTED, Some(job.path.clone()), result)])?;
                 process(conn, ctx, e.id, now)?;
             }

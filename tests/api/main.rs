@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod contacts;
 mod engine;
+mod events;
 mod workflows_api;
 mod demo;
 mod import;

@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod app_setting;
 pub mod contact;
 pub mod enrollment;
+pub mod event;
 pub mod history;
 pub mod list;
 pub mod property;

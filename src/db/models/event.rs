@@ -1,0 +1,81 @@
+//! Contact events: what happened to a contact, built-in or posted by another system.
+
+use anyhow::Context;
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+
+use crate::db::schema::contact_events;
+
+pub const BUILTIN: &str = "builtin";
+pub const CUSTOM: &str = "custom";
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = contact_events)]
+pub struct ContactEvent {
+    pub id: i64,
+    pub contact_id: i64,
+    pub name: String,
+    pub source: String,
+    pub occurred_at: String,
+    pub properties: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = contact_events)]
+pub struct NewContactEvent {
+    pub contact_id: i64,
+    pub name: String,
+    pub source: &'static str,
+    pub occurred_at: String,
+    pub properties: String,
+    pub created_at: String,
+}
+
+/// Local methods
+impl ContactEvent {
+    pub fn properties_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.properties).unwrap_or_else(|_| serde_json::json!({}))
+    }
+}
+
+/// Database methods
+impl ContactEvent {
+    /// Inserts events and returns them with their ids (in order).
+    pub fn insert_all(conn: &mut SqliteConnection, events: &[NewContactEvent]) -> anyhow::Result<Vec<ContactEvent>> {
+        if events.is_empty() {
+            return Ok(vec![]);
+        }
+        diesel::insert_into(contact_events::table)
+            .values(events)
+            .returning(ContactEvent::as_returning())
+            .get_results(conn)
+            .context("recording contact events")
+    }
+
+    /// A contact's events, newest first (keyset: ids below `before`).
+    pub fn of_contact(conn: &mut SqliteConnection, contact_id: i64, before: Option<i64>, limit: i64) -> anyhow::Result<Vec<ContactEvent>> {
+        let mut q = contact_events::table
+            .filter(contact_events::contact_id.eq(contact_id))
+            .order(contact_events::id.desc())
+            .limit(limit)
+            .select(ContactEvent::as_select())
+            .into_boxed();
+        if let Some(b) = before {
+            q = q.filter(contact_events::id.lt(b));
+        }
+        q.load(conn).context("loading contact events")
+    }
+
+    /// Custom event names seen so far (for the trigger panel).
+    pub fn custom_names(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
+        contact_events::table
+            .filter(contact_events::source.eq(CUSTOM))
+            .select(contact_events::name)
+            .distinct()
+            .order(contact_events::name.asc())
+            .limit(500)
+            .load(conn)
+            .context("listing custom event names")
+    }
+}

@@ -1,0 +1,116 @@
+//! Recording contact events and firing event-based triggers (issue 7).
+
+use chrono::{DateTime, Utc};
+use diesel::SqliteConnection;
+use serde_json::{Map, Value};
+
+use super::context::{ContactSnapshot, WorkflowCtx};
+use super::enroll::{self, event, EnrollOutcome, Why};
+use super::triggers::Source;
+use crate::clock::{fmt_instant, parse_instant};
+use crate::db::models::enrollment::Enrollment;
+use crate::db::models::event::{ContactEvent, NewContactEvent};
+use crate::db::models::history;
+use crate::db::models::ContactId;
+use crate::domain::events::{self as ev, Occurrence};
+use crate::domain::filter::Catalog;
+
+/// An event about to be recorded.
+pub struct Pending {
+    pub name: String,
+    pub properties: Map<String, Value>,
+    pub occurred_at: DateTime<Utc>,
+    pub source: &'static str,
+}
+
+impl Pending {
+    pub fn builtin(name: &str, properties: Value, now: DateTime<Utc>) -> Pending {
+        Pending {
+            name: name.to_string(),
+            properties: match properties {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            occurred_at: now,
+            source: crate::db::models::event::BUILTIN,
+        }
+    }
+}
+
+/// Stores events for one contact and returns them with their ids.
+pub fn record(conn: &mut SqliteConnection, contact_id: i64, events: Vec<Pending>, now: DateTime<Utc>) -> anyhow::Result<Vec<ContactEvent>> {
+    let now_s = fmt_instant(now);
+    let rows: Vec<NewContactEvent> = events
+        .into_iter()
+        .map(|p| NewContactEvent {
+            contact_id,
+            name: p.name,
+            source: p.source,
+            occurred_at: fmt_instant(p.occurred_at),
+            properties: Value::Object(p.properties).to_string(),
+            created_at: now_s.clone(),
+        })
+        .collect();
+    ContactEvent::insert_all(conn, &rows)
+}
+
+/// Whether any of these workflows listens for events at all (skip the work when none do).
+pub fn any_listen(workflows: &[WorkflowCtx]) -> bool {
+    workflows.iter().any(|w| !w.def.triggers.events.is_empty())
+}
+
+/// Fires the event triggers of every workflow that is on for these occurrences.
+pub fn fire(
+    conn: &mut SqliteConnection,
+    workflows: &[WorkflowCtx],
+    catalog: &Catalog,
+    contact: &ContactSnapshot,
+    events: &[ContactEvent],
+    source: Source,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if events.is_empty() || !any_listen(workflows) {
+        return Ok(());
+    }
+    for wf in workflows.iter().filter(|w| !w.def.triggers.events.is_empty()) {
+        let today = now.with_timezone(&wf.tz).date_naive();
+        for e in events {
+            let props = match e.properties_json() {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            // A workflow's own enrollment events never re-trigger it.
+            if props.get("workflow_id").and_then(Value::as_i64) == Some(wf.id()) {
+                continue;
+            }
+            let occurrence = Occurrence { name: &e.name, properties: &props };
+            if !wf.def.triggers.events.iter().any(|t| ev::matches(t, &occurrence, contact, catalog, today)) {
+                continue;
+            }
+            let at = parse_instant(&e.occurred_at).unwrap_or(now);
+            let label = format!("event “{}” (id {}, at {})", e.name, e.id, enroll::local_rfc3339(at, wf));
+            let active = Enrollment::active_for(conn, crate::db::models::WorkflowId(wf.id()), ContactId(contact.id))?;
+            if let Some(active) = active {
+                history::record(conn, &[event(wf, Some(active.id), contact.id, now, history::SKIPPED, None,
+                    format!("{label} ignored: the contact is still enrolled"))])?;
+                continue;
+            }
+            let enrolled_before = !Enrollment::for_workflow(conn, crate::db::models::WorkflowId(wf.id()), Some(ContactId(contact.id)), 1)?.is_empty();
+            if enrolled_before && !wf.def.reenroll.on_events {
+                history::record(conn, &[event(wf, None, contact.id, now, history::SKIPPED, None,
+                    format!("{label} ignored: the contact was enrolled before and re-enrollment on events is off"))])?;
+                continue;
+            }
+            if source == Source::Workflow(wf.id()) {
+                history::record(conn, &[event(wf, None, contact.id, now, history::SKIPPED, None,
+                    format!("{label} skipped to prevent a loop: it came from this workflow's own action"))])?;
+                continue;
+            }
+            let why = Why::Event { name: e.name.clone(), id: e.id, at: enroll::local_rfc3339(at, wf), again: enrolled_before };
+            if let EnrollOutcome::Refused(reason) = enroll::enroll(conn, wf, contact, catalog, why, now)? {
+                history::record(conn, &[event(wf, None, contact.id, now, history::SKIPPED, None, format!("{label} did not enroll: {reason}"))])?;
+            }
+        }
+    }
+    Ok(())
+}
