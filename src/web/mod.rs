@@ -1,11 +1,13 @@
 //! Server-rendered pages. One module per area; one page struct per template, beside its handler.
 
 pub mod auth;
+pub mod contact_events;
 pub mod contacts;
 pub mod error;
 pub mod extract;
 pub mod filters;
 pub mod import;
+pub mod inbox;
 pub mod lists;
 pub mod memberships;
 pub mod properties;
@@ -23,11 +25,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(actix_files::Files::new("/static", static_dir()).prefer_utf8(true))
         .route("/", web::get().to(home))
         .configure(auth::routes)
+        .configure(contact_events::routes)
         .configure(contacts::routes)
         .configure(properties::routes)
         .configure(settings::routes)
         .configure(lists::routes)
         .configure(workflows::routes)
+        .configure(inbox::routes)
         .default_service(web::to(not_found));
 }
 

@@ -10,6 +10,7 @@ mod cli;
 mod contacts;
 mod engine;
 mod events;
+mod workflow_pages;
 mod workflows_api;
 mod demo;
 mod import;

@@ -2,14 +2,24 @@
 //! and publish, test timeline, history. One file per page (or panel family).
 
 pub mod describe;
+pub mod enroll;
 pub mod header;
+pub mod history;
 pub mod list;
+pub mod review;
+pub mod revisions;
 pub mod settings;
 pub mod support;
+pub mod test;
 
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(list::routes);
     cfg.configure(settings::routes);
+    cfg.configure(review::routes);
+    cfg.configure(enroll::routes);
+    cfg.configure(test::routes);
+    cfg.configure(history::routes);
+    cfg.configure(revisions::routes);
 }

@@ -1,0 +1,460 @@
+//! Review and publish (`/workflows/{id}/review`): the workflow in words, the problems that block
+//! turning it on (each linking to its card), the live count of contacts meeting the criteria
+//! now, "See all contacts in lists", and Turn on → confirm → publish. Also Turn off.
+
+use actix_web::web;
+use askama::Template;
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel::SqliteConnection;
+use serde::Deserialize;
+
+use super::describe::{self, Names, StepLine};
+use super::header::WorkflowHeader;
+use super::support;
+use crate::db::models::list::List;
+use crate::db::models::WorkflowId;
+use crate::domain::definition::Start;
+use crate::domain::filter::compile_groups_sql;
+use crate::engine::WorkflowCtx;
+use crate::services::contacts::Catalog;
+use crate::services::workflows::{self as svc, WorkflowError};
+use crate::startup::AppState;
+use crate::web::extract::{CsrfForm, Ctx, SignedIn};
+use crate::web::{render, see_other, WebError, WebResult};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/workflows/{id}/review", web::get().to(show))
+        .route("/workflows/{id}/review/save-list", web::post().to(save_list))
+        .route("/workflows/{id}/review/confirm", web::get().to(confirm))
+        .route("/workflows/{id}/publish", web::post().to(publish))
+        .route("/workflows/{id}/turn-off", web::post().to(turn_off));
+}
+
+/// Who meets the enrollment criteria now, as SQL over `contacts c`.
+pub enum Criteria {
+    /// No trigger filters: manual enrollment only; nobody "meets the criteria".
+    ManualOnly,
+    /// A filter cannot be compiled (e.g. its property was deleted): the problems list says so.
+    Invalid(String),
+    /// A boolean expression over `contacts c`.
+    Sql(String),
+}
+
+/// The criteria as one set-based condition: the trigger filters, the date being known (for
+/// date-property workflows), and not suppressed (filters or lists).
+pub fn criteria(
+    conn: &mut SqliteConnection,
+    wf: &WorkflowCtx,
+    today: NaiveDate,
+) -> anyhow::Result<Criteria> {
+    let def = &wf.def;
+    if def.triggers.filter_groups.is_empty() {
+        return Ok(Criteria::ManualOnly);
+    }
+    let catalog = svc::catalog(conn)?;
+    let trigger = match compile_groups_sql(&def.triggers.filter_groups, &catalog, today) {
+        Ok(sql) => sql,
+        Err(e) => return Ok(Criteria::Invalid(format!("trigger filter: {}", e.message))),
+    };
+    let date_known = match &def.start {
+        Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
+            Some(p) => format!(
+                "EXISTS (SELECT 1 FROM contact_values dv WHERE dv.contact_id = c.id AND dv.property_id = {})",
+                p.id
+            ),
+            None => {
+                return Ok(Criteria::Invalid(format!(
+                    "the date property “{property}” no longer exists"
+                )))
+            }
+        },
+        _ => "1".to_string(),
+    };
+    let suppression = &def.settings.suppression;
+    let suppressed = if suppression.filter_groups.is_empty() {
+        "0".to_string()
+    } else {
+        match compile_groups_sql(&suppression.filter_groups, &catalog, today) {
+            Ok(sql) => sql,
+            Err(e) => {
+                return Ok(Criteria::Invalid(format!(
+                    "suppression filter: {}",
+                    e.message
+                )))
+            }
+        }
+    };
+    let in_lists = if suppression.list_ids.is_empty() {
+        String::new()
+    } else {
+        let ids = suppression
+            .list_ids
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        format!(
+            " AND NOT EXISTS (SELECT 1 FROM list_members sm WHERE sm.contact_id = c.id AND sm.list_id IN ({ids}))"
+        )
+    };
+    Ok(Criteria::Sql(format!(
+        "{trigger} AND {date_known} AND NOT {suppressed}{in_lists}"
+    )))
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+pub fn count_meeting(conn: &mut SqliteConnection, where_sql: &str) -> anyhow::Result<i64> {
+    Ok(diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}"
+    ))
+    .get_result::<CountRow>(conn)?
+    .n)
+}
+
+pub struct ProblemView {
+    pub message: String,
+    pub field: String,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "workflows/review.html")]
+struct ReviewPage {
+    ctx: Ctx,
+    header: WorkflowHeader,
+    start: String,
+    recurring: bool,
+    date_centred: bool,
+    builtin_trigger: Option<String>,
+    trigger_groups: Vec<String>,
+    manual_only: bool,
+    reenroll: String,
+    steps: Vec<StepLine>,
+    settings: Vec<(String, String)>,
+    problems: Vec<ProblemView>,
+    /// The live count, formatted; `None` when it cannot be computed (see `count_note`).
+    count: Option<String>,
+    count_note: String,
+    published_at: Option<String>,
+}
+
+/// Everything the review and confirm pages show.
+struct Review {
+    header: WorkflowHeader,
+    wf: WorkflowCtx,
+    names: Names,
+    problems: Vec<ProblemView>,
+    count: Option<i64>,
+    count_note: String,
+}
+
+fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Review>> {
+    let Some((wf, header)) = support::load(conn, id, "review")? else {
+        return Ok(None);
+    };
+    let names = Names::load(conn)?;
+    let problems = svc::problems(conn, &wf.row)?
+        .into_iter()
+        .map(|p| ProblemView {
+            href: support::card_url(wf.id(), &p.card),
+            message: p.message,
+            field: p.field,
+        })
+        .collect();
+    let today = Utc::now().with_timezone(&wf.tz).date_naive();
+    let (count, count_note) = match criteria(conn, &wf, today)? {
+        Criteria::ManualOnly => (
+            Some(0),
+            "Manual enrollment only: this workflow has no enrollment triggers, so no contact meets its criteria by itself.".to_string(),
+        ),
+        Criteria::Invalid(why) => (None, format!("Cannot count: {why}. Fix the problems above.")),
+        Criteria::Sql(sql) => {
+            let n = count_meeting(conn, &sql)?;
+            let date = match &wf.def.start {
+                Start::ContactDateProperty { property } => format!(
+                    ", have a value in {}",
+                    names.property_label(property)
+                ),
+                _ => String::new(),
+            };
+            (
+                Some(n),
+                format!("Contacts who meet the enrollment triggers now{date} and are not suppressed."),
+            )
+        }
+    };
+    Ok(Some(Review {
+        header,
+        wf,
+        names,
+        problems,
+        count,
+        count_note,
+    }))
+}
+
+async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
+    let id = WorkflowId(path.into_inner());
+    let r = crate::db::run(&state.pool, move |conn| {
+        let Some(r) = load_review(conn, id)? else {
+            return Ok(None);
+        };
+        let tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        Ok(Some((r, tz)))
+    })
+    .await?;
+    let Some((r, account_tz)) = r else {
+        return Err(WebError::NotFound);
+    };
+    let def = &r.wf.def;
+    let tz_name = r.wf.tz.name();
+    let builtin_trigger = match &def.start {
+        Start::ContactDateProperty { property } => Some(format!(
+            "{} is known (built in: contacts without this date are not enrolled)",
+            r.names.property_label(property)
+        )),
+        _ => None,
+    };
+    let reenroll = if def.reenroll.enabled {
+        let props = def
+            .reenroll
+            .on_properties
+            .iter()
+            .map(|p| r.names.property_label(p))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("Re-enroll when they meet the triggers again after a change of: {props} (never while enrolled)")
+    } else {
+        "Contacts are enrolled once.".to_string()
+    };
+    render(&ReviewPage {
+        ctx: user.ctx("workflows"),
+        start: describe::start_words(def, &r.names),
+        recurring: def.recur_annually,
+        date_centred: def.start.is_date_centred(),
+        builtin_trigger,
+        trigger_groups: describe::groups_words(&def.triggers.filter_groups, &r.names),
+        manual_only: def.triggers.filter_groups.is_empty(),
+        reenroll,
+        steps: describe::step_lines(def, &r.names, tz_name),
+        settings: describe::settings_lines(
+            &def.settings,
+            def.recur_annually,
+            account_tz.name(),
+            &r.names,
+        ),
+        problems: r.problems,
+        count: r.count.map(crate::web::filters::thousands),
+        count_note: r.count_note,
+        published_at: r
+            .wf
+            .row
+            .published_at
+            .as_deref()
+            .map(|t| support::local_text(t, r.wf.tz)),
+        header: r.header,
+    })
+}
+
+async fn save_list(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
+    let id = WorkflowId(path.into_inner());
+    let out = crate::db::run(&state.pool, move |conn| {
+        let Some(wf) = WorkflowCtx::load(conn, id)? else {
+            return Ok(None);
+        };
+        let today = Utc::now().with_timezone(&wf.tz).date_naive();
+        let sql = match criteria(conn, &wf, today)? {
+            Criteria::ManualOnly => {
+                return Ok(Some(Err(
+                    "This workflow has no enrollment triggers (manual enrollment only), so no contact meets its criteria.".to_string(),
+                )))
+            }
+            Criteria::Invalid(why) => {
+                return Ok(Some(Err(format!("Cannot list the contacts: {why}."))))
+            }
+            Criteria::Sql(sql) => sql,
+        };
+        let name = format!("{} — meets criteria {today}", wf.row.name);
+        let now = crate::clock::now_text();
+        conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+            let list = List::create(conn, &name, Some(wf.id()))?;
+            let n = diesel::sql_query(format!(
+                "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at)
+                 SELECT {}, c.id, ?1 FROM contacts c WHERE {sql}",
+                list.id
+            ))
+            .bind::<Text, _>(&now)
+            .execute(conn)?;
+            Ok(Some(Ok((list, n))))
+        })
+    })
+    .await?
+    .ok_or(WebError::NotFound)?;
+    match out {
+        Ok((list, n)) => {
+            user.set_flash(
+                "success",
+                format!(
+                    "Saved {} to the static list “{}”.",
+                    support::plural(n as i64, "contact", "contacts"),
+                    list.name
+                ),
+            );
+            Ok(see_other(&format!("/lists/{}", list.id)))
+        }
+        Err(why) => {
+            user.set_flash("error", why);
+            Ok(see_other(&format!("/workflows/{}/review", id.0)))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ConfirmQuery {
+    enroll_existing: Option<String>,
+}
+
+fn parse_choice(raw: Option<&str>) -> Option<bool> {
+    match raw.map(str::trim) {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workflows/review_confirm.html")]
+struct ConfirmPage {
+    ctx: Ctx,
+    header: WorkflowHeader,
+    enroll_existing: bool,
+    count: Option<String>,
+    count_note: String,
+}
+
+fn refuse_problems(user: &SignedIn, id: i64, n: usize) -> WebResult {
+    user.set_flash(
+        "error",
+        format!(
+            "The workflow cannot be turned on yet: fix the {} listed below first.",
+            if n == 1 {
+                "problem".to_string()
+            } else {
+                format!("{n} problems")
+            }
+        ),
+    );
+    Ok(see_other(&format!("/workflows/{id}/review")))
+}
+
+async fn confirm(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    q: web::Query<ConfirmQuery>,
+) -> WebResult {
+    let id = WorkflowId(path.into_inner());
+    let Some(enroll_existing) = parse_choice(q.enroll_existing.as_deref()) else {
+        user.set_flash(
+            "error",
+            "Choose whether to enroll contacts who already meet the criteria.",
+        );
+        return Ok(see_other(&format!("/workflows/{}/review", id.0)));
+    };
+    let r = crate::db::run(&state.pool, move |conn| load_review(conn, id))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !r.problems.is_empty() {
+        return refuse_problems(&user, id.0, r.problems.len());
+    }
+    render(&ConfirmPage {
+        ctx: user.ctx("workflows"),
+        header: r.header,
+        enroll_existing,
+        count: r.count.map(|n| support::plural(n, "contact", "contacts")),
+        count_note: r.count_note,
+    })
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    enroll_existing: Option<String>,
+}
+
+async fn publish(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PublishForm>,
+) -> WebResult {
+    let id = WorkflowId(path.into_inner());
+    let Some(enroll_existing) = parse_choice(form.enroll_existing.as_deref()) else {
+        user.set_flash(
+            "error",
+            "Choose whether to enroll contacts who already meet the criteria.",
+        );
+        return Ok(see_other(&format!("/workflows/{}/review", id.0)));
+    };
+    let result = crate::db::run(&state.pool, move |conn| {
+        Ok(svc::publish(conn, id, enroll_existing))
+    })
+    .await?;
+    match result {
+        Ok(_) => {}
+        Err(WorkflowError::Problems(p)) => return refuse_problems(&user, id.0, p.len()),
+        Err(WorkflowError::NotFound) => return Err(WebError::NotFound),
+        Err(WorkflowError::Invalid(errors)) => {
+            return refuse_problems(&user, id.0, errors.len());
+        }
+        Err(WorkflowError::Internal(e)) => return Err(e.into()),
+    }
+    let message = if enroll_existing {
+        let report = crate::engine::backfill::start(&state.pool, id, Utc::now()).await?;
+        if report.state == "done" {
+            format!(
+                "Turned on. Enrolled {} existing {}.",
+                crate::web::filters::thousands(report.done),
+                if report.done == 1 { "contact" } else { "contacts" }
+            )
+        } else {
+            "Turned on. Enrolling existing contacts in the background; the progress shows at the top of the workflow's pages.".to_string()
+        }
+    } else {
+        "Turned on. Contacts who meet the criteria from now on will be enrolled.".to_string()
+    };
+    user.set_flash("success", message);
+    Ok(see_other(&support::editor_url(id.0)))
+}
+
+async fn turn_off(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
+    let id = WorkflowId(path.into_inner());
+    match crate::db::run(&state.pool, move |conn| Ok(svc::turn_off(conn, id))).await? {
+        Ok(_) => {
+            user.set_flash(
+                "success",
+                "Turned off: no new enrollments; actions falling due while off are skipped.",
+            );
+            Ok(see_other(&support::editor_url(id.0)))
+        }
+        Err(WorkflowError::NotFound) => Err(WebError::NotFound),
+        Err(WorkflowError::Internal(e)) => Err(e.into()),
+        Err(other) => Err(WebError::Internal(anyhow::anyhow!("turning off: {other}"))),
+    }
+}
