@@ -164,3 +164,16 @@ async fn bad_event_payloads_get_422_naming_the_field() {
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(batch["events"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_contact_activity_page_lists_events_newest_first() {
+    let (app, token) = TestApp::ready().await;
+    let (_, c) = app.api_post("/contacts", &token, json!({"email": "tl@example.com", "properties": {"firstname": "Tia"}})).await;
+    let cid = c["id"].as_i64().unwrap();
+    app.api_post("/events", &token, json!({"contact_id": cid, "name": "webinar_attended", "properties": {"topic": "Renewals"}})).await;
+    let html = app.get_html(&format!("/contacts/{cid}/events")).await;
+    let custom = html.find("webinar_attended").expect("custom event shown");
+    let created = html.find("contact_created").expect("built-in event shown");
+    assert!(custom < created, "newest first");
+    assert!(html.contains("topic: Renewals"));
+}

@@ -2,10 +2,15 @@
 //! and publish, test timeline, history. One file per page (or panel family).
 
 pub mod describe;
+pub mod editor;
 pub mod enroll;
+pub mod forms_common;
+pub mod forms_filters;
+pub mod forms_steps;
 pub mod header;
 pub mod history;
 pub mod list;
+pub mod new;
 pub mod review;
 pub mod revisions;
 pub mod settings;
@@ -16,6 +21,8 @@ use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(list::routes);
+    cfg.configure(new::routes);
+    cfg.configure(editor::routes);
     cfg.configure(settings::routes);
     cfg.configure(review::routes);
     cfg.configure(enroll::routes);
