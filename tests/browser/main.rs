@@ -1,0 +1,10 @@
+//! Browser tests (issue 5): headless Chromium driven through ChromeDriver against the app on a
+//! random port with a temp database. Skipped with a "SKIPPED:" line only when no browser is
+//! installed and `CI` is not set. Screenshots: `target/screenshots/NN-step.png`.
+//!
+//! Run alone: `cargo test --test browser -- --nocapture`.
+
+mod expected;
+mod harness;
+mod keyboard;
+mod walk;
