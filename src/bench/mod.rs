@@ -1,0 +1,244 @@
+//! `perennial bench`: the performance figures of DESIGN §6 on this machine.
+//!
+//! A fresh temporary database is filled with realistic contacts and history, then each
+//! measurement runs against it in turn: publish-time enrollment (and the raw SQLite limit for
+//! the same rows), the worker's throughput, due-time latency under load, API upserts over
+//! loopback with many active workflows, and page latencies. A readable table is printed, and
+//! last one JSON line with every figure (see BENCHMARKS.md).
+
+pub mod api;
+pub mod data;
+pub mod enroll;
+pub mod http;
+pub mod latency;
+pub mod pages;
+pub mod sqlite;
+pub mod worker;
+
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::{json, Map, Value};
+
+use crate::db;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Contacts to generate (and to enroll at publish).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub contacts: i64,
+    /// History events of the workflow whose history page is measured.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub history_events: i64,
+    /// Due set-property actions the worker executes.
+    #[arg(long, default_value_t = 100_000)]
+    pub actions: i64,
+    /// Active workflows evaluated on every API write.
+    #[arg(long, default_value_t = 50)]
+    pub workflows: i64,
+    /// POST /api/v1/contacts requests sent.
+    #[arg(long, default_value_t = 20_000)]
+    pub api_requests: i64,
+    /// Concurrent keep-alive connections sending them.
+    #[arg(long, default_value_t = 8)]
+    pub api_clients: i64,
+    /// Actions due over the latency window.
+    #[arg(long, default_value_t = 20_000)]
+    pub latency_actions: i64,
+    /// Length of the latency window in seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub latency_window_secs: f64,
+    /// A smaller run (100k contacts, 1M events, 10k actions) for a quick look.
+    #[arg(long)]
+    pub quick: bool,
+    /// Keep the temporary database and print where it is.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+impl BenchArgs {
+    fn effective(mut self) -> BenchArgs {
+        if self.quick {
+            self.contacts = self.contacts.min(100_000);
+            self.history_events = self.history_events.min(1_000_000);
+            self.actions = self.actions.min(10_000);
+            self.api_requests = self.api_requests.min(4_000);
+            self.latency_actions = self.latency_actions.min(5_000);
+        }
+        self.contacts = self.contacts.max(100);
+        self.history_events = self.history_events.max(100);
+        self.actions = self.actions.max(10);
+        self.workflows = self.workflows.max(1);
+        self.api_requests = self.api_requests.max(10);
+        self.api_clients = self.api_clients.clamp(1, 64);
+        self.latency_actions = self.latency_actions.max(10);
+        self.latency_window_secs = self.latency_window_secs.clamp(0.5, 60.0);
+        self
+    }
+}
+
+/// Where every measurement puts its figures (in table order).
+#[derive(Default)]
+pub struct Report {
+    rows: Vec<(String, String, String)>,
+    json: Map<String, Value>,
+}
+
+impl Report {
+    /// A figure in the JSON line (rounded to 3 decimals).
+    pub fn figure(&mut self, key: &str, v: f64) {
+        let r = (v * 1000.0).round() / 1000.0;
+        self.json.insert(key.to_string(), json!(r));
+    }
+
+    /// A row of the table: what, the value as read, the target.
+    pub fn row(&mut self, what: &str, value: String, target: &str) {
+        self.rows
+            .push((what.to_string(), value, target.to_string()));
+    }
+
+    fn print(&self) {
+        let w0 = self
+            .rows
+            .iter()
+            .map(|r| r.0.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        let w1 = self
+            .rows
+            .iter()
+            .map(|r| r.1.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(5);
+        println!();
+        println!("{:<w0$}  {:>w1$}  target", "figure", "value");
+        println!("{}  {}  {}", "-".repeat(w0), "-".repeat(w1), "-".repeat(24));
+        for (a, b, c) in &self.rows {
+            println!("{a:<w0$}  {b:>w1$}  {c}");
+        }
+        println!();
+    }
+}
+
+/// The p-th percentile (0–100) of samples, nearest-rank.
+pub fn percentile(samples: &[f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = samples.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+/// Peak resident memory of this process so far (the app runs inside it), in MB.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// Prints a progress line on stderr (the table and JSON go to stdout).
+pub fn say(msg: impl AsRef<str>) {
+    eprintln!("[bench] {}", msg.as_ref());
+}
+
+/// Runs every measurement and prints the table, then the JSON line.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let args = args.effective();
+    let started = Instant::now();
+    let dir = tempfile::Builder::new()
+        .prefix("perennial-bench-")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let db_path = dir.path().join("bench.db").display().to_string();
+    say(format!(
+        "database {db_path}; {} contacts, {} history events, {} actions, {} workflows",
+        args.contacts, args.history_events, args.actions, args.workflows
+    ));
+    let pool = db::connect(&db_path, 4)?;
+    let mut report = Report::default();
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
+
+    // The data: contacts, then a big history (so every later write meets full-size indexes).
+    let props = {
+        let mut conn = pool.get()?;
+        data::ensure_properties(&mut conn)?
+    };
+    let t = Instant::now();
+    {
+        let raw = sqlite::RawDb::open(&db_path)?;
+        data::generate_contacts(&raw, args.contacts, props, today)?;
+    }
+    let gen_contacts = t.elapsed().as_secs_f64();
+    say(format!(
+        "generated {} contacts in {gen_contacts:.1} s",
+        args.contacts
+    ));
+    let history_wf = pages::create_history_workflow(&pool)?;
+    let t = Instant::now();
+    {
+        let raw = sqlite::RawDb::open(&db_path)?;
+        data::generate_history(
+            &raw,
+            history_wf,
+            args.history_events,
+            args.contacts,
+            now.timestamp(),
+        )?;
+    }
+    let gen_history = t.elapsed().as_secs_f64();
+    say(format!(
+        "generated {} history events in {gen_history:.1} s",
+        args.history_events
+    ));
+
+    enroll::run(&pool, &db_path, &args, &mut report)?;
+    let server = api::Server::start(&db_path)?;
+    api::run(&pool, &server, &args, props, &mut report)?;
+    worker::run(&pool, &args, &mut report)?;
+    latency::run(&pool, &args, &mut report)?;
+    pages::run(&pool, &server, history_wf, &args, &mut report)?;
+
+    let rss = peak_rss_mb();
+    report.figure("peak_rss_mb", rss);
+    report.row(
+        "peak resident memory (whole process, app included)",
+        format!("{rss:.0} MB"),
+        "< 1024 MB",
+    );
+    let db_mb = std::fs::metadata(&db_path)
+        .map(|m| m.len() as f64 / 1_048_576.0)
+        .unwrap_or(0.0);
+    report.figure("db_size_mb", db_mb);
+    report.figure("setup_contacts_seconds", gen_contacts);
+    report.figure("setup_history_seconds", gen_history);
+    let total = started.elapsed().as_secs_f64();
+    report.figure("total_seconds", total);
+    report.figure("contacts", args.contacts as f64);
+    report.figure("history_events", args.history_events as f64);
+    report.row("database size at the end", format!("{db_mb:.0} MB"), "");
+    report.row(
+        "setup: generate contacts / history",
+        format!("{gen_contacts:.1} s / {gen_history:.1} s"),
+        "",
+    );
+    report.row("whole benchmark", format!("{total:.0} s"), "< 600 s");
+    report.print();
+    if args.keep {
+        let kept = dir.keep();
+        say(format!("kept the database in {}", kept.display()));
+    }
+    println!("{}", Value::Object(report.json));
+    Ok(())
+}
