@@ -457,9 +457,11 @@ async fn read_all(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> WebResult {
     let n = crate::db::run(&state.pool, move |conn| {
-        Ok(diesel::update(notifications::table.filter(notifications::read_at.is_null()))
-            .set(notifications::read_at.eq(now_text()))
-            .execute(conn)?)
+        Ok(
+            diesel::update(notifications::table.filter(notifications::read_at.is_null()))
+                .set(notifications::read_at.eq(now_text()))
+                .execute(conn)?,
+        )
     })
     .await?;
     user.set_flash(

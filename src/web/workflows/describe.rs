@@ -596,7 +596,9 @@ pub fn settings_lines(
         notes.push("when the workflow needs review".to_string());
     }
     if let Some(p) = n.enrollment_change_percent {
-        notes.push(format!("when enrollment changes by more than {p}% in a day"));
+        notes.push(format!(
+            "when enrollment changes by more than {p}% in a day"
+        ));
     }
     out.push((
         "Notifications".into(),
@@ -623,7 +625,11 @@ mod tests {
     fn names() -> Names {
         Names {
             properties: vec![
-                ("renewal_date".into(), "Renewal date".into(), FieldType::Date),
+                (
+                    "renewal_date".into(),
+                    "Renewal date".into(),
+                    FieldType::Date,
+                ),
                 (
                     "lifecyclestage".into(),
                     "Lifecycle stage".into(),
@@ -680,7 +686,10 @@ mod tests {
     fn step_paths_count_from_one() {
         assert_eq!(step_path_label("3/yes/0"), "4 › yes › 1");
         let d = def();
-        assert_eq!(step_at(&d.steps, "2/yes/0").map(|s| s.type_name()), Some("clear_property"));
+        assert_eq!(
+            step_at(&d.steps, "2/yes/0").map(|s| s.type_name()),
+            Some("clear_property")
+        );
         assert!(step_at(&d.steps, "2/no/0").is_none());
         assert!(step_at(&d.steps, "x").is_none());
     }

@@ -45,12 +45,12 @@ fn name_lists(message: &str, names: &Names) -> String {
     };
     let rest = &message[at + KEY.len()..];
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    match digits.parse::<i64>().ok().and_then(|id| names.lists.get(&id)) {
-        Some(name) => format!(
-            "{}{KEY}“{name}”{}",
-            &message[..at],
-            &rest[digits.len()..]
-        ),
+    match digits
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| names.lists.get(&id))
+    {
+        Some(name) => format!("{}{KEY}“{name}”{}", &message[..at], &rest[digits.len()..]),
         None => message.to_string(),
     }
 }
@@ -110,7 +110,7 @@ async fn choose(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
             return Ok(None);
         };
         let mut on = Workflow::active(conn)?;
-        on.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        on.sort_by_key(|a| a.name.to_lowercase());
         Ok(Some((rec.display_name(), on)))
     })
     .await?;

@@ -101,10 +101,7 @@ fn trimmed(v: &Option<String>) -> String {
 fn step_label(path: &str, def: Option<&Definition>) -> String {
     let number = describe::step_path_label(path);
     match def.and_then(|d| describe::step_at(&d.steps, path)) {
-        Some(step) => format!(
-            "{number} · {}",
-            describe::step_type_label(step.type_name())
-        ),
+        Some(step) => format!("{number} · {}", describe::step_type_label(step.type_name())),
         None => number,
     }
 }

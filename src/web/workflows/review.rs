@@ -26,7 +26,10 @@ use crate::web::{render, see_other, WebError, WebResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/workflows/{id}/review", web::get().to(show))
-        .route("/workflows/{id}/review/save-list", web::post().to(save_list))
+        .route(
+            "/workflows/{id}/review/save-list",
+            web::post().to(save_list),
+        )
         .route("/workflows/{id}/review/confirm", web::get().to(confirm))
         .route("/workflows/{id}/publish", web::post().to(publish))
         .route("/workflows/{id}/turn-off", web::post().to(turn_off));
@@ -426,7 +429,11 @@ async fn publish(
             format!(
                 "Turned on. Enrolled {} existing {}.",
                 crate::web::filters::thousands(report.done),
-                if report.done == 1 { "contact" } else { "contacts" }
+                if report.done == 1 {
+                    "contact"
+                } else {
+                    "contacts"
+                }
             )
         } else {
             "Turned on. Enrolling existing contacts in the background; the progress shows at the top of the workflow's pages.".to_string()

@@ -93,6 +93,9 @@ pub struct SettingsView {
     pub groups: Vec<GroupView>,
     pub lists: Vec<Opt>,
     pub workflows: Vec<Opt>,
+    /// Visible rows of the two multi-selects (3–8).
+    pub lists_size: usize,
+    pub workflows_size: usize,
     pub on_review_needed: bool,
     pub notify_change: bool,
     pub change_percent: String,
@@ -225,6 +228,8 @@ fn view_of(s: &Settings, names: &Names, self_id: i64) -> SettingsView {
                 .map(|g| g.iter().map(filter_row).collect())
                 .collect(),
         ),
+        lists_size: lists.len().clamp(3, 8),
+        workflows_size: workflows.len().clamp(3, 8),
         lists: options(&lists, &s.suppression.list_ids),
         workflows: options(&workflows, &s.unenroll_from_workflows),
         on_review_needed: s.notifications.on_review_needed,
@@ -519,8 +524,7 @@ fn form_key(field: &str) -> String {
 fn tab_for(key: &str) -> Option<&'static str> {
     if key.starts_with("settings.notifications") {
         Some("notifications")
-    } else if key.starts_with("settings.suppression") || key == "settings.unenroll_from_workflows"
-    {
+    } else if key.starts_with("settings.suppression") || key == "settings.unenroll_from_workflows" {
         Some("unenrollment")
     } else if key.starts_with("settings.") {
         Some("general")
@@ -543,7 +547,9 @@ fn sort_errors(
         let key = form_key(&e.field);
         if let Some(rest) = key.strip_prefix("settings.suppression.filter_groups[") {
             if tab == "unenrollment" {
-                let mut it = rest.split(|c| c == '[' || c == ']').filter(|s| !s.is_empty());
+                let mut it = rest
+                    .split(['[', ']'])
+                    .filter(|s| !s.is_empty());
                 let g = it.next().and_then(|s| s.parse::<usize>().ok());
                 let i = it.next().and_then(|s| s.parse::<usize>().ok());
                 if let (Some(g), Some(i)) = (g, i) {
@@ -555,7 +561,10 @@ fn sort_errors(
                         continue;
                     }
                 }
-                keyed.push(FieldError::new("settings.suppression.filter_groups", e.message));
+                keyed.push(FieldError::new(
+                    "settings.suppression.filter_groups",
+                    e.message,
+                ));
                 continue;
             }
         }
@@ -739,7 +748,10 @@ async fn save(
     match outcome {
         Outcome::Saved(rev) => {
             user.set_flash("success", format!("Settings saved (revision {rev})."));
-            Ok(see_other(&format!("/workflows/{}/settings?tab={tab}", id.0)))
+            Ok(see_other(&format!(
+                "/workflows/{}/settings?tab={tab}",
+                id.0
+            )))
         }
         Outcome::Invalid(loaded, errors) => {
             let mut v = view_of(&loaded.def.settings, &loaded.names, id.0);
@@ -791,7 +803,11 @@ mod tests {
         assert_eq!(s.catch_up_hours, 12);
         assert_eq!(s.campaign, None);
 
-        let f = form(&[("window_start", ""), ("window_end", ""), ("catch_up_hours", "24")]);
+        let f = form(&[
+            ("window_start", ""),
+            ("window_end", ""),
+            ("catch_up_hours", "24"),
+        ]);
         assert!(apply("general", &f, &mut s, &[]).is_empty());
         assert_eq!(s.execution_window, None, "no days and no times: no window");
         assert_eq!(s.time_zone, None);
@@ -805,7 +821,10 @@ mod tests {
         assert_eq!(e[0].field, "settings.catch_up_hours");
         let f = form(&[("notify_change", "on"), ("change_percent", "lots")]);
         let e = apply("notifications", &f, &mut s, &[]);
-        assert_eq!(e[0].field, "settings.notifications.enrollment_change_percent");
+        assert_eq!(
+            e[0].field,
+            "settings.notifications.enrollment_change_percent"
+        );
     }
 
     #[test]
@@ -854,7 +873,10 @@ mod tests {
             form_key("settings.notifications.recipients[0]"),
             "settings.notifications.recipients"
         );
-        assert_eq!(tab_for("settings.suppression.list_ids"), Some("unenrollment"));
+        assert_eq!(
+            tab_for("settings.suppression.list_ids"),
+            Some("unenrollment")
+        );
         assert_eq!(tab_for("steps[1].subject"), None);
     }
 }

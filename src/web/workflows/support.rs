@@ -51,7 +51,10 @@ pub fn card_url(id: i64, card: &str) -> String {
     if card == "settings" {
         format!("/workflows/{id}/settings")
     } else {
-        format!("/workflows/{id}?panel={}", crate::web::extract::url_escape(card))
+        format!(
+            "/workflows/{id}?panel={}",
+            crate::web::extract::url_escape(card)
+        )
     }
 }
 

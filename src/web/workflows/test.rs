@@ -97,7 +97,10 @@ pub fn parse_now(raw: &str, tz: Tz) -> Option<DateTime<Utc>> {
         .map(|local| resolve_local(tz, local))
 }
 
-fn choice_label(rec: &crate::db::models::contact::ContactRecord, date_prop: Option<&str>) -> String {
+fn choice_label(
+    rec: &crate::db::models::contact::ContactRecord,
+    date_prop: Option<&str>,
+) -> String {
     let mut label = rec.display_name();
     if let Some(email) = &rec.contact.email {
         if *email != label {
@@ -358,7 +361,9 @@ mod tests {
     fn now_accepts_rfc3339_and_local_picker_values() {
         let oslo: Tz = "Europe/Oslo".parse().unwrap();
         assert_eq!(
-            parse_now("2021-03-01T12:00:00Z", oslo).unwrap().to_rfc3339(),
+            parse_now("2021-03-01T12:00:00Z", oslo)
+                .unwrap()
+                .to_rfc3339(),
             "2021-03-01T12:00:00+00:00"
         );
         assert_eq!(
