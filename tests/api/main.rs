@@ -12,6 +12,7 @@ mod engine;
 mod events;
 mod workflow_pages;
 mod workflows_api;
+mod workflows_editor;
 mod demo;
 mod import;
 mod lists;

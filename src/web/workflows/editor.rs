@@ -40,7 +40,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(r"/workflows/{id:\d+}/recur", web::post().to(save_recur))
         .route(r"/workflows/{id:\d+}/name", web::post().to(save_name))
         .route(r"/workflows/{id:\d+}/steps", web::post().to(add_step))
-        .route(r"/workflows/{id:\d+}/steps/{path}", web::post().to(edit_step))
+        .route(
+            r"/workflows/{id:\d+}/steps/{path}",
+            web::post().to(edit_step),
+        )
         .route(
             r"/workflows/{id:\d+}/steps/{path}/delete",
             web::post().to(delete_step),
@@ -129,7 +132,9 @@ fn try_save(
         Ok(wf) => Ok(Ok(wf)),
         Err(WorkflowError::Invalid(errors)) => Ok(Err(errors)),
         Err(WorkflowError::NotFound) => Err(anyhow::anyhow!("workflow {id} disappeared")),
-        Err(WorkflowError::Problems(_)) => Err(anyhow::anyhow!("unexpected publish problems on save")),
+        Err(WorkflowError::Problems(_)) => {
+            Err(anyhow::anyhow!("unexpected publish problems on save"))
+        }
         Err(WorkflowError::Internal(e)) => Err(e),
     }
 }
@@ -251,7 +256,10 @@ impl CanvasCtx<'_> {
                 }
                 items.push(CanvasItem::blank("branch_close"));
             }
-            let label = format!("Add a step after {}", card_place(&path.card()).to_lowercase());
+            let label = format!(
+                "Add a step after {}",
+                card_place(&path.card()).to_lowercase()
+            );
             items.push(self.add(list, i as isize, label));
         }
     }
@@ -294,6 +302,11 @@ fn trigger_lines(def: &Definition, lookups: &Lookups) -> (String, Vec<String>) {
             format!("or {words}")
         });
     }
+    if !builtin.is_empty() && lines.len() > 1 {
+        lines.insert(0, "and any of:".to_string());
+    } else if !builtin.is_empty() && !def.triggers.filter_groups.is_empty() {
+        lines[0] = format!("and {}", lines[0]);
+    }
     if def.reenroll.enabled {
         let names: Vec<String> = def
             .reenroll
@@ -328,7 +341,10 @@ fn start_title(start: &Start, lookups: &Lookups) -> String {
         Start::Blank => String::new(),
         Start::SpecificDate { date } => format!("Specific date: {date}"),
         Start::ContactDateProperty { property } => {
-            format!("Contact date property: {}", lookups.property_label(property))
+            format!(
+                "Contact date property: {}",
+                lookups.property_label(property)
+            )
         }
     }
 }
@@ -414,6 +430,8 @@ pub struct StepPanel {
     pub step_type: &'static str,
     pub type_label: &'static str,
     pub title: String,
+    /// "Step 3 · Send email", for the panel's eyebrow when editing.
+    pub place: String,
     pub help: &'static str,
     /// Where the form posts.
     pub action: String,
@@ -763,6 +781,11 @@ fn step_panel(
     } else {
         t.label.to_string()
     };
+    let place = match target {
+        Target::Edit(p) if first_date_delay => format!("{} · {}", card_place(&p.card()), t.label),
+        Target::Edit(p) => card_place(&p.card()),
+        Target::Add { .. } => String::new(),
+    };
     let value_hint = forms_steps::field_type_hint(
         lookups
             .catalog
@@ -780,6 +803,7 @@ fn step_panel(
         step_type: t.name,
         type_label: t.label,
         title,
+        place,
         help: t.help,
         action,
         adding,
@@ -822,7 +846,12 @@ fn selected_of(state: &PanelState) -> String {
     }
 }
 
-fn page(user: &SignedIn, loaded: Loaded, state: PanelState, elsewhere: Vec<FieldError>) -> EditorPage {
+fn page(
+    user: &SignedIn,
+    loaded: Loaded,
+    state: PanelState,
+    elsewhere: Vec<FieldError>,
+) -> EditorPage {
     let id = loaded.wf.id;
     let selected = selected_of(&state);
     let canvas = canvas(&CanvasCtx {
@@ -976,8 +1005,14 @@ async fn show(
 
 /// What a form post ends in: back to the canvas, or the page again with the panel as typed.
 enum Outcome {
-    Saved { to: String, message: String },
-    Refused { to: String, message: String },
+    Saved {
+        to: String,
+        message: String,
+    },
+    Refused {
+        to: String,
+        message: String,
+    },
     Page {
         loaded: Box<Loaded>,
         state: PanelState,
@@ -1060,11 +1095,8 @@ async fn save_trigger(
                 status: StatusCode::OK,
             });
         }
-        let conv = forms_filters::to_filters(
-            &rows,
-            &loaded.lookups,
-            &loaded.def.triggers.filter_groups,
-        );
+        let conv =
+            forms_filters::to_filters(&rows, &loaded.lookups, &loaded.def.triggers.filter_groups);
         if !conv.errors.is_empty() {
             let errors = conv.errors.clone();
             let state = PanelState::Trigger {
@@ -1100,7 +1132,8 @@ async fn save_trigger(
                     } else if strip_path(&e.field, "reenroll.on_properties").is_some()
                         || e.field.starts_with("reenroll.on_properties[")
                     {
-                        m.local.push(FieldError::new("reenroll_properties", e.message));
+                        m.local
+                            .push(FieldError::new("reenroll_properties", e.message));
                     } else if e.field.starts_with("reenroll") {
                         m.general.push(e.message);
                     } else {
@@ -1153,7 +1186,10 @@ async fn save_start(
             Start::ContactDateProperty { property } => {
                 *property = v.trimmed("property").to_string();
                 if property.is_empty() {
-                    errors.push(FieldError::new("property", "Choose a contact date property."));
+                    errors.push(FieldError::new(
+                        "property",
+                        "Choose a contact date property.",
+                    ));
                 }
             }
         }
@@ -1315,18 +1351,19 @@ fn save_step(
             }
         },
     };
-    let re_render = |loaded: Loaded, v: FormValues, errors, general, elsewhere, status| Outcome::Page {
-        loaded: Box::new(loaded),
-        state: PanelState::Step {
-            target: target.clone(),
-            type_name,
-            v,
-            errors,
-            general,
-        },
-        elsewhere,
-        status,
-    };
+    let re_render =
+        |loaded: Loaded, v: FormValues, errors, general, elsewhere, status| Outcome::Page {
+            loaded: Box::new(loaded),
+            state: PanelState::Step {
+                target: target.clone(),
+                type_name,
+                v,
+                errors,
+                general,
+            },
+            elsewhere,
+            status,
+        };
     if v.is("action", "preview") || v.is("action", "add_group") {
         return Ok(re_render(loaded, v, vec![], vec![], vec![], StatusCode::OK));
     }
@@ -1406,7 +1443,14 @@ async fn add_step(
     };
     let type_name = v.trimmed("type").to_string();
     let outcome = crate::db::run(&state.pool, move |conn| {
-        save_step(conn, id, &author, Target::Add { list, after }, &type_name, v)
+        save_step(
+            conn,
+            id,
+            &author,
+            Target::Add { list, after },
+            &type_name,
+            v,
+        )
     })
     .await?;
     finish(&user, outcome)
@@ -1447,7 +1491,9 @@ async fn delete_step(
         let Some(step) = step_path.get(&def.steps) else {
             return Ok(Outcome::NotFound);
         };
-        let label = step_type(step.type_name()).map(|t| t.label).unwrap_or("Step");
+        let label = step_type(step.type_name())
+            .map(|t| t.label)
+            .unwrap_or("Step");
         if def.start.is_date_centred() && step_path == StepPath::top(0) {
             return Ok(Outcome::Refused {
                 to: format!("/workflows/{id}?panel=step-0#panel"),

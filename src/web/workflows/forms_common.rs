@@ -280,10 +280,7 @@ pub fn card_of(field: &str) -> String {
     // Walk `N].yes[M].no[K]…` keeping only step indices and arms.
     let mut card = String::from("step");
     let mut rest = rest;
-    loop {
-        let Some((num, after)) = rest.split_once(']') else {
-            break;
-        };
+    while let Some((num, after)) = rest.split_once(']') {
         if num.parse::<usize>().is_err() {
             break;
         }
@@ -327,7 +324,11 @@ pub fn card_place(card: &str) -> String {
             Some(p) => {
                 let mut s = format!("Step {}", p.top + 1);
                 for (yes, i) in &p.nested {
-                    s.push_str(&format!(" › {} › {}", if *yes { "Yes" } else { "No" }, i + 1));
+                    s.push_str(&format!(
+                        " › {} › {}",
+                        if *yes { "Yes" } else { "No" },
+                        i + 1
+                    ));
                 }
                 s
             }
@@ -336,7 +337,12 @@ pub fn card_place(card: &str) -> String {
     }
 }
 
-pub fn problem_link(workflow_id: i64, field: &str, message: &str, card: Option<&str>) -> ProblemLink {
+pub fn problem_link(
+    workflow_id: i64,
+    field: &str,
+    message: &str,
+    card: Option<&str>,
+) -> ProblemLink {
     let card = card.map(str::to_string).unwrap_or_else(|| card_of(field));
     ProblemLink {
         message: message.to_string(),

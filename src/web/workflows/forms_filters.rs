@@ -351,8 +351,7 @@ fn row_view(row: &FilterRow, lookups: &Lookups, errors: &Errors) -> RowView {
             .collect(),
         None => all_property_operators(),
     };
-    if !row.operator.is_empty() && !is_list && !operators.iter().any(|c| c.value == row.operator)
-    {
+    if !row.operator.is_empty() && !is_list && !operators.iter().any(|c| c.value == row.operator) {
         // Keep what was chosen, so the message beside it makes sense.
         let label = Operator::parse(&row.operator)
             .map(operator_label)
@@ -369,7 +368,11 @@ fn row_view(row: &FilterRow, lookups: &Lookups, errors: &Errors) -> RowView {
         Some(FieldType::Number) => (String::new(), "A number"),
         _ => (String::new(), ""),
     };
-    let err = |part: &str| errors.get(&format!("{}_{part}", row.key)).map(str::to_string);
+    let err = |part: &str| {
+        errors
+            .get(&format!("{}_{part}", row.key))
+            .map(str::to_string)
+    };
     RowView {
         key: row.key.clone(),
         property: row.property.clone(),
@@ -476,7 +479,7 @@ pub fn describe(filter: &Filter, lookups: &Lookups) -> String {
             .parse::<i64>()
             .map(|i| lookups.list_name(i))
             .unwrap_or(id);
-        return format!("Is member of list “{name}”");
+        return format!("is member of list “{name}”");
     }
     let prop = lookups.property_label(filter.property.as_deref().unwrap_or(""));
     let op = operator_label(filter.operator);

@@ -8,8 +8,6 @@
 //! `title`, `notes`, `due_in_days`; `list_id`; `url`, `secret`; `workflow_id`; and the filter
 //! groups of `forms_filters` for a branch's conditions.
 
-use serde_json::Value;
-
 use super::forms_common::{strip_path, without_index, FormValues, Lookups, MappedErrors};
 use super::forms_filters::{self, describe, Converted};
 use crate::domain::definition::{
@@ -274,7 +272,11 @@ pub fn to_form(step: &Step) -> FormValues {
             v.set("property", property.clone());
             v.set(
                 "direction",
-                if *amount < 0.0 { "decrease" } else { "increase" },
+                if *amount < 0.0 {
+                    "decrease"
+                } else {
+                    "increase"
+                },
             );
             v.set("amount", number_text(amount.abs()));
         }
@@ -329,7 +331,12 @@ fn err(errors: &mut Vec<FieldError>, field: &str, message: &str) {
     errors.push(FieldError::new(field, message));
 }
 
-fn whole_number(v: &FormValues, name: &str, errors: &mut Vec<FieldError>, missing: &str) -> Option<u32> {
+fn whole_number(
+    v: &FormValues,
+    name: &str,
+    errors: &mut Vec<FieldError>,
+    missing: &str,
+) -> Option<u32> {
     let t = v.trimmed(name);
     if t.is_empty() {
         err(errors, name, missing);
@@ -338,13 +345,22 @@ fn whole_number(v: &FormValues, name: &str, errors: &mut Vec<FieldError>, missin
     match t.parse::<u32>() {
         Ok(n) => Some(n),
         Err(_) => {
-            err(errors, name, &format!("\"{t}\" is not a whole number (0 or more)."));
+            err(
+                errors,
+                name,
+                &format!("\"{t}\" is not a whole number (0 or more)."),
+            );
             None
         }
     }
 }
 
-fn id_choice(v: &FormValues, name: &str, errors: &mut Vec<FieldError>, missing: &str) -> Option<i64> {
+fn id_choice(
+    v: &FormValues,
+    name: &str,
+    errors: &mut Vec<FieldError>,
+    missing: &str,
+) -> Option<i64> {
     let t = v.trimmed(name);
     if t.is_empty() {
         err(errors, name, missing);
@@ -359,7 +375,12 @@ fn id_choice(v: &FormValues, name: &str, errors: &mut Vec<FieldError>, missing: 
     }
 }
 
-pub fn from_form(type_name: &str, v: &FormValues, lookups: &Lookups, existing: Option<&Step>) -> Parsed {
+pub fn from_form(
+    type_name: &str,
+    v: &FormValues,
+    lookups: &Lookups,
+    existing: Option<&Step>,
+) -> Parsed {
     let mut errors = Vec::new();
     let mut condition = None;
     let text = |name: &str| v.get(name).to_string();
@@ -378,23 +399,27 @@ pub fn from_form(type_name: &str, v: &FormValues, lookups: &Lookups, existing: O
                 "weeks" => DateUnit::Weeks,
                 _ => DateUnit::Days,
             };
-            let (old_time, old_zone, old_unit) = match existing {
+            let (old_time, old_zone, unit_was_implicit) = match existing {
                 Some(Step::DateDelay {
                     time_of_day,
                     zone,
                     unit,
+                    when,
                     ..
-                }) => (Some(time_of_day.clone()), *zone, *unit),
-                _ => (None, None, None),
+                }) => (
+                    Some(time_of_day.clone()),
+                    *zone,
+                    unit.is_none() && *when != When::On,
+                ),
+                _ => (None, None, false),
             };
             let (amount, unit) = match when {
                 Some(When::On) | None => (None, None),
                 Some(_) => {
                     let amount =
                         whole_number(v, "amount", &mut errors, "Enter how many days or weeks.");
-                    // A unit absent from a stored step means days; keep it absent.
-                    let unit = if old_unit.is_none() && unit == DateUnit::Days && existing.is_some()
-                    {
+                    // A stored before/after without a unit means days; keep it absent.
+                    let unit = if unit_was_implicit && unit == DateUnit::Days {
                         None
                     } else {
                         Some(unit)
@@ -462,10 +487,7 @@ pub fn from_form(type_name: &str, v: &FormValues, lookups: &Lookups, existing: O
             let property = v.trimmed("property").to_string();
             let ft = lookups.catalog.property(&property).map(|p| p.field_type);
             let original = match existing {
-                Some(Step::SetProperty {
-                    property: p,
-                    value,
-                }) if *p == property => Some(value),
+                Some(Step::SetProperty { property: p, value }) if *p == property => Some(value),
                 _ => None,
             };
             let value = forms_filters::keep_or_convert(original, ft, v.get("value"));
@@ -483,11 +505,19 @@ pub fn from_form(type_name: &str, v: &FormValues, lookups: &Lookups, existing: O
             let amount = match t.parse::<f64>() {
                 Ok(x) if x.is_finite() && x > 0.0 => Some(x),
                 _ if t.is_empty() => {
-                    err(&mut errors, "amount", "Enter the amount to add or subtract.");
+                    err(
+                        &mut errors,
+                        "amount",
+                        "Enter the amount to add or subtract.",
+                    );
                     None
                 }
                 _ => {
-                    err(&mut errors, "amount", &format!("\"{t}\" is not a positive number."));
+                    err(
+                        &mut errors,
+                        "amount",
+                        &format!("\"{t}\" is not a positive number."),
+                    );
                     None
                 }
             };
@@ -560,12 +590,14 @@ pub fn from_form(type_name: &str, v: &FormValues, lookups: &Lookups, existing: O
         }
         "enroll_in_workflow" => id_choice(v, "workflow_id", &mut errors, "Choose a workflow.")
             .map(|workflow_id| Step::EnrollInWorkflow { workflow_id }),
-        "unenroll_from_workflow" => {
-            id_choice(v, "workflow_id", &mut errors, "Choose a workflow.")
-                .map(|workflow_id| Step::UnenrollFromWorkflow { workflow_id })
-        }
+        "unenroll_from_workflow" => id_choice(v, "workflow_id", &mut errors, "Choose a workflow.")
+            .map(|workflow_id| Step::UnenrollFromWorkflow { workflow_id }),
         other => {
-            err(&mut errors, "type", &format!("Unknown step type \"{other}\"."));
+            err(
+                &mut errors,
+                "type",
+                &format!("Unknown step type \"{other}\"."),
+            );
             None
         }
     };
@@ -578,7 +610,11 @@ pub fn from_form(type_name: &str, v: &FormValues, lookups: &Lookups, existing: O
 
 /// Splits validation errors into those of the step at `prefix` (renamed to its inputs) and the
 /// rest.
-pub fn map_errors(errors: &[FieldError], prefix: &str, condition: Option<&Converted>) -> MappedErrors {
+pub fn map_errors(
+    errors: &[FieldError],
+    prefix: &str,
+    condition: Option<&Converted>,
+) -> MappedErrors {
     let mut out = MappedErrors::default();
     for e in errors {
         let Some(local) = strip_path(&e.field, prefix) else {
@@ -742,7 +778,11 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
             },
             vec![format!(
                 "{} {} by {}",
-                if *amount < 0.0 { "Decrease" } else { "Increase" },
+                if *amount < 0.0 {
+                    "Decrease"
+                } else {
+                    "Increase"
+                },
                 lookups.property_label(property),
                 number_text(amount.abs())
             )],
@@ -771,7 +811,7 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
             } else {
                 format!("In-app inbox and {}", recipients.join(", "))
             });
-            action("Internal notification", lines, "🔔")
+            action("Internal notification", lines, "✦")
         }
         Step::CreateTask {
             title, due_in_days, ..
@@ -815,12 +855,15 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
                 title: "If/then branch".into(),
                 lines,
                 kind: "branch",
-                icon: "⑂",
+                icon: "◇",
             }
         }
         Step::EnrollInWorkflow { workflow_id } => action(
             "Enroll in another workflow",
-            vec![format!("Enroll in “{}”", lookups.workflow_name(*workflow_id))],
+            vec![format!(
+                "Enroll in “{}”",
+                lookups.workflow_name(*workflow_id)
+            )],
             "↪",
         ),
         Step::UnenrollFromWorkflow { workflow_id } => action(
@@ -835,7 +878,10 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
 }
 
 /// Each group on a line: "A and B", then "or C".
-pub fn condition_lines(groups: &[Vec<crate::domain::definition::Filter>], lookups: &Lookups) -> Vec<String> {
+pub fn condition_lines(
+    groups: &[Vec<crate::domain::definition::Filter>],
+    lookups: &Lookups,
+) -> Vec<String> {
     groups
         .iter()
         .enumerate()
@@ -843,7 +889,7 @@ pub fn condition_lines(groups: &[Vec<crate::domain::definition::Filter>], lookup
             let parts: Vec<String> = group.iter().map(|f| describe(f, lookups)).collect();
             let line = parts.join(" and ");
             if g == 0 {
-                line
+                capitalize(&line)
             } else {
                 format!("or {line}")
             }
@@ -851,7 +897,15 @@ pub fn condition_lines(groups: &[Vec<crate::domain::definition::Filter>], lookup
         .collect()
 }
 
-/// Whether a JSON value of a set-property step is plain text (for hints).
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The hint under a set-property value, by the property's type.
 pub fn field_type_hint(ft: Option<FieldType>) -> &'static str {
     match ft {
         Some(FieldType::Number) => "A number, e.g. 42 or 3.5.",
@@ -862,9 +916,6 @@ pub fn field_type_hint(ft: Option<FieldType>) -> &'static str {
         _ => "",
     }
 }
-
-#[allow(dead_code)]
-fn _value_is_used(_: Value) {}
 
 #[cfg(test)]
 mod tests {

@@ -110,7 +110,10 @@ async fn clone(
     .ok_or(WebError::NotFound)?;
     user.set_flash(
         "success",
-        format!("Cloned as “{}”. The copy is off until you publish it.", copy.name),
+        format!(
+            "Cloned as “{}”. The copy is off until you publish it.",
+            copy.name
+        ),
     );
     Ok(see_other(&format!("/workflows/{}", copy.id)))
 }

@@ -123,8 +123,8 @@ pub fn initial_definition(v: &FormValues) -> Result<serde_json::Value, Vec<Field
 /// A validation error of the new definition, as the input it belongs to.
 fn input_of(field: &str) -> &str {
     match field {
-        "start.date" => "date",
-        "start.property" => "property",
+        "start.date" | "date" => "date",
+        "start.property" | "property" => "property",
         "start" | "start.type" => "start",
         _ => "name",
     }
