@@ -30,6 +30,7 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1280,900",
+    "--hide-scrollbars",
     "--force-device-scale-factor=1",
     "--lang=en-US",
 ];
@@ -547,6 +548,28 @@ impl Browser {
         panic!("no action {label:?} to pick; {}", self.describe().await);
     }
 
+    /// Presses keys as a person does, on whatever has the focus.
+    pub async fn keys(&self, data: impl Into<TypingData>) {
+        self.driver
+            .action_chain()
+            .send_keys(data)
+            .perform()
+            .await
+            .expect("press keys");
+    }
+
+    /// Ctrl+A: selects everything in the focused text field.
+    pub async fn select_all(&self) {
+        self.driver
+            .action_chain()
+            .key_down(Key::Control)
+            .send_keys("a")
+            .key_up(Key::Control)
+            .perform()
+            .await
+            .expect("press Ctrl+A");
+    }
+
     /// Clicks the element matched by `css` where that does not load a page.
     pub async fn click_css_no_nav(&self, css: &str) {
         self.driver
@@ -622,29 +645,46 @@ impl Browser {
     }
 
     /// A full-page PNG: `target/screenshots/NN-name.png`, numbered in order of the walk.
+    /// The viewport is made as tall as the page (and as any panel that scrolls on its own, such
+    /// as the editor's sticky side panel) so everything is in the picture, then restored.
     pub async fn shot(&mut self, name: &str) -> PathBuf {
-        let metrics = self
-            .driver
-            .cdp()
-            .send_raw("Page.getLayoutMetrics", json!({}))
-            .await
-            .expect("layout metrics");
-        let size = &metrics["cssContentSize"];
-        let width = size["width"].as_f64().unwrap_or(1280.0).ceil();
-        let height = size["height"].as_f64().unwrap_or(900.0).ceil();
-        let shot = self
-            .driver
-            .cdp()
-            .send_raw(
-                "Page.captureScreenshot",
-                json!({
-                    "format": "png",
-                    "captureBeyondViewport": true,
-                    "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 }
-                }),
+        let cdp = self.driver.cdp();
+        let mut height = 900.0_f64;
+        for _ in 0..3 {
+            let needed = self
+                .js(
+                    "let h = document.documentElement.scrollHeight;
+                     for (const el of document.querySelectorAll('body *')) {
+                         const oy = getComputedStyle(el).overflowY;
+                         if ((oy === 'auto' || oy === 'scroll') && el.scrollHeight > el.clientHeight + 1) {
+                             const top = el.getBoundingClientRect().top + window.scrollY;
+                             h = Math.max(h, top + el.scrollHeight + 32);
+                         }
+                     }
+                     return Math.ceil(h);",
+                    vec![],
+                )
+                .await
+                .as_f64()
+                .unwrap_or(900.0);
+            if needed <= height {
+                break;
+            }
+            height = needed.min(16000.0);
+            cdp.send_raw(
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": false }),
             )
             .await
+            .expect("resize the viewport");
+        }
+        let shot = cdp
+            .send_raw("Page.captureScreenshot", json!({ "format": "png" }))
+            .await
             .expect("capture screenshot");
+        cdp.send_raw("Emulation.clearDeviceMetricsOverride", json!({}))
+            .await
+            .expect("restore the viewport");
         let data = shot["data"].as_str().expect("screenshot data");
         use base64::Engine as _;
         let png = base64::engine::general_purpose::STANDARD

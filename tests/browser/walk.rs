@@ -409,6 +409,28 @@ async fn the_whole_flow_in_a_real_browser() {
     }
     b.shot("test-timeline").await;
 
+    // Katherine's first action: moved by the Monday–Friday window when it falls on a weekend.
+    let kat = &CSV_CONTACTS[0];
+    let kat_plan = plan_for(kat);
+    b.select("Contact", kat.email).await;
+    b.click("Show timeline").await;
+    b.expect_text(&format!("Timeline for {}", kat.name())).await;
+    let rows = timeline_rows(&b).await;
+    assert!(
+        rows[0][2].starts_with(&expected::page_time(&kat_plan.first_delay_ends))
+            && rows[1][2].starts_with(&expected::page_time(&kat_plan.first_action)),
+        "Katherine's delay ends {:?} and the email runs {:?}: {rows:?}",
+        kat_plan.first_delay_ends,
+        kat_plan.first_action
+    );
+    if kat_plan.first_action != kat_plan.first_delay_ends {
+        assert!(
+            rows[1][2].contains("moved from"),
+            "the page says the email was moved by the window: {rows:?}"
+        );
+    }
+    b.shot("test-timeline-window").await;
+
     // 8. Review and publish: no problems; save the list; enroll existing; turn on.
     b.click_in("Review and publish", "nav.subnav").await;
     b.expect_text("No problems found: this workflow is ready to turn on.")
