@@ -493,6 +493,24 @@ async fn the_live_count_and_the_saved_list_are_exactly_the_contacts_meeting_the_
     let html = app.get_html(&format!("/workflows/{manual}/review")).await;
     assert_eq!(text(&html, "#live-count").as_deref(), Some("0"));
     assert!(html.contains("Manual enrollment only"));
+
+    // Event triggers: described, and nobody meets them in advance.
+    let on_event = create_workflow(
+        &app,
+        &token,
+        json!({ "name": "On signup", "start": {"type": "blank"},
+            "triggers": { "events": [{ "name": "contact_created",
+                "filters": [{ "property": "lifecyclestage", "operator": "eq", "value": "lead" }] }] },
+            "steps": [{ "type": "create_task", "title": "Call" }] }),
+    )
+    .await;
+    let html = app.get_html(&format!("/workflows/{on_event}/review")).await;
+    assert_eq!(text(&html, "#live-count").as_deref(), Some("0"));
+    assert_eq!(
+        text(&html, "#event-triggers").as_deref(),
+        Some("When “Contact created” occurs and Lifecycle stage is “lead”")
+    );
+    assert!(!html.contains("Manual enrollment only"));
 }
 
 #[tokio::test]

@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::db::models::list::List;
 use crate::db::models::workflow::Workflow;
 use crate::domain::definition::{
-    DateUnit, Definition, Feb29Rule, Filter, Operator, Settings, Start, Step, TimeUnit, When,
-    ZoneChoice, DEFAULT_TIME_OF_DAY,
+    DateUnit, Definition, EventTrigger, Feb29Rule, Filter, Operator, Settings, Start, Step,
+    TimeUnit, When, ZoneChoice, DEFAULT_TIME_OF_DAY,
 };
 use crate::domain::values::FieldType;
 use crate::services::contacts::Catalog;
@@ -130,8 +130,15 @@ pub fn filter_words(f: &Filter, names: &Names) -> String {
         };
     }
     let name = f.property.as_deref().unwrap_or("");
-    let ft = names.property(name).map(|p| p.2);
-    let label = names.property_label(name);
+    let (ft, label) = if name.starts_with(crate::domain::events::EVENT_PREFIX) {
+        // A property of the event itself (event triggers' refinement filters).
+        (None, name.to_string())
+    } else {
+        (
+            names.property(name).map(|p| p.2),
+            names.property_label(name),
+        )
+    };
     if f.operator.takes_value() {
         format!(
             "{label} {} {}",
@@ -168,6 +175,23 @@ pub fn groups_words(groups: &[Vec<Filter>], names: &Names) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// An event trigger: `When “Contact created” occurs and Lifecycle stage is “lead”`.
+pub fn event_trigger_words(t: &EventTrigger, names: &Names) -> String {
+    let event = match crate::domain::events::BUILTIN
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(&t.name))
+    {
+        Some((_, label)) => format!("“{}”", label.split(" (").next().unwrap_or(label)),
+        None => format!("the custom event “{}”", t.name),
+    };
+    let mut out = format!("When {event} occurs");
+    for f in &t.filters {
+        out.push_str(" and ");
+        out.push_str(&filter_words(f, names));
+    }
+    out
 }
 
 /// What the schedule is centred on, as a noun phrase: "Renewal date", "the date of event
@@ -679,6 +703,22 @@ mod tests {
         assert_eq!(
             groups_words(&d.triggers.filter_groups, &names()),
             ["Lifecycle stage is “customer” and member of list “VIP”"]
+        );
+    }
+
+    #[test]
+    fn event_triggers_read_as_sentences() {
+        let t: EventTrigger = serde_json::from_value(json!({ "name": "contact_created",
+            "filters": [{ "property": "event.amount", "operator": "gt", "value": 100 }] }))
+        .unwrap();
+        assert_eq!(
+            event_trigger_words(&t, &names()),
+            "When “Contact created” occurs and event.amount is greater than 100"
+        );
+        let t: EventTrigger = serde_json::from_value(json!({ "name": "demo_booked" })).unwrap();
+        assert_eq!(
+            event_trigger_words(&t, &names()),
+            "When the custom event “demo_booked” occurs"
         );
     }
 

@@ -137,6 +137,7 @@ struct ReviewPage {
     date_centred: bool,
     builtin_trigger: Option<String>,
     trigger_groups: Vec<String>,
+    event_triggers: Vec<String>,
     manual_only: bool,
     reenroll: String,
     steps: Vec<StepLine>,
@@ -173,6 +174,10 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
         .collect();
     let today = Utc::now().with_timezone(&wf.tz).date_naive();
     let (count, count_note) = match criteria(conn, &wf, today)? {
+        Criteria::ManualOnly if !wf.def.triggers.events.is_empty() => (
+            Some(0),
+            "This workflow enrolls contacts when an event occurs; no contact meets event triggers in advance.".to_string(),
+        ),
         Criteria::ManualOnly => (
             Some(0),
             "Manual enrollment only: this workflow has no enrollment triggers, so no contact meets its criteria by itself.".to_string(),
@@ -225,7 +230,7 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
         )),
         _ => None,
     };
-    let reenroll = if def.reenroll.enabled {
+    let mut reenroll = if def.reenroll.enabled {
         let props = def
             .reenroll
             .on_properties
@@ -237,6 +242,9 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
     } else {
         "Contacts are enrolled once.".to_string()
     };
+    if def.reenroll.on_events {
+        reenroll.push_str(" Re-enrolled every time a trigger event occurs (never while enrolled).");
+    }
     render(&ReviewPage {
         ctx: user.ctx("workflows"),
         start: describe::start_words(def, &r.names),
@@ -244,7 +252,13 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
         date_centred: def.start.is_date_centred(),
         builtin_trigger,
         trigger_groups: describe::groups_words(&def.triggers.filter_groups, &r.names),
-        manual_only: def.triggers.filter_groups.is_empty(),
+        event_triggers: def
+            .triggers
+            .events
+            .iter()
+            .map(|t| describe::event_trigger_words(t, &r.names))
+            .collect(),
+        manual_only: def.triggers.is_manual_only(),
         reenroll,
         steps: describe::step_lines(def, &r.names, tz_name),
         settings: describe::settings_lines(
