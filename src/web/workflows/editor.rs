@@ -402,6 +402,8 @@ pub struct TriggerPanel {
     pub general: Vec<String>,
     pub properties: Vec<Choice>,
     pub builtin_label: String,
+    /// Event triggers (written through the API): kept as they are when this panel saves.
+    pub event_triggers: usize,
 }
 
 pub struct StartPanel {
@@ -922,6 +924,7 @@ fn page(
                 general,
                 properties: lookups.property_choices(),
                 builtin_label: builtin.unwrap_or_default(),
+                event_triggers: other_triggers(&loaded.def),
             });
         }
         PanelState::Start { v, errors, general } => {
