@@ -177,3 +177,38 @@ async fn the_contact_activity_page_lists_events_newest_first() {
     assert!(custom < created, "newest first");
     assert!(html.contains("topic: Renewals"));
 }
+
+#[tokio::test]
+async fn event_triggers_are_edited_in_the_trigger_panel() {
+    let (app, token) = TestApp::ready().await;
+    let (_, wf) = app.api_post("/workflows", &token, json!({"name": "Panel", "start": {"type": "blank"},
+        "steps": [{"type": "clear_property", "property": "lastname"}]})).await;
+    let id = wf["id"].as_i64().unwrap();
+    let page = format!("/workflows/{id}?panel=trigger");
+    let html = app.get_html(&page).await;
+    assert!(html.contains("When an event occurs"));
+    let res = app
+        .post_form(&page, &format!("/workflows/{id}/trigger"), &[
+            ("ev0_name", "purchase"),
+            ("ev0_f0_property", "event.amount"),
+            ("ev0_f0_operator", "gt"),
+            ("ev0_f0_value", "100"),
+            ("reenroll_on_events", "1"),
+        ])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, got) = app.api_get(&format!("/workflows/{id}"), &token).await;
+    assert_eq!(got["definition"]["triggers"]["events"], json!([{"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": 100}]}]));
+    assert_eq!(got["definition"]["reenroll"]["on_events"], true);
+    let html = app.get_html(&format!("/workflows/{id}")).await;
+    assert!(html.contains("When “purchase” occurs"), "the trigger card says so");
+    // A bad event name is shown beside its input, nothing saved.
+    let res = app
+        .post_form(&page, &format!("/workflows/{id}/trigger"), &[("ev0_name", "no spaces allowed")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"no spaces allowed\""));
+    let (_, again) = app.api_get(&format!("/workflows/{id}"), &token).await;
+    assert_eq!(again["revision"], got["revision"]);
+}

@@ -100,6 +100,8 @@ struct Loaded {
     lookups: Lookups,
     problems: Vec<Problem>,
     sample: Option<Sample>,
+    /// Built-in event names, then custom ones seen before.
+    event_names: Vec<String>,
 }
 
 fn load(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Loaded>> {
@@ -111,6 +113,8 @@ fn load(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Loaded>> 
     let lookups = Lookups::load(conn)?;
     let problems = svc::problems(conn, &wf)?;
     let sample = sample_contact(conn)?;
+    let mut event_names: Vec<String> = crate::domain::events::BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+    event_names.extend(crate::db::models::event::ContactEvent::custom_names(conn)?);
     Ok(Some(Loaded {
         wf,
         def,
@@ -118,6 +122,7 @@ fn load(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Loaded>> 
         lookups,
         problems,
         sample,
+        event_names,
     }))
 }
 
@@ -290,22 +295,18 @@ fn trigger_lines(def: &Definition, lookups: &Lookups) -> (String, Vec<String>) {
     } else {
         forms_steps::condition_lines(&def.triggers.filter_groups, lookups)
     };
-    if others > 0 {
-        let words = if others == 1 {
-            "1 event trigger".to_string()
-        } else {
-            format!("{others} event triggers")
-        };
-        lines.push(if def.triggers.filter_groups.is_empty() {
-            words
-        } else {
-            format!("or {words}")
-        });
+    for (n, t) in def.triggers.events.iter().enumerate() {
+        let refined = if t.filters.is_empty() { String::new() } else { format!(" ({} filters)", t.filters.len()) };
+        let words = format!("When “{}” occurs{refined}", t.name);
+        lines.push(if def.triggers.filter_groups.is_empty() && n == 0 { words } else { format!("or {words}") });
     }
     if !builtin.is_empty() && lines.len() > 1 {
         lines.insert(0, "and any of:".to_string());
     } else if !builtin.is_empty() && !def.triggers.filter_groups.is_empty() {
         lines[0] = format!("and {}", lines[0]);
+    }
+    if def.reenroll.on_events {
+        lines.push("Re-enrolls every time an event trigger occurs".to_string());
     }
     if def.reenroll.enabled {
         let names: Vec<String> = def
@@ -402,8 +403,13 @@ pub struct TriggerPanel {
     pub general: Vec<String>,
     pub properties: Vec<Choice>,
     pub builtin_label: String,
-    /// Event triggers (written through the API): kept as they are when this panel saves.
+    /// Event triggers (kept as they are when this panel saves).
     pub event_triggers: usize,
+    /// "When an event occurs" rows, plus a blank one.
+    pub events: Vec<super::forms_events::EventRow>,
+    /// Built-in event names and custom ones seen before (a datalist).
+    pub event_names: Vec<String>,
+    pub operators: Vec<&'static str>,
 }
 
 pub struct StartPanel {
@@ -597,6 +603,7 @@ fn builtin_trigger(def: &Definition, lookups: &Lookups) -> Option<String> {
 
 fn trigger_form(def: &Definition) -> FormValues {
     let mut v = FormValues::default();
+    super::forms_events::to_form(&def.triggers.events, def.reenroll.on_events, &mut v);
     if def.reenroll.enabled {
         v.set("reenroll_enabled", "1");
     }
@@ -919,6 +926,13 @@ fn page(
                 builtin.clone(),
             ));
             p.trigger = Some(TriggerPanel {
+                events: super::forms_events::rows(&v),
+                event_names: loaded.event_names.clone(),
+                operators: crate::domain::definition::Operator::ALL
+                    .iter()
+                    .filter(|o| **o != crate::domain::definition::Operator::InList)
+                    .map(|o| o.as_str())
+                    .collect(),
                 v,
                 errors,
                 general,
@@ -1113,6 +1127,9 @@ async fn save_trigger(
         }
         let mut def = loaded.def.clone();
         def.triggers.filter_groups = conv.groups.clone();
+        let (events, event_origin) = super::forms_events::from_form(&v);
+        def.triggers.events = events;
+        def.reenroll.on_events = v.checked("reenroll_on_events");
         // Only what this panel shows changes; anything else in the triggers is kept.
         def.reenroll.enabled = v.checked("reenroll_enabled");
         def.reenroll.on_properties = v
@@ -1127,7 +1144,9 @@ async fn save_trigger(
             Err(errors) => {
                 let mut m = MappedErrors::default();
                 for e in errors {
-                    if let Some(rest) = e.field.strip_prefix("triggers.filter_groups") {
+                    if let Some(input) = super::forms_events::input_for(&e.field, &event_origin) {
+                        m.local.push(FieldError::new(input, e.message));
+                    } else if let Some(rest) = e.field.strip_prefix("triggers.filter_groups") {
                         match conv.input_for(rest) {
                             Some(input) => m.local.push(FieldError::new(input, e.message)),
                             None => m.general.push(e.message),

@@ -5,6 +5,7 @@ pub mod describe;
 pub mod editor;
 pub mod enroll;
 pub mod forms_common;
+pub mod forms_events;
 pub mod forms_filters;
 pub mod forms_steps;
 pub mod header;
