@@ -745,6 +745,52 @@ async fn history_lists_events_filters_and_pages() {
         .await;
     assert!(table_rows(&html).is_empty());
     assert!(html.contains("No events match"));
+
+    // Past ranges are found from the end of the range, not by walking every newer event:
+    // a workflow whose history was written over two months, then today.
+    let old = create_workflow(&app, &token, anniversary()).await;
+    {
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn =
+            diesel::SqliteConnection::establish(&app.db_path.display().to_string()).unwrap();
+        let (_, c) = app.api_get("/contacts?email=c00@example.com", &token).await;
+        let cid = c["contacts"][0]["id"].as_i64().unwrap();
+        let today = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S.000Z")
+            .to_string();
+        for at in [
+            "2020-01-01T10:00:00.000Z",
+            "2020-01-02T10:00:00.000Z",
+            "2020-01-10T10:00:00.000Z",
+            "2020-02-01T10:00:00.000Z",
+            "2020-02-03T10:00:00.000Z",
+            today.as_str(),
+        ] {
+            diesel::sql_query(format!(
+                "INSERT INTO history_events (workflow_id, contact_id, at, event, step, detail, revision)
+                 VALUES ({old}, {cid}, '{at}', 'completed', NULL, 'at {at}', 1)"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        }
+    }
+    let old_page = format!("/workflows/{old}/history");
+    let html = app
+        .get_html(&format!("{old_page}?from=2020-01-01&to=2020-01-10"))
+        .await;
+    let details: Vec<String> = table_rows(&html).iter().map(|r| r[4].clone()).collect();
+    assert_eq!(
+        details,
+        [
+            "at 2020-01-10T10:00:00.000Z",
+            "at 2020-01-02T10:00:00.000Z",
+            "at 2020-01-01T10:00:00.000Z"
+        ]
+    );
+    let html = app.get_html(&format!("{old_page}?to=2020-02-01")).await;
+    assert_eq!(table_rows(&html).len(), 4);
+    let html = app.get_html(&format!("{old_page}?from=2020-02-02")).await;
+    assert_eq!(table_rows(&html).len(), 2);
 }
 
 #[tokio::test]

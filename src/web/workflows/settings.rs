@@ -547,9 +547,7 @@ fn sort_errors(
         let key = form_key(&e.field);
         if let Some(rest) = key.strip_prefix("settings.suppression.filter_groups[") {
             if tab == "unenrollment" {
-                let mut it = rest
-                    .split(['[', ']'])
-                    .filter(|s| !s.is_empty());
+                let mut it = rest.split(['[', ']']).filter(|s| !s.is_empty());
                 let g = it.next().and_then(|s| s.parse::<usize>().ok());
                 let i = it.next().and_then(|s| s.parse::<usize>().ok());
                 if let (Some(g), Some(i)) = (g, i) {
