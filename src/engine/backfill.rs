@@ -279,6 +279,17 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
     let mut lo = 0i64;
     while lo <= max_id {
         let hi = lo + BATCH;
+        // Turned off meanwhile: no new enrollments, so the job stops between batches.
+        let still_on = crate::db::schema::workflows::table
+            .find(id.0)
+            .select(crate::db::schema::workflows::status)
+            .first::<String>(conn)
+            .optional()?
+            .is_some_and(|s| s == crate::db::models::workflow::STATUS_ON);
+        if !still_on {
+            progress(conn, "stopped", done.min(total), total)?;
+            return Ok(Report { state: "stopped".into(), done: enrolled, total });
+        }
         let n = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
             let before: i64 = diesel::sql_query("SELECT MAX(id) AS v FROM enrollments")
                 .get_result::<MaxRow>(conn)?

@@ -81,7 +81,55 @@ pub fn record(conn: &mut SqliteConnection, events: &[NewEvent]) -> anyhow::Resul
 }
 
 /// One page, newest first; returns the page and whether more exist.
+/// The first event id of a workflow recorded at or after `at` (events are written in time
+/// order, so ids and times rise together): a binary search over the (workflow_id, id) index,
+/// about 25 indexed probes at ten million events — never a scan.
+pub fn first_id_at_or_after(conn: &mut SqliteConnection, workflow_id: i64, at: &str) -> anyhow::Result<Option<i64>> {
+    let bounds: (Option<i64>, Option<i64>) = history_events::table
+        .filter(history_events::workflow_id.eq(workflow_id))
+        .select((diesel::dsl::min(history_events::id), diesel::dsl::max(history_events::id)))
+        .first(conn)
+        .context("reading history bounds")?;
+    let (Some(mut lo), Some(mut hi)) = bounds else { return Ok(None) };
+    let probe = |conn: &mut SqliteConnection, from: i64| -> anyhow::Result<Option<(i64, String)>> {
+        history_events::table
+            .filter(history_events::workflow_id.eq(workflow_id))
+            .filter(history_events::id.ge(from))
+            .order(history_events::id.asc())
+            .select((history_events::id, history_events::at))
+            .first(conn)
+            .optional()
+            .context("probing history")
+    };
+    // Invariant: every event below `lo` is before `at`; the answer, if any, is in [lo, hi].
+    match probe(conn, hi)? {
+        Some((_, t)) if t.as_str() < at => return Ok(None),
+        _ => {}
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match probe(conn, mid)? {
+            Some((id, t)) if t.as_str() < at => lo = id + 1,
+            Some((id, _)) => hi = id,
+            None => break,
+        }
+    }
+    Ok(probe(conn, lo)?.map(|(id, _)| id))
+}
+
 pub fn page(conn: &mut SqliteConnection, workflow_id: i64, f: &HistoryFilter, limit: i64) -> anyhow::Result<(Vec<Event>, bool)> {
+    // Time bounds become id bounds, so a narrow range never scans the rest of the history.
+    let min_id = match &f.from {
+        Some(from) => match first_id_at_or_after(conn, workflow_id, from)? {
+            Some(id) => Some(id),
+            None => return Ok((vec![], false)),
+        },
+        None => None,
+    };
+    let below_id = match &f.to {
+        Some(to) => first_id_at_or_after(conn, workflow_id, to)?,
+        None => None,
+    };
     let mut q = history_events::table
         .filter(history_events::workflow_id.eq(workflow_id))
         .order(history_events::id.desc())
@@ -95,6 +143,12 @@ pub fn page(conn: &mut SqliteConnection, workflow_id: i64, f: &HistoryFilter, li
         q = q.filter(history_events::event.eq(e.clone()));
     }
     if let Some(b) = f.before {
+        q = q.filter(history_events::id.lt(b));
+    }
+    if let Some(m) = min_id {
+        q = q.filter(history_events::id.ge(m));
+    }
+    if let Some(b) = below_id {
         q = q.filter(history_events::id.lt(b));
     }
     if let Some(from) = &f.from {
