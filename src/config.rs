@@ -19,7 +19,9 @@ impl Config {
             bind: std::env::var("PERENNIAL_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()),
             database_url: database_url_from_env(),
             run_worker: true,
-            smtp_url: std::env::var("PERENNIAL_SMTP_URL").ok().filter(|s| !s.is_empty()),
+            smtp_url: std::env::var("PERENNIAL_SMTP_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
         }
     }
 }

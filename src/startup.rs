@@ -59,8 +59,8 @@ impl Application {
             crate::db::models::app_setting::cookie_key(&mut conn)?
         };
         let state = Arc::new(AppState::new(pool));
-        let listener = TcpListener::bind(&config.bind)
-            .with_context(|| format!("binding {}", config.bind))?;
+        let listener =
+            TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone(), Key::from(&key))?;
         let worker = config.run_worker.then(|| {
@@ -107,11 +107,7 @@ fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<
             .app_data(data.clone())
             .wrap(tracing_actix())
             .service(api::scope())
-            .service(
-                web::scope("")
-                    .wrap(sessions)
-                    .configure(pages::routes),
-            )
+            .service(web::scope("").wrap(sessions).configure(pages::routes))
     })
     .listen(listener)?
     .run();

@@ -10,5 +10,8 @@ pub fn init() {
 
 /// `outer: middle: root` — the whole cause chain on one line.
 pub fn chain(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }

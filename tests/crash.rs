@@ -17,16 +17,25 @@ struct N {
 }
 
 fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<N>(conn).map(|r| r.n).unwrap_or(-1)
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .map(|r| r.n)
+        .unwrap_or(-1)
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn perennial(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_perennial"));
-    c.env("DATABASE_URL", db).env("PERENNIAL_LOG", "warn").stdin(Stdio::null());
+    c.env("DATABASE_URL", db)
+        .env("PERENNIAL_LOG", "warn")
+        .stdin(Stdio::null());
     c
 }
 
@@ -41,7 +50,10 @@ fn serve(db: &str, port: u16) -> Child {
 fn wait_up(port: u16) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -50,9 +62,19 @@ fn wait_up(port: u16) {
 fn killed_mid_batch_every_action_runs_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db").display().to_string();
-    let out = perennial(&db).args(["demo", "--contacts", &CONTACTS.to_string()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = perennial(&db).args(["token", "create", "--name", "crash"]).output().unwrap();
+    let out = perennial(&db)
+        .args(["demo", "--contacts", &CONTACTS.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = perennial(&db)
+        .args(["token", "create", "--name", "crash"])
+        .output()
+        .unwrap();
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
 
     let port = free_port();
@@ -63,11 +85,20 @@ fn killed_mid_batch_every_action_runs_exactly_once() {
     let def = json!({"name": "Welcome everyone", "start": {"type": "blank"},
         "triggers": {"filter_groups": [[{"property": "email", "operator": "known"}]]},
         "steps": [{"type": "send_email", "subject": "Welcome {{ contact.firstname }}", "body": "Hello"}]});
-    let wf: serde_json::Value = client.post(format!("{base}/workflows")).bearer_auth(&token).json(&def).send().unwrap().json().unwrap();
+    let wf: serde_json::Value = client
+        .post(format!("{base}/workflows"))
+        .bearer_auth(&token)
+        .json(&def)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let id = wf["id"].as_i64().unwrap();
 
     let mut conn = SqliteConnection::establish(&db).unwrap();
-    diesel::sql_query("PRAGMA busy_timeout = 10000").execute(&mut conn).unwrap();
+    diesel::sql_query("PRAGMA busy_timeout = 10000")
+        .execute(&mut conn)
+        .unwrap();
     let res = client
         .post(format!("{base}/workflows/{id}/publish"))
         .bearer_auth(&token)
@@ -82,8 +113,14 @@ fn killed_mid_batch_every_action_runs_exactly_once() {
         if sent > 0 && sent < CONTACTS {
             break;
         }
-        assert!(sent < CONTACTS, "the worker finished before it could be killed; raise CONTACTS");
-        assert!(start.elapsed() < Duration::from_secs(30), "the worker never started");
+        assert!(
+            sent < CONTACTS,
+            "the worker finished before it could be killed; raise CONTACTS"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the worker never started"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     server.kill().unwrap(); // SIGKILL
@@ -95,19 +132,45 @@ fn killed_mid_batch_every_action_runs_exactly_once() {
     let mut server = serve(&db, port);
     wait_up(port);
     let start = Instant::now();
-    while count(&mut conn, "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'active'") > 0 {
-        assert!(start.elapsed() < Duration::from_secs(60), "the restarted worker did not finish");
+    while count(
+        &mut conn,
+        "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'active'",
+    ) > 0
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the restarted worker did not finish"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     server.kill().ok();
     server.wait().ok();
 
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM outbox"), CONTACTS, "every email exactly once");
-    assert_eq!(count(&mut conn, "SELECT COUNT(DISTINCT enrollment_id) AS n FROM outbox"), CONTACTS);
     assert_eq!(
-        count(&mut conn, "SELECT COUNT(*) AS n FROM history_events WHERE event = 'action_executed'"),
+        count(&mut conn, "SELECT COUNT(*) AS n FROM outbox"),
+        CONTACTS,
+        "every email exactly once"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(DISTINCT enrollment_id) AS n FROM outbox"
+        ),
+        CONTACTS
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM history_events WHERE event = 'action_executed'"
+        ),
         CONTACTS,
         "one action_executed event per action"
     );
-    assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'completed'"), CONTACTS);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'completed'"
+        ),
+        CONTACTS
+    );
 }

@@ -26,18 +26,31 @@ impl FromRequest for ApiAuth {
             .map(str::to_string);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
             let token = header_value
                 .as_deref()
-                .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(str::to_string)
-                .ok_or_else(|| ApiError::Unauthorized("missing bearer token (Authorization: Bearer <token>)".into()))?;
-            let found = crate::db::run(&state.pool, move |conn| ApiToken::authenticate(conn, &token)).await?;
+                .ok_or_else(|| {
+                    ApiError::Unauthorized(
+                        "missing bearer token (Authorization: Bearer <token>)".into(),
+                    )
+                })?;
+            let found = crate::db::run(&state.pool, move |conn| {
+                ApiToken::authenticate(conn, &token)
+            })
+            .await?;
             match found {
                 Some(t) => Ok(ApiAuth { token_id: t.id }),
-                None => Err(ApiError::Unauthorized("invalid or revoked API token".into())),
+                None => Err(ApiError::Unauthorized(
+                    "invalid or revoked API token".into(),
+                )),
             }
         })
     }

@@ -51,10 +51,17 @@ fn parse_body(body: Value, allow_email: bool) -> ApiResult<ContactInput> {
         match (k.as_str(), v) {
             ("email", Value::String(s)) if allow_email => input.email = Some(Some(s)),
             ("email", Value::Null) if allow_email => input.email = Some(None),
-            ("email", _) if allow_email => return Err(ApiError::field("email", "email must be a string")),
+            ("email", _) if allow_email => {
+                return Err(ApiError::field("email", "email must be a string"))
+            }
             ("properties", Value::Object(props)) => input.properties = props.into_iter().collect(),
             ("properties", Value::Null) => {}
-            ("properties", _) => return Err(ApiError::field("properties", "properties must be an object of name: value")),
+            ("properties", _) => {
+                return Err(ApiError::field(
+                    "properties",
+                    "properties must be an object of name: value",
+                ))
+            }
             (other, _) => return Err(ApiError::field(other, format!("unknown field \"{other}\""))),
         }
     }
@@ -69,11 +76,18 @@ fn map_error(e: ContactError) -> ApiError {
     }
 }
 
-async fn create(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn create(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
     let input = parse_body(body.into_inner(), true)?;
     let (written, catalog) = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
-        Ok((contacts::upsert_by_email(conn, &catalog, &input, "properties."), catalog))
+        Ok((
+            contacts::upsert_by_email(conn, &catalog, &input, "properties."),
+            catalog,
+        ))
     })
     .await?;
     let written = written.map_err(map_error)?;
@@ -85,19 +99,31 @@ async fn create(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Valu
     })
 }
 
-async fn patch(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn patch(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
     let id = ContactId(path.into_inner());
     let input = parse_body(body.into_inner(), true)?;
     let (written, catalog) = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
-        Ok((contacts::update(conn, &catalog, id, &input, "properties."), catalog))
+        Ok((
+            contacts::update(conn, &catalog, id, &input, "properties."),
+            catalog,
+        ))
     })
     .await?;
     let written = written.map_err(map_error)?;
     Ok(HttpResponse::Ok().json(contact_json(&catalog, &written.record)))
 }
 
-async fn get(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+async fn get(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = ContactId(path.into_inner());
     let (rec, catalog) = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
@@ -113,15 +139,24 @@ struct EmailQuery {
     email: Option<String>,
 }
 
-async fn find(_auth: ApiAuth, state: web::Data<AppState>, q: web::Query<EmailQuery>) -> ApiResult<HttpResponse> {
+async fn find(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    q: web::Query<EmailQuery>,
+) -> ApiResult<HttpResponse> {
     let Some(email) = q.into_inner().email.filter(|e| !e.trim().is_empty()) else {
-        return Err(ApiError::field("email", "give ?email= to look a contact up"));
+        return Err(ApiError::field(
+            "email",
+            "give ?email= to look a contact up",
+        ));
     };
     let (recs, catalog) = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
         let found = Contact::find_by_email(conn, &email)?;
         let recs = match found {
-            Some(c) => contacts::load(conn, &catalog, ContactId(c.id))?.into_iter().collect(),
+            Some(c) => contacts::load(conn, &catalog, ContactId(c.id))?
+                .into_iter()
+                .collect(),
             None => vec![],
         };
         Ok((recs, catalog))

@@ -35,7 +35,10 @@ impl ApiError {
     }
 
     pub fn fields(errors: Vec<FieldError>) -> ApiError {
-        let first = errors.first().cloned().unwrap_or_else(|| FieldError::new("", "invalid input"));
+        let first = errors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| FieldError::new("", "invalid input"));
         ApiError::Invalid {
             field: Some(first.field),
             message: first.message,
@@ -63,7 +66,11 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let body = match self {
-            ApiError::Invalid { field, message, all } => {
+            ApiError::Invalid {
+                field,
+                message,
+                all,
+            } => {
                 json!({ "error": message, "field": field, "errors": all })
             }
             ApiError::Internal(e) => {

@@ -45,49 +45,119 @@ struct Incoming {
 fn parse_one(v: &Value, prefix: &str) -> ApiResult<Incoming> {
     let f = |k: &str| format!("{prefix}{k}");
     let Value::Object(obj) = v else {
-        let field = if prefix.is_empty() { "body" } else { prefix.trim_end_matches('.') };
+        let field = if prefix.is_empty() {
+            "body"
+        } else {
+            prefix.trim_end_matches('.')
+        };
         return Err(ApiError::field(field, "expected a JSON object"));
     };
     for k in obj.keys() {
-        if !["contact_id", "email", "name", "occurred_at", "properties", "create_contact"].contains(&k.as_str()) {
+        if ![
+            "contact_id",
+            "email",
+            "name",
+            "occurred_at",
+            "properties",
+            "create_contact",
+        ]
+        .contains(&k.as_str())
+        {
             return Err(ApiError::field(f(k), format!("unknown field \"{k}\"")));
         }
     }
     let name = match obj.get("name") {
         Some(Value::String(s)) if valid_name(s.trim()) => s.trim().to_string(),
-        Some(Value::String(_)) => return Err(ApiError::field(f("name"), "an event name uses letters, digits, _ - . or : (1–100 characters)")),
+        Some(Value::String(_)) => {
+            return Err(ApiError::field(
+                f("name"),
+                "an event name uses letters, digits, _ - . or : (1–100 characters)",
+            ))
+        }
         _ => return Err(ApiError::field(f("name"), "name is required")),
     };
     let create = match obj.get("create_contact") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(ApiError::field(f("create_contact"), "create_contact must be true or false")),
+        Some(_) => {
+            return Err(ApiError::field(
+                f("create_contact"),
+                "create_contact must be true or false",
+            ))
+        }
     };
     let target = match (obj.get("contact_id"), obj.get("email")) {
-        (Some(Value::Number(n)), None | Some(Value::Null)) => Target::Id(n.as_i64().ok_or_else(|| ApiError::field(f("contact_id"), "contact_id must be an integer"))?),
-        (Some(Value::String(s)), None | Some(Value::Null)) => Target::Id(s.trim().parse().map_err(|_| ApiError::field(f("contact_id"), "contact_id must be an integer"))?),
-        (None | Some(Value::Null), Some(Value::String(e))) if looks_like_email(e) => Target::Email { email: e.trim().to_string(), create },
-        (None | Some(Value::Null), Some(_)) => return Err(ApiError::field(f("email"), "email must be a valid email address")),
-        (Some(_), Some(_)) => return Err(ApiError::field(f("contact_id"), "give contact_id or email, not both")),
-        (Some(_), None) => return Err(ApiError::field(f("contact_id"), "contact_id must be an integer")),
+        (Some(Value::Number(n)), None | Some(Value::Null)) => Target::Id(
+            n.as_i64()
+                .ok_or_else(|| ApiError::field(f("contact_id"), "contact_id must be an integer"))?,
+        ),
+        (Some(Value::String(s)), None | Some(Value::Null)) => Target::Id(
+            s.trim()
+                .parse()
+                .map_err(|_| ApiError::field(f("contact_id"), "contact_id must be an integer"))?,
+        ),
+        (None | Some(Value::Null), Some(Value::String(e))) if looks_like_email(e) => {
+            Target::Email {
+                email: e.trim().to_string(),
+                create,
+            }
+        }
+        (None | Some(Value::Null), Some(_)) => {
+            return Err(ApiError::field(
+                f("email"),
+                "email must be a valid email address",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                f("contact_id"),
+                "give contact_id or email, not both",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(ApiError::field(
+                f("contact_id"),
+                "contact_id must be an integer",
+            ))
+        }
         (None, None) => return Err(ApiError::field(f("contact_id"), "give contact_id or email")),
     };
     let occurred_at = match obj.get("occurred_at") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(parse_instant(s).ok_or_else(|| ApiError::field(f("occurred_at"), format!("\"{s}\" is not an RFC 3339 time")))?),
-        Some(_) => return Err(ApiError::field(f("occurred_at"), "occurred_at must be an RFC 3339 string")),
+        Some(Value::String(s)) => Some(parse_instant(s).ok_or_else(|| {
+            ApiError::field(f("occurred_at"), format!("\"{s}\" is not an RFC 3339 time"))
+        })?),
+        Some(_) => {
+            return Err(ApiError::field(
+                f("occurred_at"),
+                "occurred_at must be an RFC 3339 string",
+            ))
+        }
     };
     let properties = match obj.get("properties") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => {
             if let Some((k, _)) = m.iter().find(|(_, v)| v.is_object() || v.is_array()) {
-                return Err(ApiError::field(f(&format!("properties.{k}")), "event property values are text, numbers, booleans or null"));
+                return Err(ApiError::field(
+                    f(&format!("properties.{k}")),
+                    "event property values are text, numbers, booleans or null",
+                ));
             }
             m.clone()
         }
-        Some(_) => return Err(ApiError::field(f("properties"), "properties must be an object")),
+        Some(_) => {
+            return Err(ApiError::field(
+                f("properties"),
+                "properties must be an object",
+            ))
+        }
     };
-    Ok(Incoming { target, name, occurred_at, properties })
+    Ok(Incoming {
+        target,
+        name,
+        occurred_at,
+        properties,
+    })
 }
 
 pub fn event_json(e: &ContactEvent) -> Value {
@@ -102,31 +172,52 @@ pub fn event_json(e: &ContactEvent) -> Value {
 }
 
 /// Records one custom event (creating the contact by email if asked) and fires triggers.
-fn ingest(conn: &mut SqliteConnection, props: &Catalog, ctx: &EngineCtx, item: Incoming, now: DateTime<Utc>) -> anyhow::Result<Result<ContactEvent, ApiError>> {
-    let contact_id = match item.target {
-        Target::Id(id) => match Contact::find(conn, ContactId(id))? {
-            Some(c) => c.id,
-            None => return Ok(Err(ApiError::NotFound(format!("no contact with id {id}")))),
-        },
-        Target::Email { email, create } => match Contact::find_by_email(conn, &email)? {
-            Some(c) => c.id,
-            None if create => {
-                let input = ContactInput { email: Some(Some(email)), properties: vec![] };
-                // Already inside the batch's transaction: the in-transaction write path.
-                let validated = match contacts::validate(props, &input, "") {
-                    Ok((email, changes)) => contacts::upsert_validated(conn, props, email.flatten().as_deref(), &changes),
-                    Err(errs) => Err(contacts::ContactError::Invalid(errs)),
-                };
-                match validated {
-                    Ok(w) => w.record.contact.id,
-                    Err(contacts::ContactError::Invalid(errs)) => return Ok(Err(ApiError::fields(errs))),
-                    Err(contacts::ContactError::NotFound) => return Ok(Err(ApiError::NotFound("contact vanished".into()))),
-                    Err(contacts::ContactError::Internal(e)) => return Err(e),
+fn ingest(
+    conn: &mut SqliteConnection,
+    props: &Catalog,
+    ctx: &EngineCtx,
+    item: Incoming,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Result<ContactEvent, ApiError>> {
+    let contact_id =
+        match item.target {
+            Target::Id(id) => match Contact::find(conn, ContactId(id))? {
+                Some(c) => c.id,
+                None => return Ok(Err(ApiError::NotFound(format!("no contact with id {id}")))),
+            },
+            Target::Email { email, create } => match Contact::find_by_email(conn, &email)? {
+                Some(c) => c.id,
+                None if create => {
+                    let input = ContactInput {
+                        email: Some(Some(email)),
+                        properties: vec![],
+                    };
+                    // Already inside the batch's transaction: the in-transaction write path.
+                    let validated = match contacts::validate(props, &input, "") {
+                        Ok((email, changes)) => contacts::upsert_validated(
+                            conn,
+                            props,
+                            email.flatten().as_deref(),
+                            &changes,
+                        ),
+                        Err(errs) => Err(contacts::ContactError::Invalid(errs)),
+                    };
+                    match validated {
+                        Ok(w) => w.record.contact.id,
+                        Err(contacts::ContactError::Invalid(errs)) => {
+                            return Ok(Err(ApiError::fields(errs)))
+                        }
+                        Err(contacts::ContactError::NotFound) => {
+                            return Ok(Err(ApiError::NotFound("contact vanished".into())))
+                        }
+                        Err(contacts::ContactError::Internal(e)) => return Err(e),
+                    }
                 }
-            }
-            None => return Ok(Err(ApiError::NotFound(format!("no contact with email {email} (send \"create_contact\": true to create it)")))),
-        },
-    };
+                None => return Ok(Err(ApiError::NotFound(format!(
+                    "no contact with email {email} (send \"create_contact\": true to create it)"
+                )))),
+            },
+        };
     let pending = Pending {
         name: item.name,
         properties: item.properties,
@@ -136,13 +227,28 @@ fn ingest(conn: &mut SqliteConnection, props: &Catalog, ctx: &EngineCtx, item: I
     let recorded = events::record(conn, contact_id, vec![pending], now)?;
     if events::any_listen(&ctx.workflows) {
         if let Some(snapshot) = ContactSnapshot::load(conn, props, ContactId(contact_id))? {
-            events::fire(conn, &ctx.workflows, &ctx.catalog, &snapshot, &recorded, Source::User, now)?;
+            events::fire(
+                conn,
+                &ctx.workflows,
+                &ctx.catalog,
+                &snapshot,
+                &recorded,
+                Source::User,
+                now,
+            )?;
         }
     }
-    Ok(recorded.into_iter().next().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("event not recorded"))))
+    Ok(recorded
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("event not recorded"))))
 }
 
-async fn post_events(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn post_events(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let (items, batch) = match &body {
         Value::Array(list) => (list.clone(), true),
@@ -156,19 +262,36 @@ async fn post_events(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json
             }
         }
         Value::Object(_) => (vec![body.clone()], false),
-        _ => return Err(ApiError::field("body", "expected an event object or a list of events")),
+        _ => {
+            return Err(ApiError::field(
+                "body",
+                "expected an event object or a list of events",
+            ))
+        }
     };
     if batch && items.is_empty() {
         return Err(ApiError::field("events", "the batch is empty"));
     }
     if items.len() > MAX_BATCH {
-        return Err(ApiError::field("events", format!("at most {MAX_BATCH} events per batch")));
+        return Err(ApiError::field(
+            "events",
+            format!("at most {MAX_BATCH} events per batch"),
+        ));
     }
     // Validate everything first: a batch is all or nothing.
     let parsed = items
         .iter()
         .enumerate()
-        .map(|(i, v)| parse_one(v, &if batch { format!("events[{i}].") } else { String::new() }))
+        .map(|(i, v)| {
+            parse_one(
+                v,
+                &if batch {
+                    format!("events[{i}].")
+                } else {
+                    String::new()
+                },
+            )
+        })
         .collect::<ApiResult<Vec<_>>>()?;
     let result = crate::db::run(&state.pool, move |conn| {
         // An item that fails rolls the whole batch back; its error is handed out here.
@@ -183,7 +306,9 @@ async fn post_events(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json
                     Ok(e) => out.push(e),
                     Err(err) => {
                         refused = Some(match err {
-                            ApiError::NotFound(m) if batch => ApiError::NotFound(format!("events[{i}]: {m}")),
+                            ApiError::NotFound(m) if batch => {
+                                ApiError::NotFound(format!("events[{i}]: {m}"))
+                            }
                             other => other,
                         });
                         anyhow::bail!("batch refused");
@@ -206,7 +331,8 @@ async fn post_events(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json
     };
     crate::worker::notify();
     if batch {
-        Ok(HttpResponse::Created().json(json!({ "events": recorded.iter().map(event_json).collect::<Vec<_>>() })))
+        Ok(HttpResponse::Created()
+            .json(json!({ "events": recorded.iter().map(event_json).collect::<Vec<_>>() })))
     } else {
         Ok(HttpResponse::Created().json(recorded.first().map(event_json).unwrap_or(Value::Null)))
     }
@@ -217,7 +343,12 @@ struct Page {
     before: Option<i64>,
 }
 
-async fn contact_events(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, q: web::Query<Page>) -> ApiResult<HttpResponse> {
+async fn contact_events(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    q: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let before = q.before;
     let out = crate::db::run(&state.pool, move |conn| {
@@ -230,6 +361,12 @@ async fn contact_events(_auth: ApiAuth, state: web::Data<AppState>, path: web::P
     .ok_or_else(|| ApiError::NotFound("no contact with that id".into()))?;
     let more = out.len() > 50;
     let page: Vec<&ContactEvent> = out.iter().take(50).collect();
-    let next = if more { page.last().map(|e| e.id.to_string()) } else { None };
-    Ok(HttpResponse::Ok().json(json!({ "events": page.iter().map(|e| event_json(e)).collect::<Vec<_>>(), "next": next })))
+    let next = if more {
+        page.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(
+        json!({ "events": page.iter().map(|e| event_json(e)).collect::<Vec<_>>(), "next": next }),
+    ))
 }

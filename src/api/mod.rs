@@ -18,15 +18,17 @@ pub fn scope() -> Scope {
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
             ApiError::field("query", format!("bad query string: {e}")).into()
         }))
-        .app_data(web::PathConfig::default().error_handler(|e, _| {
-            ApiError::NotFound(format!("no such resource ({e})")).into()
-        }))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| ApiError::NotFound(format!("no such resource ({e})")).into()),
+        )
         .configure(contacts::routes)
         .configure(properties::routes)
         .configure(events::routes)
         .configure(workflows::routes)
         .default_service(web::to(|| async {
-            HttpResponse::NotFound().json(serde_json::json!({"error": "no such endpoint", "field": null}))
+            HttpResponse::NotFound()
+                .json(serde_json::json!({"error": "no such endpoint", "field": null}))
         }))
 }
 

@@ -30,14 +30,20 @@ pub fn property_json(p: &Property) -> Value {
 
 fn str_field(obj: &Map<String, Value>, key: &str, required: bool) -> ApiResult<Option<String>> {
     match obj.get(key) {
-        None | Some(Value::Null) if required => Err(ApiError::field(key, format!("{key} is required"))),
+        None | Some(Value::Null) if required => {
+            Err(ApiError::field(key, format!("{key} is required")))
+        }
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::field(key, format!("{key} must be a string"))),
     }
 }
 
-async fn create(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn create(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
     let Value::Object(obj) = body.into_inner() else {
         return Err(ApiError::field("body", "expected a JSON object"));
     };
@@ -53,9 +59,18 @@ async fn create(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Valu
         None | Some(Value::Null) => vec![],
         Some(Value::Array(a)) => a
             .iter()
-            .map(|o| o.as_str().map(str::to_string).ok_or_else(|| ApiError::field("options", "options must be strings")))
+            .map(|o| {
+                o.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| ApiError::field("options", "options must be strings"))
+            })
             .collect::<ApiResult<Vec<_>>>()?,
-        Some(_) => return Err(ApiError::field("options", "options must be a list of strings")),
+        Some(_) => {
+            return Err(ApiError::field(
+                "options",
+                "options must be a list of strings",
+            ))
+        }
     };
     let input = PropertyInput {
         name,
@@ -72,5 +87,6 @@ async fn create(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Valu
 
 async fn list(_auth: ApiAuth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let props = crate::db::run(&state.pool, Property::all).await?;
-    Ok(HttpResponse::Ok().json(json!({ "properties": props.iter().map(property_json).collect::<Vec<_>>() })))
+    Ok(HttpResponse::Ok()
+        .json(json!({ "properties": props.iter().map(property_json).collect::<Vec<_>>() })))
 }

@@ -12,7 +12,7 @@ use crate::db::models::enrollment::Enrollment;
 use crate::db::models::history::{self, HistoryFilter};
 use crate::db::models::workflow::Workflow;
 use crate::db::models::{ContactId, WorkflowId};
-use crate::engine::{self, ContactSnapshot, EnrollOutcome, WorkflowCtx, Why};
+use crate::engine::{self, ContactSnapshot, EnrollOutcome, Why, WorkflowCtx};
 use crate::services::contacts::Catalog;
 use crate::services::workflows::{self as svc, WorkflowError};
 use crate::startup::AppState;
@@ -25,7 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workflows/{id}/publish", web::post().to(publish))
         .route("/workflows/{id}/turn-off", web::post().to(turn_off))
         .route("/workflows/{id}/enrollments", web::get().to(enrollments))
-        .route("/workflows/{id}/enrollments", web::post().to(enroll_manually))
+        .route(
+            "/workflows/{id}/enrollments",
+            web::post().to(enroll_manually),
+        )
         .route("/workflows/{id}/history", web::get().to(history_page))
         .route("/workflows/{id}/preview", web::get().to(preview));
 }
@@ -67,20 +70,31 @@ fn not_found() -> ApiError {
     ApiError::NotFound("no workflow with that id".into())
 }
 
-async fn create(_auth: ApiAuth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn create(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
     let json = body.into_inner();
-    let wf = crate::db::run(&state.pool, move |conn| Ok(svc::create(conn, &json, API_AUTHOR)))
-        .await?
-        .map_err(map_error)?;
+    let wf = crate::db::run(&state.pool, move |conn| {
+        Ok(svc::create(conn, &json, API_AUTHOR))
+    })
+    .await?
+    .map_err(map_error)?;
     Ok(HttpResponse::Created().json(workflow_json(&wf)))
 }
 
 async fn list(_auth: ApiAuth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let all = crate::db::run(&state.pool, |conn| Workflow::all(conn, None)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "workflows": all.iter().map(workflow_json).collect::<Vec<_>>() })))
+    Ok(HttpResponse::Ok()
+        .json(json!({ "workflows": all.iter().map(workflow_json).collect::<Vec<_>>() })))
 }
 
-async fn get(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+async fn get(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let wf = crate::db::run(&state.pool, move |conn| Workflow::find(conn, id))
         .await?
@@ -88,16 +102,28 @@ async fn get(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>) -
     Ok(HttpResponse::Ok().json(workflow_json(&wf)))
 }
 
-async fn replace(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn replace(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let json = body.into_inner();
-    let wf = crate::db::run(&state.pool, move |conn| Ok(svc::save(conn, id, &json, API_AUTHOR, Utc::now())))
-        .await?
-        .map_err(map_error)?;
+    let wf = crate::db::run(&state.pool, move |conn| {
+        Ok(svc::save(conn, id, &json, API_AUTHOR, Utc::now()))
+    })
+    .await?
+    .map_err(map_error)?;
     Ok(HttpResponse::Ok().json(workflow_json(&wf)))
 }
 
-async fn publish(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, body: Option<web::Json<Value>>) -> ApiResult<HttpResponse> {
+async fn publish(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Option<web::Json<Value>>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let enroll_existing = match body.map(|b| b.into_inner()) {
         None | Some(Value::Null) => false,
@@ -108,23 +134,35 @@ async fn publish(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64
             match obj.get("enroll_existing") {
                 None | Some(Value::Null) => false,
                 Some(Value::Bool(b)) => *b,
-                Some(_) => return Err(ApiError::field("enroll_existing", "enroll_existing must be true or false")),
+                Some(_) => {
+                    return Err(ApiError::field(
+                        "enroll_existing",
+                        "enroll_existing must be true or false",
+                    ))
+                }
             }
         }
         Some(_) => return Err(ApiError::field("body", "expected a JSON object")),
     };
-    let wf = crate::db::run(&state.pool, move |conn| Ok(svc::publish(conn, id, enroll_existing)))
-        .await?
-        .map_err(map_error)?;
+    let wf = crate::db::run(&state.pool, move |conn| {
+        Ok(svc::publish(conn, id, enroll_existing))
+    })
+    .await?
+    .map_err(map_error)?;
     let mut body = workflow_json(&wf);
     if enroll_existing {
         let report = engine::backfill::start(&state.pool, id, Utc::now()).await?;
-        body["enrollment"] = json!({ "state": report.state, "enrolled": report.done, "total": report.total });
+        body["enrollment"] =
+            json!({ "state": report.state, "enrolled": report.done, "total": report.total });
     }
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn turn_off(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+async fn turn_off(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let wf = crate::db::run(&state.pool, move |conn| Ok(svc::turn_off(conn, id)))
         .await?
@@ -163,7 +201,12 @@ fn parse_contact_id(raw: Option<&str>, required: bool) -> ApiResult<Option<i64>>
     }
 }
 
-async fn enrollments(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, q: web::Query<ContactQuery>) -> ApiResult<HttpResponse> {
+async fn enrollments(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    q: web::Query<ContactQuery>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let contact = parse_contact_id(q.contact_id.as_deref(), false)?;
     let out = crate::db::run(&state.pool, move |conn| {
@@ -171,14 +214,23 @@ async fn enrollments(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path
             return Ok(None);
         };
         let rows = Enrollment::for_workflow(conn, id, contact.map(ContactId), 1000)?;
-        Ok(Some(rows.iter().map(|e| enrollment_json(e, &wf)).collect::<Vec<_>>()))
+        Ok(Some(
+            rows.iter()
+                .map(|e| enrollment_json(e, &wf))
+                .collect::<Vec<_>>(),
+        ))
     })
     .await?
     .ok_or_else(not_found)?;
     Ok(HttpResponse::Ok().json(json!({ "enrollments": out })))
 }
 
-async fn enroll_manually(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+async fn enroll_manually(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let Value::Object(obj) = body.into_inner() else {
         return Err(ApiError::field("body", "expected a JSON object"));
@@ -187,16 +239,26 @@ async fn enroll_manually(_auth: ApiAuth, state: web::Data<AppState>, path: web::
         return Err(ApiError::field(k.clone(), format!("unknown field \"{k}\"")));
     }
     let contact_id = match obj.get("contact_id") {
-        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| ApiError::field("contact_id", "contact_id must be an integer"))?,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| ApiError::field("contact_id", "contact_id must be an integer"))?,
         Some(Value::String(s)) => parse_contact_id(Some(s), true)?.unwrap_or_default(),
         _ => return Err(ApiError::field("contact_id", "contact_id is required")),
     };
-    let outcome = crate::db::run(&state.pool, move |conn| manual_enroll(conn, id, ContactId(contact_id), Utc::now())).await??;
+    let outcome = crate::db::run(&state.pool, move |conn| {
+        manual_enroll(conn, id, ContactId(contact_id), Utc::now())
+    })
+    .await??;
     Ok(HttpResponse::Created().json(outcome))
 }
 
 /// Manual enrollment (API, workflow page and contact page share it).
-pub fn manual_enroll(conn: &mut diesel::SqliteConnection, id: WorkflowId, contact: ContactId, now: DateTime<Utc>) -> anyhow::Result<ApiResult<Value>> {
+pub fn manual_enroll(
+    conn: &mut diesel::SqliteConnection,
+    id: WorkflowId,
+    contact: ContactId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ApiResult<Value>> {
     conn.immediate_transaction(|conn| {
         let Some(wf) = WorkflowCtx::load(conn, id)? else {
             return Ok(Err(not_found()));
@@ -206,13 +268,20 @@ pub fn manual_enroll(conn: &mut diesel::SqliteConnection, id: WorkflowId, contac
             return Ok(Err(ApiError::NotFound("no contact with that id".into())));
         };
         if !wf.row.is_on() {
-            return Ok(Err(ApiError::Conflict("the workflow is off; turn it on before enrolling contacts".into())));
+            return Ok(Err(ApiError::Conflict(
+                "the workflow is off; turn it on before enrolling contacts".into(),
+            )));
         }
         let catalog = engine::context::domain_catalog(conn, &props)?;
-        Ok(match engine::enroll(conn, &wf, &snapshot, &catalog, Why::Manual, now)? {
-            EnrollOutcome::Enrolled(e) => Ok(enrollment_json(&e, &wf)),
-            EnrollOutcome::Refused(reason) => Err(ApiError::field("contact_id", format!("not enrolled: {reason}"))),
-        })
+        Ok(
+            match engine::enroll(conn, &wf, &snapshot, &catalog, Why::Manual, now)? {
+                EnrollOutcome::Enrolled(e) => Ok(enrollment_json(&e, &wf)),
+                EnrollOutcome::Refused(reason) => Err(ApiError::field(
+                    "contact_id",
+                    format!("not enrolled: {reason}"),
+                )),
+            },
+        )
     })
 }
 
@@ -229,7 +298,10 @@ struct HistoryQuery {
 pub fn event_json(e: &history::Event, wf: &WorkflowCtx) -> Value {
     let step = match e.step.as_deref() {
         None => Value::Null,
-        Some(s) => s.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(s.to_string())),
+        Some(s) => s
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::String(s.to_string())),
     };
     json!({
         "id": e.id,
@@ -251,7 +323,12 @@ fn instant_param(name: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     }
 }
 
-async fn history_page(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, q: web::Query<HistoryQuery>) -> ApiResult<HttpResponse> {
+async fn history_page(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    q: web::Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let q = q.into_inner();
     let filter = HistoryFilter {
@@ -259,26 +336,47 @@ async fn history_page(_auth: ApiAuth, state: web::Data<AppState>, path: web::Pat
         event: match q.event.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(e) if history::ALL_EVENTS.contains(&e) => Some(e.to_string()),
-            Some(e) => return Err(ApiError::field("event", format!("\"{e}\" is not one of: {}", history::ALL_EVENTS.join(", ")))),
+            Some(e) => {
+                return Err(ApiError::field(
+                    "event",
+                    format!("\"{e}\" is not one of: {}", history::ALL_EVENTS.join(", ")),
+                ))
+            }
         },
         before: match q.before.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
-            Some(b) => Some(b.parse::<i64>().map_err(|_| ApiError::field("before", "before must be the cursor from a previous page"))?),
+            Some(b) => Some(b.parse::<i64>().map_err(|_| {
+                ApiError::field("before", "before must be the cursor from a previous page")
+            })?),
         },
         from: instant_param("from", q.from.as_deref())?,
         to: instant_param("to", q.to.as_deref())?,
     };
     let limit = match q.limit.as_deref() {
         None => 50,
-        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=500).contains(l)).ok_or_else(|| ApiError::field("limit", "limit must be 1–500"))?,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=500).contains(l))
+            .ok_or_else(|| ApiError::field("limit", "limit must be 1–500"))?,
     };
     let out = crate::db::run(&state.pool, move |conn| {
         let Some(wf) = WorkflowCtx::load(conn, id)? else {
             return Ok(None);
         };
         let (events, more) = history::page(conn, id.0, &filter, limit)?;
-        let next = if more { events.last().map(|e| e.id) } else { None };
-        Ok(Some((events.iter().map(|e| event_json(e, &wf)).collect::<Vec<_>>(), next)))
+        let next = if more {
+            events.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok(Some((
+            events
+                .iter()
+                .map(|e| event_json(e, &wf))
+                .collect::<Vec<_>>(),
+            next,
+        )))
     })
     .await?
     .ok_or_else(not_found)?;
@@ -291,18 +389,31 @@ struct PreviewQuery {
     now: Option<String>,
 }
 
-async fn preview(_auth: ApiAuth, state: web::Data<AppState>, path: web::Path<i64>, q: web::Query<PreviewQuery>) -> ApiResult<HttpResponse> {
+async fn preview(
+    _auth: ApiAuth,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    q: web::Query<PreviewQuery>,
+) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let contact = ContactId(parse_contact_id(q.contact_id.as_deref(), true)?.unwrap_or_default());
     let now = match q.now.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Utc::now(),
-        Some(s) => parse_instant(s).ok_or_else(|| ApiError::field("now", format!("\"{s}\" is not an RFC 3339 time")))?,
+        Some(s) => parse_instant(s)
+            .ok_or_else(|| ApiError::field("now", format!("\"{s}\" is not an RFC 3339 time")))?,
     };
-    let out = crate::db::run(&state.pool, move |conn| engine::preview::preview(conn, id, contact, now)).await?;
+    let out = crate::db::run(&state.pool, move |conn| {
+        engine::preview::preview(conn, id, contact, now)
+    })
+    .await?;
     match out {
         engine::preview::PreviewResult::NoWorkflow => Err(not_found()),
-        engine::preview::PreviewResult::NoContact => Err(ApiError::NotFound("no contact with that id".into())),
-        engine::preview::PreviewResult::Invalid(field, message) => Err(ApiError::field(field, message)),
+        engine::preview::PreviewResult::NoContact => {
+            Err(ApiError::NotFound("no contact with that id".into()))
+        }
+        engine::preview::PreviewResult::Invalid(field, message) => {
+            Err(ApiError::field(field, message))
+        }
         engine::preview::PreviewResult::Timeline(t) => Ok(HttpResponse::Ok().json(t.to_json())),
     }
 }

@@ -286,7 +286,10 @@ pub enum Step {
         zone: Option<ZoneChoice>,
     },
     /// Blank workflows: wait a set amount of time after the previous step.
-    Delay { amount: u32, unit: TimeUnit },
+    Delay {
+        amount: u32,
+        unit: TimeUnit,
+    },
     /// Blank workflows: wait until the next of these weekdays at a time of day
     /// (workflow time zone).
     DelayUntil {

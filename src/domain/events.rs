@@ -20,12 +20,24 @@ pub const WORKFLOW_COMPLETED: &str = "workflow_completed";
 /// Built-in events with what people call them.
 pub const BUILTIN: [(&str, &str); 7] = [
     (CONTACT_CREATED, "Contact created"),
-    (PROPERTY_CHANGED, "Property value changed (event.property, event.old, event.new)"),
+    (
+        PROPERTY_CHANGED,
+        "Property value changed (event.property, event.old, event.new)",
+    ),
     (LIST_ADDED, "Added to a static list (event.list_id)"),
     (LIST_REMOVED, "Removed from a static list (event.list_id)"),
-    (EMAIL_SENT, "Email sent by a workflow (event.workflow_id, event.subject)"),
-    (WORKFLOW_ENROLLED, "Enrolled in a workflow (event.workflow_id)"),
-    (WORKFLOW_COMPLETED, "Completed a workflow (event.workflow_id)"),
+    (
+        EMAIL_SENT,
+        "Email sent by a workflow (event.workflow_id, event.subject)",
+    ),
+    (
+        WORKFLOW_ENROLLED,
+        "Enrolled in a workflow (event.workflow_id)",
+    ),
+    (
+        WORKFLOW_COMPLETED,
+        "Completed a workflow (event.workflow_id)",
+    ),
 ];
 
 pub const EVENT_PREFIX: &str = "event.";
@@ -52,11 +64,23 @@ pub struct Occurrence<'a> {
 
 /// Whether an occurrence fires this trigger: the name matches (case-insensitive) and every
 /// refinement filter holds.
-pub fn matches(trigger: &EventTrigger, event: &Occurrence, contact: &dyn ContactView, catalog: &Catalog, today: NaiveDate) -> bool {
+pub fn matches(
+    trigger: &EventTrigger,
+    event: &Occurrence,
+    contact: &dyn ContactView,
+    catalog: &Catalog,
+    today: NaiveDate,
+) -> bool {
     trigger.name.eq_ignore_ascii_case(event.name)
-        && trigger.filters.iter().all(|f| match f.property.as_deref().and_then(|p| p.strip_prefix(EVENT_PREFIX)) {
-            Some(key) => matches_event_property(f, event.properties.get(key), today),
-            None => matches_filter(f, contact, catalog, today),
+        && trigger.filters.iter().all(|f| {
+            match f
+                .property
+                .as_deref()
+                .and_then(|p| p.strip_prefix(EVENT_PREFIX))
+            {
+                Some(key) => matches_event_property(f, event.properties.get(key), today),
+                None => matches_filter(f, contact, catalog, today),
+            }
         })
 }
 
@@ -87,8 +111,12 @@ fn matches_event_property(f: &Filter, actual: Option<&Value>, today: NaiveDate) 
         Operator::Unknown => actual_text.is_none(),
         Operator::InList => false,
         _ => {
-            let (Some(a), Some(e)) = (actual, expected) else { return false };
-            let Some(a_text) = actual_text else { return false };
+            let (Some(a), Some(e)) = (actual, expected) else {
+                return false;
+            };
+            let Some(a_text) = actual_text else {
+                return false;
+            };
             let e_text = as_text(e).unwrap_or_default();
             match f.operator {
                 Operator::Eq | Operator::Neq => {
@@ -98,16 +126,26 @@ fn matches_event_property(f: &Filter, actual: Option<&Value>, today: NaiveDate) 
                     };
                     equal == (f.operator == Operator::Eq)
                 }
-                Operator::Contains => a_text.to_ascii_lowercase().contains(&e_text.to_ascii_lowercase()),
+                Operator::Contains => a_text
+                    .to_ascii_lowercase()
+                    .contains(&e_text.to_ascii_lowercase()),
                 Operator::Gt | Operator::Lt | Operator::Before | Operator::After => {
                     let greater = matches!(f.operator, Operator::Gt | Operator::After);
                     if let (Some(x), Some(y)) = (as_number(a), as_number(e)) {
                         return if greater { x > y } else { x < y };
                     }
                     let day = |s: &str| s.get(..10).and_then(crate::domain::values::parse_iso_date);
-                    let expected_day = parse_date_operand(&e_text).and_then(|d| d.resolve(today)).or_else(|| day(&e_text));
+                    let expected_day = parse_date_operand(&e_text)
+                        .and_then(|d| d.resolve(today))
+                        .or_else(|| day(&e_text));
                     match (day(&a_text), expected_day) {
-                        (Some(x), Some(y)) => if greater { x > y } else { x < y },
+                        (Some(x), Some(y)) => {
+                            if greater {
+                                x > y
+                            } else {
+                                x < y
+                            }
+                        }
                         _ => false,
                     }
                 }
@@ -119,14 +157,22 @@ fn matches_event_property(f: &Filter, actual: Option<&Value>, today: NaiveDate) 
 
 /// Why a refinement filter on an event property is unusable, if it is.
 pub fn check_event_filter(f: &Filter) -> Result<(), String> {
-    let key = f.property.as_deref().and_then(|p| p.strip_prefix(EVENT_PREFIX)).unwrap_or("");
+    let key = f
+        .property
+        .as_deref()
+        .and_then(|p| p.strip_prefix(EVENT_PREFIX))
+        .unwrap_or("");
     if key.is_empty() {
         return Err("name the event property after \"event.\", e.g. event.amount".into());
     }
     match f.operator {
-        Operator::InList => Err("list membership is a contact filter, not an event property filter".into()),
+        Operator::InList => {
+            Err("list membership is a contact filter, not an event property filter".into())
+        }
         Operator::Known | Operator::Unknown => Ok(()),
-        _ if f.value.as_ref().and_then(as_text).is_none() => Err("enter a value to compare with".into()),
+        _ if f.value.as_ref().and_then(as_text).is_none() => {
+            Err("enter a value to compare with".into())
+        }
         _ => Ok(()),
     }
 }
@@ -155,26 +201,66 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
         let props = json!({"amount": 150, "plan": "Pro", "when": "2026-11-01", "note": ""});
         let props = props.as_object().unwrap();
-        let ev = Occurrence { name: "purchase", properties: props };
+        let ev = Occurrence {
+            name: "purchase",
+            properties: props,
+        };
         let cases = [
             (json!({"name": "purchase"}), true),
             (json!({"name": "PURCHASE"}), true),
             (json!({"name": "refund"}), false),
-            (json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": 100}]}), true),
-            (json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": "200"}]}), false),
-            (json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "eq", "value": "150"}]}), true),
-            (json!({"name": "purchase", "filters": [{"property": "event.plan", "operator": "eq", "value": "pro"}]}), true),
-            (json!({"name": "purchase", "filters": [{"property": "event.plan", "operator": "neq", "value": "pro"}]}), false),
-            (json!({"name": "purchase", "filters": [{"property": "event.plan", "operator": "contains", "value": "r"}]}), true),
-            (json!({"name": "purchase", "filters": [{"property": "event.note", "operator": "unknown"}]}), true),
-            (json!({"name": "purchase", "filters": [{"property": "event.missing", "operator": "known"}]}), false),
-            (json!({"name": "purchase", "filters": [{"property": "event.when", "operator": "before", "value": "today"}]}), true),
-            (json!({"name": "purchase", "filters": [{"property": "event.when", "operator": "after", "value": "2026-11-02"}]}), false),
-            (json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": 100}, {"property": "event.plan", "operator": "eq", "value": "basic"}]}), false),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": 100}]}),
+                true,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": "200"}]}),
+                false,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "eq", "value": "150"}]}),
+                true,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.plan", "operator": "eq", "value": "pro"}]}),
+                true,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.plan", "operator": "neq", "value": "pro"}]}),
+                false,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.plan", "operator": "contains", "value": "r"}]}),
+                true,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.note", "operator": "unknown"}]}),
+                true,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.missing", "operator": "known"}]}),
+                false,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.when", "operator": "before", "value": "today"}]}),
+                true,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.when", "operator": "after", "value": "2026-11-02"}]}),
+                false,
+            ),
+            (
+                json!({"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": 100}, {"property": "event.plan", "operator": "eq", "value": "basic"}]}),
+                false,
+            ),
         ];
         let catalog = Catalog::default();
         for (t, want) in cases {
-            assert_eq!(matches(&trig(t.clone()), &ev, &NoContact, &catalog, today), want, "{t}");
+            assert_eq!(
+                matches(&trig(t.clone()), &ev, &NoContact, &catalog, today),
+                want,
+                "{t}"
+            );
         }
     }
 

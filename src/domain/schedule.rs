@@ -223,7 +223,11 @@ pub fn parse_time_of_day(s: &str) -> Option<NaiveTime> {
     let digit = |i: usize| b[i].is_ascii_digit().then(|| u32::from(b[i] - b'0'));
     let hour = digit(0)? * 10 + digit(1)?;
     let minute = digit(3)? * 10 + digit(4)?;
-    let second = if b.len() == 8 { digit(6)? * 10 + digit(7)? } else { 0 };
+    let second = if b.len() == 8 {
+        digit(6)? * 10 + digit(7)?
+    } else {
+        0
+    };
     NaiveTime::from_hms_opt(hour, minute, second)
 }
 
@@ -1541,7 +1545,10 @@ mod tests {
                 "{s}"
             );
         }
-        assert_eq!(parse_time_of_day("12:00:30"), NaiveTime::from_hms_opt(12, 0, 30));
+        assert_eq!(
+            parse_time_of_day("12:00:30"),
+            NaiveTime::from_hms_opt(12, 0, 30)
+        );
         for s in [
             "9:00",
             "24:00",

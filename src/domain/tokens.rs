@@ -13,7 +13,10 @@ pub fn render(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
             Some(end) => {
                 let inner = after[..end].trim();
                 match inner.strip_prefix("contact.") {
-                    Some(name) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                    Some(name)
+                        if !name.is_empty()
+                            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    {
                         out.push_str(&lookup(name).unwrap_or_default());
                     }
                     _ => out.push_str(&rest[start..start + 2 + end + 2]),
@@ -62,7 +65,10 @@ mod tests {
             ("Hi {{contact.firstname}}", "Hi Ada"),
             ("Hi {{ contact.lastname }}.", "Hi ."),
             ("{{ other }} stays", "{{ other }} stays"),
-            ("unclosed {{ contact.firstname", "unclosed {{ contact.firstname"),
+            (
+                "unclosed {{ contact.firstname",
+                "unclosed {{ contact.firstname",
+            ),
             ("no tokens", "no tokens"),
             ("{{ contact.firstname }}{{ contact.firstname }}", "AdaAda"),
         ];
@@ -73,6 +79,9 @@ mod tests {
 
     #[test]
     fn lists_referenced_properties() {
-        assert_eq!(referenced("{{ contact.a }} {{contact.b}} {{ contact.a }}"), vec!["a", "b"]);
+        assert_eq!(
+            referenced("{{ contact.a }} {{contact.b}} {{ contact.a }}"),
+            vec!["a", "b"]
+        );
     }
 }

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::definition::{
-    DateUnit, Definition, EventTrigger, ExecutionWindow, Filter, Notifications, Reenroll, Settings, Start, Step,
-    Suppression, TimeUnit, Triggers, Weekday, When,
+    DateUnit, Definition, EventTrigger, ExecutionWindow, Filter, Notifications, Reenroll, Settings,
+    Start, Step, Suppression, TimeUnit, Triggers, Weekday, When,
 };
 pub use super::errors::FieldError;
 use super::filter::{check_filter, Catalog, FieldType, PropertyInfo, EMAIL_PROPERTY};
@@ -613,11 +613,21 @@ impl<'a> Checker<'a> {
                     .is_some_and(|p| p.starts_with(super::events::EVENT_PREFIX));
                 if on_event {
                     if let Err(message) = super::events::check_event_filter(filter) {
-                        let part = if message.contains("value") { "value" } else if message.contains("list") { "operator" } else { "property" };
+                        let part = if message.contains("value") {
+                            "value"
+                        } else if message.contains("list") {
+                            "operator"
+                        } else {
+                            "property"
+                        };
                         self.error("trigger", format!("{prefix}.filters[{i}].{part}"), message);
                     }
                 } else if let Err((part, message)) = check_filter(filter, self.catalog) {
-                    self.error("trigger", format!("{prefix}.filters[{i}].{}", part.as_str()), message);
+                    self.error(
+                        "trigger",
+                        format!("{prefix}.filters[{i}].{}", part.as_str()),
+                        message,
+                    );
                 }
             }
         }

@@ -109,7 +109,12 @@ pub fn normalize_text(ft: FieldType, options: &[String], text: &str) -> Result<S
             .iter()
             .find(|o| o.eq_ignore_ascii_case(text))
             .cloned()
-            .ok_or_else(|| format!("\"{text}\" is not one of the options: {}", options.join(", "))),
+            .ok_or_else(|| {
+                format!(
+                    "\"{text}\" is not one of the options: {}",
+                    options.join(", ")
+                )
+            }),
         FieldType::Bool => match text.to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" | "on" => Ok("true".into()),
             "false" | "no" | "0" | "off" => Ok("false".into()),
@@ -122,10 +127,15 @@ fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .map(|n| n.and_utc())
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .map(|n| n.and_utc())
 }
 
 /// `3` not `3.0`; other numbers in Rust's shortest round-trip form.
@@ -158,53 +168,6 @@ pub fn value_to_json(ft: FieldType, stored: &str) -> Value {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn normalises_each_type_or_explains() {
-        let opts = vec!["customer".to_string(), "lead".to_string()];
-        let cases: Vec<(FieldType, Value, Result<Option<&str>, ()>)> = vec![
-            (FieldType::Text, json!("  Ada "), Ok(Some("Ada"))),
-            (FieldType::Text, json!(""), Ok(None)),
-            (FieldType::Text, Value::Null, Ok(None)),
-            (FieldType::Number, json!(3), Ok(Some("3"))),
-            (FieldType::Number, json!("3.50"), Ok(Some("3.5"))),
-            (FieldType::Number, json!("12abc"), Err(())),
-            (FieldType::Date, json!("2020-01-20"), Ok(Some("2020-01-20"))),
-            (FieldType::Date, json!("2021-02-30"), Err(())),
-            (FieldType::Date, json!("2021-2-3"), Err(())),
-            (FieldType::Date, json!("20/01/2020"), Err(())),
-            (FieldType::Datetime, json!("2026-05-01T09:30:00+02:00"), Ok(Some("2026-05-01T07:30:00Z"))),
-            (FieldType::Datetime, json!("2026-05-01T09:30"), Ok(Some("2026-05-01T09:30:00Z"))),
-            (FieldType::Datetime, json!("tomorrow"), Err(())),
-            (FieldType::Enum, json!("Customer"), Ok(Some("customer"))),
-            (FieldType::Enum, json!("vip"), Err(())),
-            (FieldType::Bool, json!(true), Ok(Some("true"))),
-            (FieldType::Bool, json!("no"), Ok(Some("false"))),
-            (FieldType::Bool, json!("maybe"), Err(())),
-            (FieldType::Text, json!([1]), Err(())),
-        ];
-        for (ft, raw, want) in cases {
-            let got = normalize_value(ft, &opts, &raw);
-            match want {
-                Ok(v) => assert_eq!(got.as_ref().map(|o| o.as_deref()), Ok(v), "{ft:?} {raw}"),
-                Err(()) => assert!(got.is_err(), "{ft:?} {raw} should fail, got {got:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn api_values_are_typed() {
-        assert_eq!(value_to_json(FieldType::Number, "3"), json!(3));
-        assert_eq!(value_to_json(FieldType::Number, "3.5"), json!(3.5));
-        assert_eq!(value_to_json(FieldType::Bool, "true"), json!(true));
-        assert_eq!(value_to_json(FieldType::Date, "2020-01-20"), json!("2020-01-20"));
-    }
-}
-
 /// A deliberately loose check (one `@`, something on both sides, a dot in the domain): the
 /// address is proven by sending to it, not by a regex.
 pub fn looks_like_email(s: &str) -> bool {
@@ -229,4 +192,63 @@ pub fn valid_internal_name(s: &str) -> bool {
     matches!(chars.next(), Some('a'..='z'))
         && s.len() <= 64
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn normalises_each_type_or_explains() {
+        let opts = vec!["customer".to_string(), "lead".to_string()];
+        type Case<'a> = (FieldType, Value, Result<Option<&'a str>, ()>);
+        let cases: Vec<Case> = vec![
+            (FieldType::Text, json!("  Ada "), Ok(Some("Ada"))),
+            (FieldType::Text, json!(""), Ok(None)),
+            (FieldType::Text, Value::Null, Ok(None)),
+            (FieldType::Number, json!(3), Ok(Some("3"))),
+            (FieldType::Number, json!("3.50"), Ok(Some("3.5"))),
+            (FieldType::Number, json!("12abc"), Err(())),
+            (FieldType::Date, json!("2020-01-20"), Ok(Some("2020-01-20"))),
+            (FieldType::Date, json!("2021-02-30"), Err(())),
+            (FieldType::Date, json!("2021-2-3"), Err(())),
+            (FieldType::Date, json!("20/01/2020"), Err(())),
+            (
+                FieldType::Datetime,
+                json!("2026-05-01T09:30:00+02:00"),
+                Ok(Some("2026-05-01T07:30:00Z")),
+            ),
+            (
+                FieldType::Datetime,
+                json!("2026-05-01T09:30"),
+                Ok(Some("2026-05-01T09:30:00Z")),
+            ),
+            (FieldType::Datetime, json!("tomorrow"), Err(())),
+            (FieldType::Enum, json!("Customer"), Ok(Some("customer"))),
+            (FieldType::Enum, json!("vip"), Err(())),
+            (FieldType::Bool, json!(true), Ok(Some("true"))),
+            (FieldType::Bool, json!("no"), Ok(Some("false"))),
+            (FieldType::Bool, json!("maybe"), Err(())),
+            (FieldType::Text, json!([1]), Err(())),
+        ];
+        for (ft, raw, want) in cases {
+            let got = normalize_value(ft, &opts, &raw);
+            match want {
+                Ok(v) => assert_eq!(got.as_ref().map(|o| o.as_deref()), Ok(v), "{ft:?} {raw}"),
+                Err(()) => assert!(got.is_err(), "{ft:?} {raw} should fail, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn api_values_are_typed() {
+        assert_eq!(value_to_json(FieldType::Number, "3"), json!(3));
+        assert_eq!(value_to_json(FieldType::Number, "3.5"), json!(3.5));
+        assert_eq!(value_to_json(FieldType::Bool, "true"), json!(true));
+        assert_eq!(
+            value_to_json(FieldType::Date, "2020-01-20"),
+            json!("2020-01-20")
+        );
+    }
 }

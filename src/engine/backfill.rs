@@ -8,9 +8,9 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-use diesel::connection::SimpleConnection;
 use diesel::SqliteConnection;
 
 use super::context::{domain_catalog, WorkflowCtx};
@@ -41,13 +41,16 @@ pub struct Report {
 /// Runs the backfill inline for small accounts, else in the background.
 pub async fn start(pool: &DbPool, id: WorkflowId, now: DateTime<Utc>) -> anyhow::Result<Report> {
     let p = pool.clone();
-    let contacts = crate::db::run(pool, |conn| crate::db::models::contact::Contact::count(conn)).await?;
+    let contacts = crate::db::run(pool, crate::db::models::contact::Contact::count).await?;
     if contacts <= INLINE_LIMIT {
         return crate::db::run(&p, move |conn| run(conn, id, now)).await;
     }
     let bg = pool.clone();
     std::thread::spawn(move || {
-        let result = bg.get().map_err(anyhow::Error::from).and_then(|mut conn| run(&mut conn, id, now));
+        let result = bg
+            .get()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut conn| run(&mut conn, id, now));
         if let Err(e) = result {
             tracing::error!(workflow = id.0, error = %crate::telemetry::chain(&e), "enrolling existing contacts failed");
             if let Ok(mut conn) = bg.get() {
@@ -55,7 +58,11 @@ pub async fn start(pool: &DbPool, id: WorkflowId, now: DateTime<Utc>) -> anyhow:
             }
         }
     });
-    Ok(Report { state: "running".into(), done: 0, total: contacts })
+    Ok(Report {
+        state: "running".into(),
+        done: 0,
+        total: contacts,
+    })
 }
 
 #[derive(QueryableByName)]
@@ -83,11 +90,20 @@ pub enum Mode {
 }
 
 /// Enrolls every contact meeting the criteria now. Returns the final progress.
-pub fn run(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>) -> anyhow::Result<Report> {
+pub fn run(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Report> {
     run_mode(conn, id, now, Mode::Publish)
 }
 
-pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>, mode: Mode) -> anyhow::Result<Report> {
+pub fn run_mode(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    now: DateTime<Utc>,
+    mode: Mode,
+) -> anyhow::Result<Report> {
     let Some(wf) = WorkflowCtx::load(conn, id)? else {
         anyhow::bail!("workflow {} vanished", id.0);
     };
@@ -100,13 +116,21 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
         if mode == Mode::Publish {
             Workflow::set_backfill(conn, id, "done", 0, 0)?;
         }
-        return Ok(Report { state: "done".into(), done: 0, total: 0 });
+        return Ok(Report {
+            state: "done".into(),
+            done: 0,
+            total: 0,
+        });
     }
     let mut trigger_sql = compile_groups_sql(&def.triggers.filter_groups, &catalog, today)
         .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?;
     if let Mode::Sweep { since } = mode {
         if since >= today {
-            return Ok(Report { state: "done".into(), done: 0, total: 0 });
+            return Ok(Report {
+                state: "done".into(),
+                done: 0,
+                total: 0,
+            });
         }
         // Only a transition counts: meets the criteria today, did not on the last check.
         let before = compile_groups_sql(&def.triggers.filter_groups, &catalog, since)
@@ -187,10 +211,15 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
         let Ok(plan) = schedule::plan_enrollment(def, anchor, &zones, now) else {
             continue;
         };
-        let next = plan.next.and_then(|i| plan.steps.iter().find(|s| s.index == i));
+        let next = plan
+            .next
+            .and_then(|i| plan.steps.iter().find(|s| s.index == i));
         let why = match mode {
             Mode::Publish => Why::ExistingAtPublish.detail(),
-            Mode::Sweep { .. } => format!("{} (daily check of date-relative criteria)", Why::Trigger.detail()),
+            Mode::Sweep { .. } => format!(
+                "{} (daily check of date-relative criteria)",
+                Why::Trigger.detail()
+            ),
         };
         let enrolled_detail = match (plan.anchor_date, plan.cycle_year) {
             (Some(a), Some(y)) => format!("{why}; anchor {a}, cycle {y}"),
@@ -199,13 +228,30 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
         let (status, last_event, last_detail, last_step) = match next {
             Some(s) => {
                 let moved = if s.due_at != s.nominal_at {
-                    format!(" (moved from {} by the execution window or step order)", local_rfc3339(s.nominal_at, &wf))
+                    format!(
+                        " (moved from {} by the execution window or step order)",
+                        local_rfc3339(s.nominal_at, &wf)
+                    )
                 } else {
                     String::new()
                 };
-                ("active", "scheduled", format!("{} due {}{moved}", s.type_name, local_rfc3339(s.due_at, &wf)), Some(s.index.to_string()))
+                (
+                    "active",
+                    "scheduled",
+                    format!(
+                        "{} due {}{moved}",
+                        s.type_name,
+                        local_rfc3339(s.due_at, &wf)
+                    ),
+                    Some(s.index.to_string()),
+                )
             }
-            None => ("completed", "completed", "every step's date had passed when the contact enrolled".to_string(), None),
+            None => (
+                "completed",
+                "completed",
+                "every step's date had passed when the contact enrolled".to_string(),
+                None,
+            ),
         };
         diesel::sql_query(
             "INSERT INTO bf_plan (anchor, tz, cycle_year, anchor_date, status, next_step, next_due_at, reason,
@@ -224,12 +270,20 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
         .bind::<Text, _>(last_event)
         .bind::<Nullable<Text>, _>(last_step)
         .execute(conn)?;
-        for s in plan.steps.iter().filter(|s| s.status == StepStatus::SkippedPast) {
+        for s in plan
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::SkippedPast)
+        {
             diesel::sql_query("INSERT INTO bf_skip (anchor, tz, step, detail) VALUES (?,?,?,?)")
                 .bind::<Text, _>(anchor_text)
                 .bind::<Text, _>(tz_text)
                 .bind::<Text, _>(s.index.to_string())
-                .bind::<Text, _>(format!("{SKIPPED_PAST_AT_ENROLLMENT} ({} at {})", s.type_name, local_rfc3339(s.due_at, &wf)))
+                .bind::<Text, _>(format!(
+                    "{SKIPPED_PAST_AT_ENROLLMENT} ({} at {})",
+                    s.type_name,
+                    local_rfc3339(s.due_at, &wf)
+                ))
                 .execute(conn)?;
         }
         plans += 1;
@@ -242,12 +296,13 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
         .v
         .unwrap_or(0);
     let total: i64 = crate::db::models::contact::Contact::count(conn)?;
-    let progress = |conn: &mut SqliteConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
-        if mode == Mode::Publish {
-            Workflow::set_backfill(conn, id, state, done, total)?;
-        }
-        Ok(())
-    };
+    let progress =
+        |conn: &mut SqliteConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
+            if mode == Mode::Publish {
+                Workflow::set_backfill(conn, id, state, done, total)?;
+            }
+            Ok(())
+        };
     progress(conn, "running", 0, total)?;
     let anchor_join = match date_prop {
         Some(pid) if uses_contact_zone => format!(
@@ -288,7 +343,11 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
             .is_some_and(|s| s == crate::db::models::workflow::STATUS_ON);
         if !still_on {
             progress(conn, "stopped", done.min(total), total)?;
-            return Ok(Report { state: "stopped".into(), done: enrolled, total });
+            return Ok(Report {
+                state: "stopped".into(),
+                done: enrolled,
+                total,
+            });
         }
         let n = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
             let before: i64 = diesel::sql_query("SELECT MAX(id) AS v FROM enrollments")
@@ -320,11 +379,19 @@ pub fn run_mode(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>,
     conn.batch_execute("DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;")?;
     progress(conn, "done", enrolled, total)?;
     crate::worker::notify();
-    Ok(Report { state: "done".into(), done: enrolled, total })
+    Ok(Report {
+        state: "done".into(),
+        done: enrolled,
+        total,
+    })
 }
 
 /// How history rows find their plan row again: by the enrollment's contact's anchor.
-fn anchor_join_for_history(date_prop: Option<i64>, uses_contact_zone: bool, tz_prop: i64) -> String {
+fn anchor_join_for_history(
+    date_prop: Option<i64>,
+    uses_contact_zone: bool,
+    tz_prop: i64,
+) -> String {
     match date_prop {
         Some(pid) if uses_contact_zone => format!(
             "JOIN contact_values v ON v.contact_id = e.contact_id AND v.property_id = {pid}
@@ -340,7 +407,14 @@ fn anchor_join_for_history(date_prop: Option<i64>, uses_contact_zone: bool, tz_p
 }
 
 /// enrolled, skipped…, then scheduled or completed — the same events as a single enrollment.
-fn write_history(conn: &mut SqliteConnection, wid: i64, rev: i32, after_id: i64, now_s: &str, join: &str) -> anyhow::Result<()> {
+fn write_history(
+    conn: &mut SqliteConnection,
+    wid: i64,
+    rev: i32,
+    after_id: i64,
+    now_s: &str,
+    join: &str,
+) -> anyhow::Result<()> {
     diesel::sql_query(format!(
         "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
          SELECT {wid}, e.id, e.contact_id, ?1, 'enrolled', NULL, p.enrolled_detail, {rev}
@@ -367,10 +441,24 @@ fn write_history(conn: &mut SqliteConnection, wid: i64, rev: i32, after_id: i64,
 }
 
 /// "When enrolled here, unenroll from these other workflows", for the batch just enrolled.
-fn unenroll_others(conn: &mut SqliteConnection, wf: &WorkflowCtx, after_id: i64, now_s: &str) -> anyhow::Result<()> {
+fn unenroll_others(
+    conn: &mut SqliteConnection,
+    wf: &WorkflowCtx,
+    after_id: i64,
+    now_s: &str,
+) -> anyhow::Result<()> {
     let wid = wf.id();
-    for other in wf.def.settings.unenroll_from_workflows.iter().filter(|o| **o != wid) {
-        let reason = format!("enrolled in workflow “{}”, which unenrolls from this one", wf.row.name);
+    for other in wf
+        .def
+        .settings
+        .unenroll_from_workflows
+        .iter()
+        .filter(|o| **o != wid)
+    {
+        let reason = format!(
+            "enrolled in workflow “{}”, which unenrolls from this one",
+            wf.row.name
+        );
         let rev: i32 = crate::db::schema::workflows::table
             .find(other)
             .select(crate::db::schema::workflows::revision)
@@ -418,8 +506,14 @@ pub fn sweep(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<
         if !crate::domain::filter::is_time_relative(&wf.def.triggers.filter_groups) {
             continue;
         }
-        let published = wf.row.published_at.as_deref().and_then(crate::clock::parse_instant);
-        let Some(from) = [last, published].into_iter().flatten().max() else { continue };
+        let published = wf
+            .row
+            .published_at
+            .as_deref()
+            .and_then(crate::clock::parse_instant);
+        let Some(from) = [last, published].into_iter().flatten().max() else {
+            continue;
+        };
         let since = from.with_timezone(&wf.tz).date_naive();
         enrolled += run_mode(conn, WorkflowId(wf.id()), now, Mode::Sweep { since })?.done as usize;
     }

@@ -61,7 +61,10 @@ impl WorkflowCtx {
         Ok(WorkflowCtx { row, def, tz })
     }
 
-    pub fn load(conn: &mut SqliteConnection, id: crate::db::models::WorkflowId) -> anyhow::Result<Option<WorkflowCtx>> {
+    pub fn load(
+        conn: &mut SqliteConnection,
+        id: crate::db::models::WorkflowId,
+    ) -> anyhow::Result<Option<WorkflowCtx>> {
         let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
         match Workflow::find(conn, id)? {
             Some(row) => Ok(Some(WorkflowCtx::new(row, account_tz)?)),
@@ -90,17 +93,17 @@ impl WorkflowCtx {
         }
     }
 
-    /// The contact's anchor date: the workflow's date, the contact's date value, or nothing.
-    /// `Err(())` when a date-centred workflow has no usable date for this contact.
-    pub fn anchor_for(&self, contact: &dyn ContactView) -> Result<Option<NaiveDate>, ()> {
+    /// The contact's anchor date: the workflow's date, the contact's date value, or nothing
+    /// (blank workflows). `Err(NoAnchor)` when a date-centred workflow has no usable date.
+    pub fn anchor_for(&self, contact: &dyn ContactView) -> Result<Option<NaiveDate>, NoAnchor> {
         match &self.def.start {
             Start::Blank => Ok(None),
-            Start::SpecificDate { date } => parse_iso_date(date).map(Some).ok_or(()),
+            Start::SpecificDate { date } => parse_iso_date(date).map(Some).ok_or(NoAnchor),
             Start::ContactDateProperty { property } => contact
                 .value(property)
                 .and_then(parse_iso_date)
                 .map(Some)
-                .ok_or(()),
+                .ok_or(NoAnchor),
         }
     }
 
@@ -111,6 +114,10 @@ impl WorkflowCtx {
         }
     }
 }
+
+/// A date-centred workflow without a usable date for a contact: not enrolled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoAnchor;
 
 /// A contact as filters see it: values by property name and list memberships.
 #[derive(Debug, Clone, Default)]
@@ -135,16 +142,25 @@ impl ContactView for ContactSnapshot {
 }
 
 impl ContactSnapshot {
-    pub fn from_record(conn: &mut SqliteConnection, rec: &ContactRecord) -> anyhow::Result<ContactSnapshot> {
+    pub fn from_record(
+        conn: &mut SqliteConnection,
+        rec: &ContactRecord,
+    ) -> anyhow::Result<ContactSnapshot> {
         Ok(ContactSnapshot {
             id: rec.contact.id,
             email: rec.contact.email.clone(),
             values: rec.values.clone(),
-            lists: List::lists_of(conn, ContactId(rec.contact.id))?.into_iter().collect(),
+            lists: List::lists_of(conn, ContactId(rec.contact.id))?
+                .into_iter()
+                .collect(),
         })
     }
 
-    pub fn load(conn: &mut SqliteConnection, catalog: &crate::services::contacts::Catalog, id: ContactId) -> anyhow::Result<Option<ContactSnapshot>> {
+    pub fn load(
+        conn: &mut SqliteConnection,
+        catalog: &crate::services::contacts::Catalog,
+        id: ContactId,
+    ) -> anyhow::Result<Option<ContactSnapshot>> {
         match crate::services::contacts::load(conn, catalog, id)? {
             Some(rec) => Ok(Some(ContactSnapshot::from_record(conn, &rec)?)),
             None => Ok(None),
@@ -153,7 +169,10 @@ impl ContactSnapshot {
 }
 
 /// The catalog filters and validation need: properties, list ids, workflow ids.
-pub fn domain_catalog(conn: &mut SqliteConnection, props: &crate::services::contacts::Catalog) -> anyhow::Result<crate::domain::filter::Catalog> {
+pub fn domain_catalog(
+    conn: &mut SqliteConnection,
+    props: &crate::services::contacts::Catalog,
+) -> anyhow::Result<crate::domain::filter::Catalog> {
     use crate::domain::filter::PropertyInfo;
     Ok(crate::domain::filter::Catalog {
         properties: props

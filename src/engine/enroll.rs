@@ -21,7 +21,12 @@ pub enum Why {
     AnnualCycle(i32),
     Action(i64),
     /// An event trigger fired: which event (name, id, time) and whether it is a re-enrollment.
-    Event { name: String, id: i64, at: String, again: bool },
+    Event {
+        name: String,
+        id: i64,
+        at: String,
+        again: bool,
+    },
 }
 
 impl Why {
@@ -29,11 +34,20 @@ impl Why {
         match self {
             Why::Trigger => "met the enrollment triggers".into(),
             Why::Manual => "enrolled manually".into(),
-            Why::ExistingAtPublish => "met the criteria when the workflow was turned on (existing contact)".into(),
-            Why::Reenrolled => "re-enrolled: met the triggers again after a chosen property changed".into(),
+            Why::ExistingAtPublish => {
+                "met the criteria when the workflow was turned on (existing contact)".into()
+            }
+            Why::Reenrolled => {
+                "re-enrolled: met the triggers again after a chosen property changed".into()
+            }
             Why::AnnualCycle(y) => format!("annual cycle {y}"),
             Why::Action(w) => format!("enrolled by an action of workflow {w}"),
-            Why::Event { name, id, at, again } => format!(
+            Why::Event {
+                name,
+                id,
+                at,
+                again,
+            } => format!(
                 "{}by event “{name}” (id {id}, at {at})",
                 if *again { "re-enrolled " } else { "enrolled " }
             ),
@@ -43,19 +57,28 @@ impl Why {
 
 #[derive(Debug, Clone)]
 pub enum EnrollOutcome {
-    Enrolled(Enrollment),
+    Enrolled(Box<Enrollment>),
     /// Not enrolled, with the reason a person can read.
     Refused(String),
 }
 
-pub const SKIPPED_PAST_AT_ENROLLMENT: &str = "skipped — its date had passed when the contact enrolled";
+pub const SKIPPED_PAST_AT_ENROLLMENT: &str =
+    "skipped — its date had passed when the contact enrolled";
 
 /// RFC 3339 in the workflow's zone, e.g. `2021-11-16T09:00:00+01:00`.
 pub fn local_rfc3339(t: DateTime<Utc>, wf: &WorkflowCtx) -> String {
     t.with_timezone(&wf.tz).to_rfc3339()
 }
 
-pub fn event(wf: &WorkflowCtx, enrollment: Option<i64>, contact: i64, at: DateTime<Utc>, kind: &'static str, step: Option<String>, detail: String) -> NewEvent {
+pub fn event(
+    wf: &WorkflowCtx,
+    enrollment: Option<i64>,
+    contact: i64,
+    at: DateTime<Utc>,
+    kind: &'static str,
+    step: Option<String>,
+    detail: String,
+) -> NewEvent {
     NewEvent {
         workflow_id: wf.id(),
         enrollment_id: enrollment,
@@ -69,12 +92,19 @@ pub fn event(wf: &WorkflowCtx, enrollment: Option<i64>, contact: i64, at: DateTi
 }
 
 /// Whether the contact is suppressed for this workflow (filters or lists).
-pub fn suppression_reason(wf: &WorkflowCtx, contact: &ContactSnapshot, catalog: &Catalog, today: NaiveDate) -> Option<String> {
+pub fn suppression_reason(
+    wf: &WorkflowCtx,
+    contact: &ContactSnapshot,
+    catalog: &Catalog,
+    today: NaiveDate,
+) -> Option<String> {
     let s = &wf.def.settings.suppression;
     if let Some(l) = s.list_ids.iter().find(|l| contact.lists.contains(l)) {
         return Some(format!("the contact is in suppression list {l}"));
     }
-    if !s.filter_groups.is_empty() && filter::matches_groups(&s.filter_groups, contact, catalog, today) {
+    if !s.filter_groups.is_empty()
+        && filter::matches_groups(&s.filter_groups, contact, catalog, today)
+    {
         return Some("the contact meets the suppression criteria".into());
     }
     None
@@ -82,9 +112,16 @@ pub fn suppression_reason(wf: &WorkflowCtx, contact: &ContactSnapshot, catalog: 
 
 /// Whether the contact meets the enrollment criteria: the trigger filters (if any) and, for
 /// date-property workflows, the built-in "[property] is known".
-pub fn meets_triggers(wf: &WorkflowCtx, contact: &ContactSnapshot, catalog: &Catalog, today: NaiveDate) -> bool {
+pub fn meets_triggers(
+    wf: &WorkflowCtx,
+    contact: &ContactSnapshot,
+    catalog: &Catalog,
+    today: NaiveDate,
+) -> bool {
     let groups = &wf.def.triggers.filter_groups;
-    !groups.is_empty() && wf.anchor_for(contact).is_ok() && filter::matches_groups(groups, contact, catalog, today)
+    !groups.is_empty()
+        && wf.anchor_for(contact).is_ok()
+        && filter::matches_groups(groups, contact, catalog, today)
 }
 
 /// Enrolls a contact now, or says why not.
@@ -105,26 +142,47 @@ pub fn enroll(
     }
     let Ok(anchor) = wf.anchor_for(contact) else {
         let prop = wf.date_property().unwrap_or("date");
-        return Ok(EnrollOutcome::Refused(format!("the contact has no valid date in “{prop}”")));
+        return Ok(EnrollOutcome::Refused(format!(
+            "the contact has no valid date in “{prop}”"
+        )));
     };
     let zones = wf.zones_for(contact);
     let plan = match schedule::plan_enrollment(&wf.def, anchor, &zones, now) {
         Ok(p) => p,
         Err(e) => return Ok(EnrollOutcome::Refused(format!("cannot schedule: {e}"))),
     };
-    let e = start_cycle(conn, wf, contact.id, &plan, &why, SKIPPED_PAST_AT_ENROLLMENT, now)?;
+    let e = start_cycle(
+        conn,
+        wf,
+        contact.id,
+        &plan,
+        &why,
+        SKIPPED_PAST_AT_ENROLLMENT,
+        now,
+    )?;
     for other in &wf.def.settings.unenroll_from_workflows {
         if *other == wf.id() {
             continue;
         }
         if let Some(other_wf) = WorkflowCtx::load(conn, WorkflowId(*other))? {
-            if let Some(active) = Enrollment::active_for(conn, WorkflowId(*other), ContactId(contact.id))? {
-                unenroll(conn, &other_wf, &active, &format!("enrolled in workflow “{}”, which unenrolls from this one", wf.row.name), now)?;
+            if let Some(active) =
+                Enrollment::active_for(conn, WorkflowId(*other), ContactId(contact.id))?
+            {
+                unenroll(
+                    conn,
+                    &other_wf,
+                    &active,
+                    &format!(
+                        "enrolled in workflow “{}”, which unenrolls from this one",
+                        wf.row.name
+                    ),
+                    now,
+                )?;
             }
         }
     }
     crate::worker::notify();
-    Ok(EnrollOutcome::Enrolled(e))
+    Ok(EnrollOutcome::Enrolled(Box::new(e)))
 }
 
 /// Writes a new enrollment record for a plan with its history: enrolled, the skipped steps,
@@ -138,32 +196,63 @@ pub fn start_cycle(
     skip_reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Enrollment> {
-    let next = plan.next.and_then(|i| plan.steps.iter().find(|s| s.index == i));
+    let next = plan
+        .next
+        .and_then(|i| plan.steps.iter().find(|s| s.index == i));
     let now_s = fmt_instant(now);
     let new = NewEnrollment {
         workflow_id: wf.id(),
         contact_id,
         cycle_year: plan.cycle_year.unwrap_or(0),
-        status: if next.is_some() { enr::ACTIVE } else { enr::COMPLETED },
+        status: if next.is_some() {
+            enr::ACTIVE
+        } else {
+            enr::COMPLETED
+        },
         revision: wf.row.revision,
         anchor_date: plan.anchor_date.map(|d| d.format("%Y-%m-%d").to_string()),
         next_step: next.map(|s| s.index.to_string()),
         next_due_at: next.map(|s| fmt_instant(s.due_at)),
-        reason: if next.is_some() { None } else { Some("every step's date had passed when the contact enrolled".into()) },
+        reason: if next.is_some() {
+            None
+        } else {
+            Some("every step's date had passed when the contact enrolled".into())
+        },
         enrolled_at: now_s.clone(),
         ended_at: if next.is_some() { None } else { Some(now_s) },
     };
     let e = Enrollment::insert(conn, &new)?;
-    super::events::record(conn, contact_id, vec![super::events::Pending::builtin(
-        crate::domain::events::WORKFLOW_ENROLLED,
-        serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": plan.cycle_year }),
+    super::events::record(
+        conn,
+        contact_id,
+        vec![super::events::Pending::builtin(
+            crate::domain::events::WORKFLOW_ENROLLED,
+            serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": plan.cycle_year }),
+            now,
+        )],
         now,
-    )], now)?;
-    let mut events = vec![event(wf, Some(e.id), contact_id, now, history::ENROLLED, None, enrolled_detail(why, plan))];
+    )?;
+    let mut events = vec![event(
+        wf,
+        Some(e.id),
+        contact_id,
+        now,
+        history::ENROLLED,
+        None,
+        enrolled_detail(why, plan),
+    )];
     events.extend(skipped_events(wf, &e, &plan.steps, skip_reason, now));
     match next {
         Some(s) => events.push(scheduled_event(wf, &e, s, now)),
-        None => events.push(event(wf, Some(e.id), contact_id, now, history::COMPLETED, None, "every step's date had passed when the contact enrolled".into())),
+        None => events.push(event(
+            wf,
+            Some(e.id),
+            contact_id,
+            now,
+            history::COMPLETED,
+            None,
+            "every step's date had passed when the contact enrolled".into(),
+        )),
     }
     history::record(conn, &events)?;
     Ok(e)
@@ -176,36 +265,98 @@ fn enrolled_detail(why: &Why, plan: &EnrollmentPlan) -> String {
     }
 }
 
-pub fn skipped_events(wf: &WorkflowCtx, e: &Enrollment, steps: &[PlannedStep], reason: &str, now: DateTime<Utc>) -> Vec<NewEvent> {
+pub fn skipped_events(
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    steps: &[PlannedStep],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Vec<NewEvent> {
     steps
         .iter()
         .filter(|s| s.status == StepStatus::SkippedPast)
         .map(|s| {
-            event(wf, Some(e.id), e.contact_id, now, history::SKIPPED, Some(s.index.to_string()),
-                format!("{reason} ({} at {})", s.type_name, local_rfc3339(s.due_at, wf)))
+            event(
+                wf,
+                Some(e.id),
+                e.contact_id,
+                now,
+                history::SKIPPED,
+                Some(s.index.to_string()),
+                format!(
+                    "{reason} ({} at {})",
+                    s.type_name,
+                    local_rfc3339(s.due_at, wf)
+                ),
+            )
         })
         .collect()
 }
 
-pub fn scheduled_event(wf: &WorkflowCtx, e: &Enrollment, s: &PlannedStep, now: DateTime<Utc>) -> NewEvent {
+pub fn scheduled_event(
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    s: &PlannedStep,
+    now: DateTime<Utc>,
+) -> NewEvent {
     let moved = if s.due_at != s.nominal_at {
-        format!(" (moved from {} by the execution window or step order)", local_rfc3339(s.nominal_at, wf))
+        format!(
+            " (moved from {} by the execution window or step order)",
+            local_rfc3339(s.nominal_at, wf)
+        )
     } else {
         String::new()
     };
-    event(wf, Some(e.id), e.contact_id, now, history::SCHEDULED, Some(s.index.to_string()),
-        format!("{} due {}{moved}", s.type_name, local_rfc3339(s.due_at, wf)))
+    event(
+        wf,
+        Some(e.id),
+        e.contact_id,
+        now,
+        history::SCHEDULED,
+        Some(s.index.to_string()),
+        format!("{} due {}{moved}", s.type_name, local_rfc3339(s.due_at, wf)),
+    )
 }
 
 /// Ends an active enrollment early.
-pub fn unenroll(conn: &mut SqliteConnection, wf: &WorkflowCtx, e: &Enrollment, reason: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-    Enrollment::finish(conn, EnrollmentId(e.id), enr::UNENROLLED, reason, &fmt_instant(now))?;
-    history::record(conn, &[event(wf, Some(e.id), e.contact_id, now, history::UNENROLLED, None, reason.to_string())])
+pub fn unenroll(
+    conn: &mut SqliteConnection,
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    Enrollment::finish(
+        conn,
+        EnrollmentId(e.id),
+        enr::UNENROLLED,
+        reason,
+        &fmt_instant(now),
+    )?;
+    history::record(
+        conn,
+        &[event(
+            wf,
+            Some(e.id),
+            e.contact_id,
+            now,
+            history::UNENROLLED,
+            None,
+            reason.to_string(),
+        )],
+    )
 }
 
 /// The anchor date moved while enrolled: re-plan the remaining steps of this cycle from the new
 /// date. Steps already executed never run again; re-planned steps now in the past are skipped.
-pub fn replan(conn: &mut SqliteConnection, wf: &WorkflowCtx, e: &Enrollment, contact: &ContactSnapshot, catalog: &Catalog, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub fn replan(
+    conn: &mut SqliteConnection,
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    contact: &ContactSnapshot,
+    catalog: &Catalog,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let Ok(Some(anchor)) = wf.anchor_for(contact) else {
         return Ok(());
     };
@@ -216,31 +367,61 @@ pub fn replan(conn: &mut SqliteConnection, wf: &WorkflowCtx, e: &Enrollment, con
         // Inside a branch path: the branch's own steps keep their times.
         return Ok(());
     }
-    let cycle_year = if wf.def.recur_annually { e.cycle_year } else { chrono::Datelike::year(&anchor) };
+    let cycle_year = if wf.def.recur_annually {
+        e.cycle_year
+    } else {
+        chrono::Datelike::year(&anchor)
+    };
     let cycle_anchor = schedule::cycle_anchor(&wf.def, anchor, cycle_year);
     let zones = wf.zones_for(contact);
     let steps = schedule::plan_cycle_from(&wf.def, Some(cycle_anchor), &zones, from, None, now);
     let old_due = e.next_due_at.clone().unwrap_or_default();
-    let mut events = skipped_events(wf, e, &steps, "skipped — its re-planned date had already passed", now);
+    let mut events = skipped_events(
+        wf,
+        e,
+        &steps,
+        "skipped — its re-planned date had already passed",
+        now,
+    );
     match steps.iter().find(|s| s.status == StepStatus::Due) {
         Some(s) => {
             diesel::update(crate::db::schema::enrollments::table.find(e.id))
                 .set((
-                    crate::db::schema::enrollments::anchor_date.eq(cycle_anchor.format("%Y-%m-%d").to_string()),
+                    crate::db::schema::enrollments::anchor_date
+                        .eq(cycle_anchor.format("%Y-%m-%d").to_string()),
                     crate::db::schema::enrollments::cycle_year.eq(cycle_year),
                     crate::db::schema::enrollments::next_step.eq(s.index.to_string()),
                     crate::db::schema::enrollments::next_due_at.eq(fmt_instant(s.due_at)),
                     crate::db::schema::enrollments::lease_until.eq(None::<String>),
                 ))
                 .execute(conn)?;
-            events.push(event(wf, Some(e.id), e.contact_id, now, history::RESCHEDULED, Some(s.index.to_string()),
-                format!("date changed to {anchor}: {} now due {} (was {})", s.type_name, local_rfc3339(s.due_at, wf), old_due)));
+            events.push(event(
+                wf,
+                Some(e.id),
+                e.contact_id,
+                now,
+                history::RESCHEDULED,
+                Some(s.index.to_string()),
+                format!(
+                    "date changed to {anchor}: {} now due {} (was {})",
+                    s.type_name,
+                    local_rfc3339(s.due_at, wf),
+                    old_due
+                ),
+            ));
             history::record(conn, &events)?;
             crate::worker::notify();
         }
         None => {
-            events.push(event(wf, Some(e.id), e.contact_id, now, history::RESCHEDULED, None,
-                format!("date changed to {anchor}: no remaining step is in the future")));
+            events.push(event(
+                wf,
+                Some(e.id),
+                e.contact_id,
+                now,
+                history::RESCHEDULED,
+                None,
+                format!("date changed to {anchor}: no remaining step is in the future"),
+            ));
             history::record(conn, &events)?;
             finish_cycle(conn, wf, e, contact, catalog, now)?;
         }
@@ -252,15 +433,44 @@ use diesel::prelude::*;
 
 /// The cycle's last step has run (or none is left): complete it and, for workflows that repeat
 /// annually, schedule next year's cycle after re-checking triggers and suppression.
-pub fn finish_cycle(conn: &mut SqliteConnection, wf: &WorkflowCtx, e: &Enrollment, contact: &ContactSnapshot, catalog: &Catalog, now: DateTime<Utc>) -> anyhow::Result<Option<Enrollment>> {
+pub fn finish_cycle(
+    conn: &mut SqliteConnection,
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    contact: &ContactSnapshot,
+    catalog: &Catalog,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Enrollment>> {
     let now_s = fmt_instant(now);
-    Enrollment::finish(conn, EnrollmentId(e.id), enr::COMPLETED, "all steps done", &now_s)?;
-    super::events::record(conn, e.contact_id, vec![super::events::Pending::builtin(
-        crate::domain::events::WORKFLOW_COMPLETED,
-        serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": e.cycle_year }),
+    Enrollment::finish(
+        conn,
+        EnrollmentId(e.id),
+        enr::COMPLETED,
+        "all steps done",
+        &now_s,
+    )?;
+    super::events::record(
+        conn,
+        e.contact_id,
+        vec![super::events::Pending::builtin(
+            crate::domain::events::WORKFLOW_COMPLETED,
+            serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": e.cycle_year }),
+            now,
+        )],
         now,
-    )], now)?;
-    history::record(conn, &[event(wf, Some(e.id), e.contact_id, now, history::COMPLETED, None, format!("cycle {} complete", e.cycle_year))])?;
+    )?;
+    history::record(
+        conn,
+        &[event(
+            wf,
+            Some(e.id),
+            e.contact_id,
+            now,
+            history::COMPLETED,
+            None,
+            format!("cycle {} complete", e.cycle_year),
+        )],
+    )?;
     if !wf.def.recur_annually || !wf.row.is_on() {
         return Ok(None);
     }
@@ -278,6 +488,14 @@ pub fn finish_cycle(conn: &mut SqliteConnection, wf: &WorkflowCtx, e: &Enrollmen
     let zones = wf.zones_for(contact);
     let plan = schedule::plan_next_cycle(&wf.def, anchor, &zones, e.cycle_year, now);
     let year = plan.cycle_year.unwrap_or(e.cycle_year + 1);
-    let next = start_cycle(conn, wf, contact.id, &plan, &Why::AnnualCycle(year), SKIPPED_PAST_AT_ENROLLMENT, now)?;
+    let next = start_cycle(
+        conn,
+        wf,
+        contact.id,
+        &plan,
+        &Why::AnnualCycle(year),
+        SKIPPED_PAST_AT_ENROLLMENT,
+        now,
+    )?;
     Ok(Some(next))
 }

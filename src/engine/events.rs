@@ -38,7 +38,12 @@ impl Pending {
 }
 
 /// Stores events for one contact and returns them with their ids.
-pub fn record(conn: &mut SqliteConnection, contact_id: i64, events: Vec<Pending>, now: DateTime<Utc>) -> anyhow::Result<Vec<ContactEvent>> {
+pub fn record(
+    conn: &mut SqliteConnection,
+    contact_id: i64,
+    events: Vec<Pending>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<ContactEvent>> {
     let now_s = fmt_instant(now);
     let rows: Vec<NewContactEvent> = events
         .into_iter()
@@ -72,7 +77,10 @@ pub fn fire(
     if events.is_empty() || !any_listen(workflows) {
         return Ok(());
     }
-    for wf in workflows.iter().filter(|w| !w.def.triggers.events.is_empty()) {
+    for wf in workflows
+        .iter()
+        .filter(|w| !w.def.triggers.events.is_empty())
+    {
         let today = now.with_timezone(&wf.tz).date_naive();
         for e in events {
             let props = match e.properties_json() {
@@ -83,19 +91,53 @@ pub fn fire(
             if props.get("workflow_id").and_then(Value::as_i64) == Some(wf.id()) {
                 continue;
             }
-            let occurrence = Occurrence { name: &e.name, properties: &props };
-            if !wf.def.triggers.events.iter().any(|t| ev::matches(t, &occurrence, contact, catalog, today)) {
+            let occurrence = Occurrence {
+                name: &e.name,
+                properties: &props,
+            };
+            if !wf
+                .def
+                .triggers
+                .events
+                .iter()
+                .any(|t| ev::matches(t, &occurrence, contact, catalog, today))
+            {
                 continue;
             }
             let at = parse_instant(&e.occurred_at).unwrap_or(now);
-            let label = format!("event “{}” (id {}, at {})", e.name, e.id, enroll::local_rfc3339(at, wf));
-            let active = Enrollment::active_for(conn, crate::db::models::WorkflowId(wf.id()), ContactId(contact.id))?;
+            let label = format!(
+                "event “{}” (id {}, at {})",
+                e.name,
+                e.id,
+                enroll::local_rfc3339(at, wf)
+            );
+            let active = Enrollment::active_for(
+                conn,
+                crate::db::models::WorkflowId(wf.id()),
+                ContactId(contact.id),
+            )?;
             if let Some(active) = active {
-                history::record(conn, &[event(wf, Some(active.id), contact.id, now, history::SKIPPED, None,
-                    format!("{label} ignored: the contact is still enrolled"))])?;
+                history::record(
+                    conn,
+                    &[event(
+                        wf,
+                        Some(active.id),
+                        contact.id,
+                        now,
+                        history::SKIPPED,
+                        None,
+                        format!("{label} ignored: the contact is still enrolled"),
+                    )],
+                )?;
                 continue;
             }
-            let enrolled_before = !Enrollment::for_workflow(conn, crate::db::models::WorkflowId(wf.id()), Some(ContactId(contact.id)), 1)?.is_empty();
+            let enrolled_before = !Enrollment::for_workflow(
+                conn,
+                crate::db::models::WorkflowId(wf.id()),
+                Some(ContactId(contact.id)),
+                1,
+            )?
+            .is_empty();
             if enrolled_before && !wf.def.reenroll.on_events {
                 history::record(conn, &[event(wf, None, contact.id, now, history::SKIPPED, None,
                     format!("{label} ignored: the contact was enrolled before and re-enrollment on events is off"))])?;
@@ -106,9 +148,27 @@ pub fn fire(
                     format!("{label} skipped to prevent a loop: it came from this workflow's own action"))])?;
                 continue;
             }
-            let why = Why::Event { name: e.name.clone(), id: e.id, at: enroll::local_rfc3339(at, wf), again: enrolled_before };
-            if let EnrollOutcome::Refused(reason) = enroll::enroll(conn, wf, contact, catalog, why, now)? {
-                history::record(conn, &[event(wf, None, contact.id, now, history::SKIPPED, None, format!("{label} did not enroll: {reason}"))])?;
+            let why = Why::Event {
+                name: e.name.clone(),
+                id: e.id,
+                at: enroll::local_rfc3339(at, wf),
+                again: enrolled_before,
+            };
+            if let EnrollOutcome::Refused(reason) =
+                enroll::enroll(conn, wf, contact, catalog, why, now)?
+            {
+                history::record(
+                    conn,
+                    &[event(
+                        wf,
+                        None,
+                        contact.id,
+                        now,
+                        history::SKIPPED,
+                        None,
+                        format!("{label} did not enroll: {reason}"),
+                    )],
+                )?;
             }
         }
     }

@@ -50,7 +50,12 @@ impl Timeline {
     }
 }
 
-pub fn preview(conn: &mut SqliteConnection, id: WorkflowId, contact: ContactId, now: DateTime<Utc>) -> anyhow::Result<PreviewResult> {
+pub fn preview(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    contact: ContactId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PreviewResult> {
     let Some(wf) = WorkflowCtx::load(conn, id)? else {
         return Ok(PreviewResult::NoWorkflow);
     };
@@ -62,7 +67,12 @@ pub fn preview(conn: &mut SqliteConnection, id: WorkflowId, contact: ContactId, 
     Ok(timeline(&wf, &snapshot, rec.display_name(), now))
 }
 
-pub fn timeline(wf: &WorkflowCtx, contact: &ContactSnapshot, name: String, now: DateTime<Utc>) -> PreviewResult {
+pub fn timeline(
+    wf: &WorkflowCtx,
+    contact: &ContactSnapshot,
+    name: String,
+    now: DateTime<Utc>,
+) -> PreviewResult {
     let empty = |note: String| Timeline {
         contact_id: contact.id,
         contact_name: name.clone(),
@@ -74,7 +84,7 @@ pub fn timeline(wf: &WorkflowCtx, contact: &ContactSnapshot, name: String, now: 
     };
     let anchor = match wf.anchor_for(contact) {
         Ok(a) => a,
-        Err(()) => {
+        Err(super::context::NoAnchor) => {
             let prop = wf.date_property().unwrap_or("date");
             return PreviewResult::Timeline(empty(format!(
                 "This contact has no valid date in “{prop}”, so it would not be enrolled."
@@ -88,11 +98,15 @@ pub fn timeline(wf: &WorkflowCtx, contact: &ContactSnapshot, name: String, now: 
             contact_name: name,
             anchor_date: plan.anchor_date,
             cycle_year: plan.cycle_year,
-            note: plan.next.is_none().then(|| "Every step's date has passed: the enrollment would complete at once.".to_string()),
+            note: plan.next.is_none().then(|| {
+                "Every step's date has passed: the enrollment would complete at once.".to_string()
+            }),
             steps: plan.steps,
             tz: wf.tz,
         }),
-        Err(schedule::ScheduleError::Invalid { field, message }) => PreviewResult::Invalid(field, message),
+        Err(schedule::ScheduleError::Invalid { field, message }) => {
+            PreviewResult::Invalid(field, message)
+        }
         Err(e) => PreviewResult::Timeline(empty(e.to_string())),
     }
 }

@@ -15,7 +15,11 @@ use crate::db::schema::enrollments;
 use crate::domain::schedule::{self, StepStatus};
 use crate::services::contacts::Catalog;
 
-pub fn replan_pending(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub fn replan_pending(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let Some(wf) = WorkflowCtx::load(conn, id)? else {
         return Ok(());
     };
@@ -33,15 +37,31 @@ pub fn replan_pending(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime
         let Some(contact) = ContactSnapshot::load(conn, &props, ContactId(e.contact_id))? else {
             continue;
         };
-        let Some(from) = e.next_top_level() else { continue };
+        let Some(from) = e.next_top_level() else {
+            continue;
+        };
         let anchor = match wf.anchor_for(&contact) {
             Ok(a) => a.map(|a| schedule::cycle_anchor(&wf.def, a, e.cycle_year)),
-            Err(()) => continue,
+            Err(super::context::NoAnchor) => continue,
         };
         let zones = wf.zones_for(&contact);
-        let prev = e.last_run_at.as_deref().and_then(crate::clock::parse_instant);
-        let steps = schedule::plan_cycle_from(&wf.def, anchor, &zones, from, prev, prev.unwrap_or(now).min(now));
-        match steps.iter().find(|s| s.status == StepStatus::Due).or(steps.first()) {
+        let prev = e
+            .last_run_at
+            .as_deref()
+            .and_then(crate::clock::parse_instant);
+        let steps = schedule::plan_cycle_from(
+            &wf.def,
+            anchor,
+            &zones,
+            from,
+            prev,
+            prev.unwrap_or(now).min(now),
+        );
+        match steps
+            .iter()
+            .find(|s| s.status == StepStatus::Due)
+            .or(steps.first())
+        {
             Some(s) => {
                 diesel::update(enrollments::table.find(e.id))
                     .set((
@@ -50,9 +70,26 @@ pub fn replan_pending(conn: &mut SqliteConnection, id: WorkflowId, now: DateTime
                         enrollments::next_due_at.eq(fmt_instant(s.due_at)),
                     ))
                     .execute(conn)?;
-                if e.next_due_at.as_deref() != Some(fmt_instant(s.due_at).as_str()) || e.next_step.as_deref() != Some(s.index.to_string().as_str()) {
-                    history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::RESCHEDULED, Some(s.index.to_string()),
-                        format!("workflow edited (revision {}): {} now due {}", wf.row.revision, s.type_name, local_rfc3339(s.due_at, &wf)))])?;
+                if e.next_due_at.as_deref() != Some(fmt_instant(s.due_at).as_str())
+                    || e.next_step.as_deref() != Some(s.index.to_string().as_str())
+                {
+                    history::record(
+                        conn,
+                        &[event(
+                            &wf,
+                            Some(e.id),
+                            e.contact_id,
+                            now,
+                            history::RESCHEDULED,
+                            Some(s.index.to_string()),
+                            format!(
+                                "workflow edited (revision {}): {} now due {}",
+                                wf.row.revision,
+                                s.type_name,
+                                local_rfc3339(s.due_at, &wf)
+                            ),
+                        )],
+                    )?;
                 }
             }
             None => {

@@ -22,7 +22,10 @@ pub struct EngineCtx {
 }
 
 impl EngineCtx {
-    pub fn load(conn: &mut SqliteConnection, props: &crate::services::contacts::Catalog) -> anyhow::Result<EngineCtx> {
+    pub fn load(
+        conn: &mut SqliteConnection,
+        props: &crate::services::contacts::Catalog,
+    ) -> anyhow::Result<EngineCtx> {
         let workflows = WorkflowCtx::active(conn)?;
         let catalog = if workflows.is_empty() {
             Catalog::default()
@@ -65,7 +68,10 @@ pub fn evaluate(
     let ever: HashSet<i64> = mine.iter().map(|e| e.workflow_id).collect();
     for wf in workflows {
         let today = now.with_timezone(&wf.tz).date_naive();
-        if let Some(active) = mine.iter().find(|e| e.workflow_id == wf.id() && e.is_active()) {
+        if let Some(active) = mine
+            .iter()
+            .find(|e| e.workflow_id == wf.id() && e.is_active())
+        {
             on_change_while_enrolled(conn, wf, active, catalog, delta, now)?;
             continue;
         }
@@ -76,24 +82,42 @@ pub fn evaluate(
         let why = if ever.contains(&wf.id()) {
             let re = &wf.def.reenroll;
             let chosen_changed = re.on_properties.is_empty()
-                || re.on_properties.iter().any(|p| delta.changed.iter().any(|c| c == p));
+                || re
+                    .on_properties
+                    .iter()
+                    .any(|p| delta.changed.iter().any(|c| c == p));
             if !re.enabled || !chosen_changed {
                 continue;
             }
             Why::Reenrolled
         } else {
-            let was_meeting = delta.before.is_some_and(|b| meets_triggers(wf, b, catalog, today));
+            let was_meeting = delta
+                .before
+                .is_some_and(|b| meets_triggers(wf, b, catalog, today));
             if was_meeting {
                 continue;
             }
             Why::Trigger
         };
         if source == Source::Workflow(wf.id()) {
-            history::record(conn, &[event(wf, None, contact.id, now, history::SKIPPED, None,
-                "skipped to prevent a loop: the change was made by this workflow's own action".into())])?;
+            history::record(
+                conn,
+                &[event(
+                    wf,
+                    None,
+                    contact.id,
+                    now,
+                    history::SKIPPED,
+                    None,
+                    "skipped to prevent a loop: the change was made by this workflow's own action"
+                        .into(),
+                )],
+            )?;
             continue;
         }
-        if let EnrollOutcome::Refused(reason) = enroll::enroll(conn, wf, contact, catalog, why, now)? {
+        if let EnrollOutcome::Refused(reason) =
+            enroll::enroll(conn, wf, contact, catalog, why, now)?
+        {
             tracing::debug!(workflow = wf.id(), contact = contact.id, %reason, "not enrolled");
         }
     }
@@ -125,7 +149,13 @@ fn on_change_while_enrolled(
         && !wf.def.triggers.filter_groups.is_empty()
         && !meets_triggers(wf, contact, catalog, today)
     {
-        return enroll::unenroll(conn, wf, active, "no longer meets the enrollment criteria", now);
+        return enroll::unenroll(
+            conn,
+            wf,
+            active,
+            "no longer meets the enrollment criteria",
+            now,
+        );
     }
     Ok(())
 }

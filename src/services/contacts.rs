@@ -12,12 +12,12 @@ use crate::db::models::contact::{Contact, ContactRecord};
 use crate::db::models::property::Property;
 use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
+use crate::domain::events as ev;
 use crate::domain::values::{looks_like_email, normalize_value, numeric_mirror};
 use crate::engine::context::ContactSnapshot;
-use crate::domain::events as ev;
 use crate::engine::events::{self, Pending};
-use crate::engine::triggers::{self, Delta, EngineCtx};
 pub use crate::engine::triggers::Source;
+use crate::engine::triggers::{self, Delta, EngineCtx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContactError {
@@ -89,16 +89,27 @@ pub struct Written {
     pub changes: Vec<ValueChange>,
 }
 
+/// A validated write: the email change (`None` untouched, `Some(None)` removed) and the
+/// value changes.
+pub type Validated = (Option<Option<String>>, Vec<Change>);
+
 /// Validates every value against its property; collects all errors (the form shows each next
 /// to its field). `field_prefix` is `properties.` for the API and empty for forms.
-pub fn validate(catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> Result<(Option<Option<String>>, Vec<Change>), Vec<FieldError>> {
+pub fn validate(
+    catalog: &Catalog,
+    input: &ContactInput,
+    field_prefix: &str,
+) -> Result<Validated, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut changes = Vec::new();
     let mut email = input.email.clone();
     for (name, raw) in &input.properties {
         let field = format!("{field_prefix}{name}");
         let Some(prop) = catalog.get(name) else {
-            errors.push(FieldError::new(field, format!("There is no property named \"{name}\".")));
+            errors.push(FieldError::new(
+                field,
+                format!("There is no property named \"{name}\"."),
+            ));
             continue;
         };
         if prop.is_email() {
@@ -113,7 +124,9 @@ pub fn validate(catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> 
             Ok(value) => changes.push(Change {
                 property_id: prop.id,
                 name: prop.name.clone(),
-                num: value.as_deref().and_then(|v| numeric_mirror(prop.kind(), v)),
+                num: value
+                    .as_deref()
+                    .and_then(|v| numeric_mirror(prop.kind(), v)),
                 value,
             }),
             Err(msg) => errors.push(FieldError::new(field, format!("{}: {msg}", prop.label))),
@@ -122,7 +135,10 @@ pub fn validate(catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> 
     let email = match email {
         Some(Some(e)) if e.trim().is_empty() => Some(None),
         Some(Some(e)) if !looks_like_email(&e) => {
-            errors.push(FieldError::new("email", format!("\"{e}\" is not a valid email address.")));
+            errors.push(FieldError::new(
+                "email",
+                format!("\"{e}\" is not a valid email address."),
+            ));
             None
         }
         Some(Some(e)) => Some(Some(e.trim().to_string())),
@@ -143,7 +159,12 @@ fn duplicate_email(email: &str) -> ContactError {
 }
 
 /// Creates a contact (refusing a duplicate email).
-pub fn create(conn: &mut SqliteConnection, catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
+pub fn create(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    input: &ContactInput,
+    field_prefix: &str,
+) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
     let email = email.flatten();
     conn.immediate_transaction(|conn| {
@@ -157,35 +178,73 @@ pub fn create(conn: &mut SqliteConnection, catalog: &Catalog, input: &ContactInp
 }
 
 /// Creates, or updates the contact with this email (API and CSV import semantics).
-pub fn upsert_by_email(conn: &mut SqliteConnection, catalog: &Catalog, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
+pub fn upsert_by_email(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    input: &ContactInput,
+    field_prefix: &str,
+) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
     let email = email.flatten();
     conn.immediate_transaction(|conn| upsert_validated(conn, catalog, email.as_deref(), &changes))
 }
 
 /// The upsert inside the caller's transaction (CSV import batches many rows in one).
-pub fn upsert_validated(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
+pub fn upsert_validated(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    email: Option<&str>,
+    changes: &[Change],
+) -> Result<Written, ContactError> {
     if let Some(e) = email {
         if let Some(existing) = Contact::find_by_email(conn, e)? {
-            return write_existing(conn, catalog, ContactId(existing.id), None, changes, Source::User, None);
+            return write_existing(
+                conn,
+                catalog,
+                ContactId(existing.id),
+                None,
+                changes,
+                Source::User,
+                None,
+            );
         }
     }
     write_new(conn, catalog, email, changes)
 }
 
 /// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
-pub fn update(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, input: &ContactInput, field_prefix: &str) -> Result<Written, ContactError> {
+pub fn update(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    id: ContactId,
+    input: &ContactInput,
+    field_prefix: &str,
+) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
-    conn.immediate_transaction(|conn| write_existing(conn, catalog, id, email, &changes, Source::User, None))
+    conn.immediate_transaction(|conn| {
+        write_existing(conn, catalog, id, email, &changes, Source::User, None)
+    })
 }
 
 /// Applies changes to a contact inside the caller's transaction (used by workflow actions,
 /// which name themselves as the source so they cannot re-trigger their own workflow).
-pub fn apply_changes(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId, changes: &[Change], source: Source, ctx: Option<&EngineCtx>) -> Result<Written, ContactError> {
+pub fn apply_changes(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    id: ContactId,
+    changes: &[Change],
+    source: Source,
+    ctx: Option<&EngineCtx>,
+) -> Result<Written, ContactError> {
     write_existing(conn, catalog, id, None, changes, source, ctx)
 }
 
-fn write_new(conn: &mut SqliteConnection, catalog: &Catalog, email: Option<&str>, changes: &[Change]) -> Result<Written, ContactError> {
+fn write_new(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    email: Option<&str>,
+    changes: &[Change],
+) -> Result<Written, ContactError> {
     let now = now_text();
     let contact = Contact::insert(conn, email, &now)?;
     let id = ContactId(contact.id);
@@ -227,7 +286,9 @@ fn write_existing(
     let mut current = Contact::values(conn, id)?;
     let mut applied = Vec::new();
     if let Some(new_email) = email {
-        if new_email.as_deref().map(str::to_lowercase) != contact.email.as_deref().map(str::to_lowercase) {
+        if new_email.as_deref().map(str::to_lowercase)
+            != contact.email.as_deref().map(str::to_lowercase)
+        {
             if let Some(e) = &new_email {
                 if Contact::find_by_email(conn, e)?.is_some_and(|c| c.id != contact.id) {
                     return Err(duplicate_email(e));
@@ -286,7 +347,11 @@ fn write_existing(
 }
 
 /// Loads one contact with its values by name.
-pub fn load(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId) -> anyhow::Result<Option<ContactRecord>> {
+pub fn load(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    id: ContactId,
+) -> anyhow::Result<Option<ContactRecord>> {
     let Some(contact) = Contact::find(conn, id)? else {
         return Ok(None);
     };
@@ -298,7 +363,13 @@ pub fn load(conn: &mut SqliteConnection, catalog: &Catalog, id: ContactId) -> an
 }
 
 /// Where the workflow engine learns of every contact write (same transaction).
-fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written, source: Source, preloaded: Option<&EngineCtx>) -> Result<(), ContactError> {
+fn after_write(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    written: &Written,
+    source: Source,
+    preloaded: Option<&EngineCtx>,
+) -> Result<(), ContactError> {
     if !written.created && written.changes.is_empty() {
         return Ok(());
     }
@@ -307,10 +378,18 @@ fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written
     let contact_id = written.record.contact.id;
     let mut pending = Vec::with_capacity(written.changes.len() + 1);
     if written.created {
-        pending.push(Pending::builtin(ev::CONTACT_CREATED, serde_json::json!({ "email": written.record.contact.email }), now));
+        pending.push(Pending::builtin(
+            ev::CONTACT_CREATED,
+            serde_json::json!({ "email": written.record.contact.email }),
+            now,
+        ));
     }
     for c in &written.changes {
-        pending.push(Pending::builtin(ev::PROPERTY_CHANGED, serde_json::json!({ "property": c.name, "old": c.old, "new": c.new }), now));
+        pending.push(Pending::builtin(
+            ev::PROPERTY_CHANGED,
+            serde_json::json!({ "property": c.name, "old": c.old, "new": c.new }),
+            now,
+        ));
     }
     let recorded = events::record(conn, contact_id, pending, now)?;
     let loaded;
@@ -333,6 +412,14 @@ fn after_write(conn: &mut SqliteConnection, catalog: &Catalog, written: &Written
         changed: &changed,
     };
     triggers::evaluate(conn, &ctx.workflows, &ctx.catalog, &delta, source, now)?;
-    events::fire(conn, &ctx.workflows, &ctx.catalog, &after, &recorded, source, now)?;
+    events::fire(
+        conn,
+        &ctx.workflows,
+        &ctx.catalog,
+        &after,
+        &recorded,
+        source,
+        now,
+    )?;
     Ok(())
 }

@@ -54,7 +54,11 @@ pub fn check_typed(conn: &mut SqliteConnection, def: &Definition) -> Result<(), 
 }
 
 /// Creates a workflow from API JSON, stored exactly as posted (it round-trips unchanged).
-pub fn create(conn: &mut SqliteConnection, json: &Value, author: &str) -> Result<Workflow, WorkflowError> {
+pub fn create(
+    conn: &mut SqliteConnection,
+    json: &Value,
+    author: &str,
+) -> Result<Workflow, WorkflowError> {
     conn.immediate_transaction(|conn| {
         let def = check(conn, json)?;
         Ok(Workflow::create(conn, &def, &json.to_string(), author)?)
@@ -62,13 +66,23 @@ pub fn create(conn: &mut SqliteConnection, json: &Value, author: &str) -> Result
 }
 
 /// Creates a workflow from the editor's typed definition.
-pub fn create_typed(conn: &mut SqliteConnection, def: &Definition, author: &str) -> Result<Workflow, WorkflowError> {
+pub fn create_typed(
+    conn: &mut SqliteConnection,
+    def: &Definition,
+    author: &str,
+) -> Result<Workflow, WorkflowError> {
     let json = serde_json::to_value(def).map_err(anyhow::Error::from)?;
     create(conn, &json, author)
 }
 
 /// Saves a new revision from API JSON. A live workflow's pending steps are re-planned.
-pub fn save(conn: &mut SqliteConnection, id: WorkflowId, json: &Value, author: &str, now: DateTime<Utc>) -> Result<Workflow, WorkflowError> {
+pub fn save(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    json: &Value,
+    author: &str,
+    now: DateTime<Utc>,
+) -> Result<Workflow, WorkflowError> {
     conn.immediate_transaction(|conn| {
         if Workflow::find(conn, id)?.is_none() {
             return Err(WorkflowError::NotFound);
@@ -82,22 +96,44 @@ pub fn save(conn: &mut SqliteConnection, id: WorkflowId, json: &Value, author: &
     })
 }
 
-pub fn save_typed(conn: &mut SqliteConnection, id: WorkflowId, def: &Definition, author: &str, now: DateTime<Utc>) -> Result<Workflow, WorkflowError> {
+pub fn save_typed(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    def: &Definition,
+    author: &str,
+    now: DateTime<Utc>,
+) -> Result<Workflow, WorkflowError> {
     let json = serde_json::to_value(def).map_err(anyhow::Error::from)?;
     save(conn, id, &json, author, now)
 }
 
 /// Makes an old revision the current one (as a new revision, so nothing is lost).
-pub fn restore(conn: &mut SqliteConnection, id: WorkflowId, revision: i32, author: &str, now: DateTime<Utc>) -> Result<Workflow, WorkflowError> {
+pub fn restore(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    revision: i32,
+    author: &str,
+    now: DateTime<Utc>,
+) -> Result<Workflow, WorkflowError> {
     let Some(rev) = Workflow::revision(conn, id, revision)? else {
         return Err(WorkflowError::NotFound);
     };
     let json: Value = serde_json::from_str(&rev.definition).map_err(anyhow::Error::from)?;
-    save(conn, id, &json, &format!("{author} (restored revision {revision})"), now)
+    save(
+        conn,
+        id,
+        &json,
+        &format!("{author} (restored revision {revision})"),
+        now,
+    )
 }
 
 /// A copy, off, named "… (copy)".
-pub fn clone(conn: &mut SqliteConnection, id: WorkflowId, author: &str) -> Result<Workflow, WorkflowError> {
+pub fn clone(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    author: &str,
+) -> Result<Workflow, WorkflowError> {
     let Some(wf) = Workflow::find(conn, id)? else {
         return Err(WorkflowError::NotFound);
     };
@@ -127,7 +163,11 @@ pub fn problems(conn: &mut SqliteConnection, wf: &Workflow) -> anyhow::Result<Ve
 
 /// Turns a workflow on. With `enroll_existing`, contacts meeting the criteria now are enrolled
 /// (see `engine::backfill`); the caller runs that after this commits.
-pub fn publish(conn: &mut SqliteConnection, id: WorkflowId, enroll_existing: bool) -> Result<Workflow, WorkflowError> {
+pub fn publish(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    enroll_existing: bool,
+) -> Result<Workflow, WorkflowError> {
     conn.immediate_transaction(|conn| {
         let Some(wf) = Workflow::find(conn, id)? else {
             return Err(WorkflowError::NotFound);
@@ -140,7 +180,7 @@ pub fn publish(conn: &mut SqliteConnection, id: WorkflowId, enroll_existing: boo
         if enroll_existing {
             Workflow::set_backfill(conn, id, "queued", 0, 0)?;
         }
-        Ok(Workflow::find(conn, id)?.ok_or(WorkflowError::NotFound)?)
+        Workflow::find(conn, id)?.ok_or(WorkflowError::NotFound)
     })
 }
 
@@ -150,7 +190,7 @@ pub fn turn_off(conn: &mut SqliteConnection, id: WorkflowId) -> Result<Workflow,
             return Err(WorkflowError::NotFound);
         }
         Workflow::set_status(conn, id, STATUS_OFF, false)?;
-        Ok(Workflow::find(conn, id)?.ok_or(WorkflowError::NotFound)?)
+        Workflow::find(conn, id)?.ok_or(WorkflowError::NotFound)
     })
 }
 

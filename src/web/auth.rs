@@ -84,7 +84,11 @@ async fn setup_submit(
         return Err(WebError::Forbidden("setup is already complete".into()));
     };
     session::sign_in(&session, user.id);
-    session::set_flash(&session, "success", "Welcome to Perennial. Your admin account is ready.");
+    session::set_flash(
+        &session,
+        "success",
+        "Welcome to Perennial. Your admin account is ready.",
+    );
     Ok(see_other("/contacts"))
 }
 
@@ -136,12 +140,20 @@ async fn login_submit(
             csrf: session::csrf_token(&session),
             email: form.email,
             next: safe_next(form.next.as_deref()),
-            errors: vec![FieldError::new("form", "That email and password do not match an account.")].into(),
+            errors: vec![FieldError::new(
+                "form",
+                "That email and password do not match an account.",
+            )]
+            .into(),
         }),
     }
 }
 
-async fn logout(_req: HttpRequest, session: Session, CsrfForm(_): CsrfForm<serde::de::IgnoredAny>) -> WebResult {
+async fn logout(
+    _req: HttpRequest,
+    session: Session,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
     session::sign_out(&session);
     Ok(see_other("/login"))
 }

@@ -44,7 +44,12 @@ impl EventRow {
             id: e.id,
             name: e.name.clone(),
             source: e.source.clone(),
-            occurred_at: e.occurred_at.get(..19).unwrap_or(&e.occurred_at).replace('T', " ") + " UTC",
+            occurred_at: e
+                .occurred_at
+                .get(..19)
+                .unwrap_or(&e.occurred_at)
+                .replace('T', " ")
+                + " UTC",
             summary,
         }
     }
@@ -65,7 +70,12 @@ struct Cursor {
     before: Option<i64>,
 }
 
-async fn timeline(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>, q: web::Query<Cursor>) -> WebResult {
+async fn timeline(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    q: web::Query<Cursor>,
+) -> WebResult {
     let id = path.into_inner();
     let before = q.before;
     let loaded = crate::db::run(&state.pool, move |conn| {
@@ -73,7 +83,10 @@ async fn timeline(user: SignedIn, state: web::Data<AppState>, path: web::Path<i6
         let Some(rec) = contacts::load(conn, &catalog, ContactId(id))? else {
             return Ok(None);
         };
-        Ok(Some((rec.display_name(), ContactEvent::of_contact(conn, id, before, PAGE + 1)?)))
+        Ok(Some((
+            rec.display_name(),
+            ContactEvent::of_contact(conn, id, before, PAGE + 1)?,
+        )))
     })
     .await?;
     let Some((name, mut events)) = loaded else {
@@ -81,7 +94,13 @@ async fn timeline(user: SignedIn, state: web::Data<AppState>, path: web::Path<i6
     };
     let more = events.len() as i64 > PAGE;
     events.truncate(PAGE as usize);
-    let older = if more { events.last().map(|e| format!("/contacts/{id}/events?before={}", e.id)) } else { None };
+    let older = if more {
+        events
+            .last()
+            .map(|e| format!("/contacts/{id}/events?before={}", e.id))
+    } else {
+        None
+    };
     render(&TimelinePage {
         ctx: user.ctx("contacts"),
         contact_id: id,

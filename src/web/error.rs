@@ -35,7 +35,10 @@ impl From<diesel::result::Error> for WebError {
 const PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · Perennial</title><link rel="stylesheet" href="/static/app.css"></head><body><main class="error-page"><h1>{title}</h1><p>{message}</p><p><a class="button" href="/">Back to Perennial</a></p></main></body></html>"#;
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn page(title: &str, message: &str) -> String {
@@ -62,13 +65,19 @@ impl ResponseError for WebError {
         match self {
             WebError::NotFound => html(
                 StatusCode::NOT_FOUND,
-                page("Not found", "There is nothing at this address. It may have been deleted."),
+                page(
+                    "Not found",
+                    "There is nothing at this address. It may have been deleted.",
+                ),
             ),
             WebError::Forbidden(why) => html(
                 StatusCode::FORBIDDEN,
                 page(
                     "This form has expired",
-                    &format!("Nothing was changed ({}). Go back, reload the page and try again.", html_escape(why)),
+                    &format!(
+                        "Nothing was changed ({}). Go back, reload the page and try again.",
+                        html_escape(why)
+                    ),
                 ),
             ),
             WebError::BadRequest(why) => html(
@@ -82,7 +91,10 @@ impl ResponseError for WebError {
                 tracing::error!(error = %crate::telemetry::chain(e), "request failed");
                 html(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    page("Something went wrong", "The error was logged. Nothing was lost; please try again."),
+                    page(
+                        "Something went wrong",
+                        "The error was logged. Nothing was lost; please try again.",
+                    ),
                 )
             }
         }

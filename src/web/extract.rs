@@ -60,7 +60,11 @@ pub fn gate(req: &HttpRequest) -> Result<(), WebError> {
     if !state.has_users()? {
         return Err(WebError::Redirect("/setup".into()));
     }
-    let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let next = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     Err(WebError::Redirect(format!(
         "/login?next={}",
         url_escape(next)

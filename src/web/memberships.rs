@@ -25,15 +25,21 @@ pub fn for_contact(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result
         .context("loading workflow memberships")?;
     Ok(rows
         .into_iter()
-        .map(|(workflow_id, workflow_name, status, cycle, next)| Membership {
-            workflow_id,
-            workflow_name,
-            status,
-            cycle_year: if cycle == 0 { String::new() } else { cycle.to_string() },
-            next: next
-                .filter(|_| true)
-                .map(|n| n.get(..16).unwrap_or(&n).replace('T', " ") + " UTC")
-                .unwrap_or_else(|| "—".into()),
-        })
+        .map(
+            |(workflow_id, workflow_name, status, cycle, next)| Membership {
+                workflow_id,
+                workflow_name,
+                status,
+                cycle_year: if cycle == 0 {
+                    String::new()
+                } else {
+                    cycle.to_string()
+                },
+                next: next
+                    .filter(|_| true)
+                    .map(|n| n.get(..16).unwrap_or(&n).replace('T', " ") + " UTC")
+                    .unwrap_or_else(|| "—".into()),
+            },
+        )
         .collect())
 }

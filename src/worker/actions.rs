@@ -36,7 +36,9 @@ impl From<anyhow::Error> for ActionFailure {
 }
 
 fn fail<T>(message: impl Into<String>) -> Result<T, ActionFailure> {
-    Err(ActionFailure { message: message.into() })
+    Err(ActionFailure {
+        message: message.into(),
+    })
 }
 
 /// Runs one internal action; the text says what happened (history `action_executed`).
@@ -56,12 +58,26 @@ pub fn execute(
     match step {
         Step::SetProperty { property, value } => {
             let changed = set_value(conn, ctx, contact, property, value, source)?;
-            Ok(format!("set {property} to {}{}", display(value), unchanged_note(changed)))
+            Ok(format!(
+                "set {property} to {}{}",
+                display(value),
+                unchanged_note(changed)
+            ))
         }
         Step::CopyProperty { from, to } => match contact.value(from) {
             Some(v) => {
-                let changed = set_value(conn, ctx, contact, to, &Value::String(v.to_string()), source)?;
-                Ok(format!("copied {from} ({v}) to {to}{}", unchanged_note(changed)))
+                let changed = set_value(
+                    conn,
+                    ctx,
+                    contact,
+                    to,
+                    &Value::String(v.to_string()),
+                    source,
+                )?;
+                Ok(format!(
+                    "copied {from} ({v}) to {to}{}",
+                    unchanged_note(changed)
+                ))
             }
             None => Ok(format!("{from} is empty: nothing copied to {to}")),
         },
@@ -70,11 +86,24 @@ pub fn execute(
             Ok(format!("cleared {property}{}", unchanged_note(changed)))
         }
         Step::AdjustProperty { property, amount } => {
-            let current = contact.value(property).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let current = contact
+                .value(property)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
             let next = current + amount;
             let text = canonical_number(next);
-            set_value(conn, ctx, contact, property, &Value::String(text.clone()), source)?;
-            Ok(format!("{property}: {} → {text}", canonical_number(current)))
+            set_value(
+                conn,
+                ctx,
+                contact,
+                property,
+                &Value::String(text.clone()),
+                source,
+            )?;
+            Ok(format!(
+                "{property}: {} → {text}",
+                canonical_number(current)
+            ))
         }
         Step::SendEmail { subject, body } => {
             let Some(to) = contact.email.clone() else {
@@ -95,14 +124,24 @@ pub fn execute(
                 ))
                 .execute(conn)
                 .map_err(anyhow::Error::from)?;
-            crate::engine::events::record(conn, e.contact_id, vec![crate::engine::events::Pending::builtin(
-                crate::domain::events::EMAIL_SENT,
-                serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "outbox" }),
+            crate::engine::events::record(
+                conn,
+                e.contact_id,
+                vec![crate::engine::events::Pending::builtin(
+                    crate::domain::events::EMAIL_SENT,
+                    serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "outbox" }),
+                    now,
+                )],
                 now,
-            )], now)?;
-            Ok(format!("email “{subject}” to {to} kept in the Outbox (no SMTP configured)"))
+            )?;
+            Ok(format!(
+                "email “{subject}” to {to} kept in the Outbox (no SMTP configured)"
+            ))
         }
-        Step::InternalNotification { message, recipients } => {
+        Step::InternalNotification {
+            message,
+            recipients,
+        } => {
             let text = tokens::render(message, &look);
             diesel::insert_into(notifications::table)
                 .values((
@@ -113,24 +152,42 @@ pub fn execute(
                 ))
                 .execute(conn)
                 .map_err(anyhow::Error::from)?;
-            let to = if recipients.is_empty() { String::new() } else { format!(" (for {})", recipients.join(", ")) };
+            let to = if recipients.is_empty() {
+                String::new()
+            } else {
+                format!(" (for {})", recipients.join(", "))
+            };
             Ok(format!("notification “{text}” added to the inbox{to}"))
         }
-        Step::CreateTask { title, notes, due_in_days } => {
+        Step::CreateTask {
+            title,
+            notes,
+            due_in_days,
+        } => {
             let title = tokens::render(title, &look);
-            let due = due_in_days.map(|d| (now.with_timezone(&wf.tz).date_naive() + ChronoDuration::days(i64::from(d))).format("%Y-%m-%d").to_string());
+            let due = due_in_days.map(|d| {
+                (now.with_timezone(&wf.tz).date_naive() + ChronoDuration::days(i64::from(d)))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            });
             diesel::insert_into(tasks::table)
                 .values((
                     tasks::workflow_id.eq(Some(wf.id())),
                     tasks::contact_id.eq(Some(e.contact_id)),
                     tasks::title.eq(&title),
-                    tasks::notes.eq(notes.as_deref().map(|n| tokens::render(n, &look)).unwrap_or_default()),
+                    tasks::notes.eq(notes
+                        .as_deref()
+                        .map(|n| tokens::render(n, &look))
+                        .unwrap_or_default()),
                     tasks::due_date.eq(due.clone()),
                     tasks::created_at.eq(fmt_instant(now)),
                 ))
                 .execute(conn)
                 .map_err(anyhow::Error::from)?;
-            Ok(format!("task “{title}” created{}", due.map(|d| format!(", due {d}")).unwrap_or_default()))
+            Ok(format!(
+                "task “{title}” created{}",
+                due.map(|d| format!(", due {d}")).unwrap_or_default()
+            ))
         }
         Step::AddToList { list_id } | Step::RemoveFromList { list_id } => {
             let add = matches!(step, Step::AddToList { .. });
@@ -146,11 +203,17 @@ pub fn execute(
                 list_changed(conn, ctx, catalog, contact, *list_id, add, source, now)?;
             }
             let verb = if add { "added to" } else { "removed from" };
-            Ok(format!("{verb} list “{}”{}", list.name, unchanged_note(changed)))
+            Ok(format!(
+                "{verb} list “{}”{}",
+                list.name,
+                unchanged_note(changed)
+            ))
         }
         Step::EnrollInWorkflow { workflow_id } => {
             if *workflow_id == wf.id() {
-                return Ok("skipped to prevent a loop: a workflow cannot enroll into itself".into());
+                return Ok(
+                    "skipped to prevent a loop: a workflow cannot enroll into itself".into(),
+                );
             }
             let Some(target) = WorkflowCtx::load(conn, WorkflowId(*workflow_id))? else {
                 return fail(format!("workflow {workflow_id} no longer exists"));
@@ -159,8 +222,13 @@ pub fn execute(
                 return fail(format!("workflow “{}” is off", target.row.name));
             }
             match enroll::enroll(conn, &target, contact, catalog, Why::Action(wf.id()), now)? {
-                EnrollOutcome::Enrolled(_) => Ok(format!("enrolled in workflow “{}”", target.row.name)),
-                EnrollOutcome::Refused(r) => Ok(format!("not enrolled in workflow “{}”: {r}", target.row.name)),
+                EnrollOutcome::Enrolled(_) => {
+                    Ok(format!("enrolled in workflow “{}”", target.row.name))
+                }
+                EnrollOutcome::Refused(r) => Ok(format!(
+                    "not enrolled in workflow “{}”: {r}",
+                    target.row.name
+                )),
             }
         }
         Step::UnenrollFromWorkflow { workflow_id } => {
@@ -169,15 +237,26 @@ pub fn execute(
             };
             match Enrollment::active_for(conn, WorkflowId(*workflow_id), ContactId(e.contact_id))? {
                 Some(active) => {
-                    enroll::unenroll(conn, &target, &active, &format!("unenrolled by an action of workflow “{}”", wf.row.name), now)?;
+                    enroll::unenroll(
+                        conn,
+                        &target,
+                        &active,
+                        &format!("unenrolled by an action of workflow “{}”", wf.row.name),
+                        now,
+                    )?;
                     Ok(format!("unenrolled from workflow “{}”", target.row.name))
                 }
-                None => Ok(format!("not enrolled in workflow “{}”: nothing to do", target.row.name)),
+                None => Ok(format!(
+                    "not enrolled in workflow “{}”: nothing to do",
+                    target.row.name
+                )),
             }
         }
-        Step::Webhook { .. } | Step::DateDelay { .. } | Step::Delay { .. } | Step::DelayUntil { .. } | Step::Branch { .. } => {
-            fail(format!("{} is not an internal action", step.type_name()))
-        }
+        Step::Webhook { .. }
+        | Step::DateDelay { .. }
+        | Step::Delay { .. }
+        | Step::DelayUntil { .. }
+        | Step::Branch { .. } => fail(format!("{} is not an internal action", step.type_name())),
     }
 }
 
@@ -197,7 +276,14 @@ fn unchanged_note(changed: bool) -> &'static str {
 }
 
 /// Sets (or with `Null`, clears) one property through the contacts write path.
-fn set_value(conn: &mut SqliteConnection, ctx: &mut RoundCtx, contact: &ContactSnapshot, property: &str, value: &Value, source: Source) -> Result<bool, ActionFailure> {
+fn set_value(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    contact: &ContactSnapshot,
+    property: &str,
+    value: &Value,
+    source: Source,
+) -> Result<bool, ActionFailure> {
     if property == "email" {
         let input = contacts::ContactInput {
             email: Some(value.as_str().map(str::to_string)),
@@ -205,7 +291,9 @@ fn set_value(conn: &mut SqliteConnection, ctx: &mut RoundCtx, contact: &ContactS
         };
         return match contacts::update(conn, &ctx.props, ContactId(contact.id), &input, "") {
             Ok(w) => Ok(!w.changes.is_empty()),
-            Err(ContactError::Invalid(errs)) => fail(errs.first().map(|e| e.message.clone()).unwrap_or_default()),
+            Err(ContactError::Invalid(errs)) => {
+                fail(errs.first().map(|e| e.message.clone()).unwrap_or_default())
+            }
             Err(ContactError::NotFound) => fail("the contact no longer exists"),
             Err(ContactError::Internal(e)) => Err(e.into()),
         };
@@ -213,16 +301,28 @@ fn set_value(conn: &mut SqliteConnection, ctx: &mut RoundCtx, contact: &ContactS
     let Some(prop) = ctx.props.get(property).cloned() else {
         return fail(format!("the property {property} no longer exists"));
     };
-    let normalized = normalize_value(prop.kind(), &prop.option_list(), value).or_else(|m| fail(format!("{}: {m}", prop.label)))?;
+    let normalized = normalize_value(prop.kind(), &prop.option_list(), value)
+        .or_else(|m| fail(format!("{}: {m}", prop.label)))?;
     let change = Change {
         property_id: prop.id,
         name: prop.name.clone(),
-        num: normalized.as_deref().and_then(|v| numeric_mirror(prop.kind(), v)),
+        num: normalized
+            .as_deref()
+            .and_then(|v| numeric_mirror(prop.kind(), v)),
         value: normalized,
     };
-    match contacts::apply_changes(conn, &ctx.props, ContactId(contact.id), &[change], source, Some(&ctx.engine)) {
+    match contacts::apply_changes(
+        conn,
+        &ctx.props,
+        ContactId(contact.id),
+        &[change],
+        source,
+        Some(&ctx.engine),
+    ) {
         Ok(w) => Ok(!w.changes.is_empty()),
-        Err(ContactError::Invalid(errs)) => fail(errs.first().map(|e| e.message.clone()).unwrap_or_default()),
+        Err(ContactError::Invalid(errs)) => {
+            fail(errs.first().map(|e| e.message.clone()).unwrap_or_default())
+        }
         Err(ContactError::NotFound) => fail("the contact no longer exists"),
         Err(ContactError::Internal(e)) => Err(e.into()),
     }
@@ -230,7 +330,16 @@ fn set_value(conn: &mut SqliteConnection, ctx: &mut RoundCtx, contact: &ContactS
 
 /// List membership is a trigger input too.
 #[allow(clippy::too_many_arguments)]
-fn list_changed(conn: &mut SqliteConnection, ctx: &mut RoundCtx, catalog: &Catalog, before: &ContactSnapshot, list_id: i64, added: bool, source: Source, now: DateTime<Utc>) -> anyhow::Result<()> {
+fn list_changed(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    catalog: &Catalog,
+    before: &ContactSnapshot,
+    list_id: i64,
+    added: bool,
+    source: Source,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let mut after = before.clone();
     if added {
         after.lists.insert(list_id);
@@ -244,7 +353,28 @@ fn list_changed(conn: &mut SqliteConnection, ctx: &mut RoundCtx, catalog: &Catal
         changed: &changed,
     };
     triggers::evaluate(conn, &ctx.engine.workflows, catalog, &delta, source, now)?;
-    let name = if added { crate::domain::events::LIST_ADDED } else { crate::domain::events::LIST_REMOVED };
-    let recorded = crate::engine::events::record(conn, before.id, vec![crate::engine::events::Pending::builtin(name, serde_json::json!({ "list_id": list_id }), now)], now)?;
-    crate::engine::events::fire(conn, &ctx.engine.workflows, catalog, &after, &recorded, source, now)
+    let name = if added {
+        crate::domain::events::LIST_ADDED
+    } else {
+        crate::domain::events::LIST_REMOVED
+    };
+    let recorded = crate::engine::events::record(
+        conn,
+        before.id,
+        vec![crate::engine::events::Pending::builtin(
+            name,
+            serde_json::json!({ "list_id": list_id }),
+            now,
+        )],
+        now,
+    )?;
+    crate::engine::events::fire(
+        conn,
+        &ctx.engine.workflows,
+        catalog,
+        &after,
+        &recorded,
+        source,
+        now,
+    )
 }

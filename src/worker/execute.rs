@@ -40,7 +40,11 @@ impl RoundCtx {
         let props = Catalog::load(conn)?;
         let engine = EngineCtx::load(conn, &props)?;
         let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
-        let workflows = engine.workflows.iter().map(|w| (w.id(), w.clone())).collect();
+        let workflows = engine
+            .workflows
+            .iter()
+            .map(|w| (w.id(), w.clone()))
+            .collect();
         Ok(RoundCtx {
             props,
             engine,
@@ -51,7 +55,11 @@ impl RoundCtx {
     }
 
     /// The workflow (on or off) of a job.
-    pub fn workflow(&mut self, conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<WorkflowCtx>> {
+    pub fn workflow(
+        &mut self,
+        conn: &mut SqliteConnection,
+        id: i64,
+    ) -> anyhow::Result<Option<WorkflowCtx>> {
         if let Some(w) = self.workflows.get(&id) {
             return Ok(Some(w.clone()));
         }
@@ -78,7 +86,12 @@ struct IdRow {
 }
 
 /// Claims up to `config.batch` due jobs and runs them. Returns how many were claimed.
-pub fn run_due(pool: &DbPool, config: &WorkerConfig, now: DateTime<Utc>, stop: &AtomicBool) -> anyhow::Result<usize> {
+pub fn run_due(
+    pool: &DbPool,
+    config: &WorkerConfig,
+    now: DateTime<Utc>,
+    stop: &AtomicBool,
+) -> anyhow::Result<usize> {
     let mut conn = pool.get()?;
     let now_s = fmt_instant(now);
     let lease = fmt_instant(now + ChronoDuration::seconds(config.lease_secs));
@@ -227,7 +240,13 @@ fn next_path(steps: &[Step], path: &str) -> Option<String> {
 }
 
 /// When the step at `path` is due, given the previous step ran at `prev`.
-fn due_of(wf: &WorkflowCtx, e: &Enrollment, contact: &ContactSnapshot, path: &str, prev: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn due_of(
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    contact: &ContactSnapshot,
+    path: &str,
+    prev: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let p = parse_path(path)?;
     let (last, _) = *p.last()?;
     let list = list_at(&wf.def.steps, &p)?;
@@ -244,7 +263,12 @@ fn due_of(wf: &WorkflowCtx, e: &Enrollment, contact: &ContactSnapshot, path: &st
 
 /// Runs an enrollment's due steps in order until one lies in the future, the cycle ends, or an
 /// external action must run outside the transaction.
-pub fn process(conn: &mut SqliteConnection, ctx: &mut RoundCtx, id: i64, now: DateTime<Utc>) -> anyhow::Result<Option<ExternalJob>> {
+pub fn process(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ExternalJob>> {
     let Some(mut e) = Enrollment::find(conn, EnrollmentId(id))? else {
         return Ok(None);
     };
@@ -254,13 +278,17 @@ pub fn process(conn: &mut SqliteConnection, ctx: &mut RoundCtx, id: i64, now: Da
     let Some(wf) = ctx.workflow(conn, e.workflow_id)? else {
         return Ok(None);
     };
-    let Some(mut contact) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? else {
+    let Some(mut contact) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))?
+    else {
         return Ok(None);
     };
     let mut events: Vec<NewEvent> = Vec::new();
     let mut last_run = e.last_run_at.as_deref().and_then(parse_instant);
     for _ in 0..200 {
-        let (Some(path), Some(due)) = (e.next_step.clone(), e.next_due_at.as_deref().and_then(parse_instant)) else {
+        let (Some(path), Some(due)) = (
+            e.next_step.clone(),
+            e.next_due_at.as_deref().and_then(parse_instant),
+        ) else {
             break;
         };
         if due > now {
@@ -282,31 +310,81 @@ pub fn process(conn: &mut SqliteConnection, ctx: &mut RoundCtx, id: i64, now: Da
             let catalog = ctx.catalog(conn)?.clone();
             let yes = filter::matches_groups(condition, &contact, &catalog, today);
             branch_choice = Some(yes);
-            events.push(event(&wf, Some(e.id), e.contact_id, now, history::ACTION_EXECUTED, Some(path.clone()),
-                format!("if/then branch: took the {} path", if yes { "yes" } else { "no" })));
+            events.push(event(
+                &wf,
+                Some(e.id),
+                e.contact_id,
+                now,
+                history::ACTION_EXECUTED,
+                Some(path.clone()),
+                format!(
+                    "if/then branch: took the {} path",
+                    if yes { "yes" } else { "no" }
+                ),
+            ));
         } else if !wf.row.is_on() {
-            events.push(event(&wf, Some(e.id), e.contact_id, now, history::SKIPPED, Some(path.clone()),
-                format!("skipped — the workflow was off when this {} fell due", step.type_name())));
+            events.push(event(
+                &wf,
+                Some(e.id),
+                e.contact_id,
+                now,
+                history::SKIPPED,
+                Some(path.clone()),
+                format!(
+                    "skipped — the workflow was off when this {} fell due",
+                    step.type_name()
+                ),
+            ));
         } else if now - due > ChronoDuration::hours(i64::from(wf.def.settings.catch_up_hours)) {
-            events.push(event(&wf, Some(e.id), e.contact_id, now, history::SKIPPED, Some(path.clone()),
-                format!("skipped — overdue by {} (due {}), past the catch-up limit of {} h",
-                    human_duration(now - due), local_rfc3339(due, &wf), wf.def.settings.catch_up_hours)));
+            events.push(event(
+                &wf,
+                Some(e.id),
+                e.contact_id,
+                now,
+                history::SKIPPED,
+                Some(path.clone()),
+                format!(
+                    "skipped — overdue by {} (due {}), past the catch-up limit of {} h",
+                    human_duration(now - due),
+                    local_rfc3339(due, &wf),
+                    wf.def.settings.catch_up_hours
+                ),
+            ));
         } else if already_done(conn, e.id, &path)? {
             // Ran before a crash, committed its record, but the pointer did not move: never twice.
         } else if external::is_external(&step, &ctx.config) {
             history::record(conn, &events)?;
             point(conn, &e, last_run)?;
-            return Ok(Some(ExternalJob { enrollment_id: e.id, path }));
+            return Ok(Some(ExternalJob {
+                enrollment_id: e.id,
+                path,
+            }));
         } else {
             ran_at = now;
             let catalog = ctx.catalog(conn)?.clone();
             match actions::execute(conn, ctx, &catalog, &wf, &e, &contact, &step, now) {
                 Ok(result) => {
                     mark_done(conn, e.id, &path, &result, now)?;
-                    events.push(event(&wf, Some(e.id), e.contact_id, now, history::ACTION_EXECUTED, Some(path.clone()), result));
+                    events.push(event(
+                        &wf,
+                        Some(e.id),
+                        e.contact_id,
+                        now,
+                        history::ACTION_EXECUTED,
+                        Some(path.clone()),
+                        result,
+                    ));
                 }
                 Err(ActionFailure { message, .. }) => {
-                    events.push(event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(path.clone()), message));
+                    events.push(event(
+                        &wf,
+                        Some(e.id),
+                        e.contact_id,
+                        now,
+                        history::ACTION_FAILED,
+                        Some(path.clone()),
+                        message,
+                    ));
                 }
             }
             if let Some(fresh) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? {
@@ -323,7 +401,9 @@ pub fn process(conn: &mut SqliteConnection, ctx: &mut RoundCtx, id: i64, now: Da
         }
         last_run = Some(ran_at);
         let next = match branch_choice {
-            Some(yes) => branch_entry(&wf.def.steps, &path, yes).or_else(|| next_path(&wf.def.steps, &path)),
+            Some(yes) => {
+                branch_entry(&wf.def.steps, &path, yes).or_else(|| next_path(&wf.def.steps, &path))
+            }
             None => next_path(&wf.def.steps, &path),
         };
         let Some(next) = next else {
@@ -339,9 +419,18 @@ pub fn process(conn: &mut SqliteConnection, ctx: &mut RoundCtx, id: i64, now: Da
             finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
             return Ok(None);
         };
-        let next_step_type = step_at(&wf.def.steps, &next).map(|s| s.type_name()).unwrap_or("step");
-        events.push(event(&wf, Some(e.id), e.contact_id, now, history::SCHEDULED, Some(next.clone()),
-            format!("{next_step_type} due {}", local_rfc3339(next_due, &wf))));
+        let next_step_type = step_at(&wf.def.steps, &next)
+            .map(|s| s.type_name())
+            .unwrap_or("step");
+        events.push(event(
+            &wf,
+            Some(e.id),
+            e.contact_id,
+            now,
+            history::SCHEDULED,
+            Some(next.clone()),
+            format!("{next_step_type} due {}", local_rfc3339(next_due, &wf)),
+        ));
         e.next_step = Some(next);
         e.next_due_at = Some(fmt_instant(next_due));
     }
@@ -353,7 +442,9 @@ pub fn process(conn: &mut SqliteConnection, ctx: &mut RoundCtx, id: i64, now: Da
 /// The first step of a branch's chosen path, if it has any.
 fn branch_entry(steps: &[Step], path: &str, yes: bool) -> Option<String> {
     let step = step_at(steps, path)?;
-    let Step::Branch { yes: y, no: n, .. } = step else { return None };
+    let Step::Branch { yes: y, no: n, .. } = step else {
+        return None;
+    };
     let list = if yes { y } else { n };
     if list.is_empty() {
         None
@@ -362,7 +453,11 @@ fn branch_entry(steps: &[Step], path: &str, yes: bool) -> Option<String> {
     }
 }
 
-fn point(conn: &mut SqliteConnection, e: &Enrollment, last_run: Option<DateTime<Utc>>) -> anyhow::Result<()> {
+fn point(
+    conn: &mut SqliteConnection,
+    e: &Enrollment,
+    last_run: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
     Enrollment::point_at(
         conn,
         EnrollmentId(e.id),
@@ -377,7 +472,11 @@ fn point(conn: &mut SqliteConnection, e: &Enrollment, last_run: Option<DateTime<
     Ok(())
 }
 
-pub fn already_done(conn: &mut SqliteConnection, enrollment: i64, path: &str) -> anyhow::Result<bool> {
+pub fn already_done(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+) -> anyhow::Result<bool> {
     Ok(action_runs::table
         .find((enrollment, path))
         .select(action_runs::state)
@@ -386,7 +485,13 @@ pub fn already_done(conn: &mut SqliteConnection, enrollment: i64, path: &str) ->
         .is_some_and(|s| s == "done"))
 }
 
-pub fn mark_done(conn: &mut SqliteConnection, enrollment: i64, path: &str, result: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub fn mark_done(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    result: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let now_s = fmt_instant(now);
     diesel::replace_into(action_runs::table)
         .values((
@@ -444,7 +549,10 @@ mod tests {
         }
         assert_eq!(branch_entry(&s, "1", true).as_deref(), Some("1/yes/0"));
         assert_eq!(branch_entry(&s, "1", false), None);
-        assert!(matches!(step_at(&s, "1/yes/1/yes/0"), Some(Step::ClearProperty { .. })));
+        assert!(matches!(
+            step_at(&s, "1/yes/1/yes/0"),
+            Some(Step::ClearProperty { .. })
+        ));
         assert!(step_at(&s, "7").is_none());
         assert!(step_at(&s, "1/maybe/0").is_none());
     }

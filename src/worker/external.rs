@@ -35,7 +35,12 @@ enum Begin {
 }
 
 /// Runs one external action: record the start, send, record the outcome and advance.
-pub fn run(conn: &mut SqliteConnection, ctx: &mut RoundCtx, job: ExternalJob, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub fn run(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    job: ExternalJob,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let begin = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
         let Some(e) = Enrollment::find(conn, EnrollmentId(job.enrollment_id))? else {
             return Ok(Begin::Skip);
@@ -79,10 +84,18 @@ pub fn run(conn: &mut SqliteConnection, ctx: &mut RoundCtx, job: ExternalJob, no
     if matches!(begin, Begin::Skip) {
         return Ok(());
     }
-    let Some(e) = Enrollment::find(conn, EnrollmentId(job.enrollment_id))? else { return Ok(()) };
-    let Some(wf) = ctx.workflow(conn, e.workflow_id)? else { return Ok(()) };
-    let Some(contact) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? else { return Ok(()) };
-    let Some(step) = step_at(&wf.def.steps, &job.path).cloned() else { return Ok(()) };
+    let Some(e) = Enrollment::find(conn, EnrollmentId(job.enrollment_id))? else {
+        return Ok(());
+    };
+    let Some(wf) = ctx.workflow(conn, e.workflow_id)? else {
+        return Ok(());
+    };
+    let Some(contact) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? else {
+        return Ok(());
+    };
+    let Some(step) = step_at(&wf.def.steps, &job.path).cloned() else {
+        return Ok(());
+    };
     let outcome = perform(&step, &ctx.config, &wf.row.name, &e, &contact, now);
     conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
         match outcome {
@@ -137,7 +150,14 @@ pub fn run(conn: &mut SqliteConnection, ctx: &mut RoundCtx, job: ExternalJob, no
     Ok(())
 }
 
-fn perform(step: &Step, config: &WorkerConfig, workflow_name: &str, e: &Enrollment, contact: &ContactSnapshot, now: DateTime<Utc>) -> Result<String, String> {
+fn perform(
+    step: &Step,
+    config: &WorkerConfig,
+    workflow_name: &str,
+    e: &Enrollment,
+    contact: &ContactSnapshot,
+    now: DateTime<Utc>,
+) -> Result<String, String> {
     let look = |name: &str| {
         use crate::domain::filter::ContactView;
         contact.value(name).map(str::to_string)
@@ -176,7 +196,8 @@ fn perform(step: &Step, config: &WorkerConfig, workflow_name: &str, e: &Enrollme
 
 /// `X-Perennial-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`.
 pub fn signature(secret: &str, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(body.as_bytes());
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -187,13 +208,22 @@ fn send_webhook(url: &str, secret: Option<&str>, body: &str) -> Result<String, S
         .http_status_as_error(false)
         .build()
         .into();
-    let mut req = agent.post(url).header("Content-Type", "application/json").header("User-Agent", "Perennial");
+    let mut req = agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("User-Agent", "Perennial");
     if let Some(s) = secret.filter(|s| !s.is_empty()) {
         req = req.header("X-Perennial-Signature", signature(s, body));
     }
     match req.send(body) {
-        Ok(res) if res.status().is_success() => Ok(format!("webhook POST {url} answered {}", res.status().as_u16())),
-        Ok(res) => Err(format!("webhook POST {url} answered {}", res.status().as_u16())),
+        Ok(res) if res.status().is_success() => Ok(format!(
+            "webhook POST {url} answered {}",
+            res.status().as_u16()
+        )),
+        Ok(res) => Err(format!(
+            "webhook POST {url} answered {}",
+            res.status().as_u16()
+        )),
         Err(e) => Err(format!("webhook POST {url} failed: {e}")),
     }
 }
@@ -201,8 +231,13 @@ fn send_webhook(url: &str, secret: Option<&str>, body: &str) -> Result<String, S
 fn send_smtp(url: &str, from: &str, to: &str, subject: &str, body: &str) -> Result<(), String> {
     use lettre::{Message, SmtpTransport, Transport};
     let message = Message::builder()
-        .from(from.parse().map_err(|e| format!("bad sender address {from}: {e}"))?)
-        .to(to.parse().map_err(|e| format!("bad recipient address {to}: {e}"))?)
+        .from(
+            from.parse()
+                .map_err(|e| format!("bad sender address {from}: {e}"))?,
+        )
+        .to(to
+            .parse()
+            .map_err(|e| format!("bad recipient address {to}: {e}"))?)
         .subject(subject)
         .body(body.to_string())
         .map_err(|e| format!("building the email: {e}"))?;
@@ -210,5 +245,8 @@ fn send_smtp(url: &str, from: &str, to: &str, subject: &str, body: &str) -> Resu
         .map_err(|e| format!("bad PERENNIAL_SMTP_URL: {e}"))?
         .timeout(Some(std::time::Duration::from_secs(20)))
         .build();
-    transport.send(&message).map(|_| ()).map_err(|e| format!("SMTP delivery failed: {e}"))
+    transport
+        .send(&message)
+        .map(|_| ())
+        .map_err(|e| format!("SMTP delivery failed: {e}"))
 }

@@ -51,8 +51,11 @@ impl Default for WorkerConfig {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(30_000),
             ),
-            smtp_url: std::env::var("PERENNIAL_SMTP_URL").ok().filter(|s| !s.is_empty()),
-            smtp_from: std::env::var("PERENNIAL_SMTP_FROM").unwrap_or_else(|_| "Perennial <perennial@localhost>".into()),
+            smtp_url: std::env::var("PERENNIAL_SMTP_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            smtp_from: std::env::var("PERENNIAL_SMTP_FROM")
+                .unwrap_or_else(|_| "Perennial <perennial@localhost>".into()),
             watch_other_processes: false,
         }
     }
@@ -108,10 +111,16 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::SeqCst) {
         if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
             last_sweep = Some(std::time::Instant::now());
-            match pool.get().map_err(anyhow::Error::from).and_then(|mut c| crate::engine::backfill::sweep(&mut c, Utc::now())) {
+            match pool
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut c| crate::engine::backfill::sweep(&mut c, Utc::now()))
+            {
                 Ok(n) if n > 0 => tracing::info!(enrolled = n, "date-relative triggers re-checked"),
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "periodic trigger check failed"),
+                Err(e) => {
+                    tracing::error!(error = %crate::telemetry::chain(&e), "periodic trigger check failed")
+                }
             }
         }
         let seen = notify::generation();
@@ -135,19 +144,25 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
                 Duration::from_secs(1)
             }
         };
-        let until_sweep = SWEEP_EVERY.saturating_sub(last_sweep.map(|t| t.elapsed()).unwrap_or_default());
+        let until_sweep =
+            SWEEP_EVERY.saturating_sub(last_sweep.map(|t| t.elapsed()).unwrap_or_default());
         let wait = until_due.min(until_sweep);
         if config.watch_other_processes {
             // Another process may add work without ringing our bell: watch SQLite's data
             // version (a cheap pragma, no table read) in short steps.
             let deadline = std::time::Instant::now() + wait;
             while std::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
-                notify::wait(seen, Duration::from_millis(200).min(deadline - std::time::Instant::now()));
+                notify::wait(
+                    seen,
+                    Duration::from_millis(200).min(deadline - std::time::Instant::now()),
+                );
                 if notify::generation() != seen {
                     break;
                 }
                 let v = pool.get().ok().and_then(|mut c| {
-                    diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(&mut c).ok()
+                    diesel::sql_query("PRAGMA data_version")
+                        .get_result::<DataVersion>(&mut c)
+                        .ok()
                 });
                 if let Some(v) = v {
                     if last_version.is_some_and(|l| l != v.data_version) {

@@ -18,24 +18,42 @@ async fn publish(app: &TestApp, token: &str, def: Value, enroll_existing: bool) 
     let (s, wf) = app.api_post("/workflows", token, def).await;
     assert_eq!(s, StatusCode::CREATED, "{wf}");
     let id = wf["id"].as_i64().unwrap();
-    let (s, on) = app.api_post(&format!("/workflows/{id}/publish"), token, json!({"enroll_existing": enroll_existing})).await;
+    let (s, on) = app
+        .api_post(
+            &format!("/workflows/{id}/publish"),
+            token,
+            json!({"enroll_existing": enroll_existing}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{on}");
     id
 }
 
 async fn events(app: &TestApp, token: &str, wf: i64, query: &str) -> Vec<Value> {
-    let (_, h) = app.api_get(&format!("/workflows/{wf}/history?{query}"), token).await;
+    let (_, h) = app
+        .api_get(&format!("/workflows/{wf}/history?{query}"), token)
+        .await;
     h["events"].as_array().cloned().unwrap_or_default()
 }
 
-async fn wait_for<F: Fn(&[Value]) -> bool>(app: &TestApp, token: &str, wf: i64, query: &str, within: Duration, ok: F) -> Vec<Value> {
+async fn wait_for<F: Fn(&[Value]) -> bool>(
+    app: &TestApp,
+    token: &str,
+    wf: i64,
+    query: &str,
+    within: Duration,
+    ok: F,
+) -> Vec<Value> {
     let start = Instant::now();
     loop {
         let ev = events(app, token, wf, query).await;
         if ok(&ev) {
             return ev;
         }
-        assert!(start.elapsed() < within, "timed out waiting; history: {ev:#?}");
+        assert!(
+            start.elapsed() < within,
+            "timed out waiting; history: {ev:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -44,7 +62,13 @@ async fn wait_for<F: Fn(&[Value]) -> bool>(app: &TestApp, token: &str, wf: i64, 
 async fn a_specific_date_workflow_runs_on_time() {
     let (app, token) = TestApp::ready().await;
     with_properties(&app, &token).await;
-    let (_, c) = app.api_post("/contacts", &token, json!({"email": "on.time@example.com", "properties": {"lifecyclestage": "customer"}})).await;
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "on.time@example.com", "properties": {"lifecyclestage": "customer"}}),
+        )
+        .await;
     // A few seconds ahead (in UTC), on today's date.
     let due = Utc::now() + chrono::Duration::seconds(3);
     let def = json!({ "name": "Launch", "start": {"type": "specific_date", "date": due.format("%Y-%m-%d").to_string()},
@@ -53,10 +77,21 @@ async fn a_specific_date_workflow_runs_on_time() {
                    {"type": "set_property", "property": "renewal_notice", "value": "launched"} ],
         "settings": {"time_zone": "UTC"} });
     let wf = publish(&app, &token, def, true).await;
-    let ev = wait_for(&app, &token, wf, "event=action_executed", Duration::from_secs(8), |e| !e.is_empty()).await;
+    let ev = wait_for(
+        &app,
+        &token,
+        wf,
+        "event=action_executed",
+        Duration::from_secs(8),
+        |e| !e.is_empty(),
+    )
+    .await;
     let ran_at = chrono::DateTime::parse_from_rfc3339(ev[0]["at"].as_str().unwrap()).unwrap();
     let late = ran_at.with_timezone(&Utc) - due.with_nanosecond(0).unwrap();
-    assert!(late >= chrono::Duration::zero() && late < chrono::Duration::milliseconds(1000), "ran {late:?} after its time");
+    assert!(
+        late >= chrono::Duration::zero() && late < chrono::Duration::milliseconds(1000),
+        "ran {late:?} after its time"
+    );
     let (_, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
     assert_eq!(got["properties"]["renewal_notice"], "launched");
 }
@@ -82,19 +117,68 @@ async fn changing_the_date_re_plans_and_clearing_it_unenrolls() {
     let wf = publish(&app, &token, renewal_def(json!({})), false).await;
     let (_, c) = app.api_post("/contacts", &token, json!({"email": "re@example.com", "properties": {"lifecyclestage": "customer", "renewal_date": "2099-06-20"}})).await;
     let cid = c["id"].as_i64().unwrap();
-    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
-    assert_eq!(list["enrollments"][0]["status"], "active", "enrolled by the trigger: {list}");
-    assert_eq!(list["enrollments"][0]["next_due_at"], "2099-06-13T09:00:00+00:00");
-    app.api_patch(&format!("/contacts/{cid}"), &token, json!({"properties": {"renewal_date": "2099-07-20"}})).await;
-    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
-    assert_eq!(list["enrollments"][0]["next_due_at"], "2099-07-13T09:00:00+00:00", "re-planned: {list}");
-    let ev = events(&app, &token, wf, &format!("contact_id={cid}&event=rescheduled")).await;
+    let (_, list) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={cid}"),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        list["enrollments"][0]["status"], "active",
+        "enrolled by the trigger: {list}"
+    );
+    assert_eq!(
+        list["enrollments"][0]["next_due_at"],
+        "2099-06-13T09:00:00+00:00"
+    );
+    app.api_patch(
+        &format!("/contacts/{cid}"),
+        &token,
+        json!({"properties": {"renewal_date": "2099-07-20"}}),
+    )
+    .await;
+    let (_, list) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={cid}"),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        list["enrollments"][0]["next_due_at"], "2099-07-13T09:00:00+00:00",
+        "re-planned: {list}"
+    );
+    let ev = events(
+        &app,
+        &token,
+        wf,
+        &format!("contact_id={cid}&event=rescheduled"),
+    )
+    .await;
     assert_eq!(ev.len(), 1, "{ev:?}");
-    app.api_patch(&format!("/contacts/{cid}"), &token, json!({"properties": {"renewal_date": null}})).await;
-    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
+    app.api_patch(
+        &format!("/contacts/{cid}"),
+        &token,
+        json!({"properties": {"renewal_date": null}}),
+    )
+    .await;
+    let (_, list) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={cid}"),
+            &token,
+        )
+        .await;
     assert_eq!(list["enrollments"][0]["status"], "unenrolled");
-    let ev = events(&app, &token, wf, &format!("contact_id={cid}&event=unenrolled")).await;
-    assert!(ev[0]["detail"].as_str().unwrap().contains("cleared"), "{ev:?}");
+    let ev = events(
+        &app,
+        &token,
+        wf,
+        &format!("contact_id={cid}&event=unenrolled"),
+    )
+    .await;
+    assert!(
+        ev[0]["detail"].as_str().unwrap().contains("cleared"),
+        "{ev:?}"
+    );
 }
 
 #[tokio::test]
@@ -105,10 +189,26 @@ async fn a_contact_that_becomes_suppressed_is_unenrolled_and_cannot_be_enrolled_
     let wf = publish(&app, &token, renewal_def(suppression), false).await;
     let (_, c) = app.api_post("/contacts", &token, json!({"email": "sup@example.com", "properties": {"lifecyclestage": "customer", "renewal_date": "2099-01-01"}})).await;
     let cid = c["id"].as_i64().unwrap();
-    app.api_patch(&format!("/contacts/{cid}"), &token, json!({"properties": {"lastname": "Blocked"}})).await;
-    let (_, list) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={cid}"), &token).await;
+    app.api_patch(
+        &format!("/contacts/{cid}"),
+        &token,
+        json!({"properties": {"lastname": "Blocked"}}),
+    )
+    .await;
+    let (_, list) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={cid}"),
+            &token,
+        )
+        .await;
     assert_eq!(list["enrollments"][0]["status"], "unenrolled", "{list}");
-    let (s, e) = app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": cid})).await;
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{wf}/enrollments"),
+            &token,
+            json!({"contact_id": cid}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(e["error"].as_str().unwrap().contains("suppressed"), "{e}");
 }
@@ -137,7 +237,11 @@ fn flaky_server() -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
                 if let Some(end) = text.find("\r\n\r\n") {
                     let len = text[..end]
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
                         .unwrap_or(0);
                     if req.len() >= end + 4 + len {
                         break;
@@ -145,9 +249,18 @@ fn flaky_server() -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
                 }
             }
             let n = h.fetch_add(1, Ordering::SeqCst);
-            s.lock().unwrap().push(String::from_utf8_lossy(&req).to_string());
-            let status = if n == 0 { "500 Internal Server Error" } else { "200 OK" };
-            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            s.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&req).to_string());
+            let status = if n == 0 {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            );
         }
     });
     (url, hits, seen)
@@ -161,22 +274,58 @@ async fn a_failing_webhook_is_retried_with_back_off_and_succeeds_once() {
     let def = json!({ "name": "Hook", "start": {"type": "blank"},
         "steps": [{"type": "webhook", "url": url, "secret": "s3cret"}] });
     let wf = publish(&app, &token, def, false).await;
-    let (_, c) = app.api_post("/contacts", &token, json!({"email": "hook@example.com"})).await;
-    let (s, _) = app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": c["id"]})).await;
+    let (_, c) = app
+        .api_post("/contacts", &token, json!({"email": "hook@example.com"}))
+        .await;
+    let (s, _) = app
+        .api_post(
+            &format!("/workflows/{wf}/enrollments"),
+            &token,
+            json!({"contact_id": c["id"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
-    let ev = wait_for(&app, &token, wf, "event=action_executed", Duration::from_secs(10), |e| !e.is_empty()).await;
+    let ev = wait_for(
+        &app,
+        &token,
+        wf,
+        "event=action_executed",
+        Duration::from_secs(10),
+        |e| !e.is_empty(),
+    )
+    .await;
     assert_eq!(ev.len(), 1);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(hits.load(Ordering::SeqCst), 2, "one failure, one success, no more");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        2,
+        "one failure, one success, no more"
+    );
     let failed = events(&app, &token, wf, "event=action_failed").await;
     assert_eq!(failed.len(), 1);
-    assert!(failed[0]["detail"].as_str().unwrap().contains("500"), "{failed:?}");
-    assert!(failed[0]["detail"].as_str().unwrap().contains("next retry"), "{failed:?}");
+    assert!(
+        failed[0]["detail"].as_str().unwrap().contains("500"),
+        "{failed:?}"
+    );
+    assert!(
+        failed[0]["detail"].as_str().unwrap().contains("next retry"),
+        "{failed:?}"
+    );
     let requests = seen.lock().unwrap().clone();
     let last = requests.last().unwrap();
     let body = &last[last.find("\r\n\r\n").unwrap() + 4..];
-    let sig = last.lines().find_map(|l| l.strip_prefix("X-Perennial-Signature: ").or_else(|| l.strip_prefix("x-perennial-signature: "))).unwrap();
-    assert_eq!(sig.trim(), perennial::worker::external::signature("s3cret", body), "HMAC-SHA256 of the body");
+    let sig = last
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("X-Perennial-Signature: ")
+                .or_else(|| l.strip_prefix("x-perennial-signature: "))
+        })
+        .unwrap();
+    assert_eq!(
+        sig.trim(),
+        perennial::worker::external::signature("s3cret", body),
+        "HMAC-SHA256 of the body"
+    );
 }
 
 #[tokio::test]
@@ -186,9 +335,18 @@ async fn actions_falling_due_while_the_workflow_is_off_are_skipped_and_logged() 
     let def = json!({ "name": "Later", "start": {"type": "blank"},
         "steps": [{"type": "delay", "amount": 1, "unit": "minutes"}, {"type": "set_property", "property": "renewal_notice", "value": "x"}] });
     let wf = publish(&app, &token, def, false).await;
-    let (_, c) = app.api_post("/contacts", &token, json!({"email": "off@example.com"})).await;
-    app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": c["id"]})).await;
-    let (s, off) = app.api_post(&format!("/workflows/{wf}/turn-off"), &token, json!({})).await;
+    let (_, c) = app
+        .api_post("/contacts", &token, json!({"email": "off@example.com"}))
+        .await;
+    app.api_post(
+        &format!("/workflows/{wf}/enrollments"),
+        &token,
+        json!({"contact_id": c["id"]}),
+    )
+    .await;
+    let (s, off) = app
+        .api_post(&format!("/workflows/{wf}/turn-off"), &token, json!({}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(off["status"], "off");
     // Move the pending step into the past, as if its minute had passed.
@@ -197,13 +355,30 @@ async fn actions_falling_due_while_the_workflow_is_off_are_skipped_and_logged() 
     {
         use diesel::RunQueryDsl;
         let mut conn = pool.get().unwrap();
-        diesel::sql_query("UPDATE enrollments SET next_due_at = '2000-01-01T00:00:00.000Z'").execute(&mut conn).unwrap();
+        diesel::sql_query("UPDATE enrollments SET next_due_at = '2000-01-01T00:00:00.000Z'")
+            .execute(&mut conn)
+            .unwrap();
     }
     perennial::worker::notify();
-    let ev = wait_for(&app, &token, wf, "event=skipped", Duration::from_secs(5), |e| !e.is_empty()).await;
-    assert!(ev.iter().any(|e| e["detail"].as_str().unwrap_or("").contains("off")), "{ev:?}");
+    let ev = wait_for(
+        &app,
+        &token,
+        wf,
+        "event=skipped",
+        Duration::from_secs(5),
+        |e| !e.is_empty(),
+    )
+    .await;
+    assert!(
+        ev.iter()
+            .any(|e| e["detail"].as_str().unwrap_or("").contains("off")),
+        "{ev:?}"
+    );
     let (_, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
-    assert!(got["properties"].get("renewal_notice").is_none(), "the action did not run");
+    assert!(
+        got["properties"].get("renewal_notice").is_none(),
+        "the action did not run"
+    );
 }
 
 #[tokio::test]
@@ -215,21 +390,46 @@ async fn an_action_overdue_past_the_catch_up_limit_is_skipped_with_the_reason() 
                   {"type": "delay", "amount": 1, "unit": "days"}, {"type": "set_property", "property": "renewal_notice", "value": "on time"}],
         "settings": {"catch_up_hours": 24} });
     let wf = publish(&app, &token, def, false).await;
-    let (_, c) = app.api_post("/contacts", &token, json!({"email": "late@example.com"})).await;
-    app.api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": c["id"]})).await;
+    let (_, c) = app
+        .api_post("/contacts", &token, json!({"email": "late@example.com"}))
+        .await;
+    app.api_post(
+        &format!("/workflows/{wf}/enrollments"),
+        &token,
+        json!({"contact_id": c["id"]}),
+    )
+    .await;
     // As if the worker had been down for two days: the first delay ended 48 h ago.
     let two_days_ago = perennial::clock::fmt_instant(Utc::now() - chrono::Duration::hours(48));
     let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
     {
         use diesel::RunQueryDsl;
         let mut conn = pool.get().unwrap();
-        diesel::sql_query(format!("UPDATE enrollments SET next_due_at = '{two_days_ago}'")).execute(&mut conn).unwrap();
+        diesel::sql_query(format!(
+            "UPDATE enrollments SET next_due_at = '{two_days_ago}'"
+        ))
+        .execute(&mut conn)
+        .unwrap();
     }
     perennial::worker::notify();
-    let ev = wait_for(&app, &token, wf, "event=skipped", Duration::from_secs(5), |e| !e.is_empty()).await;
-    assert!(ev[0]["detail"].as_str().unwrap().contains("catch-up"), "{ev:?}");
+    let ev = wait_for(
+        &app,
+        &token,
+        wf,
+        "event=skipped",
+        Duration::from_secs(5),
+        |e| !e.is_empty(),
+    )
+    .await;
+    assert!(
+        ev[0]["detail"].as_str().unwrap().contains("catch-up"),
+        "{ev:?}"
+    );
     let (_, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
-    assert!(got["properties"].get("renewal_notice").is_none(), "skipped, not run late");
+    assert!(
+        got["properties"].get("renewal_notice").is_none(),
+        "skipped, not run late"
+    );
 }
 
 #[tokio::test]
@@ -242,20 +442,68 @@ async fn the_periodic_check_enrolls_contacts_who_come_to_meet_date_relative_trig
         "steps": [{"type": "date_delay", "when": "on", "time_of_day": "09:00"}, {"type": "set_property", "property": "renewal_notice", "value": "due"}],
         "settings": {"time_zone": "UTC"} });
     let wf = publish(&app, &token, def, false).await;
-    let soon = (today + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
-    let later = (today + chrono::Duration::days(40)).format("%Y-%m-%d").to_string();
-    let (_, a) = app.api_post("/contacts", &token, json!({"email": "soon@example.com", "properties": {"renewal_date": soon}})).await;
-    let (_, b) = app.api_post("/contacts", &token, json!({"email": "later@example.com", "properties": {"renewal_date": later}})).await;
+    let soon = (today + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
+    let later = (today + chrono::Duration::days(40))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (_, a) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "soon@example.com", "properties": {"renewal_date": soon}}),
+        )
+        .await;
+    let (_, b) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "later@example.com", "properties": {"renewal_date": later}}),
+        )
+        .await;
     let enrolled = |v: &Value| v["enrollments"].as_array().map(|a| a.len()).unwrap_or(0);
-    let (_, ea) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={}", a["id"]), &token).await;
-    let (_, eb) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={}", b["id"]), &token).await;
-    assert_eq!((enrolled(&ea), enrolled(&eb)), (1, 0), "only the contact meeting the trigger today");
+    let (_, ea) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={}", a["id"]),
+            &token,
+        )
+        .await;
+    let (_, eb) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={}", b["id"]),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        (enrolled(&ea), enrolled(&eb)),
+        (1, 0),
+        "only the contact meeting the trigger today"
+    );
     // Fifteen days later the second contact's renewal is within 30 days.
     let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
-    let n = perennial::engine::backfill::sweep(&mut pool.get().unwrap(), Utc::now() + chrono::Duration::days(15)).unwrap();
+    let n = perennial::engine::backfill::sweep(
+        &mut pool.get().unwrap(),
+        Utc::now() + chrono::Duration::days(15),
+    )
+    .unwrap();
     assert_eq!(n, 1);
-    let (_, eb) = app.api_get(&format!("/workflows/{wf}/enrollments?contact_id={}", b["id"]), &token).await;
+    let (_, eb) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={}", b["id"]),
+            &token,
+        )
+        .await;
     assert_eq!(enrolled(&eb), 1, "{eb}");
-    let ev = events(&app, &token, wf, &format!("contact_id={}&event=enrolled", b["id"])).await;
-    assert!(ev[0]["detail"].as_str().unwrap().contains("date-relative"), "{ev:?}");
+    let ev = events(
+        &app,
+        &token,
+        wf,
+        &format!("contact_id={}&event=enrolled", b["id"]),
+    )
+    .await;
+    assert!(
+        ev[0]["detail"].as_str().unwrap().contains("date-relative"),
+        "{ev:?}"
+    );
 }

@@ -506,7 +506,7 @@ async fn a_custom_property_is_deleted_with_its_values_but_defaults_cannot_be() {
     let delete_action = format!("/settings/properties/{id}/delete");
     assert_eq!(
         attrs(&edit, "form[action$=\"/delete\"]", "action"),
-        [delete_action.clone()]
+        std::slice::from_ref(&delete_action)
     );
     let res = app.post_form(&page, &delete_action, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);

@@ -22,8 +22,18 @@ pub fn example() -> Value {
 }
 
 pub async fn with_properties(app: &TestApp, token: &str) {
-    for (name, ft) in [("renewal_date", "date"), ("renewal_notice", "text"), ("customer_since", "date")] {
-        let (s, _) = app.api_post("/properties", token, json!({"name": name, "label": name, "field_type": ft})).await;
+    for (name, ft) in [
+        ("renewal_date", "date"),
+        ("renewal_notice", "text"),
+        ("customer_since", "date"),
+    ] {
+        let (s, _) = app
+            .api_post(
+                "/properties",
+                token,
+                json!({"name": name, "label": name, "field_type": ft}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED);
     }
 }
@@ -43,7 +53,9 @@ async fn the_design_example_round_trips_unchanged() {
     assert_eq!(got, wf);
     let mut changed = example();
     changed["name"] = json!("Renewal reminder v2");
-    let (s, put) = app.api_put(&format!("/workflows/{id}"), &token, changed.clone()).await;
+    let (s, put) = app
+        .api_put(&format!("/workflows/{id}"), &token, changed.clone())
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(put["revision"], 2);
     assert_eq!(put["definition"], changed);
@@ -53,22 +65,50 @@ async fn the_design_example_round_trips_unchanged() {
 async fn invalid_definitions_get_422_with_the_field_path() {
     let (app, token) = TestApp::ready().await;
     with_properties(&app, &token).await;
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (Box::new(|d| d["colour"] = json!("red")), "colour"),
-        (Box::new(|d| d["start"] = json!({"type": "specific_date", "date": "2026-02-30"})), "start.date"),
-        (Box::new(|d| d["start"]["property"] = json!("nope")), "start.property"),
-        (Box::new(|d| d["start"]["property"] = json!("date_of_birth")), "start.property"),
-        (Box::new(|d| d["steps"][0]["time_of_day"] = json!("9am")), "steps[0].time_of_day"),
-        (Box::new(|d| d["settings"]["time_zone"] = json!("Mars/Olympus")), "settings.time_zone"),
-        (Box::new(|d| d["steps"][3]["property"] = json!("ghost")), "steps[3].property"),
-        (Box::new(|d| { d["start"] = json!({"type": "blank"}); d["recur_annually"] = json!(false); }), "steps[0]"),
+        (
+            Box::new(|d| d["start"] = json!({"type": "specific_date", "date": "2026-02-30"})),
+            "start.date",
+        ),
+        (
+            Box::new(|d| d["start"]["property"] = json!("nope")),
+            "start.property",
+        ),
+        (
+            Box::new(|d| d["start"]["property"] = json!("date_of_birth")),
+            "start.property",
+        ),
+        (
+            Box::new(|d| d["steps"][0]["time_of_day"] = json!("9am")),
+            "steps[0].time_of_day",
+        ),
+        (
+            Box::new(|d| d["settings"]["time_zone"] = json!("Mars/Olympus")),
+            "settings.time_zone",
+        ),
+        (
+            Box::new(|d| d["steps"][3]["property"] = json!("ghost")),
+            "steps[3].property",
+        ),
+        (
+            Box::new(|d| {
+                d["start"] = json!({"type": "blank"});
+                d["recur_annually"] = json!(false);
+            }),
+            "steps[0]",
+        ),
     ];
     for (mutate, field) in cases {
         let mut d = example();
         mutate(&mut d);
         let (s, e) = app.api_post("/workflows", &token, d.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{d}");
-        assert!(e["field"].as_str().unwrap_or("").starts_with(field), "want {field}, got {e}");
+        assert!(
+            e["field"].as_str().unwrap_or("").starts_with(field),
+            "want {field}, got {e}"
+        );
     }
 }
 
@@ -90,7 +130,12 @@ async fn publish_enrolls_existing_contacts_and_preview_matches_the_seed_example(
     assert_eq!(s, StatusCode::CREATED, "{wf}");
     let id = wf["id"].as_i64().unwrap();
     let ada_id = ada["id"].as_i64().unwrap();
-    let (s, p) = app.api_get(&format!("/workflows/{id}/preview?contact_id={ada_id}&now=2021-03-01T12:00:00Z"), &token).await;
+    let (s, p) = app
+        .api_get(
+            &format!("/workflows/{id}/preview?contact_id={ada_id}&now=2021-03-01T12:00:00Z"),
+            &token,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     assert_eq!(p["anchor_date"], "2021-01-20", "{p} {ada}");
     assert_eq!(p["cycle_year"], 2021);
@@ -98,18 +143,41 @@ async fn publish_enrolls_existing_contacts_and_preview_matches_the_seed_example(
     assert_eq!(p["steps"][1]["status"], "due");
     assert_eq!(p["steps"][1]["type"], "send_email");
 
-    let (s, on) = app.api_post(&format!("/workflows/{id}/publish"), &token, json!({"enroll_existing": true})).await;
+    let (s, on) = app
+        .api_post(
+            &format!("/workflows/{id}/publish"),
+            &token,
+            json!({"enroll_existing": true}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{on}");
     assert_eq!(on["status"], "on");
-    let (_, list) = app.api_get(&format!("/workflows/{id}/enrollments"), &token).await;
+    let (_, list) = app
+        .api_get(&format!("/workflows/{id}/enrollments"), &token)
+        .await;
     let enrollments = list["enrollments"].as_array().unwrap();
     assert_eq!(enrollments.len(), 1, "{list}");
     assert_eq!(enrollments[0]["contact_id"], ada_id);
     assert_eq!(enrollments[0]["status"], "active");
-    let (_, none) = app.api_get(&format!("/workflows/{id}/enrollments?contact_id={}", bob["id"]), &token).await;
+    let (_, none) = app
+        .api_get(
+            &format!("/workflows/{id}/enrollments?contact_id={}", bob["id"]),
+            &token,
+        )
+        .await;
     assert_eq!(none["enrollments"], json!([]), "no date, not enrolled");
-    let (_, h) = app.api_get(&format!("/workflows/{id}/history?contact_id={ada_id}"), &token).await;
-    let kinds: Vec<&str> = h["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let (_, h) = app
+        .api_get(
+            &format!("/workflows/{id}/history?contact_id={ada_id}"),
+            &token,
+        )
+        .await;
+    let kinds: Vec<&str> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.last(), Some(&"enrolled"), "{h}");
     assert!(kinds.contains(&"scheduled"), "{h}");
 }
@@ -118,26 +186,49 @@ async fn publish_enrolls_existing_contacts_and_preview_matches_the_seed_example(
 async fn a_blank_workflow_enrolled_manually_runs_its_action_within_a_second() {
     let (app, token) = TestApp::ready().await;
     with_properties(&app, &token).await;
-    let (_, c) = app.api_post("/contacts", &token, json!({"email": "cy@example.com"})).await;
+    let (_, c) = app
+        .api_post("/contacts", &token, json!({"email": "cy@example.com"}))
+        .await;
     let def = json!({ "name": "Now", "start": {"type": "blank"},
         "steps": [{ "type": "set_property", "property": "renewal_notice", "value": "sent" }] });
     let (_, wf) = app.api_post("/workflows", &token, def).await;
     let id = wf["id"].as_i64().unwrap();
-    app.api_post(&format!("/workflows/{id}/publish"), &token, json!({"enroll_existing": false})).await;
+    app.api_post(
+        &format!("/workflows/{id}/publish"),
+        &token,
+        json!({"enroll_existing": false}),
+    )
+    .await;
     let cid = c["id"].as_i64().unwrap();
     let started = std::time::Instant::now();
-    let (s, e) = app.api_post(&format!("/workflows/{id}/enrollments"), &token, json!({"contact_id": cid})).await;
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{id}/enrollments"),
+            &token,
+            json!({"contact_id": cid}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
     loop {
         let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
         if got["properties"]["renewal_notice"] == "sent" {
             break;
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(1), "action ran within a second");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "action ran within a second"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let (_, h) = app.api_get(&format!("/workflows/{id}/history?event=action_executed"), &token).await;
+    let (_, h) = app
+        .api_get(
+            &format!("/workflows/{id}/history?event=action_executed"),
+            &token,
+        )
+        .await;
     assert_eq!(h["events"].as_array().unwrap().len(), 1, "{h}");
-    let (_, list) = app.api_get(&format!("/workflows/{id}/enrollments"), &token).await;
+    let (_, list) = app
+        .api_get(&format!("/workflows/{id}/enrollments"), &token)
+        .await;
     assert_eq!(list["enrollments"][0]["status"], "completed");
 }

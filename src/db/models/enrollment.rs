@@ -77,7 +77,10 @@ impl Enrollment {
             .context("inserting enrollment")
     }
 
-    pub fn find(conn: &mut SqliteConnection, id: EnrollmentId) -> anyhow::Result<Option<Enrollment>> {
+    pub fn find(
+        conn: &mut SqliteConnection,
+        id: EnrollmentId,
+    ) -> anyhow::Result<Option<Enrollment>> {
         enrollments::table
             .find(id.0)
             .select(Enrollment::as_select())
@@ -86,7 +89,11 @@ impl Enrollment {
             .context("loading enrollment")
     }
 
-    pub fn active_for(conn: &mut SqliteConnection, workflow: WorkflowId, contact: ContactId) -> anyhow::Result<Option<Enrollment>> {
+    pub fn active_for(
+        conn: &mut SqliteConnection,
+        workflow: WorkflowId,
+        contact: ContactId,
+    ) -> anyhow::Result<Option<Enrollment>> {
         enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .filter(enrollments::contact_id.eq(contact.0))
@@ -98,7 +105,10 @@ impl Enrollment {
     }
 
     /// Every enrollment record of a contact (all workflows), newest first.
-    pub fn of_contact(conn: &mut SqliteConnection, contact: ContactId) -> anyhow::Result<Vec<Enrollment>> {
+    pub fn of_contact(
+        conn: &mut SqliteConnection,
+        contact: ContactId,
+    ) -> anyhow::Result<Vec<Enrollment>> {
         enrollments::table
             .filter(enrollments::contact_id.eq(contact.0))
             .order(enrollments::id.desc())
@@ -107,7 +117,12 @@ impl Enrollment {
             .context("loading contact enrollments")
     }
 
-    pub fn for_workflow(conn: &mut SqliteConnection, workflow: WorkflowId, contact: Option<ContactId>, limit: i64) -> anyhow::Result<Vec<Enrollment>> {
+    pub fn for_workflow(
+        conn: &mut SqliteConnection,
+        workflow: WorkflowId,
+        contact: Option<ContactId>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Enrollment>> {
         let mut q = enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .order(enrollments::id.desc())
@@ -130,7 +145,13 @@ impl Enrollment {
     }
 
     /// Moves the pointer to the next step (or clears it), releasing any lease.
-    pub fn point_at(conn: &mut SqliteConnection, id: EnrollmentId, step: Option<&str>, due: Option<&str>, last_run_at: Option<&str>) -> anyhow::Result<()> {
+    pub fn point_at(
+        conn: &mut SqliteConnection,
+        id: EnrollmentId,
+        step: Option<&str>,
+        due: Option<&str>,
+        last_run_at: Option<&str>,
+    ) -> anyhow::Result<()> {
         diesel::update(enrollments::table.find(id.0))
             .set((
                 enrollments::next_step.eq(step),
@@ -145,7 +166,13 @@ impl Enrollment {
     }
 
     /// Ends an enrollment (completed or unenrolled) with a reason.
-    pub fn finish(conn: &mut SqliteConnection, id: EnrollmentId, status: &str, reason: &str, at: &str) -> anyhow::Result<()> {
+    pub fn finish(
+        conn: &mut SqliteConnection,
+        id: EnrollmentId,
+        status: &str,
+        reason: &str,
+        at: &str,
+    ) -> anyhow::Result<()> {
         diesel::update(enrollments::table.find(id.0))
             .set((
                 enrollments::status.eq(status),

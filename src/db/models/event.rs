@@ -42,7 +42,10 @@ impl ContactEvent {
 /// Database methods
 impl ContactEvent {
     /// Inserts events and returns them with their ids (in order).
-    pub fn insert_all(conn: &mut SqliteConnection, events: &[NewContactEvent]) -> anyhow::Result<Vec<ContactEvent>> {
+    pub fn insert_all(
+        conn: &mut SqliteConnection,
+        events: &[NewContactEvent],
+    ) -> anyhow::Result<Vec<ContactEvent>> {
         if events.is_empty() {
             return Ok(vec![]);
         }
@@ -54,7 +57,12 @@ impl ContactEvent {
     }
 
     /// A contact's events, newest first (keyset: ids below `before`).
-    pub fn of_contact(conn: &mut SqliteConnection, contact_id: i64, before: Option<i64>, limit: i64) -> anyhow::Result<Vec<ContactEvent>> {
+    pub fn of_contact(
+        conn: &mut SqliteConnection,
+        contact_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<ContactEvent>> {
         let mut q = contact_events::table
             .filter(contact_events::contact_id.eq(contact_id))
             .order(contact_events::id.desc())

@@ -84,13 +84,22 @@ pub fn record(conn: &mut SqliteConnection, events: &[NewEvent]) -> anyhow::Resul
 /// The first event id of a workflow recorded at or after `at` (events are written in time
 /// order, so ids and times rise together): a binary search over the (workflow_id, id) index,
 /// about 25 indexed probes at ten million events — never a scan.
-pub fn first_id_at_or_after(conn: &mut SqliteConnection, workflow_id: i64, at: &str) -> anyhow::Result<Option<i64>> {
+pub fn first_id_at_or_after(
+    conn: &mut SqliteConnection,
+    workflow_id: i64,
+    at: &str,
+) -> anyhow::Result<Option<i64>> {
     let bounds: (Option<i64>, Option<i64>) = history_events::table
         .filter(history_events::workflow_id.eq(workflow_id))
-        .select((diesel::dsl::min(history_events::id), diesel::dsl::max(history_events::id)))
+        .select((
+            diesel::dsl::min(history_events::id),
+            diesel::dsl::max(history_events::id),
+        ))
         .first(conn)
         .context("reading history bounds")?;
-    let (Some(mut lo), Some(mut hi)) = bounds else { return Ok(None) };
+    let (Some(mut lo), Some(mut hi)) = bounds else {
+        return Ok(None);
+    };
     let probe = |conn: &mut SqliteConnection, from: i64| -> anyhow::Result<Option<(i64, String)>> {
         history_events::table
             .filter(history_events::workflow_id.eq(workflow_id))
@@ -117,7 +126,12 @@ pub fn first_id_at_or_after(conn: &mut SqliteConnection, workflow_id: i64, at: &
     Ok(probe(conn, lo)?.map(|(id, _)| id))
 }
 
-pub fn page(conn: &mut SqliteConnection, workflow_id: i64, f: &HistoryFilter, limit: i64) -> anyhow::Result<(Vec<Event>, bool)> {
+pub fn page(
+    conn: &mut SqliteConnection,
+    workflow_id: i64,
+    f: &HistoryFilter,
+    limit: i64,
+) -> anyhow::Result<(Vec<Event>, bool)> {
     // Time bounds become id bounds, so a narrow range never scans the rest of the history.
     let min_id = match &f.from {
         Some(from) => match first_id_at_or_after(conn, workflow_id, from)? {

@@ -8,14 +8,23 @@ pub mod event;
 pub mod history;
 pub mod list;
 pub mod property;
-pub mod workflow;
 pub mod user;
+pub mod workflow;
 
 /// Newtype ids keep a contact id from being passed where a workflow id is expected.
 macro_rules! id_type {
     ($name:ident) => {
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
         )]
         #[serde(transparent)]
         pub struct $name(pub i64);

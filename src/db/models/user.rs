@@ -1,5 +1,7 @@
 use anyhow::Context;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use diesel::prelude::*;
 use diesel::SqliteConnection;
@@ -25,7 +27,11 @@ impl User {
 
     pub fn verify_password(&self, password: &str) -> bool {
         PasswordHash::new(&self.password_hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     }
 }
@@ -52,7 +58,10 @@ pub fn check_new_user(email: &str, password: &str) -> Result<(), (&'static str, 
 /// Database methods
 impl User {
     pub fn count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
-        users::table.count().get_result(conn).context("counting users")
+        users::table
+            .count()
+            .get_result(conn)
+            .context("counting users")
     }
 
     pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> anyhow::Result<Option<User>> {
@@ -73,7 +82,11 @@ impl User {
             .context("loading user")
     }
 
-    pub fn create(conn: &mut SqliteConnection, email: &str, password: &str) -> anyhow::Result<User> {
+    pub fn create(
+        conn: &mut SqliteConnection,
+        email: &str,
+        password: &str,
+    ) -> anyhow::Result<User> {
         let hash = hash_password(password)?;
         diesel::insert_into(users::table)
             .values((

@@ -88,13 +88,16 @@ impl Workflow {
             .select(Workflow::as_select())
             .into_boxed();
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-            query = query.filter(workflows::name.like(format!("%{}%", q.replace('%', "").replace('_', ""))));
+            query = query.filter(workflows::name.like(format!("%{}%", q.replace(['%', '_'], ""))));
         }
         query.load(conn).context("listing workflows")
     }
 
     pub fn ids(conn: &mut SqliteConnection) -> anyhow::Result<Vec<i64>> {
-        workflows::table.select(workflows::id).load(conn).context("listing workflow ids")
+        workflows::table
+            .select(workflows::id)
+            .load(conn)
+            .context("listing workflow ids")
     }
 
     pub fn active(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Workflow>> {
@@ -106,7 +109,12 @@ impl Workflow {
     }
 
     /// Creates a workflow at revision 1 from an already validated definition.
-    pub fn create(conn: &mut SqliteConnection, def: &Definition, json: &str, author: &str) -> anyhow::Result<Workflow> {
+    pub fn create(
+        conn: &mut SqliteConnection,
+        def: &Definition,
+        json: &str,
+        author: &str,
+    ) -> anyhow::Result<Workflow> {
         let now = now_text();
         let wf: Workflow = diesel::insert_into(workflows::table)
             .values((
@@ -126,7 +134,13 @@ impl Workflow {
     }
 
     /// Saves a new revision of the definition (every save is kept).
-    pub fn save(conn: &mut SqliteConnection, id: WorkflowId, def: &Definition, json: &str, author: &str) -> anyhow::Result<Workflow> {
+    pub fn save(
+        conn: &mut SqliteConnection,
+        id: WorkflowId,
+        def: &Definition,
+        json: &str,
+        author: &str,
+    ) -> anyhow::Result<Workflow> {
         let now = now_text();
         let wf: Workflow = diesel::update(workflows::table.find(id.0))
             .set((
@@ -143,7 +157,14 @@ impl Workflow {
         Ok(wf)
     }
 
-    fn record_revision(conn: &mut SqliteConnection, id: i64, revision: i32, json: &str, author: &str, now: &str) -> anyhow::Result<()> {
+    fn record_revision(
+        conn: &mut SqliteConnection,
+        id: i64,
+        revision: i32,
+        json: &str,
+        author: &str,
+        now: &str,
+    ) -> anyhow::Result<()> {
         diesel::insert_into(workflow_revisions::table)
             .values((
                 workflow_revisions::workflow_id.eq(id),
@@ -166,7 +187,11 @@ impl Workflow {
             .context("listing revisions")
     }
 
-    pub fn revision(conn: &mut SqliteConnection, id: WorkflowId, revision: i32) -> anyhow::Result<Option<Revision>> {
+    pub fn revision(
+        conn: &mut SqliteConnection,
+        id: WorkflowId,
+        revision: i32,
+    ) -> anyhow::Result<Option<Revision>> {
         workflow_revisions::table
             .find((id.0, revision))
             .select(Revision::as_select())
@@ -175,7 +200,12 @@ impl Workflow {
             .context("loading revision")
     }
 
-    pub fn set_status(conn: &mut SqliteConnection, id: WorkflowId, status: &str, enroll_existing: bool) -> anyhow::Result<()> {
+    pub fn set_status(
+        conn: &mut SqliteConnection,
+        id: WorkflowId,
+        status: &str,
+        enroll_existing: bool,
+    ) -> anyhow::Result<()> {
         let now = now_text();
         if status == STATUS_ON {
             diesel::update(workflows::table.find(id.0))
@@ -195,7 +225,13 @@ impl Workflow {
         Ok(())
     }
 
-    pub fn set_backfill(conn: &mut SqliteConnection, id: WorkflowId, state: &str, done: i64, total: i64) -> anyhow::Result<()> {
+    pub fn set_backfill(
+        conn: &mut SqliteConnection,
+        id: WorkflowId,
+        state: &str,
+        done: i64,
+        total: i64,
+    ) -> anyhow::Result<()> {
         diesel::update(workflows::table.find(id.0))
             .set((
                 workflows::backfill_state.eq(state),

@@ -113,7 +113,10 @@ fn load(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Loaded>> 
     let lookups = Lookups::load(conn)?;
     let problems = svc::problems(conn, &wf)?;
     let sample = sample_contact(conn)?;
-    let mut event_names: Vec<String> = crate::domain::events::BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+    let mut event_names: Vec<String> = crate::domain::events::BUILTIN
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
     event_names.extend(crate::db::models::event::ContactEvent::custom_names(conn)?);
     Ok(Some(Loaded {
         wf,
@@ -296,9 +299,17 @@ fn trigger_lines(def: &Definition, lookups: &Lookups) -> (String, Vec<String>) {
         forms_steps::condition_lines(&def.triggers.filter_groups, lookups)
     };
     for (n, t) in def.triggers.events.iter().enumerate() {
-        let refined = if t.filters.is_empty() { String::new() } else { format!(" ({} filters)", t.filters.len()) };
+        let refined = if t.filters.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} filters)", t.filters.len())
+        };
         let words = format!("When “{}” occurs{refined}", t.name);
-        lines.push(if def.triggers.filter_groups.is_empty() && n == 0 { words } else { format!("or {words}") });
+        lines.push(if def.triggers.filter_groups.is_empty() && n == 0 {
+            words
+        } else {
+            format!("or {words}")
+        });
     }
     if !builtin.is_empty() && lines.len() > 1 {
         lines.insert(0, "and any of:".to_string());

@@ -41,7 +41,10 @@ pub fn to_form(events: &[EventTrigger], reenroll_on_events: bool, v: &mut FormVa
     for (k, t) in events.iter().enumerate() {
         v.set(&format!("ev{k}_name"), t.name.clone());
         for (i, f) in t.filters.iter().enumerate() {
-            v.set(&format!("ev{k}_f{i}_property"), f.property.clone().unwrap_or_default());
+            v.set(
+                &format!("ev{k}_f{i}_property"),
+                f.property.clone().unwrap_or_default(),
+            );
             v.set(&format!("ev{k}_f{i}_operator"), f.operator.as_str());
             v.set(&format!("ev{k}_f{i}_value"), value_text(&f.value));
         }
@@ -72,14 +75,29 @@ pub fn rows(v: &FormValues) -> Vec<EventRow> {
             });
             i += 1;
         }
-        filters.push(EventFilterRow { i, property: String::new(), operator: "eq".into(), value: String::new() });
-        out.push(EventRow { k, name: v.get(&format!("ev{k}_name")).to_string(), filters, is_new: false });
+        filters.push(EventFilterRow {
+            i,
+            property: String::new(),
+            operator: "eq".into(),
+            value: String::new(),
+        });
+        out.push(EventRow {
+            k,
+            name: v.get(&format!("ev{k}_name")).to_string(),
+            filters,
+            is_new: false,
+        });
         k += 1;
     }
     out.push(EventRow {
         k,
         name: String::new(),
-        filters: vec![EventFilterRow { i: 0, property: String::new(), operator: "eq".into(), value: String::new() }],
+        filters: vec![EventFilterRow {
+            i: 0,
+            property: String::new(),
+            operator: "eq".into(),
+            value: String::new(),
+        }],
         is_new: true,
     });
     out
@@ -110,7 +128,8 @@ pub fn from_form(v: &FormValues) -> (Vec<EventTrigger>, Vec<(usize, Vec<usize>)>
             if property.is_empty() || v.checked(&format!("ev{k}_f{i}_remove")) {
                 continue;
             }
-            let operator = Operator::parse(v.trimmed(&format!("ev{k}_f{i}_operator"))).unwrap_or(Operator::Eq);
+            let operator =
+                Operator::parse(v.trimmed(&format!("ev{k}_f{i}_operator"))).unwrap_or(Operator::Eq);
             let raw = v.trimmed(&format!("ev{k}_f{i}_value")).to_string();
             let value = (!raw.is_empty() && operator.takes_value()).then(|| {
                 // Numbers stay numbers so "amount > 100" compares numerically either way.
@@ -119,7 +138,11 @@ pub fn from_form(v: &FormValues) -> (Vec<EventTrigger>, Vec<(usize, Vec<usize>)>
                     .or_else(|_| raw.parse::<f64>().map(Value::from))
                     .unwrap_or(Value::String(raw))
             });
-            filters.push(Filter { property: Some(property), operator, value });
+            filters.push(Filter {
+                property: Some(property),
+                operator,
+                value,
+            });
             rows.push(i);
         }
         triggers.push(EventTrigger { name, filters });
@@ -180,7 +203,13 @@ mod tests {
         let (t, origin) = from_form(&v);
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].name, "signup");
-        assert_eq!(input_for("triggers.events[0].name", &origin).as_deref(), Some("ev1_name"));
-        assert_eq!(input_for("triggers.events[0].filters[0].value", &origin).as_deref(), Some("ev1_f1_value"));
+        assert_eq!(
+            input_for("triggers.events[0].name", &origin).as_deref(),
+            Some("ev1_name")
+        );
+        assert_eq!(
+            input_for("triggers.events[0].filters[0].value", &origin).as_deref(),
+            Some("ev1_f1_value")
+        );
     }
 }

@@ -22,7 +22,11 @@ pub struct WorkflowHeader {
 }
 
 impl WorkflowHeader {
-    pub fn load(conn: &mut SqliteConnection, wf: &Workflow, tab: &'static str) -> anyhow::Result<WorkflowHeader> {
+    pub fn load(
+        conn: &mut SqliteConnection,
+        wf: &Workflow,
+        tab: &'static str,
+    ) -> anyhow::Result<WorkflowHeader> {
         let enrolled = Enrollment::count_active(conn, WorkflowId(wf.id))?;
         let running = matches!(wf.backfill_state.as_str(), "queued" | "running");
         let progress = running.then(|| {
@@ -40,7 +44,11 @@ impl WorkflowHeader {
             revision: wf.revision,
             enrolled: crate::web::filters::thousands(enrolled),
             progress,
-            progress_percent: if wf.backfill_total > 0 { wf.backfill_done * 100 / wf.backfill_total } else { 0 },
+            progress_percent: if wf.backfill_total > 0 {
+                wf.backfill_done * 100 / wf.backfill_total
+            } else {
+                0
+            },
             tab,
         })
     }
