@@ -55,25 +55,30 @@ impl ContactRecord {
 
 /// Database methods
 impl Contact {
+    // Lookups by a unique key load without `.first()`: diesel binds its `LIMIT` as a
+    // parameter, and SQLite (3.47+) re-prepares a statement whose bound LIMIT changes on every
+    // execution, so `.first()` defeats the statement cache. These run once per row of an
+    // import, so that matters (see the 100,000-row import test).
     pub fn find(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<Option<Contact>> {
-        contacts::table
-            .find(id.0)
+        let rows: Vec<Contact> = contacts::table
+            .filter(contacts::id.eq(id.0))
             .select(Contact::as_select())
-            .first(conn)
-            .optional()
-            .context("loading contact")
+            .load(conn)
+            .context("loading contact")?;
+        Ok(rows.into_iter().next())
     }
 
+    /// The contact with this email (case-insensitive: the column is `COLLATE NOCASE`).
     pub fn find_by_email(
         conn: &mut SqliteConnection,
         email: &str,
     ) -> anyhow::Result<Option<Contact>> {
-        contacts::table
+        let rows: Vec<Contact> = contacts::table
             .filter(contacts::email.eq(email.trim()))
             .select(Contact::as_select())
-            .first(conn)
-            .optional()
-            .context("loading contact by email")
+            .load(conn)
+            .context("loading contact by email")?;
+        Ok(rows.into_iter().next())
     }
 
     pub fn insert(
@@ -162,7 +167,28 @@ impl Contact {
         value: &str,
         num: Option<f64>,
     ) -> anyhow::Result<()> {
-        diesel::replace_into(contact_values::table)
+        // Look, then insert or update: the SELECT and the INSERT stay in diesel's prepared-
+        // statement cache (diesel prepares every UPDATE and every `ON CONFLICT DO UPDATE`
+        // afresh), so a new value -- every value of an imported contact -- costs two cached
+        // statements. Callers hold a write transaction, so nothing can slip in between.
+        let exists: Vec<i64> = contact_values::table
+            .filter(contact_values::contact_id.eq(id.0))
+            .filter(contact_values::property_id.eq(property_id))
+            .select(contact_values::property_id)
+            .load(conn)
+            .context("reading contact value")?;
+        if !exists.is_empty() {
+            diesel::update(
+                contact_values::table
+                    .filter(contact_values::contact_id.eq(id.0))
+                    .filter(contact_values::property_id.eq(property_id)),
+            )
+            .set((contact_values::value.eq(value), contact_values::num.eq(num)))
+            .execute(conn)
+            .context("writing contact value")?;
+            return Ok(());
+        }
+        diesel::insert_into(contact_values::table)
             .values((
                 contact_values::contact_id.eq(id.0),
                 contact_values::property_id.eq(property_id),
