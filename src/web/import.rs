@@ -1,5 +1,8 @@
 //! CSV import page: upload, background import with progress, report of rejected rows.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use actix_multipart::Multipart;
 use actix_session::SessionExt;
 use actix_web::{web, HttpRequest};
@@ -15,6 +18,33 @@ use crate::db::schema::import_jobs;
 use crate::domain::errors::{Errors, FieldError};
 use crate::services::import::{import_csv, ImportReport, RowError};
 use crate::startup::AppState;
+
+/// The imports running in this process. A job the database still calls "running" that is not
+/// in here was cut off — the server stopped (or the import thread died) mid-import — and its
+/// page says so instead of refreshing forever.
+static RUNNING: Mutex<BTreeSet<i64>> = Mutex::new(BTreeSet::new());
+
+fn running_here() -> std::sync::MutexGuard<'static, BTreeSet<i64>> {
+    RUNNING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Marks a job as running in this process until dropped (also when the thread panics).
+struct RunningGuard(i64);
+
+impl RunningGuard {
+    fn start(job_id: i64) -> RunningGuard {
+        running_here().insert(job_id);
+        RunningGuard(job_id)
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        running_here().remove(&self.0);
+    }
+}
 
 /// What the finished job keeps in `import_jobs.errors`: the rejected rows and, beside them,
 /// the counts and the columns that matched no property. Older rows hold a bare JSON array of
@@ -137,7 +167,9 @@ async fn upload(
     .await?;
     // The import runs off the request thread; the status page shows its progress.
     let pool = state.pool.clone();
+    let guard = RunningGuard::start(job_id);
     std::thread::spawn(move || {
+        let _guard = guard;
         let progress_pool = pool.clone();
         let result = import_csv(&pool, &filename, &bytes, |done, total| {
             if let Ok(mut conn) = progress_pool.get() {
@@ -185,6 +217,8 @@ struct StatusPage {
     ctx: Ctx,
     filename: String,
     running: bool,
+    /// The database says running, but no import of this process is working on it.
+    interrupted: bool,
     total: i64,
     processed: i64,
     imported: i64,
@@ -217,12 +251,14 @@ async fn status(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
     let Some((filename, state_s, total, processed, imported, errors)) = row else {
         return Err(WebError::NotFound);
     };
-    let running = state_s == "running";
+    let interrupted = state_s == "running" && !running_here().contains(&id);
+    let running = state_s == "running" && !interrupted;
     let report = StoredReport::parse(&errors);
     render(&StatusPage {
         ctx: user.ctx("contacts"),
         filename,
         running,
+        interrupted,
         total,
         processed,
         imported,

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::extract::{CsrfForm, Ctx, SignedIn};
 use super::{render, render_invalid, see_other, WebError, WebResult};
 use crate::db::models::property::{clean_options, Property, PropertyInput};
-use crate::domain::errors::{Errors, FieldError};
+use crate::db::models::workflow::Workflow;
+use crate::domain::errors::Errors;
 use crate::domain::values::FieldType;
 use crate::startup::AppState;
 
@@ -210,24 +211,85 @@ async fn delete(
     let id = path.into_inner();
     let outcome = crate::db::run(&state.pool, move |conn| {
         let Some(p) = Property::find(conn, id)? else {
-            return Ok(Err(FieldError::new("id", "not found")));
+            return Ok(None);
         };
         if p.builtin {
-            return Ok(Err(FieldError::new(
-                "id",
-                format!("“{}” is a default property and cannot be deleted.", p.label),
-            )));
+            return Ok(Some(Err(format!(
+                "“{}” is a default property and cannot be deleted.",
+                p.label
+            ))));
+        }
+        let users: Vec<String> = Workflow::all(conn, None)?
+            .into_iter()
+            .filter(|w| references_property(&w.definition_json(), &p.name))
+            .map(|w| format!("“{}”", w.name))
+            .collect();
+        if !users.is_empty() {
+            return Ok(Some(Err(format!(
+                "“{}” is used by the workflow{} {}; remove it from {} first.",
+                p.label,
+                if users.len() == 1 { "" } else { "s" },
+                users.join(", "),
+                if users.len() == 1 { "it" } else { "them" },
+            ))));
         }
         p.delete(conn)?;
-        Ok(Ok(p.label))
+        Ok(Some(Ok(p.label)))
     })
     .await?;
     match outcome {
-        Ok(label) => user.set_flash(
+        None => return Err(WebError::NotFound),
+        Some(Ok(label)) => user.set_flash(
             "success",
             format!("Deleted the property “{label}” and its values."),
         ),
-        Err(e) => user.set_flash("error", e.message),
+        Some(Err(message)) => user.set_flash("error", message),
     }
     Ok(see_other("/settings/properties"))
+}
+
+/// Whether a workflow definition (DESIGN §7 JSON) names this contact property anywhere: a
+/// `property` (start, filters, property actions), `from`/`to` of a copy, or `on_properties`
+/// of re-enrollment. Deleting such a property would leave the workflow pointing at nothing.
+fn references_property(def: &serde_json::Value, name: &str) -> bool {
+    use serde_json::Value;
+    match def {
+        Value::Object(map) => map.iter().any(|(k, v)| {
+            let is_copy = map.get("type").and_then(Value::as_str) == Some("copy_property");
+            let names_it = match k.as_str() {
+                "property" => v.as_str() == Some(name),
+                "from" | "to" if is_copy => v.as_str() == Some(name),
+                "on_properties" => v
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|p| p.as_str() == Some(name))),
+                _ => false,
+            };
+            names_it || references_property(v, name)
+        }),
+        Value::Array(items) => items.iter().any(|v| references_property(v, name)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn finds_property_references_anywhere_in_a_definition() {
+        let def = json!({
+            "start": {"type": "contact_date_property", "property": "renewal_date"},
+            "triggers": {"filter_groups": [[{"property": "plan", "operator": "eq", "value": "pro"}]]},
+            "reenroll": {"enabled": true, "on_properties": ["seats"]},
+            "steps": [{"type": "copy_property", "from": "nickname", "to": "firstname"},
+                      {"type": "send_email", "subject": "plan", "body": "renewal_date"},
+                      {"type": "webhook", "url": "https://example.com", "to": "birthday"}]
+        });
+        for used in ["renewal_date", "plan", "seats", "nickname", "firstname"] {
+            assert!(super::references_property(&def, used), "{used}");
+        }
+        for unused in ["birthday", "subject", "send_email"] {
+            assert!(!super::references_property(&def, unused), "{unused}");
+        }
+    }
 }

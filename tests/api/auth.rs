@@ -152,3 +152,16 @@ async fn a_revoked_token_stops_working() {
     let (status, _) = app.api_get("/contacts?email=a@b.co", &token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_tokens_page_shows_when_a_token_was_last_used() {
+    let (app, token) = TestApp::ready().await;
+    let before = crate::helpers::table_rows(&app.get_html("/settings/tokens").await);
+    assert_eq!(before[0][3], "never");
+    let day = || chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let day_before = day();
+    let (status, _) = app.api_get("/contacts?email=a@b.co", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = crate::helpers::table_rows(&app.get_html("/settings/tokens").await);
+    assert!([day_before, day()].contains(&after[0][3]), "{:?}", after[0]);
+}

@@ -340,3 +340,28 @@ fn thread_cpu_seconds() -> f64 {
     };
     (ticks(11) + ticks(12)) / 100.0
 }
+
+#[tokio::test]
+async fn an_import_cut_off_by_a_restart_says_so_instead_of_refreshing_forever() {
+    let (app, _) = TestApp::ready().await;
+    // A job left "running" by a server that stopped mid-import.
+    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query(
+            "INSERT INTO import_jobs (id, filename, state, total_rows, processed_rows, created_at)
+             VALUES (77, 'big.csv', 'running', 100000, 42000, '2026-11-28T12:00:00.000Z')",
+        )
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let html = app.get_html("/contacts/import/77").await;
+    assert!(
+        !html.contains("http-equiv=\"refresh\""),
+        "no endless refresh"
+    );
+    let msg = text(&html, ".import-interrupted").expect("explained");
+    assert!(msg.contains("stopped before it finished"), "{msg}");
+    assert!(msg.contains("42000 of 100000 rows"), "{msg}");
+}

@@ -549,3 +549,56 @@ async fn a_custom_property_is_deleted_with_its_values_but_defaults_cannot_be() {
     );
     assert!(table_rows(&list).iter().any(|r| r[1] == "email"));
 }
+
+#[tokio::test]
+async fn a_property_a_workflow_uses_cannot_be_deleted() {
+    let (app, token) = TestApp::ready().await;
+    for (name, label) in [
+        ("renewal_date", "Renewal date"),
+        ("spare_date", "Spare date"),
+    ] {
+        let (s, _) = app
+            .api_post(
+                "/properties",
+                &token,
+                json!({"name": name, "label": label, "field_type": "date"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let def = json!({ "name": "Renewal reminder",
+        "start": { "type": "contact_date_property", "property": "renewal_date" },
+        "steps": [
+            { "type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00" },
+            { "type": "send_email", "subject": "Renewal", "body": "Hi {{ contact.firstname }}" } ],
+        "settings": { "time_zone": "UTC" } });
+    let (s, wf) = app.api_post("/workflows", &token, def).await;
+    assert_eq!(s, StatusCode::CREATED, "{wf}");
+
+    let id = app.property_id(&token, "renewal_date").await;
+    let page = format!("/settings/properties/{id}");
+    let res = app.post_form(&page, &format!("{page}/delete"), &[]).await;
+    assert_eq!(location(&res), "/settings/properties");
+    let list = app.get_html("/settings/properties").await;
+    assert_eq!(
+        flash(&list).as_deref(),
+        Some("“Renewal date” is used by the workflow “Renewal reminder”; remove it from it first.")
+    );
+    assert!(
+        table_rows(&list).iter().any(|r| r[1] == "renewal_date"),
+        "still there"
+    );
+
+    // An unused one goes; an unknown id is a 404.
+    let spare = app.property_id(&token, "spare_date").await;
+    let spare_page = format!("/settings/properties/{spare}");
+    let res = app
+        .post_form(&spare_page, &format!("{spare_page}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post_form("/settings/properties", &format!("{spare_page}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&spare_page).await.status(), StatusCode::NOT_FOUND);
+}

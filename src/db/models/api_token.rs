@@ -60,19 +60,34 @@ impl ApiToken {
             .context("listing API tokens")
     }
 
-    /// The active token with this plain text, if any; records its use.
+    /// The active token with this plain text, if any; records its use (Settings > API tokens
+    /// shows "Last used"). The write happens at most once a minute per token, so a busy
+    /// script does not turn every request into a write.
     pub fn authenticate(
         conn: &mut SqliteConnection,
         plain: &str,
     ) -> anyhow::Result<Option<ApiToken>> {
-        let found: Option<ApiToken> = api_tokens::table
+        // Loaded without `.first()` (token_hash is unique): no bound LIMIT, so the statement
+        // stays prepared (see `Contact::find`).
+        let found: Vec<ApiToken> = api_tokens::table
             .filter(api_tokens::token_hash.eq(hash_token(plain)))
             .filter(api_tokens::revoked_at.is_null())
             .select(ApiToken::as_select())
-            .first(conn)
-            .optional()
+            .load(conn)
             .context("checking API token")?;
-        Ok(found)
+        let Some(mut token) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let now = now_text();
+        let minute = |t: &str| t.get(..16).map(str::to_string);
+        if token.last_used_at.as_deref().and_then(minute) != minute(&now) {
+            diesel::update(api_tokens::table.find(token.id))
+                .set(api_tokens::last_used_at.eq(&now))
+                .execute(conn)
+                .context("recording API token use")?;
+            token.last_used_at = Some(now);
+        }
+        Ok(Some(token))
     }
 
     pub fn revoke(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<bool> {
