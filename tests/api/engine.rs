@@ -15,18 +15,7 @@ use crate::helpers::TestApp;
 use crate::workflows_api::with_properties;
 
 async fn publish(app: &TestApp, token: &str, def: Value, enroll_existing: bool) -> i64 {
-    let (s, wf) = app.api_post("/workflows", token, def).await;
-    assert_eq!(s, StatusCode::CREATED, "{wf}");
-    let id = wf["id"].as_i64().unwrap();
-    let (s, on) = app
-        .api_post(
-            &format!("/workflows/{id}/publish"),
-            token,
-            json!({"enroll_existing": enroll_existing}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{on}");
-    id
+    app.publish_workflow(token, def, enroll_existing).await
 }
 
 async fn events(app: &TestApp, token: &str, wf: i64, query: &str) -> Vec<Value> {
@@ -350,16 +339,7 @@ async fn actions_falling_due_while_the_workflow_is_off_are_skipped_and_logged() 
     assert_eq!(s, StatusCode::OK);
     assert_eq!(off["status"], "off");
     // Move the pending step into the past, as if its minute had passed.
-    let db = app.db_path.display().to_string();
-    let pool = perennial::db::connect(&db, 1).unwrap();
-    {
-        use diesel::RunQueryDsl;
-        let mut conn = pool.get().unwrap();
-        diesel::sql_query("UPDATE enrollments SET next_due_at = '2000-01-01T00:00:00.000Z'")
-            .execute(&mut conn)
-            .unwrap();
-    }
-    perennial::worker::notify();
+    app.make_all_due_at("2000-01-01T00:00:00.000Z");
     let ev = wait_for(
         &app,
         &token,
@@ -401,17 +381,7 @@ async fn an_action_overdue_past_the_catch_up_limit_is_skipped_with_the_reason() 
     .await;
     // As if the worker had been down for two days: the first delay ended 48 h ago.
     let two_days_ago = perennial::clock::fmt_instant(Utc::now() - chrono::Duration::hours(48));
-    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
-    {
-        use diesel::RunQueryDsl;
-        let mut conn = pool.get().unwrap();
-        diesel::sql_query(format!(
-            "UPDATE enrollments SET next_due_at = '{two_days_ago}'"
-        ))
-        .execute(&mut conn)
-        .unwrap();
-    }
-    perennial::worker::notify();
+    app.make_all_due_at(&two_days_ago);
     let ev = wait_for(
         &app,
         &token,

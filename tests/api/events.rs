@@ -7,18 +7,7 @@ use crate::helpers::TestApp;
 use crate::workflows_api::with_properties;
 
 async fn publish(app: &TestApp, token: &str, def: Value) -> i64 {
-    let (s, wf) = app.api_post("/workflows", token, def).await;
-    assert_eq!(s, StatusCode::CREATED, "{wf}");
-    let id = wf["id"].as_i64().unwrap();
-    let (s, on) = app
-        .api_post(
-            &format!("/workflows/{id}/publish"),
-            token,
-            json!({"enroll_existing": false}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{on}");
-    id
+    app.publish_workflow(token, def, false).await
 }
 
 fn purchase_workflow(reenroll: bool) -> Value {
@@ -122,14 +111,7 @@ async fn re_enrollment_on_events_enrolls_again_after_completion_but_never_while_
         "{h}"
     );
     // Finish the first enrollment (as if its minute had passed), then buy again.
-    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
-    {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("UPDATE enrollments SET next_due_at = '2000-01-01T00:00:00.000Z'")
-            .execute(&mut pool.get().unwrap())
-            .unwrap();
-    }
-    perennial::worker::notify();
+    app.make_all_due_at("2000-01-01T00:00:00.000Z");
     wait_completed(&app, &token, wf, cid, 1).await;
     app.api_post("/events", &token, buy).await;
     let e = enrollments(&app, &token, wf, cid).await;

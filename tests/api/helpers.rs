@@ -323,3 +323,34 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no property {name}"))
     }
 }
+
+impl TestApp {
+    /// Creates a workflow through the API and turns it on; returns its id.
+    pub async fn publish_workflow(&self, token: &str, def: Value, enroll_existing: bool) -> i64 {
+        let (s, wf) = self.api_post("/workflows", token, def).await;
+        assert_eq!(s, StatusCode::CREATED, "{wf}");
+        let id = wf["id"].as_i64().expect("workflow id");
+        let (s, on) = self
+            .api_post(
+                &format!("/workflows/{id}/publish"),
+                token,
+                serde_json::json!({ "enroll_existing": enroll_existing }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{on}");
+        id
+    }
+
+    /// Travels in time: every pending step falls due at `at` (stored instant text), as if the
+    /// time had passed (or the worker had been down), then wakes the worker.
+    pub fn make_all_due_at(&self, at: &str) {
+        use diesel::RunQueryDsl;
+        let pool = perennial::db::connect(&self.db_path.display().to_string(), 1).expect("db");
+        let mut conn = pool.get().expect("connection");
+        diesel::sql_query("UPDATE enrollments SET next_due_at = ?1 WHERE status = 'active'")
+            .bind::<diesel::sql_types::Text, _>(at)
+            .execute(&mut conn)
+            .expect("time travel");
+        perennial::worker::notify();
+    }
+}
