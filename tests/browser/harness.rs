@@ -649,7 +649,11 @@ impl Browser {
     /// as the editor's sticky side panel) so everything is in the picture, then restored.
     pub async fn shot(&mut self, name: &str) -> PathBuf {
         let cdp = self.driver.cdp();
-        let mut height = 900.0_f64;
+        let mut height = self
+            .js("return window.innerHeight", vec![])
+            .await
+            .as_f64()
+            .unwrap_or(0.0);
         for _ in 0..3 {
             let needed = self
                 .js(
