@@ -179,45 +179,46 @@ fn ingest(
     item: Incoming,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Result<ContactEvent, ApiError>> {
-    let contact_id =
-        match item.target {
-            Target::Id(id) => match Contact::find(conn, ContactId(id))? {
-                Some(c) => c.id,
-                None => return Ok(Err(ApiError::NotFound(format!("no contact with id {id}")))),
-            },
-            Target::Email { email, create } => match Contact::find_by_email(conn, &email)? {
-                Some(c) => c.id,
-                None if create => {
-                    let input = ContactInput {
-                        email: Some(Some(email)),
-                        properties: vec![],
-                    };
-                    // Already inside the batch's transaction: the in-transaction write path.
-                    let validated = match contacts::validate(props, &input, "") {
-                        Ok((email, changes)) => contacts::upsert_validated(
-                            conn,
-                            props,
-                            email.flatten().as_deref(),
-                            &changes,
-                        ),
-                        Err(errs) => Err(contacts::ContactError::Invalid(errs)),
-                    };
-                    match validated {
-                        Ok(w) => w.record.contact.id,
-                        Err(contacts::ContactError::Invalid(errs)) => {
-                            return Ok(Err(ApiError::fields(errs)))
-                        }
-                        Err(contacts::ContactError::NotFound) => {
-                            return Ok(Err(ApiError::NotFound("contact vanished".into())))
-                        }
-                        Err(contacts::ContactError::Internal(e)) => return Err(e),
+    let contact_id = match item.target {
+        Target::Id(id) => match Contact::find(conn, ContactId(id))? {
+            Some(c) => c.id,
+            None => return Ok(Err(ApiError::NotFound(format!("no contact with id {id}")))),
+        },
+        Target::Email { email, create } => match Contact::find_by_email(conn, &email)? {
+            Some(c) => c.id,
+            None if create => {
+                let input = ContactInput {
+                    email: Some(Some(email)),
+                    properties: vec![],
+                };
+                // Already inside the batch's transaction: the in-transaction write path.
+                let validated = match contacts::validate(props, &input, "") {
+                    Ok((email, changes)) => contacts::upsert_validated(
+                        conn,
+                        props,
+                        email.flatten().as_deref(),
+                        &changes,
+                    ),
+                    Err(errs) => Err(contacts::ContactError::Invalid(errs)),
+                };
+                match validated {
+                    Ok(w) => w.record.contact.id,
+                    Err(contacts::ContactError::Invalid(errs)) => {
+                        return Ok(Err(ApiError::fields(errs)))
                     }
+                    Err(contacts::ContactError::NotFound) => {
+                        return Ok(Err(ApiError::NotFound("contact vanished".into())))
+                    }
+                    Err(contacts::ContactError::Internal(e)) => return Err(e),
                 }
-                None => return Ok(Err(ApiError::NotFound(format!(
+            }
+            None => {
+                return Ok(Err(ApiError::NotFound(format!(
                     "no contact with email {email} (send \"create_contact\": true to create it)"
-                )))),
-            },
-        };
+                ))))
+            }
+        },
+    };
     let pending = Pending {
         name: item.name,
         properties: item.properties,
