@@ -477,3 +477,95 @@ async fn the_periodic_check_enrolls_contacts_who_come_to_meet_date_relative_trig
         "{ev:?}"
     );
 }
+
+/// A minimal SMTP server on loopback: accepts one message and hands its text back.
+fn fake_smtp() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((stream, _)) = listener.accept() else {
+            return;
+        };
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let mut out = stream.try_clone().unwrap();
+        let mut reader = std::io::BufReader::new(stream);
+        let _ = write!(out, "220 localhost ESMTP test\r\n");
+        let mut line = String::new();
+        let mut data = String::new();
+        let mut in_data = false;
+        while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+            if in_data {
+                if line == ".\r\n" {
+                    in_data = false;
+                    let _ = write!(out, "250 queued\r\n");
+                    let _ = tx.send(std::mem::take(&mut data));
+                } else {
+                    data.push_str(&line);
+                }
+            } else {
+                let cmd = line.to_ascii_uppercase();
+                let reply = if cmd.starts_with("EHLO") {
+                    "250-localhost\r\n250 OK\r\n"
+                } else if cmd.starts_with("DATA") {
+                    in_data = true;
+                    "354 go on\r\n"
+                } else if cmd.starts_with("QUIT") {
+                    let _ = write!(out, "221 bye\r\n");
+                    break;
+                } else {
+                    "250 OK\r\n"
+                };
+                let _ = write!(out, "{reply}");
+            }
+            line.clear();
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn with_smtp_configured_emails_are_delivered_over_smtp() {
+    let (url, received) = fake_smtp();
+    let app = crate::helpers::spawn_app_with(|c| c.smtp_url = Some(url)).await;
+    app.setup_admin().await;
+    let token = app.api_token().await;
+    let def = json!({ "name": "Mail", "start": {"type": "blank"},
+        "steps": [{"type": "send_email", "subject": "Hello {{ contact.firstname }}", "body": "Welcome aboard"}] });
+    let wf = app.publish_workflow(&token, def, false).await;
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "smtp@example.com", "properties": {"firstname": "Sam"}}),
+        )
+        .await;
+    app.api_post(
+        &format!("/workflows/{wf}/enrollments"),
+        &token,
+        json!({"contact_id": c["id"]}),
+    )
+    .await;
+    let message =
+        tokio::task::spawn_blocking(move || received.recv_timeout(Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .expect("an email reached the SMTP server");
+    assert!(message.contains("Subject: Hello Sam"), "{message}");
+    assert!(message.contains("To: smtp@example.com"), "{message}");
+    assert!(message.contains("Welcome aboard"), "{message}");
+    let ev = wait_for(
+        &app,
+        &token,
+        wf,
+        "event=action_executed",
+        Duration::from_secs(5),
+        |e| !e.is_empty(),
+    )
+    .await;
+    assert!(
+        ev[0]["detail"].as_str().unwrap().contains("over SMTP"),
+        "{ev:?}"
+    );
+}
