@@ -198,6 +198,7 @@ async fn the_whole_flow_in_a_real_browser() {
         .await;
     b.click("Create workflow").await;
     assert_eq!(b.path().await, "/workflows/new");
+    b.expect_text("Create workflow › From scratch").await;
     let contact_based = b.control_where("Contact-based", "input[type=radio]").await;
     assert!(
         contact_based.is_selected().await.unwrap(),
