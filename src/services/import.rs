@@ -157,6 +157,8 @@ pub fn import_csv(
         let mut created = 0;
         let mut updated = 0;
         conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+            // Trigger evaluation needs the active workflows: loaded once per batch, not per row.
+            let engine = crate::engine::triggers::EngineCtx::load(conn, &catalog)?;
             for (line, rec) in chunk {
                 let rec = match rec {
                     Ok(r) => r,
@@ -199,7 +201,13 @@ pub fn import_csv(
                     });
                     continue;
                 }
-                match contacts::upsert_validated(conn, &catalog, email.as_deref(), &changes) {
+                match contacts::upsert_validated_with(
+                    conn,
+                    &catalog,
+                    email.as_deref(),
+                    &changes,
+                    Some(&engine),
+                ) {
                     Ok(w) if w.created => created += 1,
                     Ok(_) => updated += 1,
                     Err(ContactError::Invalid(errs)) => batch_errors.push(RowError {

@@ -11,12 +11,15 @@ pub const ACCOUNT_TIME_ZONE: &str = "account_time_zone";
 pub const COOKIE_KEY: &str = "cookie_key";
 
 pub fn get(conn: &mut SqliteConnection, key: &str) -> anyhow::Result<Option<String>> {
-    app_settings::table
-        .find(key)
+    // `load` rather than `first`: a bound LIMIT makes SQLite re-prepare the statement on
+    // every call, and this runs on every contact write.
+    Ok(app_settings::table
+        .filter(app_settings::key.eq(key))
         .select(app_settings::value)
-        .first(conn)
-        .optional()
-        .with_context(|| format!("reading setting {key}"))
+        .load::<String>(conn)
+        .with_context(|| format!("reading setting {key}"))?
+        .into_iter()
+        .next())
 }
 
 pub fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> anyhow::Result<()> {
