@@ -170,7 +170,8 @@ pub fn run_mode(
             anchor_date TEXT, status TEXT NOT NULL, next_step TEXT, next_due_at TEXT, reason TEXT,
             enrolled_detail TEXT NOT NULL, last_detail TEXT NOT NULL, last_event TEXT NOT NULL,
             last_step TEXT, PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
-         CREATE TEMP TABLE bf_skip (anchor TEXT NOT NULL, tz TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL);",
+         CREATE TEMP TABLE bf_skip (anchor TEXT NOT NULL, tz TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL);
+         CREATE INDEX temp.bf_skip_by_plan ON bf_skip (anchor, tz);",
     )?;
     let keys: Vec<(String, String)> = match date_prop {
         Some(pid) if uses_contact_zone => diesel::sql_query(format!(
@@ -304,17 +305,20 @@ pub fn run_mode(
             Ok(())
         };
     progress(conn, "running", 0, total)?;
+    // CROSS JOIN fixes the join order (SQLite's rule): walk the batch's contacts by rowid,
+    // then look their date and plan up by primary key. Left to itself the planner would scan
+    // the whole `contact_values_by_value` range of the date property for every batch and sort.
     let anchor_join = match date_prop {
         Some(pid) if uses_contact_zone => format!(
-            "JOIN contact_values v ON v.contact_id = c.id AND v.property_id = {pid}
+            "CROSS JOIN contact_values v ON v.contact_id = c.id AND v.property_id = {pid}
              LEFT JOIN contact_values z ON z.contact_id = c.id AND z.property_id = {tz_prop}
-             JOIN bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
+             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
         ),
         Some(pid) => format!(
-            "JOIN contact_values v ON v.contact_id = c.id AND v.property_id = {pid}
-             JOIN bf_plan p ON p.anchor = v.value AND p.tz = ''"
+            "CROSS JOIN contact_values v ON v.contact_id = c.id AND v.property_id = {pid}
+             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = ''"
         ),
-        None => "JOIN bf_plan p ON p.anchor = '' AND p.tz = ''".to_string(),
+        None => "CROSS JOIN bf_plan p ON p.anchor = '' AND p.tz = ''".to_string(),
     };
     let not_suppressed = if suppress_lists.is_empty() {
         format!("NOT {suppress_sql}")
@@ -387,6 +391,7 @@ pub fn run_mode(
 }
 
 /// How history rows find their plan row again: by the enrollment's contact's anchor.
+/// (Join order fixed as for the enrollments: the new enrollments by rowid, then lookups.)
 fn anchor_join_for_history(
     date_prop: Option<i64>,
     uses_contact_zone: bool,
@@ -394,15 +399,15 @@ fn anchor_join_for_history(
 ) -> String {
     match date_prop {
         Some(pid) if uses_contact_zone => format!(
-            "JOIN contact_values v ON v.contact_id = e.contact_id AND v.property_id = {pid}
+            "CROSS JOIN contact_values v ON v.contact_id = e.contact_id AND v.property_id = {pid}
              LEFT JOIN contact_values z ON z.contact_id = e.contact_id AND z.property_id = {tz_prop}
-             JOIN bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
+             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
         ),
         Some(pid) => format!(
-            "JOIN contact_values v ON v.contact_id = e.contact_id AND v.property_id = {pid}
-             JOIN bf_plan p ON p.anchor = v.value AND p.tz = ''"
+            "CROSS JOIN contact_values v ON v.contact_id = e.contact_id AND v.property_id = {pid}
+             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = ''"
         ),
-        None => "JOIN bf_plan p ON p.anchor = '' AND p.tz = ''".to_string(),
+        None => "CROSS JOIN bf_plan p ON p.anchor = '' AND p.tz = ''".to_string(),
     }
 }
 
@@ -418,22 +423,22 @@ fn write_history(
     diesel::sql_query(format!(
         "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
          SELECT {wid}, e.id, e.contact_id, ?1, 'enrolled', NULL, p.enrolled_detail, {rev}
-         FROM enrollments e {join} WHERE e.id > {after_id} AND e.workflow_id = {wid} ORDER BY e.id"
+         FROM enrollments e {join} WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id"
     ))
     .bind::<Text, _>(now_s)
     .execute(conn)?;
     diesel::sql_query(format!(
         "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
          SELECT {wid}, e.id, e.contact_id, ?1, 'skipped', s.step, s.detail, {rev}
-         FROM enrollments e {join} JOIN bf_skip s ON s.anchor = p.anchor AND s.tz = p.tz
-         WHERE e.id > {after_id} AND e.workflow_id = {wid} ORDER BY e.id, CAST(s.step AS INTEGER)"
+         FROM enrollments e {join} CROSS JOIN bf_skip s ON s.anchor = p.anchor AND s.tz = p.tz
+         WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id, CAST(s.step AS INTEGER)"
     ))
     .bind::<Text, _>(now_s)
     .execute(conn)?;
     diesel::sql_query(format!(
         "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
          SELECT {wid}, e.id, e.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
-         FROM enrollments e {join} WHERE e.id > {after_id} AND e.workflow_id = {wid} ORDER BY e.id"
+         FROM enrollments e {join} WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id"
     ))
     .bind::<Text, _>(now_s)
     .execute(conn)?;
@@ -469,7 +474,7 @@ fn unenroll_others(
             "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
              SELECT o.workflow_id, o.id, o.contact_id, ?1, 'unenrolled', NULL, ?2, {rev}
              FROM enrollments o WHERE o.workflow_id = {other} AND o.status = 'active'
-               AND o.contact_id IN (SELECT contact_id FROM enrollments WHERE workflow_id = {wid} AND id > {after_id})"
+               AND o.contact_id IN (SELECT contact_id FROM enrollments WHERE id > {after_id} AND +workflow_id = {wid})"
         ))
         .bind::<Text, _>(now_s)
         .bind::<Text, _>(&reason)
@@ -477,7 +482,7 @@ fn unenroll_others(
         diesel::sql_query(format!(
             "UPDATE enrollments SET status = 'unenrolled', reason = ?2, ended_at = ?1, next_step = NULL, next_due_at = NULL
              WHERE workflow_id = {other} AND status = 'active'
-               AND contact_id IN (SELECT contact_id FROM enrollments WHERE workflow_id = {wid} AND id > {after_id})"
+               AND contact_id IN (SELECT contact_id FROM enrollments WHERE id > {after_id} AND +workflow_id = {wid})"
         ))
         .bind::<Text, _>(now_s)
         .bind::<Text, _>(&reason)
