@@ -41,23 +41,53 @@ fn fail<T>(message: impl Into<String>) -> Result<T, ActionFailure> {
     })
 }
 
-/// Runs one internal action; the text says what happened (history `action_executed`).
-#[allow(clippy::too_many_arguments)]
+/// Runs one internal action. Returns what happened (history `action_executed`) and, when the
+/// action wrote the contact's values, the contact as it now is (so the worker need not read it
+/// again).
 pub fn execute(
     conn: &mut SqliteConnection,
-    ctx: &mut RoundCtx,
-    catalog: &Catalog,
+    ctx: &RoundCtx,
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    contact: &ContactSnapshot,
+    step: &Step,
+    now: DateTime<Utc>,
+) -> Result<(String, Option<ContactSnapshot>), ActionFailure> {
+    let mut fresh = None;
+    let text = run(conn, ctx, &mut fresh, wf, e, contact, step, now)?;
+    Ok((text, fresh))
+}
+
+/// Whether running this step can change the contact (its values, email or lists).
+pub fn may_change_contact(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::SetProperty { .. }
+            | Step::CopyProperty { .. }
+            | Step::ClearProperty { .. }
+            | Step::AdjustProperty { .. }
+            | Step::AddToList { .. }
+            | Step::RemoveFromList { .. }
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    conn: &mut SqliteConnection,
+    ctx: &RoundCtx,
+    fresh: &mut Option<ContactSnapshot>,
     wf: &WorkflowCtx,
     e: &Enrollment,
     contact: &ContactSnapshot,
     step: &Step,
     now: DateTime<Utc>,
 ) -> Result<String, ActionFailure> {
+    let catalog = &ctx.engine.catalog;
     let look = |name: &str| contact.value(name).map(str::to_string);
     let source = Source::Workflow(wf.id());
     match step {
         Step::SetProperty { property, value } => {
-            let changed = set_value(conn, ctx, contact, property, value, source)?;
+            let changed = set_value(conn, ctx, fresh, contact, property, value, source)?;
             Ok(format!(
                 "set {property} to {}{}",
                 display(value),
@@ -69,6 +99,7 @@ pub fn execute(
                 let changed = set_value(
                     conn,
                     ctx,
+                    fresh,
                     contact,
                     to,
                     &Value::String(v.to_string()),
@@ -82,7 +113,7 @@ pub fn execute(
             None => Ok(format!("{from} is empty: nothing copied to {to}")),
         },
         Step::ClearProperty { property } => {
-            let changed = set_value(conn, ctx, contact, property, &Value::Null, source)?;
+            let changed = set_value(conn, ctx, fresh, contact, property, &Value::Null, source)?;
             Ok(format!("cleared {property}{}", unchanged_note(changed)))
         }
         Step::AdjustProperty { property, amount } => {
@@ -95,6 +126,7 @@ pub fn execute(
             set_value(
                 conn,
                 ctx,
+                fresh,
                 contact,
                 property,
                 &Value::String(text.clone()),
@@ -278,7 +310,8 @@ fn unchanged_note(changed: bool) -> &'static str {
 /// Sets (or with `Null`, clears) one property through the contacts write path.
 fn set_value(
     conn: &mut SqliteConnection,
-    ctx: &mut RoundCtx,
+    ctx: &RoundCtx,
+    fresh: &mut Option<ContactSnapshot>,
     contact: &ContactSnapshot,
     property: &str,
     value: &Value,
@@ -290,7 +323,10 @@ fn set_value(
             properties: vec![],
         };
         return match contacts::update(conn, &ctx.props, ContactId(contact.id), &input, "") {
-            Ok(w) => Ok(!w.changes.is_empty()),
+            Ok(w) => {
+                *fresh = Some(after(contact, &w));
+                Ok(!w.changes.is_empty())
+            }
             Err(ContactError::Invalid(errs)) => {
                 fail(errs.first().map(|e| e.message.clone()).unwrap_or_default())
             }
@@ -319,7 +355,10 @@ fn set_value(
         source,
         Some(&ctx.engine),
     ) {
-        Ok(w) => Ok(!w.changes.is_empty()),
+        Ok(w) => {
+            *fresh = Some(after(contact, &w));
+            Ok(!w.changes.is_empty())
+        }
         Err(ContactError::Invalid(errs)) => {
             fail(errs.first().map(|e| e.message.clone()).unwrap_or_default())
         }
@@ -328,11 +367,22 @@ fn set_value(
     }
 }
 
+/// The contact after a write of its values: the written record (every value, by name, as
+/// `services::contacts::load` reads them) with the lists it was in (a value write leaves them).
+fn after(before: &ContactSnapshot, w: &contacts::Written) -> ContactSnapshot {
+    ContactSnapshot {
+        id: w.record.contact.id,
+        email: w.record.contact.email.clone(),
+        values: w.record.values.clone(),
+        lists: before.lists.clone(),
+    }
+}
+
 /// List membership is a trigger input too.
 #[allow(clippy::too_many_arguments)]
 fn list_changed(
     conn: &mut SqliteConnection,
-    ctx: &mut RoundCtx,
+    ctx: &RoundCtx,
     catalog: &Catalog,
     before: &ContactSnapshot,
     list_id: i64,

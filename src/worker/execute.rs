@@ -1,7 +1,8 @@
 //! Running due steps: claim, execute, record, advance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use diesel::prelude::*;
@@ -12,10 +13,11 @@ use super::actions::{self, ActionFailure};
 use super::external;
 use super::WorkerConfig;
 use crate::clock::{fmt_instant, parse_instant};
+use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::history::{self, NewEvent};
 use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
-use crate::db::schema::{action_runs, enrollments};
+use crate::db::schema::{action_runs, contacts, enrollments, list_members};
 use crate::db::DbPool;
 use crate::domain::definition::Step;
 use crate::domain::filter;
@@ -30,20 +32,40 @@ use crate::services::contacts::Catalog;
 pub struct RoundCtx {
     pub props: Catalog,
     pub engine: EngineCtx,
-    pub workflows: HashMap<i64, WorkflowCtx>,
+    /// Workflows by id (shared, never cloned per job).
+    pub workflows: HashMap<i64, Arc<WorkflowCtx>>,
     pub account_tz: chrono_tz::Tz,
     pub config: WorkerConfig,
+    /// What the batch transaction read up front (see [`BatchCache`]); `None` outside it.
+    batch: Option<BatchCache>,
+}
+
+/// Read once per batch, inside the batch's write transaction, instead of once per job: the
+/// contacts of the claimed jobs and the recorded runs of their steps. Only this transaction
+/// writes while it lasts, and a job changes only its own contact, so an entry stays exact:
+/// a job that changes its contact leaves the new snapshot here for a later job of the same
+/// contact, and a job that fails (its savepoint rolled back) drops its entries.
+#[derive(Default)]
+struct BatchCache {
+    contacts: HashMap<i64, ContactSnapshot>,
+    /// Enrollments whose step runs were read, and which of those steps are done.
+    runs_read: HashSet<i64>,
+    done: HashSet<(i64, String)>,
 }
 
 impl RoundCtx {
     pub fn load(conn: &mut SqliteConnection, config: &WorkerConfig) -> anyhow::Result<RoundCtx> {
         let props = Catalog::load(conn)?;
-        let engine = EngineCtx::load(conn, &props)?;
+        let mut engine = EngineCtx::load(conn, &props)?;
+        if engine.catalog.properties.is_empty() {
+            // No workflow is on: filters (branches, re-checks) still need the catalog.
+            engine.catalog = crate::engine::context::domain_catalog(conn, &props)?;
+        }
         let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
         let workflows = engine
             .workflows
             .iter()
-            .map(|w| (w.id(), w.clone()))
+            .map(|w| (w.id(), Arc::new(w.clone())))
             .collect();
         Ok(RoundCtx {
             props,
@@ -51,6 +73,7 @@ impl RoundCtx {
             workflows,
             account_tz,
             config: config.clone(),
+            batch: None,
         })
     }
 
@@ -59,11 +82,11 @@ impl RoundCtx {
         &mut self,
         conn: &mut SqliteConnection,
         id: i64,
-    ) -> anyhow::Result<Option<WorkflowCtx>> {
+    ) -> anyhow::Result<Option<Arc<WorkflowCtx>>> {
         if let Some(w) = self.workflows.get(&id) {
             return Ok(Some(w.clone()));
         }
-        let w = WorkflowCtx::load(conn, WorkflowId(id))?;
+        let w = WorkflowCtx::load(conn, WorkflowId(id))?.map(Arc::new);
         if let Some(w) = &w {
             self.workflows.insert(id, w.clone());
         }
@@ -76,6 +99,110 @@ impl RoundCtx {
             self.engine.catalog = crate::engine::context::domain_catalog(conn, &self.props)?;
         }
         Ok(&self.engine.catalog)
+    }
+
+    /// Reads the contacts and step runs of a batch's jobs: five queries for the whole batch.
+    fn prefetch(&mut self, conn: &mut SqliteConnection, jobs: &[Enrollment]) -> anyhow::Result<()> {
+        let mut cache = BatchCache::default();
+        let mut ids: Vec<i64> = jobs.iter().map(|e| e.contact_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let rows: Vec<Contact> = contacts::table
+            .filter(contacts::id.eq_any(&ids))
+            .select(Contact::as_select())
+            .load(conn)?;
+        for c in rows {
+            cache.contacts.insert(
+                c.id,
+                ContactSnapshot {
+                    id: c.id,
+                    email: c.email,
+                    ..Default::default()
+                },
+            );
+        }
+        // The same values `services::contacts::load` gives: those of known properties, by name.
+        for (cid, pid, value) in Contact::values_for(conn, &ids)? {
+            if let (Some(c), Some(p)) = (cache.contacts.get_mut(&cid), self.props.by_id(pid)) {
+                c.values.insert(p.name.clone(), value);
+            }
+        }
+        let members: Vec<(i64, i64)> = list_members::table
+            .filter(list_members::contact_id.eq_any(&ids))
+            .select((list_members::contact_id, list_members::list_id))
+            .load(conn)?;
+        for (cid, lid) in members {
+            if let Some(c) = cache.contacts.get_mut(&cid) {
+                c.lists.insert(lid);
+            }
+        }
+        let enrollment_ids: Vec<i64> = jobs.iter().map(|e| e.id).collect();
+        let runs: Vec<(i64, String)> = action_runs::table
+            .filter(action_runs::enrollment_id.eq_any(&enrollment_ids))
+            .filter(action_runs::state.eq("done"))
+            .select((action_runs::enrollment_id, action_runs::step))
+            .load(conn)?;
+        cache.done.extend(runs);
+        cache.runs_read.extend(enrollment_ids);
+        self.batch = Some(cache);
+        Ok(())
+    }
+
+    /// A contact as filters see it: from the batch cache, else from the database.
+    fn take_contact(
+        &mut self,
+        conn: &mut SqliteConnection,
+        id: i64,
+    ) -> anyhow::Result<Option<ContactSnapshot>> {
+        if let Some(c) = self.batch.as_mut().and_then(|b| b.contacts.remove(&id)) {
+            return Ok(Some(c));
+        }
+        ContactSnapshot::load(conn, &self.props, ContactId(id))
+    }
+
+    /// Leaves a job's final view of its contact for later jobs of the batch.
+    fn keep_contact(&mut self, contact: ContactSnapshot) {
+        if let Some(b) = self.batch.as_mut() {
+            b.contacts.insert(contact.id, contact);
+        }
+    }
+
+    /// A failed job's savepoint was rolled back: forget what it may have cached.
+    fn forget(&mut self, e: &Enrollment) {
+        if let Some(b) = self.batch.as_mut() {
+            b.contacts.remove(&e.contact_id);
+            b.runs_read.remove(&e.id);
+        }
+    }
+
+    /// Whether this step already ran (recorded as done) for this enrollment.
+    fn already_done(
+        &self,
+        conn: &mut SqliteConnection,
+        enrollment: i64,
+        path: &str,
+    ) -> anyhow::Result<bool> {
+        match &self.batch {
+            Some(b) if b.runs_read.contains(&enrollment) => {
+                Ok(b.done.contains(&(enrollment, path.to_string())))
+            }
+            _ => already_done(conn, enrollment, path),
+        }
+    }
+
+    fn mark_done(
+        &mut self,
+        conn: &mut SqliteConnection,
+        enrollment: i64,
+        path: &str,
+        result: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        mark_done(conn, enrollment, path, result, now)?;
+        if let Some(b) = self.batch.as_mut() {
+            b.done.insert((enrollment, path.to_string()));
+        }
+        Ok(())
     }
 }
 
@@ -126,6 +253,7 @@ pub fn run_due(
     let mut external_jobs = Vec::new();
     // Internal steps of the whole batch commit together: one fsync for hundreds of actions.
     conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        ctx.prefetch(conn, &claimed)?;
         for e in &claimed {
             if stop.load(Ordering::SeqCst) {
                 release(conn, e.id)?;
@@ -137,6 +265,7 @@ pub fn run_due(
                 Ok(Some(job)) => external_jobs.push(job),
                 Ok(None) => {}
                 Err(err) => {
+                    ctx.forget(e);
                     tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
                     diesel::update(enrollments::table.find(e.id))
                         .set((
@@ -149,6 +278,8 @@ pub fn run_due(
         }
         Ok(())
     })?;
+    // Other writers may run from here on: nothing read inside the batch is reused.
+    ctx.batch = None;
     for job in external_jobs {
         if stop.load(Ordering::SeqCst) {
             break;
@@ -269,7 +400,7 @@ pub fn process(
     id: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<ExternalJob>> {
-    let Some(mut e) = Enrollment::find(conn, EnrollmentId(id))? else {
+    let Some(e) = Enrollment::find(conn, EnrollmentId(id))? else {
         return Ok(None);
     };
     if !e.is_active() {
@@ -278,10 +409,25 @@ pub fn process(
     let Some(wf) = ctx.workflow(conn, e.workflow_id)? else {
         return Ok(None);
     };
-    let Some(mut contact) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))?
-    else {
+    let Some(mut contact) = ctx.take_contact(conn, e.contact_id)? else {
         return Ok(None);
     };
+    let out = run_steps(conn, ctx, e, &wf, &mut contact, now);
+    if out.is_ok() {
+        ctx.keep_contact(contact);
+    }
+    out
+}
+
+/// The loop of [`process`]; `contact` is kept current as actions change it.
+fn run_steps(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    mut e: Enrollment,
+    wf: &WorkflowCtx,
+    contact: &mut ContactSnapshot,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ExternalJob>> {
     let mut events: Vec<NewEvent> = Vec::new();
     let mut last_run = e.last_run_at.as_deref().and_then(parse_instant);
     for _ in 0..200 {
@@ -297,8 +443,7 @@ pub fn process(
         let Some(step) = step_at(&wf.def.steps, &path).cloned() else {
             // The step no longer exists (the workflow was edited): the cycle is over.
             history::record(conn, &events)?;
-            let catalog = ctx.catalog(conn)?.clone();
-            finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
+            finish_cycle(conn, wf, &e, contact, &ctx.engine.catalog, now)?;
             return Ok(None);
         };
         let mut ran_at = due;
@@ -307,11 +452,10 @@ pub fn process(
             // A delay simply ends at its time.
         } else if let Step::Branch { condition, .. } = &step {
             let today = now.with_timezone(&wf.tz).date_naive();
-            let catalog = ctx.catalog(conn)?.clone();
-            let yes = filter::matches_groups(condition, &contact, &catalog, today);
+            let yes = filter::matches_groups(condition, &*contact, &ctx.engine.catalog, today);
             branch_choice = Some(yes);
             events.push(event(
-                &wf,
+                wf,
                 Some(e.id),
                 e.contact_id,
                 now,
@@ -324,7 +468,7 @@ pub fn process(
             ));
         } else if !wf.row.is_on() {
             events.push(event(
-                &wf,
+                wf,
                 Some(e.id),
                 e.contact_id,
                 now,
@@ -337,7 +481,7 @@ pub fn process(
             ));
         } else if now - due > ChronoDuration::hours(i64::from(wf.def.settings.catch_up_hours)) {
             events.push(event(
-                &wf,
+                wf,
                 Some(e.id),
                 e.contact_id,
                 now,
@@ -346,11 +490,11 @@ pub fn process(
                 format!(
                     "skipped — overdue by {} (due {}), past the catch-up limit of {} h",
                     human_duration(now - due),
-                    local_rfc3339(due, &wf),
+                    local_rfc3339(due, wf),
                     wf.def.settings.catch_up_hours
                 ),
             ));
-        } else if already_done(conn, e.id, &path)? {
+        } else if ctx.already_done(conn, e.id, &path)? {
             // Ran before a crash, committed its record, but the pointer did not move: never twice.
         } else if external::is_external(&step, &ctx.config) {
             history::record(conn, &events)?;
@@ -361,12 +505,11 @@ pub fn process(
             }));
         } else {
             ran_at = now;
-            let catalog = ctx.catalog(conn)?.clone();
-            match actions::execute(conn, ctx, &catalog, &wf, &e, &contact, &step, now) {
-                Ok(result) => {
-                    mark_done(conn, e.id, &path, &result, now)?;
+            match actions::execute(conn, ctx, wf, &e, contact, &step, now) {
+                Ok((result, fresh)) => {
+                    ctx.mark_done(conn, e.id, &path, &result, now)?;
                     events.push(event(
-                        &wf,
+                        wf,
                         Some(e.id),
                         e.contact_id,
                         now,
@@ -374,10 +517,15 @@ pub fn process(
                         Some(path.clone()),
                         result,
                     ));
+                    match fresh {
+                        Some(c) => *contact = c,
+                        None if actions::may_change_contact(&step) => reload(conn, ctx, contact)?,
+                        None => {}
+                    }
                 }
                 Err(ActionFailure { message, .. }) => {
                     events.push(event(
-                        &wf,
+                        wf,
                         Some(e.id),
                         e.contact_id,
                         now,
@@ -385,10 +533,11 @@ pub fn process(
                         Some(path.clone()),
                         message,
                     ));
+                    // A failed write may have got part of the way.
+                    if actions::may_change_contact(&step) {
+                        reload(conn, ctx, contact)?;
+                    }
                 }
-            }
-            if let Some(fresh) = ContactSnapshot::load(conn, &ctx.props, ContactId(e.contact_id))? {
-                contact = fresh;
             }
             // The action may have ended this enrollment (e.g. unenrolled the contact).
             match Enrollment::find(conn, EnrollmentId(e.id))? {
@@ -409,27 +558,25 @@ pub fn process(
         let Some(next) = next else {
             history::record(conn, &events)?;
             e.last_run_at = last_run.map(fmt_instant);
-            let catalog = ctx.catalog(conn)?.clone();
-            finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
+            finish_cycle(conn, wf, &e, contact, &ctx.engine.catalog, now)?;
             return Ok(None);
         };
-        let Some(next_due) = due_of(&wf, &e, &contact, &next, ran_at) else {
+        let Some(next_due) = due_of(wf, &e, contact, &next, ran_at) else {
             history::record(conn, &events)?;
-            let catalog = ctx.catalog(conn)?.clone();
-            finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
+            finish_cycle(conn, wf, &e, contact, &ctx.engine.catalog, now)?;
             return Ok(None);
         };
         let next_step_type = step_at(&wf.def.steps, &next)
             .map(|s| s.type_name())
             .unwrap_or("step");
         events.push(event(
-            &wf,
+            wf,
             Some(e.id),
             e.contact_id,
             now,
             history::SCHEDULED,
             Some(next.clone()),
-            format!("{next_step_type} due {}", local_rfc3339(next_due, &wf)),
+            format!("{next_step_type} due {}", local_rfc3339(next_due, wf)),
         ));
         e.next_step = Some(next);
         e.next_due_at = Some(fmt_instant(next_due));
@@ -437,6 +584,18 @@ pub fn process(
     history::record(conn, &events)?;
     point(conn, &e, last_run)?;
     Ok(None)
+}
+
+/// Reads the contact again after an action that may have changed it.
+fn reload(
+    conn: &mut SqliteConnection,
+    ctx: &RoundCtx,
+    contact: &mut ContactSnapshot,
+) -> anyhow::Result<()> {
+    if let Some(fresh) = ContactSnapshot::load(conn, &ctx.props, ContactId(contact.id))? {
+        *contact = fresh;
+    }
+    Ok(())
 }
 
 /// The first step of a branch's chosen path, if it has any.
@@ -477,12 +636,14 @@ pub fn already_done(
     enrollment: i64,
     path: &str,
 ) -> anyhow::Result<bool> {
-    Ok(action_runs::table
-        .find((enrollment, path))
+    // No `.first()`: diesel binds its LIMIT, and SQLite re-prepares a statement whose bound
+    // LIMIT is rebound — a primary-key lookup needs no LIMIT and stays in the statement cache.
+    let state: Vec<String> = action_runs::table
+        .filter(action_runs::enrollment_id.eq(enrollment))
+        .filter(action_runs::step.eq(path))
         .select(action_runs::state)
-        .first::<String>(conn)
-        .optional()?
-        .is_some_and(|s| s == "done"))
+        .load(conn)?;
+    Ok(state.iter().any(|s| s == "done"))
 }
 
 pub fn mark_done(

@@ -81,10 +81,12 @@ impl Enrollment {
         conn: &mut SqliteConnection,
         id: EnrollmentId,
     ) -> anyhow::Result<Option<Enrollment>> {
+        // `get_result` rather than `.first()`: a primary-key lookup needs no LIMIT, and a bound
+        // LIMIT makes SQLite re-prepare the statement on every call (see `db::models::contact`).
         enrollments::table
             .find(id.0)
             .select(Enrollment::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()
             .context("loading enrollment")
     }
@@ -99,7 +101,8 @@ impl Enrollment {
             .filter(enrollments::contact_id.eq(contact.0))
             .filter(enrollments::status.eq(ACTIVE))
             .select(Enrollment::as_select())
-            .first(conn)
+            // At most one row (unique index `enrollments_one_active`): no LIMIT needed.
+            .get_result(conn)
             .optional()
             .context("loading active enrollment")
     }

@@ -70,10 +70,22 @@ pub fn record(conn: &mut SqliteConnection, events: &[NewEvent]) -> anyhow::Resul
     if events.is_empty() {
         return Ok(());
     }
-    // SQLite limits bound parameters per statement; 8 columns × 100 rows stays well inside.
-    for chunk in events.chunks(100) {
+    // One row per statement, every column named: the statement has a fixed text, so diesel
+    // keeps it prepared and each event costs one step. (A multi-row insert of `NewEvent`s is
+    // prepared afresh every time, and with its optional columns diesel splits it into single
+    // inserts inside a savepoint anyway.)
+    for e in events {
         diesel::insert_into(history_events::table)
-            .values(chunk)
+            .values((
+                history_events::workflow_id.eq(e.workflow_id),
+                history_events::enrollment_id.eq(e.enrollment_id),
+                history_events::contact_id.eq(e.contact_id),
+                history_events::at.eq(&e.at),
+                history_events::event.eq(e.event),
+                history_events::step.eq(e.step.as_deref()),
+                history_events::detail.eq(&e.detail),
+                history_events::revision.eq(e.revision),
+            ))
             .execute(conn)
             .context("writing history")?;
     }
