@@ -97,17 +97,6 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
         .iter()
         .filter_map(|r| Some(ms(parse_instant(&r.t)? - *dues.get(&r.id)?).max(0.0)))
         .collect();
-    if std::env::var("BENCH_DEBUG").is_ok() {
-        for r in executed.iter().take(10) {
-            say(format!(
-                "debug {} due {:?} exec {} seen {:?}",
-                r.id,
-                dues.get(&r.id),
-                r.t,
-                seen.get(&r.id)
-            ));
-        }
-    }
     let (p50, p99, max) = (
         percentile(&visible, 50.0),
         percentile(&visible, 99.0),

@@ -54,9 +54,17 @@ pub struct BenchArgs {
     /// Keep the temporary database and print where it is.
     #[arg(long)]
     pub keep: bool,
+    /// Run only these measurements (comma-separated: enroll, api, worker, latency, pages);
+    /// for working on one of them. The JSON line then lacks the others' figures.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 impl BenchArgs {
+    fn wants(&self, stage: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == stage)
+    }
+
     fn effective(mut self) -> BenchArgs {
         if self.quick {
             self.contacts = self.contacts.min(100_000);
@@ -147,6 +155,23 @@ pub fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// CPU time (user + system) of the calling thread, in seconds: on a shared machine this is
+/// what a single-threaded stage costs, whatever the neighbours do to its wall time.
+pub fn thread_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(14) + ticks(15)) / 100.0
+}
+
 /// Prints a progress line on stderr (the table and JSON go to stdout).
 pub fn say(msg: impl AsRef<str>) {
     eprintln!("[bench] {}", msg.as_ref());
@@ -182,8 +207,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let gen_contacts = t.elapsed().as_secs_f64();
     say(format!(
-        "generated {} contacts in {gen_contacts:.1} s",
-        args.contacts
+        "generated {} contacts in {gen_contacts:.1} s; peak RSS so far {:.0} MB",
+        args.contacts,
+        peak_rss_mb()
     ));
     let history_wf = pages::create_history_workflow(&pool)?;
     let t = Instant::now();
@@ -199,16 +225,31 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let gen_history = t.elapsed().as_secs_f64();
     say(format!(
-        "generated {} history events in {gen_history:.1} s",
-        args.history_events
+        "generated {} history events in {gen_history:.1} s; peak RSS so far {:.0} MB",
+        args.history_events,
+        peak_rss_mb()
     ));
 
-    enroll::run(&pool, &db_path, &args, &mut report)?;
+    if args.wants("enroll") {
+        enroll::run(&pool, &db_path, &args, &mut report)?;
+        say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
+    }
     let server = api::Server::start(&db_path)?;
-    api::run(&pool, &server, &args, props, &mut report)?;
-    worker::run(&pool, &args, &mut report)?;
-    latency::run(&pool, &args, &mut report)?;
-    pages::run(&pool, &server, history_wf, &args, &mut report)?;
+    if args.wants("api") {
+        api::run(&pool, &server, &args, props, &mut report)?;
+        say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
+    }
+    if args.wants("worker") {
+        worker::run(&pool, &args, &mut report)?;
+        say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
+    }
+    if args.wants("latency") {
+        latency::run(&pool, &args, &mut report)?;
+        say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
+    }
+    if args.wants("pages") {
+        pages::run(&pool, &server, history_wf, &args, &mut report)?;
+    }
 
     let rss = peak_rss_mb();
     report.figure("peak_rss_mb", rss);

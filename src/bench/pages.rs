@@ -21,7 +21,7 @@ const REPEAT: usize = 15;
 /// what the page shows).
 pub fn create_history_workflow(pool: &DbPool) -> anyhow::Result<i64> {
     let mut conn = pool.get()?;
-    let def = super::enroll::birthday_definition("Birthday greetings (10 years of history)");
+    let def = super::enroll::birthday_definition("Birthday greetings (a busy year of history)");
     let wf = svc::create(&mut conn, &def, "bench")
         .map_err(|e| anyhow::anyhow!("creating the history workflow: {e:?}"))?;
     Ok(wf.id)
@@ -156,8 +156,9 @@ pub fn run(
             html_base.clone(),
             format!("{html_base}?before={mid}"),
             format!("{html_base}?before={deep}"),
-            format!("{html_base}?contact_id={who}"),
+            format!("{html_base}?contact={who}"),
             format!("{html_base}?event=action_failed"),
+            format!("{html_base}?from={day}&to={day}"),
         ];
     } else {
         say(format!(

@@ -95,6 +95,7 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let config = WorkerConfig::default();
     let stop = AtomicBool::new(false);
     let start = Instant::now();
+    let cpu0 = super::thread_cpu_seconds();
     let mut rounds = 0;
     loop {
         let n = crate::worker::execute::run_due(pool, &config, chrono::Utc::now(), &stop)?;
@@ -104,6 +105,7 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
         rounds += 1;
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu = super::thread_cpu_seconds() - cpu0;
     let ids = workflows
         .iter()
         .map(|i| i.to_string())
@@ -127,7 +129,11 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
         args.actions
     );
     let per_s = args.actions as f64 / secs;
-    say(format!("worker: {per_s:.0} actions/s in {rounds} rounds"));
+    say(format!(
+        "worker: {per_s:.0} actions/s in {rounds} rounds ({cpu:.2} s CPU, {:.0} actions per CPU second)",
+        args.actions as f64 / cpu
+    ));
+    report.figure("worker_cpu_seconds", cpu);
     report.figure("worker_actions", args.actions as f64);
     report.figure("worker_seconds", secs);
     report.figure("worker_actions_per_s", per_s);
