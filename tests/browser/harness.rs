@@ -97,7 +97,10 @@ pub fn tools_or_skip(test: &str) -> Option<Tools> {
              Debian's chromium and chromium-driver."
         );
     }
-    eprintln!(
+    // Straight to stderr, not `eprintln!`: the test harness hides what a passing test prints.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED: {test}: no Chromium/ChromeDriver installed (looked at $CHROME_BIN, $CHROMEDRIVER, \
          /usr/bin/chromium, /usr/bin/chromedriver and PATH). Install them with \
          `apt-get install chromium chromium-driver` to run the browser tests."
