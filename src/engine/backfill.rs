@@ -353,7 +353,7 @@ pub fn run_mode(
                 total,
             });
         }
-        let n = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        let n = crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             let before: i64 = diesel::sql_query("SELECT MAX(id) AS v FROM enrollments")
                 .get_result::<MaxRow>(conn)?
                 .v
@@ -370,7 +370,14 @@ pub fn run_mode(
             .bind::<Text, _>(&now_s)
             .execute(conn)?;
             if inserted > 0 {
-                write_history(conn, wid, rev, before, &now_s, &anchor_join_for_history(date_prop, uses_contact_zone, tz_prop))?;
+                write_history(
+                    conn,
+                    wid,
+                    rev,
+                    before,
+                    &now_s,
+                    &anchor_join_for_history(date_prop, uses_contact_zone, tz_prop),
+                )?;
                 unenroll_others(conn, &wf, before, &now_s)?;
             }
             Ok(inserted as i64)

@@ -167,7 +167,7 @@ pub fn create(
 ) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
     let email = email.flatten();
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if let Some(e) = &email {
             if Contact::find_by_email(conn, e)?.is_some() {
                 return Err(duplicate_email(e));
@@ -186,7 +186,9 @@ pub fn upsert_by_email(
 ) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
     let email = email.flatten();
-    conn.immediate_transaction(|conn| upsert_validated(conn, catalog, email.as_deref(), &changes))
+    crate::db::write_transaction(conn, |conn| {
+        upsert_validated(conn, catalog, email.as_deref(), &changes)
+    })
 }
 
 /// The upsert inside the caller's transaction (CSV import batches many rows in one).
@@ -232,7 +234,7 @@ pub fn update(
     field_prefix: &str,
 ) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         write_existing(conn, catalog, id, email, &changes, Source::User, None)
     })
 }

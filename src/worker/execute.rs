@@ -222,29 +222,30 @@ pub fn run_due(
     let mut conn = pool.get()?;
     let now_s = fmt_instant(now);
     let lease = fmt_instant(now + ChronoDuration::seconds(config.lease_secs));
-    let claimed: Vec<Enrollment> = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
-        let ids: Vec<i64> = diesel::sql_query(
-            "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
+    let claimed: Vec<Enrollment> =
+        crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
+            let ids: Vec<i64> = diesel::sql_query(
+                "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
                AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
-        )
-        .bind::<Text, _>(&now_s)
-        .bind::<BigInt, _>(config.batch)
-        .load::<IdRow>(conn)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
-            .set(enrollments::lease_until.eq(&lease))
-            .execute(conn)?;
-        Ok(enrollments::table
-            .filter(enrollments::id.eq_any(&ids))
-            .order(enrollments::next_due_at.asc())
-            .select(Enrollment::as_select())
-            .load(conn)?)
-    })?;
+            )
+            .bind::<Text, _>(&now_s)
+            .bind::<BigInt, _>(config.batch)
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+            if ids.is_empty() {
+                return Ok(vec![]);
+            }
+            diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
+                .set(enrollments::lease_until.eq(&lease))
+                .execute(conn)?;
+            Ok(enrollments::table
+                .filter(enrollments::id.eq_any(&ids))
+                .order(enrollments::next_due_at.asc())
+                .select(Enrollment::as_select())
+                .load(conn)?)
+        })?;
     if claimed.is_empty() {
         return Ok(0);
     }
@@ -252,7 +253,7 @@ pub fn run_due(
     let mut ctx = RoundCtx::load(&mut conn, config)?;
     let mut external_jobs = Vec::new();
     // Internal steps of the whole batch commit together: one fsync for hundreds of actions.
-    conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+    crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
         ctx.prefetch(conn, &claimed)?;
         for e in &claimed {
             if stop.load(Ordering::SeqCst) {
@@ -260,7 +261,8 @@ pub fn run_due(
                 continue;
             }
             // A savepoint per job: one bad job rolls back alone and is retried later.
-            let outcome = conn.transaction::<_, anyhow::Error, _>(|conn| process(conn, &mut ctx, e.id, now));
+            let outcome =
+                conn.transaction::<_, anyhow::Error, _>(|conn| process(conn, &mut ctx, e.id, now));
             match outcome {
                 Ok(Some(job)) => external_jobs.push(job),
                 Ok(None) => {}
@@ -269,7 +271,8 @@ pub fn run_due(
                     tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
                     diesel::update(enrollments::table.find(e.id))
                         .set((
-                            enrollments::lease_until.eq(fmt_instant(now + ChronoDuration::seconds(60))),
+                            enrollments::lease_until
+                                .eq(fmt_instant(now + ChronoDuration::seconds(60))),
                             enrollments::attempts.eq(enrollments::attempts + 1),
                         ))
                         .execute(conn)?;

@@ -99,7 +99,8 @@ impl Enrollment {
         enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .filter(enrollments::contact_id.eq(contact.0))
-            .filter(enrollments::status.eq(ACTIVE))
+            // Not a bound 'active': see `StatusActive` (a bound status re-prepares every time).
+            .filter(enrollments::status.eq(crate::db::queries::StatusActive))
             .select(Enrollment::as_select())
             // At most one row (unique index `enrollments_one_active`): no LIMIT needed.
             .get_result(conn)
@@ -141,7 +142,7 @@ impl Enrollment {
     pub fn count_active(conn: &mut SqliteConnection, workflow: WorkflowId) -> anyhow::Result<i64> {
         enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
-            .filter(enrollments::status.eq(ACTIVE))
+            .filter(enrollments::status.eq(crate::db::queries::StatusActive))
             .count()
             .get_result(conn)
             .context("counting enrollments")

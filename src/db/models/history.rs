@@ -101,15 +101,22 @@ pub fn first_id_at_or_after(
     workflow_id: i64,
     at: &str,
 ) -> anyhow::Result<Option<i64>> {
-    let bounds: (Option<i64>, Option<i64>) = history_events::table
-        .filter(history_events::workflow_id.eq(workflow_id))
-        .select((
-            diesel::dsl::min(history_events::id),
-            diesel::dsl::max(history_events::id),
-        ))
-        .first(conn)
-        .context("reading history bounds")?;
-    let (Some(mut lo), Some(mut hi)) = bounds else {
+    // Two single-ended lookups, not `SELECT MIN(id), MAX(id)`: SQLite answers a lone MIN or
+    // MAX from the index's edge, but both in one query scan every event of the workflow
+    // (measured: 95 ms at one million events, 1 s at ten million).
+    let edge = |conn: &mut SqliteConnection, newest: bool| -> anyhow::Result<Option<i64>> {
+        let q = history_events::table
+            .filter(history_events::workflow_id.eq(workflow_id))
+            .select(history_events::id);
+        if newest {
+            q.order(history_events::id.desc()).first(conn)
+        } else {
+            q.order(history_events::id.asc()).first(conn)
+        }
+        .optional()
+        .context("reading history bounds")
+    };
+    let (Some(mut lo), Some(mut hi)) = (edge(conn, false)?, edge(conn, true)?) else {
         return Ok(None);
     };
     let probe = |conn: &mut SqliteConnection, from: i64| -> anyhow::Result<Option<(i64, String)>> {
@@ -167,6 +174,14 @@ pub fn page(
     }
     if let Some(e) = &f.event {
         q = q.filter(history_events::event.eq(e.clone()));
+        if e != "scheduled" {
+            // Spelled out (not bound) so SQLite sees the partial index `history_by_workflow_event`
+            // covers this query; `scheduled` events are left out of that index (see migration
+            // 000300) and are dense enough that the (workflow_id, id) index finds a page fast.
+            q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "history_events.event <> 'scheduled'",
+            ));
+        }
     }
     if let Some(b) = f.before {
         q = q.filter(history_events::id.lt(b));
