@@ -1,6 +1,7 @@
 //! Persistence: the SQLite pool, migrations, and one model file per aggregate.
 
 pub mod models;
+pub mod prepared;
 pub mod queries;
 pub mod schema;
 

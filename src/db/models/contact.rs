@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::SqliteConnection;
 
 use super::ContactId;
+use crate::db::prepared::Fixed;
 use crate::db::schema::{contact_values, contacts};
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -110,10 +111,12 @@ impl Contact {
     }
 
     pub fn touch(conn: &mut SqliteConnection, id: ContactId, now: &str) -> anyhow::Result<()> {
-        diesel::update(contacts::table.find(id.0))
-            .set(contacts::updated_at.eq(now))
-            .execute(conn)
-            .context("touching contact")?;
+        Fixed::new(
+            "UPDATE contacts SET updated_at = ? WHERE id = ?",
+            &[now.into(), id.0.into()],
+        )
+        .execute(conn)
+        .context("touching contact")?;
         Ok(())
     }
 
@@ -167,10 +170,9 @@ impl Contact {
         value: &str,
         num: Option<f64>,
     ) -> anyhow::Result<()> {
-        // Look, then insert or update: the SELECT and the INSERT stay in diesel's prepared-
-        // statement cache (diesel prepares every UPDATE and every `ON CONFLICT DO UPDATE`
-        // afresh), so a new value -- every value of an imported contact -- costs two cached
-        // statements. Callers hold a write transaction, so nothing can slip in between.
+        // Look, then insert or update, all three statements kept prepared (diesel would
+        // prepare an `ON CONFLICT DO UPDATE` afresh each time; see `db::prepared`). Callers
+        // hold a write transaction, so nothing can slip in between.
         let exists: Vec<i64> = contact_values::table
             .filter(contact_values::contact_id.eq(id.0))
             .filter(contact_values::property_id.eq(property_id))
@@ -178,12 +180,10 @@ impl Contact {
             .load(conn)
             .context("reading contact value")?;
         if !exists.is_empty() {
-            diesel::update(
-                contact_values::table
-                    .filter(contact_values::contact_id.eq(id.0))
-                    .filter(contact_values::property_id.eq(property_id)),
+            Fixed::new(
+                "UPDATE contact_values SET value = ?, num = ? WHERE contact_id = ? AND property_id = ?",
+                &[value.into(), num.into(), id.0.into(), property_id.into()],
             )
-            .set((contact_values::value.eq(value), contact_values::num.eq(num)))
             .execute(conn)
             .context("writing contact value")?;
             return Ok(());

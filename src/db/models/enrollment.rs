@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::SqliteConnection;
 
 use super::{ContactId, EnrollmentId, WorkflowId};
+use crate::db::prepared::Fixed;
 use crate::db::schema::enrollments;
 
 pub const ACTIVE: &str = "active";
@@ -156,16 +157,13 @@ impl Enrollment {
         due: Option<&str>,
         last_run_at: Option<&str>,
     ) -> anyhow::Result<()> {
-        diesel::update(enrollments::table.find(id.0))
-            .set((
-                enrollments::next_step.eq(step),
-                enrollments::next_due_at.eq(due),
-                enrollments::lease_until.eq(None::<String>),
-                enrollments::attempts.eq(0),
-                enrollments::last_run_at.eq(last_run_at),
-            ))
-            .execute(conn)
-            .context("moving enrollment to its next step")?;
+        Fixed::new(
+            "UPDATE enrollments SET next_step = ?, next_due_at = ?, lease_until = NULL,
+                attempts = 0, last_run_at = ? WHERE id = ?",
+            &[step.into(), due.into(), last_run_at.into(), id.0.into()],
+        )
+        .execute(conn)
+        .context("moving enrollment to its next step")?;
         Ok(())
     }
 
@@ -177,15 +175,19 @@ impl Enrollment {
         reason: &str,
         at: &str,
     ) -> anyhow::Result<()> {
-        diesel::update(enrollments::table.find(id.0))
-            .set((
-                enrollments::status.eq(status),
-                enrollments::reason.eq(reason),
-                enrollments::ended_at.eq(at),
-                enrollments::next_step.eq(None::<String>),
-                enrollments::next_due_at.eq(None::<String>),
-                enrollments::lease_until.eq(None::<String>),
-            ))
+        // The status is part of the text (see `db::prepared`): one statement per status.
+        let sql = match status {
+            COMPLETED => {
+                "UPDATE enrollments SET status = 'completed', reason = ?, ended_at = ?,
+                    next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?"
+            }
+            UNENROLLED => {
+                "UPDATE enrollments SET status = 'unenrolled', reason = ?, ended_at = ?,
+                    next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?"
+            }
+            other => anyhow::bail!("an enrollment cannot end as {other:?}"),
+        };
+        Fixed::new(sql, &[reason.into(), at.into(), id.0.into()])
             .execute(conn)
             .context("ending enrollment")?;
         Ok(())

@@ -4,7 +4,13 @@ use anyhow::Context;
 use diesel::prelude::*;
 use diesel::SqliteConnection;
 
+use crate::db::prepared::Fixed;
 use crate::db::schema::contact_events;
+
+diesel::define_sql_function! {
+    /// The rowid of the last row this connection inserted.
+    fn last_insert_rowid() -> diesel::sql_types::BigInt;
+}
 
 pub const BUILTIN: &str = "builtin";
 pub const CUSTOM: &str = "custom";
@@ -49,17 +55,38 @@ impl ContactEvent {
         if events.is_empty() {
             return Ok(vec![]);
         }
-        // One row per statement: a single-row insert has a fixed text, so diesel keeps it
-        // prepared (a multi-row insert with RETURNING is prepared afresh and wrapped in a
-        // savepoint on every call, which showed in the worker's profile).
+        // One fixed statement per row, then the new row's id: no `RETURNING`, which SQLite
+        // runs as a trigger-like multi-row write and so journals every page it changes
+        // inside the caller's transaction (a fifth of the worker's time, measured).
         events
             .iter()
             .map(|e| {
-                diesel::insert_into(contact_events::table)
-                    .values(e)
-                    .returning(ContactEvent::as_returning())
-                    .get_result(conn)
-                    .context("recording contact events")
+                Fixed::new(
+                    "INSERT INTO contact_events (contact_id, name, source, occurred_at, properties, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                    &[
+                        e.contact_id.into(),
+                        e.name.as_str().into(),
+                        e.source.into(),
+                        e.occurred_at.as_str().into(),
+                        e.properties.as_str().into(),
+                        e.created_at.as_str().into(),
+                    ],
+                )
+                .execute(conn)
+                .context("recording contact events")?;
+                let id = diesel::select(last_insert_rowid())
+                    .get_result::<i64>(conn)
+                    .context("reading the event's id")?;
+                Ok(ContactEvent {
+                    id,
+                    contact_id: e.contact_id,
+                    name: e.name.clone(),
+                    source: e.source.to_string(),
+                    occurred_at: e.occurred_at.clone(),
+                    properties: e.properties.clone(),
+                    created_at: e.created_at.clone(),
+                })
             })
             .collect()
     }
