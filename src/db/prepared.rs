@@ -3,8 +3,9 @@
 //! Diesel never caches an `UPDATE`, an upsert or a `sql_query` in its prepared-statement cache
 //! (their text may vary with the values, so it plays safe), which made every such statement on
 //! the worker's and the write path's hot loops a fresh parse and plan: about an eighth of the
-//! worker's time. A [`Fixed`] statement has one text for all values, so diesel caches it by that
-//! text and every later call only binds and steps.
+//! worker's time. A [`Fixed`] statement (made with [`fixed_sql!`]) has one text for all values
+//! and a type of its own, so diesel caches it by that type, never even rebuilding the text to
+//! look it up: every call after the first only binds and steps.
 //!
 //! Placeholders are `?` (none inside string literals). Values that the partial indexes on
 //! `enrollments.status` depend on are written into the text, not bound: SQLite re-plans a
@@ -48,15 +49,23 @@ impl From<Option<f64>> for Param<'_> {
 }
 
 /// A statement with a fixed text and its values, executed through diesel's statement cache.
+/// `Q` is a type of the statement's own (see [`fixed_sql!`]): the cache's key.
 #[derive(Debug, Clone, Copy)]
-pub struct Fixed<'a> {
+pub struct Fixed<'a, Q> {
     sql: &'static str,
     params: &'a [Param<'a>],
+    key: std::marker::PhantomData<Q>,
 }
 
-impl<'a> Fixed<'a> {
-    pub fn new(sql: &'static str, params: &'a [Param<'a>]) -> Fixed<'a> {
-        Fixed { sql, params }
+impl<'a, Q: 'static> Fixed<'a, Q> {
+    /// Use [`fixed_sql!`], which gives every statement its own key type.
+    #[doc(hidden)]
+    pub fn keyed(sql: &'static str, params: &'a [Param<'a>]) -> Fixed<'a, Q> {
+        Fixed {
+            sql,
+            params,
+            key: std::marker::PhantomData,
+        }
     }
 
     /// Runs it; returns the number of rows changed.
@@ -65,13 +74,26 @@ impl<'a> Fixed<'a> {
     }
 }
 
-impl QueryId for Fixed<'_> {
-    type QueryId = ();
-    // Cached by its SQL text (the same text always has the same bind types here).
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// `fixed_sql!("UPDATE t SET a = ? WHERE id = ?", [a, id])`: a [`Fixed`] statement whose cache
+/// key is a type declared right here, so two statements can never share a cache entry.
+#[macro_export]
+macro_rules! fixed_sql {
+    ($sql:literal, [$($param:expr),* $(,)?] $(,)?) => {{
+        #[derive(Debug, Clone, Copy)]
+        struct ThisStatement;
+        $crate::db::prepared::Fixed::<ThisStatement>::keyed(
+            $sql,
+            &[$($crate::db::prepared::Param::from($param)),*],
+        )
+    }};
 }
 
-impl QueryFragment<Sqlite> for Fixed<'_> {
+impl<Q: 'static> QueryId for Fixed<'_, Q> {
+    type QueryId = Q;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<Q> QueryFragment<Sqlite> for Fixed<'_, Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         let mut pieces = self.sql.split('?');
         if let Some(first) = pieces.next() {
@@ -100,7 +122,7 @@ impl QueryFragment<Sqlite> for Fixed<'_> {
     }
 }
 
-impl RunQueryDsl<SqliteConnection> for Fixed<'_> {}
+impl<Q> RunQueryDsl<SqliteConnection> for Fixed<'_, Q> {}
 
 #[cfg(test)]
 mod tests {
@@ -113,9 +135,9 @@ mod tests {
         let mut conn = SqliteConnection::establish(":memory:").expect("memory db");
         conn.batch_execute("CREATE TABLE t (a TEXT, b INTEGER, c REAL); INSERT INTO t VALUES ('x', 1, NULL), ('y', 2, NULL);")
             .expect("schema");
-        let n = Fixed::new(
+        let n = crate::fixed_sql!(
             "UPDATE t SET a = ?, c = ? WHERE b = ?",
-            &["z".into(), Some(1.5).into(), 2i64.into()],
+            ["z", Some(1.5), 2i64]
         )
         .execute(&mut conn)
         .expect("update");

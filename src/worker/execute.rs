@@ -51,6 +51,8 @@ struct BatchCache {
     /// Enrollments whose step runs were read, and which of those steps are done.
     runs_read: HashSet<i64>,
     done: HashSet<(i64, String)>,
+    /// Steps of those enrollments with any recorded run (done, started or failed).
+    recorded: HashSet<(i64, String)>,
 }
 
 impl RoundCtx {
@@ -137,12 +139,20 @@ impl RoundCtx {
             }
         }
         let enrollment_ids: Vec<i64> = jobs.iter().map(|e| e.id).collect();
-        let runs: Vec<(i64, String)> = action_runs::table
+        let runs: Vec<(i64, String, String)> = action_runs::table
             .filter(action_runs::enrollment_id.eq_any(&enrollment_ids))
-            .filter(action_runs::state.eq("done"))
-            .select((action_runs::enrollment_id, action_runs::step))
+            .select((
+                action_runs::enrollment_id,
+                action_runs::step,
+                action_runs::state,
+            ))
             .load(conn)?;
-        cache.done.extend(runs);
+        for (enrollment, step, state) in runs {
+            if state == "done" {
+                cache.done.insert((enrollment, step.clone()));
+            }
+            cache.recorded.insert((enrollment, step));
+        }
         cache.runs_read.extend(enrollment_ids);
         self.batch = Some(cache);
         Ok(())
@@ -198,9 +208,19 @@ impl RoundCtx {
         result: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        mark_done(conn, enrollment, path, result, now)?;
+        // Known to have no run yet (read with the batch): insert without looking first.
+        let fresh = self.batch.as_ref().is_some_and(|b| {
+            b.runs_read.contains(&enrollment)
+                && !b.recorded.contains(&(enrollment, path.to_string()))
+        });
+        if fresh {
+            insert_done(conn, enrollment, path, result, now)?;
+        } else {
+            mark_done(conn, enrollment, path, result, now)?;
+        }
         if let Some(b) = self.batch.as_mut() {
             b.done.insert((enrollment, path.to_string()));
+            b.recorded.insert((enrollment, path.to_string()));
         }
         Ok(())
     }
@@ -689,35 +709,36 @@ pub fn mark_done(
     result: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    use crate::db::prepared::Fixed;
     let now_s = fmt_instant(now);
     // Update, else insert: not `REPLACE`, which SQLite treats as a possible multi-row write
     // and journals page by page inside the batch transaction.
-    let updated = Fixed::new(
+    let updated = crate::fixed_sql!(
         "UPDATE action_runs SET state = 'done', result = ?, finished_at = ?
          WHERE enrollment_id = ? AND step = ?",
-        &[
-            result.into(),
-            now_s.as_str().into(),
-            enrollment.into(),
-            path.into(),
-        ],
+        [result, now_s.as_str(), enrollment, path],
     )
     .execute(conn)?;
     if updated == 0 {
-        Fixed::new(
-            "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
-             VALUES (?, ?, 'done', ?, ?, ?)",
-            &[
-                enrollment.into(),
-                path.into(),
-                result.into(),
-                now_s.as_str().into(),
-                now_s.as_str().into(),
-            ],
-        )
-        .execute(conn)?;
+        insert_done(conn, enrollment, path, result, now)?;
     }
+    Ok(())
+}
+
+/// Records a step's first run as done.
+fn insert_done(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    result: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let now_s = fmt_instant(now);
+    crate::fixed_sql!(
+        "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
+         VALUES (?, ?, 'done', ?, ?, ?)",
+        [enrollment, path, result, now_s.as_str(), now_s.as_str()],
+    )
+    .execute(conn)?;
     Ok(())
 }
 

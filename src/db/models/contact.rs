@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use diesel::SqliteConnection;
 
 use super::ContactId;
-use crate::db::prepared::Fixed;
 use crate::db::schema::{contact_values, contacts};
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -111,9 +110,9 @@ impl Contact {
     }
 
     pub fn touch(conn: &mut SqliteConnection, id: ContactId, now: &str) -> anyhow::Result<()> {
-        Fixed::new(
+        crate::fixed_sql!(
             "UPDATE contacts SET updated_at = ? WHERE id = ?",
-            &[now.into(), id.0.into()],
+            [now, id.0],
         )
         .execute(conn)
         .context("touching contact")?;
@@ -180,9 +179,10 @@ impl Contact {
             .load(conn)
             .context("reading contact value")?;
         if !exists.is_empty() {
-            Fixed::new(
-                "UPDATE contact_values SET value = ?, num = ? WHERE contact_id = ? AND property_id = ?",
-                &[value.into(), num.into(), id.0.into(), property_id.into()],
+            crate::fixed_sql!(
+                "UPDATE contact_values SET value = ?, num = ?
+                 WHERE contact_id = ? AND property_id = ?",
+                [value, num, id.0, property_id],
             )
             .execute(conn)
             .context("writing contact value")?;

@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use diesel::SqliteConnection;
 
 use super::{ContactId, EnrollmentId, WorkflowId};
-use crate::db::prepared::Fixed;
 use crate::db::schema::enrollments;
 
 pub const ACTIVE: &str = "active";
@@ -157,10 +156,10 @@ impl Enrollment {
         due: Option<&str>,
         last_run_at: Option<&str>,
     ) -> anyhow::Result<()> {
-        Fixed::new(
+        crate::fixed_sql!(
             "UPDATE enrollments SET next_step = ?, next_due_at = ?, lease_until = NULL,
                 attempts = 0, last_run_at = ? WHERE id = ?",
-            &[step.into(), due.into(), last_run_at.into(), id.0.into()],
+            [step, due, last_run_at, id.0],
         )
         .execute(conn)
         .context("moving enrollment to its next step")?;
@@ -176,20 +175,23 @@ impl Enrollment {
         at: &str,
     ) -> anyhow::Result<()> {
         // The status is part of the text (see `db::prepared`): one statement per status.
-        let sql = match status {
-            COMPLETED => {
+        let params = (reason, at, id.0);
+        match status {
+            COMPLETED => crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'completed', reason = ?, ended_at = ?,
-                    next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?"
-            }
-            UNENROLLED => {
+                    next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
+                [params.0, params.1, params.2]
+            )
+            .execute(conn),
+            UNENROLLED => crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'unenrolled', reason = ?, ended_at = ?,
-                    next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?"
-            }
+                    next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
+                [params.0, params.1, params.2]
+            )
+            .execute(conn),
             other => anyhow::bail!("an enrollment cannot end as {other:?}"),
-        };
-        Fixed::new(sql, &[reason.into(), at.into(), id.0.into()])
-            .execute(conn)
-            .context("ending enrollment")?;
+        }
+        .context("ending enrollment")?;
         Ok(())
     }
 }

@@ -4,7 +4,6 @@ use anyhow::Context;
 use diesel::prelude::*;
 use diesel::SqliteConnection;
 
-use crate::db::prepared::Fixed;
 use crate::db::schema::contact_events;
 
 diesel::define_sql_function! {
@@ -61,16 +60,17 @@ impl ContactEvent {
         events
             .iter()
             .map(|e| {
-                Fixed::new(
-                    "INSERT INTO contact_events (contact_id, name, source, occurred_at, properties, created_at)
+                crate::fixed_sql!(
+                    "INSERT INTO contact_events
+                        (contact_id, name, source, occurred_at, properties, created_at)
                      VALUES (?, ?, ?, ?, ?, ?)",
-                    &[
-                        e.contact_id.into(),
-                        e.name.as_str().into(),
-                        e.source.into(),
-                        e.occurred_at.as_str().into(),
-                        e.properties.as_str().into(),
-                        e.created_at.as_str().into(),
+                    [
+                        e.contact_id,
+                        e.name.as_str(),
+                        e.source,
+                        e.occurred_at.as_str(),
+                        e.properties.as_str(),
+                        e.created_at.as_str(),
                     ],
                 )
                 .execute(conn)
