@@ -109,6 +109,52 @@ fn definition(i: i64) -> Value {
     }
 }
 
+/// The same workflow with an event trigger beside its filters (any of them enrolls): the
+/// built-in "property changed" event refined to one transition, or a custom event with an
+/// amount (not posted by this load: evaluated on every write, never matching).
+fn with_event_trigger(i: i64) -> Value {
+    let mut def = definition(i);
+    def["name"] = json!(format!(
+        "{} + event",
+        def["name"].as_str().unwrap_or("workflow")
+    ));
+    def["triggers"]["events"] = if i % 2 == 0 {
+        // One transition, as real triggers name one ("stage changed from customer to
+        // evangelist"): it matches now and then, not on every write.
+        json!([{"name": "property_changed", "filters": [
+            {"property": "event.property", "operator": "eq", "value": "lifecyclestage"},
+            {"property": "event.old", "operator": "eq", "value": "customer"},
+            {"property": "event.new", "operator": "eq", "value": "evangelist"}
+        ]}])
+    } else {
+        json!([{"name": "purchase", "filters": [{"property": "event.amount", "operator": "gt", "value": 100}]}])
+    };
+    def
+}
+
+fn create_on(conn: &mut diesel::SqliteConnection, def: &Value) -> anyhow::Result<i64> {
+    let wf = svc::create(conn, def, "bench").map_err(|e| anyhow::anyhow!("creating: {e:?}"))?;
+    svc::publish(conn, WorkflowId(wf.id), false)
+        .map_err(|e| anyhow::anyhow!("publishing: {e:?}"))?;
+    Ok(wf.id)
+}
+
+fn switch(conn: &mut diesel::SqliteConnection, off: &[i64], on: &[i64]) -> anyhow::Result<()> {
+    for id in off {
+        svc::turn_off(conn, WorkflowId(*id)).map_err(|e| anyhow::anyhow!("turning off: {e:?}"))?;
+    }
+    for id in on {
+        svc::publish(conn, WorkflowId(*id), false)
+            .map_err(|e| anyhow::anyhow!("publishing: {e:?}"))?;
+    }
+    Ok(())
+}
+
+/// Rounds of the write-path comparison: each round sends the same load once with the plain
+/// workflows on and once with half of them carrying event triggers, so drift over the run
+/// (a growing database, a busy machine) falls on both sides alike.
+const ROUNDS: i64 = 4;
+
 pub fn run(
     pool: &DbPool,
     server: &Server,
@@ -117,12 +163,19 @@ pub fn run(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
-    for i in 0..args.workflows {
-        let wf = svc::create(&mut conn, &definition(i), "bench")
-            .map_err(|e| anyhow::anyhow!("creating workflow {i}: {e:?}"))?;
-        svc::publish(&mut conn, WorkflowId(wf.id), false)
-            .map_err(|e| anyhow::anyhow!("publishing workflow {i}: {e:?}"))?;
-    }
+    let plain: Vec<i64> = (0..args.workflows)
+        .map(|i| create_on(&mut conn, &definition(i)))
+        .collect::<anyhow::Result<_>>()?;
+    // Event variants of the first half, created then left off until their phase.
+    let half = (args.workflows / 2) as usize;
+    let variants: Vec<i64> = (0..half as i64)
+        .map(|i| {
+            let id = create_on(&mut conn, &with_event_trigger(i))?;
+            svc::turn_off(&mut conn, WorkflowId(id))
+                .map_err(|e| anyhow::anyhow!("turning off: {e:?}"))?;
+            Ok(id)
+        })
+        .collect::<anyhow::Result<_>>()?;
     // Existing contacts' emails to update (half the requests), spread over the table.
     let step = (args.contacts / 20_000).max(1);
     let emails: Vec<String> = {
@@ -143,51 +196,51 @@ pub fn run(
             .flatten()
             .collect()
     };
-    drop(conn);
     let emails = Arc::new(emails);
     let active = args.workflows + 1;
     say(format!(
-        "api: {} upserts from {} connections, {active} workflows on…",
+        "api: {} upserts from {} connections, {active} workflows on, in {ROUNDS} rounds of plain / half with event triggers…",
         args.api_requests, args.api_clients
     ));
-    let per_client = (args.api_requests + args.api_clients - 1) / args.api_clients;
-    let start = Instant::now();
-    let handles: Vec<_> = (0..args.api_clients)
-        .map(|c| {
-            let emails = emails.clone();
-            let port = server.port;
-            let auth = format!("Bearer {}", server.token);
-            std::thread::spawn(move || client(c, per_client, port, &auth, &emails))
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    let mut first_error = None;
-    for h in handles {
-        let r = h
-            .join()
-            .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
-        latencies.extend(r.latencies_ms);
-        errors += r.errors;
-        first_error = first_error.or(r.first_error);
+    // `--api-requests` in all, split evenly over both sides and every round.
+    let per_round = (args.api_requests / (2 * ROUNDS)).max(args.api_clients);
+    let mut plain_load = Load::default();
+    let mut event_load = Load::default();
+    for round in 0..ROUNDS {
+        plain_load.add(send(
+            server,
+            args,
+            &emails,
+            per_round,
+            &format!("r{round}p"),
+        )?);
+        switch(&mut conn, &plain[..half], &variants)?;
+        event_load.add(send(
+            server,
+            args,
+            &emails,
+            per_round,
+            &format!("r{round}e"),
+        )?);
+        switch(&mut conn, &variants, &plain[..half])?;
     }
-    let wall = start.elapsed().as_secs_f64();
-    let ok = latencies.len() as f64 - errors as f64;
-    if let Some(e) = &first_error {
-        say(format!("api: {errors} requests failed; first: {e}"));
-    }
-    anyhow::ensure!(
-        errors * 100 <= latencies.len(),
-        "{errors} of {} API requests failed: {first_error:?}",
-        latencies.len()
-    );
-    let per_s = ok / wall;
-    let p50 = percentile(&latencies, 50.0);
-    let p99 = percentile(&latencies, 99.0);
-    say(format!("api: {per_s:.0} upserts/s"));
+    drop(conn);
+    let per_s = plain_load.per_s();
+    let per_s_events = event_load.per_s();
+    let slowdown = (1.0 - per_s_events / per_s) * 100.0;
+    let p50 = percentile(&plain_load.latencies, 50.0);
+    let p99 = percentile(&plain_load.latencies, 99.0);
+    say(format!(
+        "api: {per_s:.0} upserts/s; with event triggers on half the workflows {per_s_events:.0}/s ({slowdown:+.1}% slower)"
+    ));
     report.figure("api_upserts_per_s", per_s);
-    report.figure("api_requests", latencies.len() as f64);
-    report.figure("api_errors", errors as f64);
+    report.figure("api_upserts_per_s_event_triggers", per_s_events);
+    report.figure("api_event_triggers_slowdown_pct", slowdown);
+    report.figure(
+        "api_requests",
+        (plain_load.latencies.len() + event_load.latencies.len()) as f64,
+    );
+    report.figure("api_errors", (plain_load.errors + event_load.errors) as f64);
     report.figure("api_ms_p50", p50);
     report.figure("api_ms_p99", p99);
     report.figure("api_active_workflows", active as f64);
@@ -204,7 +257,74 @@ pub fn run(
         format!("{p50:.1} / {p99:.1} ms"),
         "",
     );
+    report.row(
+        &format!("  same, {half} of the workflows with event triggers"),
+        format!("{per_s_events:.0}/s ({slowdown:+.1}%)"),
+        "within 10% (issue 7)",
+    );
     Ok(())
+}
+
+/// Requests sent in one phase, and how long they took.
+#[derive(Default)]
+struct Load {
+    latencies: Vec<f64>,
+    errors: usize,
+    wall: f64,
+}
+
+impl Load {
+    fn add(&mut self, other: Load) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+        self.wall += other.wall;
+    }
+
+    fn per_s(&self) -> f64 {
+        (self.latencies.len() - self.errors) as f64 / self.wall.max(1e-9)
+    }
+}
+
+/// `n` upserts from `args.api_clients` concurrent connections; new contacts' emails carry `tag`.
+fn send(
+    server: &Server,
+    args: &BenchArgs,
+    emails: &Arc<Vec<String>>,
+    n: i64,
+    tag: &str,
+) -> anyhow::Result<Load> {
+    let per_client = (n + args.api_clients - 1) / args.api_clients;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..args.api_clients)
+        .map(|c| {
+            let emails = emails.clone();
+            let port = server.port;
+            let auth = format!("Bearer {}", server.token);
+            let tag = tag.to_string();
+            std::thread::spawn(move || client(c, per_client, port, &auth, &emails, &tag))
+        })
+        .collect();
+    let mut load = Load::default();
+    let mut first_error = None;
+    for h in handles {
+        let r = h
+            .join()
+            .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+        load.latencies.extend(r.latencies_ms);
+        load.errors += r.errors;
+        first_error = first_error.or(r.first_error);
+    }
+    load.wall = start.elapsed().as_secs_f64();
+    if let Some(e) = &first_error {
+        say(format!("api: {} requests failed; first: {e}", load.errors));
+    }
+    anyhow::ensure!(
+        load.errors * 100 <= load.latencies.len(),
+        "{} of {} API requests failed: {first_error:?}",
+        load.errors,
+        load.latencies.len()
+    );
+    Ok(load)
 }
 
 struct ClientResult {
@@ -219,8 +339,14 @@ fn client(
     port: u16,
     auth: &str,
     emails: &[String],
+    tag: &str,
 ) -> anyhow::Result<ClientResult> {
-    let mut rng = StdRng::seed_from_u64(7 + c as u64);
+    // A sequence of its own per phase and client (a repeated one would re-send values already
+    // stored, changing nothing), drawn from the same distribution on both sides.
+    let seed = tag.bytes().fold(7 + c as u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(b as u64)
+    });
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut http = Client::new(port);
     let mut out = ClientResult {
         latencies_ms: Vec::with_capacity(n as usize),
@@ -244,7 +370,7 @@ fn client(
             )
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_default();
-            json!({"email": format!("api.{c}.{j}@example.com"), "properties": {
+            json!({"email": format!("api.{tag}.{c}.{j}@example.com"), "properties": {
                 "firstname": first, "lastname": last, "lifecyclestage": stage,
                 "birthday": birthday, "renewal_date": renewal.to_string()}})
         };

@@ -36,7 +36,8 @@ pub struct BenchArgs {
     /// Active workflows evaluated on every API write.
     #[arg(long, default_value_t = 50)]
     pub workflows: i64,
-    /// POST /api/v1/contacts requests sent.
+    /// POST /api/v1/contacts requests sent (half with the plain workflows, half with event
+    /// triggers on half of them).
     #[arg(long, default_value_t = 20_000)]
     pub api_requests: i64,
     /// Concurrent keep-alive connections sending them.

@@ -77,23 +77,30 @@ pub fn fire(
     if events.is_empty() || !any_listen(workflows) {
         return Ok(());
     }
+    // Each event's properties are parsed once, not once per listening workflow.
+    let parsed: Vec<(&ContactEvent, Map<String, Value>)> = events
+        .iter()
+        .map(|e| {
+            let props = match e.properties_json() {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            (e, props)
+        })
+        .collect();
     for wf in workflows
         .iter()
         .filter(|w| !w.def.triggers.events.is_empty())
     {
         let today = now.with_timezone(&wf.tz).date_naive();
-        for e in events {
-            let props = match e.properties_json() {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            };
+        for (e, props) in &parsed {
             // A workflow's own enrollment events never re-trigger it.
             if props.get("workflow_id").and_then(Value::as_i64) == Some(wf.id()) {
                 continue;
             }
             let occurrence = Occurrence {
                 name: &e.name,
-                properties: &props,
+                properties: props,
             };
             if !wf
                 .def
