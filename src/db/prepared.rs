@@ -133,8 +133,11 @@ mod tests {
     #[test]
     fn binds_values_in_order_and_counts_changed_rows() {
         let mut conn = SqliteConnection::establish(":memory:").expect("memory db");
-        conn.batch_execute("CREATE TABLE t (a TEXT, b INTEGER, c REAL); INSERT INTO t VALUES ('x', 1, NULL), ('y', 2, NULL);")
-            .expect("schema");
+        conn.batch_execute(
+            "CREATE TABLE t (a TEXT, b INTEGER, c REAL);
+             INSERT INTO t VALUES ('x', 1, NULL), ('y', 2, NULL);",
+        )
+        .expect("schema");
         let n = crate::fixed_sql!(
             "UPDATE t SET a = ?, c = ? WHERE b = ?",
             ["z", Some(1.5), 2i64]
@@ -142,12 +145,9 @@ mod tests {
         .execute(&mut conn)
         .expect("update");
         assert_eq!(n, 1);
-        let none = Fixed::new(
-            "UPDATE t SET a = ? WHERE b = ?",
-            &[None::<&str>.into(), 9i64.into()],
-        )
-        .execute(&mut conn)
-        .expect("update nothing");
+        let none = crate::fixed_sql!("UPDATE t SET a = ? WHERE b = ?", [None::<&str>, 9i64])
+            .execute(&mut conn)
+            .expect("update nothing");
         assert_eq!(none, 0);
     }
 
@@ -156,10 +156,10 @@ mod tests {
         let mut conn = SqliteConnection::establish(":memory:").expect("memory db");
         conn.batch_execute("CREATE TABLE t (a TEXT)")
             .expect("schema");
-        assert!(Fixed::new("UPDATE t SET a = ?", &[])
+        assert!(crate::fixed_sql!("UPDATE t SET a = ?", [])
             .execute(&mut conn)
             .is_err());
-        assert!(Fixed::new("UPDATE t SET a = 'x'", &["y".into()])
+        assert!(crate::fixed_sql!("UPDATE t SET a = 'x'", ["y"])
             .execute(&mut conn)
             .is_err());
     }
