@@ -297,7 +297,7 @@ async fn post_events(
     let result = crate::db::run(&state.pool, move |conn| {
         // An item that fails rolls the whole batch back; its error is handed out here.
         let mut refused: Option<ApiError> = None;
-        let committed = conn.immediate_transaction(|conn| {
+        let committed = crate::db::write_transaction(conn, |conn| {
             let props = Catalog::load(conn)?;
             let ctx = EngineCtx::load(conn, &props)?;
             let now = Utc::now();

@@ -259,7 +259,7 @@ pub fn manual_enroll(
     contact: ContactId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ApiResult<Value>> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let Some(wf) = WorkflowCtx::load(conn, id)? else {
             return Ok(Err(not_found()));
         };

@@ -170,7 +170,7 @@ pub fn load_demo(conn: &mut SqliteConnection, n: usize) -> anyhow::Result<usize>
     let today = Utc::now().date_naive();
     let mut loaded = 0;
     for chunk_start in (0..n).step_by(500) {
-        conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             for i in chunk_start..(chunk_start + 500).min(n) {
                 let [first, last, email, birthday, renewal, since] = sample(&mut rng, i, today);
                 let stage = STAGES[rng.gen_range(0..STAGES.len())];

@@ -156,7 +156,7 @@ pub fn import_csv(
         let mut batch_errors = Vec::new();
         let mut created = 0;
         let mut updated = 0;
-        conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
             // Trigger evaluation needs the active workflows: loaded once per batch, not per row.
             let engine = crate::engine::triggers::EngineCtx::load(conn, &catalog)?;
             for (line, rec) in chunk {

@@ -59,7 +59,7 @@ pub fn create(
     json: &Value,
     author: &str,
 ) -> Result<Workflow, WorkflowError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let def = check(conn, json)?;
         Ok(Workflow::create(conn, &def, &json.to_string(), author)?)
     })
@@ -83,7 +83,7 @@ pub fn save(
     author: &str,
     now: DateTime<Utc>,
 ) -> Result<Workflow, WorkflowError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if Workflow::find(conn, id)?.is_none() {
             return Err(WorkflowError::NotFound);
         }
@@ -142,7 +142,7 @@ pub fn clone(
     if let Some(obj) = json.as_object_mut() {
         obj.insert("name".into(), Value::String(name));
     }
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let def = validate::parse_definition(&json).map_err(|e| WorkflowError::Invalid(vec![e]))?;
         Ok(Workflow::create(conn, &def, &json.to_string(), author)?)
     })
@@ -168,7 +168,7 @@ pub fn publish(
     id: WorkflowId,
     enroll_existing: bool,
 ) -> Result<Workflow, WorkflowError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let Some(wf) = Workflow::find(conn, id)? else {
             return Err(WorkflowError::NotFound);
         };
@@ -185,7 +185,7 @@ pub fn publish(
 }
 
 pub fn turn_off(conn: &mut SqliteConnection, id: WorkflowId) -> Result<Workflow, WorkflowError> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if Workflow::find(conn, id)?.is_none() {
             return Err(WorkflowError::NotFound);
         }

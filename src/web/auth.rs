@@ -72,7 +72,7 @@ async fn setup_submit(
         });
     }
     let user = crate::db::run(&state.pool, move |conn| {
-        conn.immediate_transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             if User::count(conn)? > 0 {
                 return Ok(None);
             }

@@ -277,23 +277,27 @@ pub fn run_due(
     // changes into a statement journal, which was a fifth of the worker's time. If any job
     // fails, that transaction rolls back whole and the batch runs again with a savepoint per
     // job, so a bad job still fails alone and the others commit.
-    let fast = crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
-        ctx.prefetch(conn, &claimed)?;
-        for e in &claimed {
-            if stop.load(Ordering::SeqCst) {
-                release(conn, e.id)?;
-                continue;
-            }
-            if let Some(job) = process(conn, &mut ctx, e.id, now)? {
-                external_jobs.push(job);
-            }
-        }
-        Ok(())
-    });
+    let fast = run_batch(
+        &mut conn,
+        &mut ctx,
+        &claimed,
+        &mut external_jobs,
+        now,
+        stop,
+        false,
+    );
     if let Err(err) = fast {
         tracing::debug!(error = %crate::telemetry::chain(&err), "batch failed; running it again job by job");
         external_jobs.clear();
-        run_guarded(&mut conn, &mut ctx, &claimed, &mut external_jobs, now, stop)?;
+        run_batch(
+            &mut conn,
+            &mut ctx,
+            &claimed,
+            &mut external_jobs,
+            now,
+            stop,
+            true,
+        )?;
     }
     // Other writers may run from here on: nothing read inside the batch is reused.
     ctx.batch = None;
@@ -306,15 +310,17 @@ pub fn run_due(
     Ok(n)
 }
 
-/// The batch again, each job in its own savepoint: one bad job rolls back alone and is
-/// retried later (after a minute, its attempts counted).
-fn run_guarded(
+/// The claimed jobs in one write transaction. `guarded`: each job in its own savepoint, so a
+/// bad job rolls back alone and is retried later (after a minute, its attempts counted);
+/// otherwise any job's error rolls back the whole batch.
+fn run_batch(
     conn: &mut SqliteConnection,
     ctx: &mut RoundCtx,
     claimed: &[Enrollment],
     external_jobs: &mut Vec<ExternalJob>,
     now: DateTime<Utc>,
     stop: &AtomicBool,
+    guarded: bool,
 ) -> anyhow::Result<()> {
     crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         ctx.prefetch(conn, claimed)?;
@@ -323,11 +329,12 @@ fn run_guarded(
                 release(conn, e.id)?;
                 continue;
             }
-            let outcome =
-                conn.transaction::<_, anyhow::Error, _>(|conn| process(conn, ctx, e.id, now));
-            match outcome {
-                Ok(Some(job)) => external_jobs.push(job),
-                Ok(None) => {}
+            if !guarded {
+                external_jobs.extend(process(conn, ctx, e.id, now)?);
+                continue;
+            }
+            match conn.transaction::<_, anyhow::Error, _>(|conn| process(conn, ctx, e.id, now)) {
+                Ok(job) => external_jobs.extend(job),
                 Err(err) => {
                     ctx.forget(e);
                     tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");

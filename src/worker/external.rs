@@ -41,7 +41,7 @@ pub fn run(
     job: ExternalJob,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let begin = conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+    let begin = crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         let Some(e) = Enrollment::find(conn, EnrollmentId(job.enrollment_id))? else {
             return Ok(Begin::Skip);
         };
@@ -61,8 +61,16 @@ pub fn run(
             Some(_) => {
                 // Started before a crash and never finished: it may have been sent. Not
                 // repeating it is the only way to guarantee "never twice".
-                let Some(wf) = ctx.workflow(conn, e.workflow_id)? else { return Ok(Begin::Skip) };
-                mark_done(conn, e.id, &job.path, "outcome unknown after a restart", now)?;
+                let Some(wf) = ctx.workflow(conn, e.workflow_id)? else {
+                    return Ok(Begin::Skip);
+                };
+                mark_done(
+                    conn,
+                    e.id,
+                    &job.path,
+                    "outcome unknown after a restart",
+                    now,
+                )?;
                 history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(job.path.clone()),
                     "the worker stopped while this action was running; its outcome is unknown and it is not repeated, so it can never run twice".into())])?;
                 process(conn, ctx, e.id, now)?;
@@ -97,25 +105,42 @@ pub fn run(
         return Ok(());
     };
     let outcome = perform(&step, &ctx.config, &wf.row.name, &e, &contact, now);
-    conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+    crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         match outcome {
             Ok(result) => {
                 mark_done(conn, e.id, &job.path, &result, now)?;
                 if let Step::SendEmail { subject, .. } = &step {
-                    crate::engine::events::record(conn, e.contact_id, vec![crate::engine::events::Pending::builtin(
-                        crate::domain::events::EMAIL_SENT,
-                        serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "smtp" }),
+                    crate::engine::events::record(
+                        conn,
+                        e.contact_id,
+                        vec![crate::engine::events::Pending::builtin(
+                            crate::domain::events::EMAIL_SENT,
+                            serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "smtp" }),
+                            now,
+                        )],
                         now,
-                    )], now)?;
+                    )?;
                 }
-                history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_EXECUTED, Some(job.path.clone()), result)])?;
+                history::record(
+                    conn,
+                    &[event(
+                        &wf,
+                        Some(e.id),
+                        e.contact_id,
+                        now,
+                        history::ACTION_EXECUTED,
+                        Some(job.path.clone()),
+                        result,
+                    )],
+                )?;
                 process(conn, ctx, e.id, now)?;
             }
             Err(error) => {
                 let attempt = e.attempts + 1;
                 if attempt < ctx.config.max_attempts {
                     let wait = ctx.config.retry_base * 2u32.saturating_pow((attempt - 1) as u32);
-                    let retry_at = now + ChronoDuration::from_std(wait).unwrap_or(ChronoDuration::seconds(30));
+                    let retry_at =
+                        now + ChronoDuration::from_std(wait).unwrap_or(ChronoDuration::seconds(30));
                     diesel::delete(action_runs::table.find((e.id, &job.path))).execute(conn)?;
                     diesel::update(enrollments::table.find(e.id))
                         .set((
@@ -124,13 +149,37 @@ pub fn run(
                             enrollments::lease_until.eq(None::<String>),
                         ))
                         .execute(conn)?;
-                    history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(job.path.clone()),
-                        format!("{error}; attempt {attempt} of {}, next retry at {}", ctx.config.max_attempts, local_rfc3339(retry_at, &wf)))])?;
+                    history::record(
+                        conn,
+                        &[event(
+                            &wf,
+                            Some(e.id),
+                            e.contact_id,
+                            now,
+                            history::ACTION_FAILED,
+                            Some(job.path.clone()),
+                            format!(
+                                "{error}; attempt {attempt} of {}, next retry at {}",
+                                ctx.config.max_attempts,
+                                local_rfc3339(retry_at, &wf)
+                            ),
+                        )],
+                    )?;
                     super::notify();
                 } else {
                     mark_done(conn, e.id, &job.path, &format!("failed: {error}"), now)?;
-                    history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(job.path.clone()),
-                        format!("{error}; gave up after {attempt} attempts"))])?;
+                    history::record(
+                        conn,
+                        &[event(
+                            &wf,
+                            Some(e.id),
+                            e.contact_id,
+                            now,
+                            history::ACTION_FAILED,
+                            Some(job.path.clone()),
+                            format!("{error}; gave up after {attempt} attempts"),
+                        )],
+                    )?;
                     if wf.def.settings.notifications.on_review_needed {
                         diesel::insert_into(notifications::table)
                             .values((

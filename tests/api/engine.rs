@@ -387,7 +387,7 @@ async fn an_action_overdue_past_the_catch_up_limit_is_skipped_with_the_reason() 
         &token,
         wf,
         "event=skipped",
-        Duration::from_secs(5),
+        Duration::from_secs(15),
         |e| !e.is_empty(),
     )
     .await;
@@ -568,4 +568,83 @@ async fn with_smtp_configured_emails_are_delivered_over_smtp() {
         ev[0]["detail"].as_str().unwrap().contains("over SMTP"),
         "{ev:?}"
     );
+}
+
+#[tokio::test]
+async fn a_job_that_fails_in_a_batch_rolls_back_alone_and_the_others_commit() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({ "name": "Tag", "start": {"type": "blank"},
+        "steps": [{"type": "delay", "amount": 1, "unit": "minutes"}, {"type": "set_property", "property": "renewal_notice", "value": "x"}] });
+    let wf = publish(&app, &token, def, false).await;
+    let mut ids = Vec::new();
+    for email in ["fine@example.com", "broken@example.com"] {
+        let (_, c) = app
+            .api_post("/contacts", &token, json!({ "email": email }))
+            .await;
+        app.api_post(
+            &format!("/workflows/{wf}/enrollments"),
+            &token,
+            json!({"contact_id": c["id"]}),
+        )
+        .await;
+        ids.push(c["id"].as_i64().expect("contact id"));
+    }
+    let (fine, broken) = (ids[0], ids[1]);
+    // The database refuses the second contact's history: its job fails after its action ran.
+    {
+        use diesel::connection::SimpleConnection;
+        let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+        let mut conn = pool.get().expect("connection");
+        conn.batch_execute(&format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON history_events
+             WHEN NEW.contact_id = {broken} AND NEW.event = 'action_executed'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+        ))
+        .expect("trigger");
+    }
+    // Both steps fall due at once, so the worker claims them in one batch.
+    let due = (Utc::now() - chrono::Duration::seconds(1))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    app.make_all_due_at(&due);
+    wait_for(
+        &app,
+        &token,
+        wf,
+        &format!("event=action_executed&contact_id={fine}"),
+        Duration::from_secs(10),
+        |e| !e.is_empty(),
+    )
+    .await;
+    let (_, got) = app.api_get(&format!("/contacts/{fine}"), &token).await;
+    assert_eq!(got["properties"]["renewal_notice"], "x", "{got}");
+    let (_, got) = app.api_get(&format!("/contacts/{broken}"), &token).await;
+    assert!(
+        got["properties"].get("renewal_notice").is_none(),
+        "the failed job's write was rolled back: {got}"
+    );
+    let (_, list) = app
+        .api_get(
+            &format!("/workflows/{wf}/enrollments?contact_id={broken}"),
+            &token,
+        )
+        .await;
+    assert_eq!(list["enrollments"][0]["status"], "active", "{list}");
+    // Counted as an attempt and held back a minute before the retry.
+    #[derive(diesel::QueryableByName)]
+    struct Attempts {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        attempts: i32,
+    }
+    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+    let mut conn = pool.get().expect("connection");
+    let row: Attempts = diesel::RunQueryDsl::get_result(
+        diesel::sql_query(format!(
+            "SELECT attempts FROM enrollments WHERE contact_id = {broken} AND lease_until > '{due}'"
+        )),
+        &mut conn,
+    )
+    .expect("the failed job's enrollment, leased for its retry");
+    assert_eq!(row.attempts, 1);
 }

@@ -175,18 +175,17 @@ impl Enrollment {
         at: &str,
     ) -> anyhow::Result<()> {
         // The status is part of the text (see `db::prepared`): one statement per status.
-        let params = (reason, at, id.0);
         match status {
             COMPLETED => crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'completed', reason = ?, ended_at = ?,
                     next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
-                [params.0, params.1, params.2]
+                [reason, at, id.0]
             )
             .execute(conn),
             UNENROLLED => crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'unenrolled', reason = ?, ended_at = ?,
                     next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
-                [params.0, params.1, params.2]
+                [reason, at, id.0]
             )
             .execute(conn),
             other => anyhow::bail!("an enrollment cannot end as {other:?}"),

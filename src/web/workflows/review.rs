@@ -305,7 +305,7 @@ async fn save_list(
         };
         let name = format!("{} — meets criteria {today}", wf.row.name);
         let now = crate::clock::now_text();
-        conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             let list = List::create(conn, &name, Some(wf.id()))?;
             let n = diesel::sql_query(format!(
                 "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at)
