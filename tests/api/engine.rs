@@ -367,7 +367,7 @@ async fn an_action_overdue_past_the_catch_up_limit_is_skipped_with_the_reason() 
     with_properties(&app, &token).await;
     let def = json!({ "name": "Catch up", "start": {"type": "blank"},
         "steps": [{"type": "delay", "amount": 1, "unit": "days"}, {"type": "set_property", "property": "renewal_notice", "value": "late"},
-                  {"type": "delay", "amount": 1, "unit": "days"}, {"type": "set_property", "property": "renewal_notice", "value": "on time"}],
+                  {"type": "delay", "amount": 3, "unit": "days"}, {"type": "set_property", "property": "renewal_notice", "value": "on time"}],
         "settings": {"catch_up_hours": 24} });
     let wf = publish(&app, &token, def, false).await;
     let (_, c) = app
@@ -379,7 +379,9 @@ async fn an_action_overdue_past_the_catch_up_limit_is_skipped_with_the_reason() 
         json!({"contact_id": c["id"]}),
     )
     .await;
-    // As if the worker had been down for two days: the first delay ended 48 h ago.
+    // As if the worker had been down for two days: the first delay ended 48 h ago. The second
+    // delay (3 days, counted from the first's end) then ends a day from now, so nothing runs:
+    // a 1-day second delay would end exactly at the 24 h limit and race the worker's clock.
     let two_days_ago = perennial::clock::fmt_instant(Utc::now() - chrono::Duration::hours(48));
     app.make_all_due_at(&two_days_ago);
     let ev = wait_for(
