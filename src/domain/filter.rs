@@ -579,7 +579,7 @@ fn day_operand(raw: &Value, today: NaiveDate) -> Result<NaiveDate, String> {
     Ok(d)
 }
 
-fn list_id(raw: &Value) -> Option<i64> {
+pub(crate) fn list_id(raw: &Value) -> Option<i64> {
     match raw {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => {

@@ -8,3 +8,4 @@ pub mod schedule;
 pub mod tokens;
 pub mod validate;
 pub mod values;
+pub mod watch;

@@ -16,6 +16,7 @@ use crate::domain::definition::{Definition, Start};
 use crate::domain::filter::ContactView;
 use crate::domain::schedule::{self, Zones};
 use crate::domain::values::parse_iso_date;
+use crate::domain::watch::Watched;
 
 /// A workflow and its parsed definition (parsed once per revision, then cached).
 #[derive(Debug, Clone)]
@@ -24,11 +25,13 @@ pub struct WorkflowCtx {
     pub def: Arc<Definition>,
     /// The workflow's zone: its own setting, else the account's.
     pub tz: Tz,
+    /// The contact inputs its enrollment decision reads (writes that change none skip it).
+    pub watched: Arc<Watched>,
 }
 
 /// Keyed by the definition text's hash too: the id and revision alone are not unique when
 /// one process serves several databases (tests, the benchmark).
-type Cache = Mutex<HashMap<(i64, i32, u64), Arc<Definition>>>;
+type Cache = Mutex<HashMap<(i64, i32, u64), (Arc<Definition>, Arc<Watched>)>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -44,10 +47,12 @@ impl WorkflowCtx {
             h.finish()
         });
         let cached = cache().lock().ok().and_then(|c| c.get(&key).cloned());
-        let def = match cached {
+        let (def, watched) = match cached {
             Some(d) => d,
             None => {
-                let d = Arc::new(row.parsed()?);
+                let def = row.parsed()?;
+                let watched = Arc::new(Watched::of(&def));
+                let d = (Arc::new(def), watched);
                 if let Ok(mut c) = cache().lock() {
                     if c.len() > 10_000 {
                         c.clear();
@@ -58,7 +63,12 @@ impl WorkflowCtx {
             }
         };
         let tz = schedule::workflow_zone(&def, account_tz);
-        Ok(WorkflowCtx { row, def, tz })
+        Ok(WorkflowCtx {
+            row,
+            def,
+            tz,
+            watched,
+        })
     }
 
     pub fn load(

@@ -12,8 +12,8 @@ use super::context::{ContactSnapshot, WorkflowCtx};
 use super::enroll::{self, event, meets_triggers, suppression_reason, EnrollOutcome, Why};
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::history;
-use crate::db::models::ContactId;
-use crate::domain::filter::{Catalog, ContactView};
+use crate::db::models::{ContactId, EnrollmentId};
+use crate::domain::filter::Catalog;
 
 /// What trigger evaluation needs, loaded once per request or per worker batch.
 pub struct EngineCtx {
@@ -64,15 +64,19 @@ pub fn evaluate(
         return Ok(());
     }
     let contact = delta.after;
-    let mine = Enrollment::of_contact(conn, ContactId(contact.id))?;
+    let relevant: Vec<&WorkflowCtx> = workflows.iter().filter(|wf| may_react(wf, delta)).collect();
+    if relevant.is_empty() {
+        return Ok(());
+    }
+    let mine = Enrollment::memberships_of(conn, ContactId(contact.id))?;
     let ever: HashSet<i64> = mine.iter().map(|e| e.workflow_id).collect();
-    for wf in workflows {
+    for wf in relevant {
         let today = now.with_timezone(&wf.tz).date_naive();
-        if let Some(active) = mine
-            .iter()
-            .find(|e| e.workflow_id == wf.id() && e.is_active())
-        {
-            on_change_while_enrolled(conn, wf, active, catalog, delta, now)?;
+        if let Some(active) = mine.iter().find(|e| e.workflow_id == wf.id() && e.active) {
+            on_change_while_enrolled(conn, wf, active.id, catalog, delta, now)?;
+            continue;
+        }
+        if cannot_start(wf, delta, ever.contains(&wf.id())) {
             continue;
         }
         let now_meets = meets_triggers(wf, contact, catalog, today);
@@ -124,38 +128,68 @@ pub fn evaluate(
     Ok(())
 }
 
+/// Whether this write can change anything for this workflow. A write that changed none of the
+/// inputs the workflow reads (`domain::watch`) cannot: meeting the criteria, suppression and
+/// the anchor date are the same before and after it, so there is nothing to enroll, re-plan
+/// or unenroll. (Those decisions are made when an input changes, and by the periodic check
+/// for criteria relative to today.) A new contact has no "before", and re-enrollment without
+/// chosen properties lets any write re-enroll a contact who meets the criteria.
+fn may_react(wf: &WorkflowCtx, delta: &Delta) -> bool {
+    delta.before.is_none() || reenrolls_on_any_write(wf) || wf.watched.any_changed(delta.changed)
+}
+
+fn reenrolls_on_any_write(wf: &WorkflowCtx) -> bool {
+    let re = &wf.def.reenroll;
+    re.enabled && re.on_properties.is_empty()
+}
+
+/// Whether this write cannot enroll (or re-enroll) a contact who is not enrolled now: an update
+/// that changed no input the workflow reads, unless any write may re-enroll this contact.
+fn cannot_start(wf: &WorkflowCtx, delta: &Delta, was_enrolled: bool) -> bool {
+    let any_write_reenrolls = was_enrolled && reenrolls_on_any_write(wf);
+    delta.before.is_some() && !any_write_reenrolls && !wf.watched.any_changed(delta.changed)
+}
+
 fn on_change_while_enrolled(
     conn: &mut SqliteConnection,
     wf: &WorkflowCtx,
-    active: &Enrollment,
+    active: EnrollmentId,
     catalog: &Catalog,
     delta: &Delta,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let contact = delta.after;
     let today = now.with_timezone(&wf.tz).date_naive();
-    if let Some(prop) = wf.date_property() {
-        if delta.changed.iter().any(|c| c == prop) {
-            if contact.value(prop).is_none() || wf.anchor_for(contact).is_err() {
-                return enroll::unenroll(conn, wf, active, "date property was cleared", now);
-            }
-            enroll::replan(conn, wf, active, contact, catalog, now)?;
-        }
-    }
-    if let Some(reason) = suppression_reason(wf, contact, catalog, today) {
-        return enroll::unenroll(conn, wf, active, &format!("suppressed: {reason}"), now);
-    }
-    if wf.def.settings.unenroll_when_unmet
+    let date_moved = wf
+        .date_property()
+        .is_some_and(|prop| delta.changed.iter().any(|c| c == prop));
+    let date_cleared = date_moved && wf.anchor_for(contact).is_err();
+    let unenroll_for = if date_cleared {
+        Some("date property was cleared".to_string())
+    } else if let Some(reason) = suppression_reason(wf, contact, catalog, today) {
+        Some(format!("suppressed: {reason}"))
+    } else if wf.def.settings.unenroll_when_unmet
         && !wf.def.triggers.filter_groups.is_empty()
         && !meets_triggers(wf, contact, catalog, today)
     {
-        return enroll::unenroll(
-            conn,
-            wf,
-            active,
-            "no longer meets the enrollment criteria",
-            now,
-        );
+        Some("no longer meets the enrollment criteria".to_string())
+    } else {
+        None
+    };
+    if !date_moved && unenroll_for.is_none() {
+        // Nothing happens to the enrollment: its record is read only when something does.
+        return Ok(());
     }
-    Ok(())
+    let Some(record) = Enrollment::find(conn, active)? else {
+        return Ok(());
+    };
+    if date_moved && !date_cleared {
+        // A moved date re-plans first, so the history shows the new schedule before any
+        // unenrollment the same write causes.
+        enroll::replan(conn, wf, &record, contact, catalog, now)?;
+    }
+    match unenroll_for {
+        Some(reason) => enroll::unenroll(conn, wf, &record, &reason, now),
+        None => Ok(()),
+    }
 }

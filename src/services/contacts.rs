@@ -241,15 +241,48 @@ pub fn update(
 
 /// Applies changes to a contact inside the caller's transaction (used by workflow actions,
 /// which name themselves as the source so they cannot re-trigger their own workflow).
+///
+/// `known` is the contact as it stands in this transaction (the worker's batch read it and
+/// keeps it exact), so nothing is read again; the contact after the write is returned with
+/// what changed. Email changes go through [`update`], never through here.
 pub fn apply_changes(
     conn: &mut SqliteConnection,
-    catalog: &Catalog,
-    id: ContactId,
+    known: &ContactSnapshot,
     changes: &[Change],
     source: Source,
-    ctx: Option<&EngineCtx>,
-) -> Result<Written, ContactError> {
-    write_existing(conn, catalog, id, None, changes, source, ctx)
+    ctx: &EngineCtx,
+) -> Result<(ContactSnapshot, Vec<ValueChange>), ContactError> {
+    let id = ContactId(known.id);
+    let mut after = known.clone();
+    let mut applied = Vec::new();
+    for c in changes {
+        let old = after.values.get(&c.name).cloned();
+        if old == c.value {
+            continue;
+        }
+        match &c.value {
+            Some(v) => {
+                Contact::put_value(conn, id, c.property_id, v, c.num, old.is_some())?;
+                after.values.insert(c.name.clone(), v.clone());
+            }
+            None => {
+                Contact::clear_value(conn, id, c.property_id)?;
+                after.values.remove(&c.name);
+            }
+        }
+        applied.push(ValueChange {
+            property_id: c.property_id,
+            name: c.name.clone(),
+            old,
+            new: c.value.clone(),
+        });
+    }
+    if applied.is_empty() {
+        return Ok((after, applied));
+    }
+    Contact::touch(conn, id, &now_text())?;
+    react(conn, ctx, false, &applied, &after, source)?;
+    Ok((after, applied))
 }
 
 fn write_new(
@@ -266,7 +299,8 @@ fn write_new(
     let mut applied = Vec::new();
     for c in changes {
         if let Some(v) = &c.value {
-            Contact::put_value(conn, id, c.property_id, v, c.num)?;
+            let exists = values.contains_key(&c.name);
+            Contact::put_value(conn, id, c.property_id, v, c.num, exists)?;
             values.insert(c.name.clone(), v.clone());
             applied.push(ValueChange {
                 property_id: c.property_id,
@@ -327,7 +361,7 @@ fn write_existing(
         }
         match &c.value {
             Some(v) => {
-                Contact::put_value(conn, id, c.property_id, v, c.num)?;
+                Contact::put_value(conn, id, c.property_id, v, c.num, old.is_some())?;
                 current.insert(c.property_id, v.clone());
             }
             None => {
@@ -387,7 +421,6 @@ fn after_write(
     if !written.created && written.changes.is_empty() {
         return Ok(());
     }
-    let now = chrono::Utc::now();
     let loaded;
     let ctx = match preloaded {
         Some(c) => c,
@@ -396,11 +429,35 @@ fn after_write(
             &loaded
         }
     };
+    let after = if ctx.workflows.is_empty() {
+        // Only the events are recorded: list memberships are not needed.
+        ContactSnapshot {
+            id: written.record.contact.id,
+            email: written.record.contact.email.clone(),
+            values: written.record.values.clone(),
+            lists: Default::default(),
+        }
+    } else {
+        ContactSnapshot::from_record(conn, &written.record)?
+    };
+    react(conn, ctx, written.created, &written.changes, &after, source)
+}
+
+/// Records the write's built-in events, then lets every workflow that is on react to it.
+fn react(
+    conn: &mut SqliteConnection,
+    ctx: &EngineCtx,
+    created: bool,
+    changes: &[ValueChange],
+    after: &ContactSnapshot,
+    source: Source,
+) -> Result<(), ContactError> {
+    let now = chrono::Utc::now();
     // Built-in events, for the contact's timeline and for event triggers. A new contact's
     // initial values ride on its `contact_created` event; they are also recorded one by one as
     // `property_changed` only when a workflow that is on listens for that event (an import of
     // 100,000 contacts would otherwise write 700,000 event rows nobody reads as triggers).
-    let contact_id = written.record.contact.id;
+    let contact_id = after.id;
     let listens_for_changes = ctx.workflows.iter().any(|w| {
         w.def
             .triggers
@@ -408,22 +465,21 @@ fn after_write(
             .iter()
             .any(|t| t.name.eq_ignore_ascii_case(ev::PROPERTY_CHANGED))
     });
-    let mut pending = Vec::with_capacity(written.changes.len() + 1);
-    if written.created {
-        let values: serde_json::Map<String, serde_json::Value> = written
-            .record
+    let mut pending = Vec::with_capacity(changes.len() + 1);
+    if created {
+        let values: serde_json::Map<String, serde_json::Value> = after
             .values
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
         pending.push(Pending::builtin(
             ev::CONTACT_CREATED,
-            serde_json::json!({ "email": written.record.contact.email, "properties": values }),
+            serde_json::json!({ "email": after.email, "properties": values }),
             now,
         ));
     }
-    if !written.created || listens_for_changes {
-        for c in &written.changes {
+    if !created || listens_for_changes {
+        for c in changes {
             pending.push(Pending::builtin(
                 ev::PROPERTY_CHANGED,
                 serde_json::json!({ "property": c.name, "old": c.old, "new": c.new }),
@@ -435,12 +491,11 @@ fn after_write(
     if ctx.workflows.is_empty() {
         return Ok(());
     }
-    let after = ContactSnapshot::from_record(conn, &written.record)?;
-    let before = (!written.created).then(|| after.before(&written.changes));
-    let changed: Vec<String> = written.changes.iter().map(|c| c.name.clone()).collect();
+    let before = (!created).then(|| after.before(changes));
+    let changed: Vec<String> = changes.iter().map(|c| c.name.clone()).collect();
     let delta = Delta {
         before: before.as_ref(),
-        after: &after,
+        after,
         changed: &changed,
     };
     triggers::evaluate(conn, &ctx.workflows, &ctx.catalog, &delta, source, now)?;
@@ -448,7 +503,7 @@ fn after_write(
         conn,
         &ctx.workflows,
         &ctx.catalog,
-        &after,
+        after,
         &recorded,
         source,
         now,

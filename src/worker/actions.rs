@@ -347,17 +347,10 @@ fn set_value(
             .and_then(|v| numeric_mirror(prop.kind(), v)),
         value: normalized,
     };
-    match contacts::apply_changes(
-        conn,
-        &ctx.props,
-        ContactId(contact.id),
-        &[change],
-        source,
-        Some(&ctx.engine),
-    ) {
-        Ok(w) => {
-            *fresh = Some(after(contact, &w));
-            Ok(!w.changes.is_empty())
+    match contacts::apply_changes(conn, contact, &[change], source, &ctx.engine) {
+        Ok((written, changes)) => {
+            *fresh = Some(written);
+            Ok(!changes.is_empty())
         }
         Err(ContactError::Invalid(errs)) => {
             fail(errs.first().map(|e| e.message.clone()).unwrap_or_default())
@@ -396,7 +389,7 @@ fn list_changed(
     } else {
         after.lists.remove(&list_id);
     }
-    let changed = vec![format!("list:{list_id}")];
+    let changed = vec![crate::domain::watch::list_input(list_id)];
     let delta = Delta {
         before: Some(before),
         after: &after,

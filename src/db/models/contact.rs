@@ -162,23 +162,19 @@ impl Contact {
             .context("loading contact values")
     }
 
+    /// Writes one value. `exists` says whether the contact has a value for this property now
+    /// (callers read the contact's values first, so they know): an update or an insert, each
+    /// kept prepared (diesel would prepare an `ON CONFLICT DO UPDATE` afresh each time; see
+    /// `db::prepared`). Callers hold a write transaction, so nothing can slip in between.
     pub fn put_value(
         conn: &mut SqliteConnection,
         id: ContactId,
         property_id: i64,
         value: &str,
         num: Option<f64>,
+        exists: bool,
     ) -> anyhow::Result<()> {
-        // Look, then insert or update, all three statements kept prepared (diesel would
-        // prepare an `ON CONFLICT DO UPDATE` afresh each time; see `db::prepared`). Callers
-        // hold a write transaction, so nothing can slip in between.
-        let exists: Vec<i64> = contact_values::table
-            .filter(contact_values::contact_id.eq(id.0))
-            .filter(contact_values::property_id.eq(property_id))
-            .select(contact_values::property_id)
-            .load(conn)
-            .context("reading contact value")?;
-        if !exists.is_empty() {
+        if exists {
             crate::fixed_sql!(
                 "UPDATE contact_values SET value = ?, num = ?
                  WHERE contact_id = ? AND property_id = ?",
@@ -188,15 +184,12 @@ impl Contact {
             .context("writing contact value")?;
             return Ok(());
         }
-        diesel::insert_into(contact_values::table)
-            .values((
-                contact_values::contact_id.eq(id.0),
-                contact_values::property_id.eq(property_id),
-                contact_values::value.eq(value),
-                contact_values::num.eq(num),
-            ))
-            .execute(conn)
-            .context("writing contact value")?;
+        crate::fixed_sql!(
+            "INSERT INTO contact_values (contact_id, property_id, value, num) VALUES (?, ?, ?, ?)",
+            [id.0, property_id, value, num],
+        )
+        .execute(conn)
+        .context("writing contact value")?;
         Ok(())
     }
 

@@ -32,6 +32,15 @@ pub struct Enrollment {
     pub last_run_at: Option<String>,
 }
 
+/// Which workflows a contact is or was enrolled in: what trigger evaluation asks on every
+/// contact write, without reading (or sorting) whole records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    pub id: EnrollmentId,
+    pub workflow_id: i64,
+    pub active: bool,
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = enrollments)]
 pub struct NewEnrollment<'a> {
@@ -119,6 +128,30 @@ impl Enrollment {
             .select(Enrollment::as_select())
             .load(conn)
             .context("loading contact enrollments")
+    }
+
+    /// Every enrollment of a contact, in no particular order, as [`Membership`]s.
+    pub fn memberships_of(
+        conn: &mut SqliteConnection,
+        contact: ContactId,
+    ) -> anyhow::Result<Vec<Membership>> {
+        let rows: Vec<(i64, i64, String)> = enrollments::table
+            .filter(enrollments::contact_id.eq(contact.0))
+            .select((
+                enrollments::id,
+                enrollments::workflow_id,
+                enrollments::status,
+            ))
+            .load(conn)
+            .context("loading the contact's enrollments")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, workflow_id, status)| Membership {
+                id: EnrollmentId(id),
+                workflow_id,
+                active: status == ACTIVE,
+            })
+            .collect())
     }
 
     pub fn for_workflow(

@@ -113,7 +113,11 @@ impl ContactEvent {
     /// Custom event names seen so far (for the trigger panel).
     pub fn custom_names(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
         contact_events::table
-            .filter(contact_events::source.eq(CUSTOM))
+            // Spelled out, not bound, so the partial index `contact_events_custom_names`
+            // (`WHERE source = 'custom'`) applies.
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "contact_events.source = 'custom'",
+            ))
             .select(contact_events::name)
             .distinct()
             .order(contact_events::name.asc())
