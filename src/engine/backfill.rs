@@ -486,6 +486,7 @@ fn unenroll_others(
         .bind::<Text, _>(now_s)
         .bind::<Text, _>(&reason)
         .execute(conn)?;
+        crate::db::models::enrollment::note_ended();
         diesel::sql_query(format!(
             "UPDATE enrollments SET status = 'unenrolled', reason = ?2, ended_at = ?1, next_step = NULL, next_due_at = NULL
              WHERE workflow_id = {other} AND status = 'active'

@@ -222,7 +222,7 @@ pub fn start_cycle(
         ended_at: if next.is_some() { None } else { Some(now_s) },
     };
     let e = Enrollment::insert(conn, &new)?;
-    super::events::record(
+    super::events::record_quiet(
         conn,
         contact_id,
         vec![super::events::Pending::builtin(
@@ -449,7 +449,7 @@ pub fn finish_cycle(
         "all steps done",
         &now_s,
     )?;
-    super::events::record(
+    super::events::record_quiet(
         conn,
         e.contact_id,
         vec![super::events::Pending::builtin(

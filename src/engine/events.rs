@@ -37,15 +37,32 @@ impl Pending {
     }
 }
 
-/// Stores events for one contact and returns them with their ids.
+/// Stores events for one contact and returns them with their ids (to fire triggers with).
 pub fn record(
     conn: &mut SqliteConnection,
     contact_id: i64,
     events: Vec<Pending>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<ContactEvent>> {
+    ContactEvent::insert_all(conn, &rows(contact_id, events, now))
+}
+
+/// Stores events for one contact when nothing will fire on them: their ids are not read back.
+pub fn record_quiet(
+    conn: &mut SqliteConnection,
+    contact_id: i64,
+    events: Vec<Pending>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for row in rows(contact_id, events, now) {
+        ContactEvent::insert(conn, &row)?;
+    }
+    Ok(())
+}
+
+fn rows(contact_id: i64, events: Vec<Pending>, now: DateTime<Utc>) -> Vec<NewContactEvent> {
     let now_s = fmt_instant(now);
-    let rows: Vec<NewContactEvent> = events
+    events
         .into_iter()
         .map(|p| NewContactEvent {
             contact_id,
@@ -55,8 +72,7 @@ pub fn record(
             properties: Value::Object(p.properties).to_string(),
             created_at: now_s.clone(),
         })
-        .collect();
-    ContactEvent::insert_all(conn, &rows)
+        .collect()
 }
 
 /// Whether any of these workflows listens for events at all (skip the work when none do).

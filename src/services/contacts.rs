@@ -487,7 +487,14 @@ fn react(
             ));
         }
     }
-    let recorded = events::record(conn, contact_id, pending, now)?;
+    // Event ids are read back only when a workflow that is on listens for events.
+    let listening = events::any_listen(&ctx.workflows);
+    let recorded = if listening {
+        events::record(conn, contact_id, pending, now)?
+    } else {
+        events::record_quiet(conn, contact_id, pending, now)?;
+        vec![]
+    };
     if ctx.workflows.is_empty() {
         return Ok(());
     }

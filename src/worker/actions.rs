@@ -156,7 +156,7 @@ fn run(
                 ))
                 .execute(conn)
                 .map_err(anyhow::Error::from)?;
-            crate::engine::events::record(
+            crate::engine::events::record_quiet(
                 conn,
                 e.contact_id,
                 vec![crate::engine::events::Pending::builtin(

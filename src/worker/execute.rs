@@ -14,7 +14,7 @@ use super::external;
 use super::WorkerConfig;
 use crate::clock::{fmt_instant, parse_instant};
 use crate::db::models::contact::Contact;
-use crate::db::models::enrollment::Enrollment;
+use crate::db::models::enrollment::{self, Enrollment};
 use crate::db::models::history::{self, NewEvent};
 use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
 use crate::db::schema::{action_runs, contacts, enrollments, list_members};
@@ -568,6 +568,7 @@ fn run_steps(
             }));
         } else {
             ran_at = now;
+            let ended_before = enrollment::ended_count();
             match actions::execute(conn, ctx, wf, &e, contact, &step, now) {
                 Ok((result, fresh)) => {
                     ctx.mark_done(conn, e.id, &path, &result, now)?;
@@ -602,12 +603,15 @@ fn run_steps(
                     }
                 }
             }
-            // The action may have ended this enrollment (e.g. unenrolled the contact).
-            match Enrollment::find(conn, EnrollmentId(e.id))? {
-                Some(fresh) if fresh.is_active() => {}
-                _ => {
-                    history::record(conn, &events)?;
-                    return Ok(None);
+            // The action may have ended this enrollment (e.g. unenrolled the contact); only
+            // read it again if something ended any enrollment meanwhile.
+            if enrollment::ended_count() != ended_before {
+                match Enrollment::find(conn, EnrollmentId(e.id))? {
+                    Some(fresh) if fresh.is_active() => {}
+                    _ => {
+                        history::record(conn, &events)?;
+                        return Ok(None);
+                    }
                 }
             }
         }

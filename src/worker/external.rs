@@ -110,7 +110,7 @@ pub fn run(
             Ok(result) => {
                 mark_done(conn, e.id, &job.path, &result, now)?;
                 if let Step::SendEmail { subject, .. } = &step {
-                    crate::engine::events::record(
+                    crate::engine::events::record_quiet(
                         conn,
                         e.contact_id,
                         vec![crate::engine::events::Pending::builtin(

@@ -120,6 +120,8 @@ impl Contact {
     }
 
     pub fn delete(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<bool> {
+        // Its enrollments go with it (ON DELETE CASCADE).
+        super::enrollment::note_ended();
         let n = diesel::delete(contacts::table.find(id.0))
             .execute(conn)
             .context("deleting contact")?;

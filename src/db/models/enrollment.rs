@@ -1,6 +1,8 @@
 //! Enrollments: one record per (workflow, contact, cycle). The record is also the job: it
 //! points at the next step and when it is due, and carries the worker's lease.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use anyhow::Context;
 use diesel::prelude::*;
 use diesel::SqliteConnection;
@@ -9,6 +11,22 @@ use super::{ContactId, EnrollmentId, WorkflowId};
 use crate::db::schema::enrollments;
 
 pub const ACTIVE: &str = "active";
+
+/// How many times this process has ended (or deleted) enrollments, on any connection. The
+/// worker reads it around an action: unchanged, the action cannot have ended its own
+/// enrollment, so the record need not be read again. Only one write transaction runs at a
+/// time, so a change made by another thread can only cause a needless re-read, never a miss.
+static ENDED: AtomicU64 = AtomicU64::new(0);
+
+/// See [`ENDED`].
+pub fn ended_count() -> u64 {
+    ENDED.load(Ordering::SeqCst)
+}
+
+/// Every statement that ends or deletes enrollments calls this (see [`ENDED`]).
+pub fn note_ended() {
+    ENDED.fetch_add(1, Ordering::SeqCst);
+}
 pub const COMPLETED: &str = "completed";
 pub const UNENROLLED: &str = "unenrolled";
 
@@ -207,6 +225,7 @@ impl Enrollment {
         reason: &str,
         at: &str,
     ) -> anyhow::Result<()> {
+        note_ended();
         // The status is part of the text (see `db::prepared`): one statement per status.
         match status {
             COMPLETED => crate::fixed_sql!(

@@ -70,24 +70,27 @@ pub fn record(conn: &mut SqliteConnection, events: &[NewEvent]) -> anyhow::Resul
     if events.is_empty() {
         return Ok(());
     }
-    // One row per statement, every column named: the statement has a fixed text, so diesel
-    // keeps it prepared and each event costs one step. (A multi-row insert of `NewEvent`s is
-    // prepared afresh every time, and with its optional columns diesel splits it into single
-    // inserts inside a savepoint anyway.)
+    // One fixed statement per row (`db::prepared`): prepared once, then each event costs a
+    // bind and a step. (A multi-row insert of `NewEvent`s is prepared afresh every time, and
+    // with its optional columns diesel splits it into single inserts inside a savepoint.)
     for e in events {
-        diesel::insert_into(history_events::table)
-            .values((
-                history_events::workflow_id.eq(e.workflow_id),
-                history_events::enrollment_id.eq(e.enrollment_id),
-                history_events::contact_id.eq(e.contact_id),
-                history_events::at.eq(&e.at),
-                history_events::event.eq(e.event),
-                history_events::step.eq(e.step.as_deref()),
-                history_events::detail.eq(&e.detail),
-                history_events::revision.eq(e.revision),
-            ))
-            .execute(conn)
-            .context("writing history")?;
+        crate::fixed_sql!(
+            "INSERT INTO history_events
+                (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                e.workflow_id,
+                e.enrollment_id,
+                e.contact_id,
+                e.at.as_str(),
+                e.event,
+                e.step.as_deref(),
+                e.detail.as_str(),
+                i64::from(e.revision),
+            ],
+        )
+        .execute(conn)
+        .context("writing history")?;
     }
     Ok(())
 }
