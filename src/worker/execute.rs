@@ -53,6 +53,9 @@ struct BatchCache {
     done: HashSet<(i64, String)>,
     /// Steps of those enrollments with any recorded run (done, started or failed).
     recorded: HashSet<(i64, String)>,
+    /// Contacts whose jobs have started in this batch. A job changes only its own contact's
+    /// enrollments, so the claimed record of a job whose contact is not here is exact.
+    started: HashSet<i64>,
 }
 
 impl RoundCtx {
@@ -158,6 +161,13 @@ impl RoundCtx {
         Ok(())
     }
 
+    /// Notes that a job of this contact starts; whether it is the batch's first for it.
+    fn start_contact(&mut self, contact_id: i64) -> bool {
+        self.batch
+            .as_mut()
+            .is_some_and(|b| b.started.insert(contact_id))
+    }
+
     /// A contact as filters see it: from the batch cache, else from the database.
     fn take_contact(
         &mut self,
@@ -233,6 +243,11 @@ struct IdRow {
 }
 
 /// Claims up to `config.batch` due jobs and runs them. Returns how many were claimed.
+///
+/// The claim and the jobs' internal steps are one write transaction: no other writer can
+/// touch the jobs meanwhile, so they need no lease (a lease is written only for a job that
+/// leaves the transaction: an external action, or a job that failed and is held back), and
+/// the rows read by the claim stay exact for the batch (see [`BatchCache::started`]).
 pub fn run_due(
     pool: &DbPool,
     config: &WorkerConfig,
@@ -240,65 +255,40 @@ pub fn run_due(
     stop: &AtomicBool,
 ) -> anyhow::Result<usize> {
     let mut conn = pool.get()?;
-    let now_s = fmt_instant(now);
-    let lease = fmt_instant(now + ChronoDuration::seconds(config.lease_secs));
-    let claimed: Vec<Enrollment> =
-        crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
-            let ids: Vec<i64> = diesel::sql_query(
-                "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
-               AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
-            )
-            .bind::<Text, _>(&now_s)
-            .bind::<BigInt, _>(config.batch)
-            .load::<IdRow>(conn)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-            if ids.is_empty() {
-                return Ok(vec![]);
-            }
-            diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
-                .set(enrollments::lease_until.eq(&lease))
-                .execute(conn)?;
-            Ok(enrollments::table
-                .filter(enrollments::id.eq_any(&ids))
-                .order(enrollments::next_due_at.asc())
-                .select(Enrollment::as_select())
-                .load(conn)?)
-        })?;
-    if claimed.is_empty() {
-        return Ok(0);
-    }
-    let n = claimed.len();
-    let mut ctx = RoundCtx::load(&mut conn, config)?;
+    let mut ctx: Option<RoundCtx> = None;
     let mut external_jobs = Vec::new();
-    // Internal steps of the whole batch commit together: one fsync for hundreds of actions.
     // First without a savepoint per job: inside a savepoint SQLite copies every page a job
     // changes into a statement journal, which was a fifth of the worker's time. If any job
-    // fails, that transaction rolls back whole and the batch runs again with a savepoint per
-    // job, so a bad job still fails alone and the others commit.
+    // fails, that transaction rolls back whole and the batch runs again (claimed afresh)
+    // with a savepoint per job, so a bad job still fails alone and the others commit.
     let fast = run_batch(
         &mut conn,
         &mut ctx,
-        &claimed,
+        config,
         &mut external_jobs,
         now,
         stop,
         false,
     );
-    if let Err(err) = fast {
-        tracing::debug!(error = %crate::telemetry::chain(&err), "batch failed; running it again job by job");
-        external_jobs.clear();
-        run_batch(
-            &mut conn,
-            &mut ctx,
-            &claimed,
-            &mut external_jobs,
-            now,
-            stop,
-            true,
-        )?;
-    }
+    let n = match fast {
+        Ok(n) => n,
+        Err(err) => {
+            tracing::debug!(error = %crate::telemetry::chain(&err), "batch failed; running it again job by job");
+            external_jobs.clear();
+            run_batch(
+                &mut conn,
+                &mut ctx,
+                config,
+                &mut external_jobs,
+                now,
+                stop,
+                true,
+            )?
+        }
+    };
+    let Some(mut ctx) = ctx else {
+        return Ok(n);
+    };
     // Other writers may run from here on: nothing read inside the batch is reused.
     ctx.batch = None;
     for job in external_jobs {
@@ -310,30 +300,66 @@ pub fn run_due(
     Ok(n)
 }
 
-/// The claimed jobs in one write transaction. `guarded`: each job in its own savepoint, so a
-/// bad job rolls back alone and is retried later (after a minute, its attempts counted);
-/// otherwise any job's error rolls back the whole batch.
+/// The due jobs, oldest first, read inside the batch's write transaction.
+fn claim(
+    conn: &mut SqliteConnection,
+    config: &WorkerConfig,
+    now_s: &str,
+) -> anyhow::Result<Vec<Enrollment>> {
+    let ids: Vec<i64> = diesel::sql_query(
+        "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
+           AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
+    )
+    .bind::<Text, _>(now_s)
+    .bind::<BigInt, _>(config.batch)
+    .load::<IdRow>(conn)?
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(enrollments::table
+        .filter(enrollments::id.eq_any(&ids))
+        .order(enrollments::next_due_at.asc())
+        .select(Enrollment::as_select())
+        .load(conn)?)
+}
+
+/// Claims due jobs and runs them in one write transaction; returns how many were claimed.
+/// `guarded`: each job in its own savepoint, so a bad job rolls back alone and is retried
+/// later (after a minute, its attempts counted); otherwise any job's error rolls back the
+/// whole batch.
 fn run_batch(
     conn: &mut SqliteConnection,
-    ctx: &mut RoundCtx,
-    claimed: &[Enrollment],
+    ctx: &mut Option<RoundCtx>,
+    config: &WorkerConfig,
     external_jobs: &mut Vec<ExternalJob>,
     now: DateTime<Utc>,
     stop: &AtomicBool,
     guarded: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
     crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
-        ctx.prefetch(conn, claimed)?;
-        for e in claimed {
+        let claimed = claim(conn, config, &fmt_instant(now))?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let ctx = match ctx {
+            Some(c) => c,
+            None => ctx.insert(RoundCtx::load(conn, config)?),
+        };
+        ctx.prefetch(conn, &claimed)?;
+        for e in &claimed {
             if stop.load(Ordering::SeqCst) {
-                release(conn, e.id)?;
+                // Left as it was: still due, the next round (or run) takes it.
                 continue;
             }
             if !guarded {
-                external_jobs.extend(process(conn, ctx, e.id, now)?);
+                external_jobs.extend(process_claimed(conn, ctx, e, now)?);
                 continue;
             }
-            match conn.transaction::<_, anyhow::Error, _>(|conn| process(conn, ctx, e.id, now)) {
+            match conn.transaction::<_, anyhow::Error, _>(|conn| process_claimed(conn, ctx, e, now))
+            {
                 Ok(job) => external_jobs.extend(job),
                 Err(err) => {
                     ctx.forget(e);
@@ -348,8 +374,15 @@ fn run_batch(
                 }
             }
         }
-        Ok(())
+        Ok(claimed.len())
     })
+}
+
+fn hold(conn: &mut SqliteConnection, id: i64, until: DateTime<Utc>) -> anyhow::Result<()> {
+    diesel::update(enrollments::table.find(id))
+        .set(enrollments::lease_until.eq(fmt_instant(until)))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn release(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<()> {
@@ -466,6 +499,30 @@ pub fn process(
     let Some(e) = Enrollment::find(conn, EnrollmentId(id))? else {
         return Ok(None);
     };
+    run_job(conn, ctx, e, now)
+}
+
+/// [`process`] for a job the batch claimed: its record as the claim read it is exact unless
+/// an earlier job of the batch had the same contact (a job changes only its own contact's
+/// enrollments), in which case it is read again.
+fn process_claimed(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    claimed: &Enrollment,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ExternalJob>> {
+    if ctx.start_contact(claimed.contact_id) {
+        return run_job(conn, ctx, claimed.clone(), now);
+    }
+    process(conn, ctx, claimed.id, now)
+}
+
+fn run_job(
+    conn: &mut SqliteConnection,
+    ctx: &mut RoundCtx,
+    e: Enrollment,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ExternalJob>> {
     if !e.is_active() {
         return Ok(None);
     }
@@ -562,6 +619,12 @@ fn run_steps(
         } else if external::is_external(&step, &ctx.config) {
             history::record(conn, &events)?;
             point(conn, &e, last_run)?;
+            // Runs after the batch commits: held so no other worker takes it meanwhile.
+            hold(
+                conn,
+                e.id,
+                now + ChronoDuration::seconds(ctx.config.lease_secs),
+            )?;
             return Ok(Some(ExternalJob {
                 enrollment_id: e.id,
                 path,
