@@ -221,7 +221,7 @@ fn ingest(
     };
     let pending = Pending {
         name: item.name,
-        properties: item.properties,
+        properties: serde_json::Value::Object(item.properties).to_string(),
         occurred_at: item.occurred_at.unwrap_or(now),
         source: CUSTOM,
     };

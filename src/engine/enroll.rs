@@ -454,7 +454,11 @@ pub fn finish_cycle(
         e.contact_id,
         vec![super::events::Pending::builtin(
             crate::domain::events::WORKFLOW_COMPLETED,
-            serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": e.cycle_year }),
+            super::events::WorkflowCycle {
+                workflow_id: wf.id(),
+                workflow_name: &wf.row.name,
+                cycle_year: e.cycle_year,
+            },
             now,
         )],
         now,

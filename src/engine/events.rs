@@ -18,23 +18,44 @@ use crate::domain::filter::Catalog;
 /// An event about to be recorded.
 pub struct Pending {
     pub name: String,
-    pub properties: Map<String, Value>,
+    /// The event's properties: a JSON object's text.
+    pub properties: String,
     pub occurred_at: DateTime<Utc>,
     pub source: &'static str,
 }
 
 impl Pending {
-    pub fn builtin(name: &str, properties: Value, now: DateTime<Utc>) -> Pending {
+    /// A built-in event. Its properties are serialized straight to text: on the write path
+    /// (one `property_changed` per changed value) building a `serde_json::Value` first cost
+    /// a twentieth of the worker's time.
+    pub fn builtin(name: &str, properties: impl serde::Serialize, now: DateTime<Utc>) -> Pending {
+        let text = serde_json::to_string(&properties)
+            .ok()
+            .filter(|t| t.starts_with('{'))
+            .unwrap_or_else(|| "{}".to_string());
         Pending {
             name: name.to_string(),
-            properties: match properties {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            },
+            properties: text,
             occurred_at: now,
             source: crate::db::models::event::BUILTIN,
         }
     }
+}
+
+/// The properties of a `property_changed` event.
+#[derive(serde::Serialize)]
+pub struct PropertyChanged<'a> {
+    pub property: &'a str,
+    pub old: Option<&'a str>,
+    pub new: Option<&'a str>,
+}
+
+/// The properties of `workflow_enrolled` and `workflow_completed` events.
+#[derive(serde::Serialize)]
+pub struct WorkflowCycle<'a> {
+    pub workflow_id: i64,
+    pub workflow_name: &'a str,
+    pub cycle_year: i32,
 }
 
 /// Stores events for one contact and returns them with their ids (to fire triggers with).
@@ -69,7 +90,7 @@ fn rows(contact_id: i64, events: Vec<Pending>, now: DateTime<Utc>) -> Vec<NewCon
             name: p.name,
             source: p.source,
             occurred_at: fmt_instant(p.occurred_at),
-            properties: Value::Object(p.properties).to_string(),
+            properties: p.properties,
             created_at: now_s.clone(),
         })
         .collect()

@@ -482,7 +482,11 @@ fn react(
         for c in changes {
             pending.push(Pending::builtin(
                 ev::PROPERTY_CHANGED,
-                serde_json::json!({ "property": c.name, "old": c.old, "new": c.new }),
+                events::PropertyChanged {
+                    property: &c.name,
+                    old: c.old.as_deref(),
+                    new: c.new.as_deref(),
+                },
                 now,
             ));
         }

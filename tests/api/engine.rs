@@ -650,3 +650,133 @@ async fn a_job_that_fails_in_a_batch_rolls_back_alone_and_the_others_commit() {
     .expect("the failed job's enrollment, leased for its retry");
     assert_eq!(row.attempts, 1);
 }
+
+#[tokio::test]
+async fn an_action_that_suppresses_its_own_contact_ends_the_run_before_the_next_step() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    // The first action makes the contact meet the workflow's own suppression criteria; the
+    // enrollment must end there, and the second action (due at the same moment) never run.
+    let def = json!({ "name": "Self-suppressing", "start": {"type": "blank"},
+        "steps": [{"type": "delay", "amount": 1, "unit": "minutes"},
+                  {"type": "set_property", "property": "lastname", "value": "Blocked"},
+                  {"type": "set_property", "property": "renewal_notice", "value": "too late"}],
+        "settings": {"suppression": {"filter_groups": [[{"property": "lastname", "operator": "eq", "value": "Blocked"}]], "list_ids": []}} });
+    let wf = publish(&app, &token, def, false).await;
+    let (_, c) = app
+        .api_post("/contacts", &token, json!({"email": "self@example.com"}))
+        .await;
+    let cid = c["id"].as_i64().expect("contact id");
+    app.api_post(
+        &format!("/workflows/{wf}/enrollments"),
+        &token,
+        json!({"contact_id": cid}),
+    )
+    .await;
+    app.make_all_due_at(&perennial::clock::fmt_instant(
+        Utc::now() - chrono::Duration::seconds(1),
+    ));
+    let ev = wait_for(
+        &app,
+        &token,
+        wf,
+        "event=unenrolled",
+        Duration::from_secs(10),
+        |e| !e.is_empty(),
+    )
+    .await;
+    assert!(
+        ev[0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("suppressed"),
+        "{ev:?}"
+    );
+    let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
+    assert_eq!(got["properties"]["lastname"], "Blocked", "{got}");
+    assert!(
+        got["properties"].get("renewal_notice").is_none(),
+        "the step after the unenrollment did not run: {got}"
+    );
+    let executed = events(&app, &token, wf, "event=action_executed").await;
+    assert_eq!(executed.len(), 1, "{executed:?}");
+}
+
+#[tokio::test]
+async fn two_jobs_of_one_contact_in_one_batch_see_each_others_changes() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    // Workflow A's action moves the contact out of workflow B's criteria, and B unenrolls
+    // contacts who stop meeting them. Both fall due together, A first: B's job, claimed
+    // in the same batch, must see that its enrollment has ended and not run.
+    let a = json!({ "name": "A", "start": {"type": "blank"},
+        "steps": [{"type": "delay", "amount": 1, "unit": "minutes"},
+                  {"type": "set_property", "property": "lifecyclestage", "value": "other"}] });
+    let b = json!({ "name": "B", "start": {"type": "blank"},
+        "triggers": {"filter_groups": [[{"property": "lifecyclestage", "operator": "eq", "value": "customer"}]]},
+        "steps": [{"type": "delay", "amount": 2, "unit": "minutes"},
+                  {"type": "set_property", "property": "renewal_notice", "value": "should not run"}],
+        "settings": {"unenroll_when_unmet": true} });
+    let wa = publish(&app, &token, a, false).await;
+    let wb = publish(&app, &token, b, false).await;
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "both@example.com", "properties": {"lifecyclestage": "customer"}}),
+        )
+        .await;
+    let cid = c["id"].as_i64().expect("contact id");
+    app.api_post(
+        &format!("/workflows/{wa}/enrollments"),
+        &token,
+        json!({"contact_id": cid}),
+    )
+    .await;
+    // B enrolled the contact by its trigger when it was created.
+    let (_, list) = app
+        .api_get(
+            &format!("/workflows/{wb}/enrollments?contact_id={cid}"),
+            &token,
+        )
+        .await;
+    assert_eq!(list["enrollments"][0]["status"], "active", "{list}");
+    // A falls due a minute before B, both just past: one batch, A's job first.
+    let at =
+        |secs: i64| perennial::clock::fmt_instant(Utc::now() - chrono::Duration::seconds(secs));
+    let (due_a, due_b) = (at(61), at(1));
+    {
+        use diesel::connection::SimpleConnection;
+        let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+        let mut conn = pool.get().expect("connection");
+        conn.batch_execute(&format!(
+            "UPDATE enrollments SET next_due_at = CASE workflow_id
+                WHEN {wa} THEN '{due_a}' ELSE '{due_b}' END
+             WHERE status = 'active'"
+        ))
+        .expect("make due");
+    }
+    perennial::worker::notify();
+    let ev = wait_for(
+        &app,
+        &token,
+        wb,
+        "event=unenrolled",
+        Duration::from_secs(10),
+        |e| !e.is_empty(),
+    )
+    .await;
+    assert!(
+        ev[0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no longer meets"),
+        "{ev:?}"
+    );
+    let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
+    assert_eq!(got["properties"]["lifecyclestage"], "other", "{got}");
+    assert!(
+        got["properties"].get("renewal_notice").is_none(),
+        "B's step did not run: {got}"
+    );
+}
