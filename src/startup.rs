@@ -21,6 +21,9 @@ pub struct AppState {
     pub pool: DbPool,
     /// Cached once true: the setup redirect needs no query per request afterwards.
     has_users: AtomicBool,
+    /// The CSV imports this app is running (by job id). Kept per app, not per process: job
+    /// ids are per database, and one process may serve several (the tests do).
+    pub imports_running: std::sync::Mutex<std::collections::BTreeSet<i64>>,
 }
 
 impl AppState {
@@ -28,6 +31,7 @@ impl AppState {
         AppState {
             pool,
             has_users: AtomicBool::new(false),
+            imports_running: Default::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Persistence: the SQLite pool, migrations, and one model file per aggregate.
 
+pub mod checkpoint;
 pub mod models;
 pub mod prepared;
 pub mod queries;
@@ -19,20 +20,25 @@ pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
 /// Applied to every pooled connection: WAL for concurrent readers beside the one writer,
 /// foreign keys (SQLite leaves them off by default), and a busy timeout so a writer waits
 /// for the lock instead of failing at once.
-#[derive(Debug, Clone, Copy)]
-struct SqlitePragmas;
+/// The pool owns the [`checkpoint::Checkpointer`] through this, so it stops with the pool.
+#[derive(Debug)]
+struct SqlitePragmas {
+    _checkpointer: checkpoint::Checkpointer,
+}
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
+        conn.batch_execute(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 10000;
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -65536;
-             PRAGMA mmap_size = 268435456;",
-        )
+             PRAGMA mmap_size = 268435456;
+             PRAGMA wal_autocheckpoint = {};",
+            checkpoint::SAFETY_NET_PAGES
+        ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -77,7 +83,10 @@ pub fn connect(database_url: &str, max_size: u32) -> anyhow::Result<DbPool> {
     let manager = ConnectionManager::<SqliteConnection>::new(database_url);
     let pool = Pool::builder()
         .max_size(max_size)
-        .connection_customizer(Box::new(SqlitePragmas))
+        .connection_customizer(Box::new(SqlitePragmas {
+            _checkpointer: checkpoint::Checkpointer::start(database_url)
+                .context("starting the checkpoint thread")?,
+        }))
         .build(manager)
         .with_context(|| format!("opening SQLite database at {database_url}"))?;
     let mut conn = pool.get().context("getting a connection to migrate")?;

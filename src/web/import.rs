@@ -1,7 +1,6 @@
 //! CSV import page: upload, background import with progress, report of rejected rows.
 
 use std::collections::BTreeSet;
-use std::sync::Mutex;
 
 use actix_multipart::Multipart;
 use actix_session::SessionExt;
@@ -19,31 +18,32 @@ use crate::domain::errors::{Errors, FieldError};
 use crate::services::import::{import_csv, ImportReport, RowError};
 use crate::startup::AppState;
 
-/// The imports running in this process. A job the database still calls "running" that is not
-/// in here was cut off — the server stopped (or the import thread died) mid-import — and its
-/// page says so instead of refreshing forever.
-static RUNNING: Mutex<BTreeSet<i64>> = Mutex::new(BTreeSet::new());
-
-fn running_here() -> std::sync::MutexGuard<'static, BTreeSet<i64>> {
-    RUNNING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Marks a job as running in this app until dropped (also when the thread panics). A job the
+/// database still calls "running" that is not marked was cut off — the server stopped (or
+/// the import thread died) mid-import — and its page says so instead of refreshing forever.
+struct RunningGuard {
+    state: web::Data<AppState>,
+    job_id: i64,
 }
 
-/// Marks a job as running in this process until dropped (also when the thread panics).
-struct RunningGuard(i64);
-
 impl RunningGuard {
-    fn start(job_id: i64) -> RunningGuard {
-        running_here().insert(job_id);
-        RunningGuard(job_id)
+    fn start(state: web::Data<AppState>, job_id: i64) -> RunningGuard {
+        running(&state).insert(job_id);
+        RunningGuard { state, job_id }
     }
 }
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        running_here().remove(&self.0);
+        running(&self.state).remove(&self.job_id);
     }
+}
+
+fn running(state: &AppState) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+    state
+        .imports_running
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What the finished job keeps in `import_jobs.errors`: the rejected rows and, beside them,
@@ -167,7 +167,7 @@ async fn upload(
     .await?;
     // The import runs off the request thread; the status page shows its progress.
     let pool = state.pool.clone();
-    let guard = RunningGuard::start(job_id);
+    let guard = RunningGuard::start(state.clone(), job_id);
     std::thread::spawn(move || {
         let _guard = guard;
         let progress_pool = pool.clone();
@@ -251,7 +251,7 @@ async fn status(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>
     let Some((filename, state_s, total, processed, imported, errors)) = row else {
         return Err(WebError::NotFound);
     };
-    let interrupted = state_s == "running" && !running_here().contains(&id);
+    let interrupted = state_s == "running" && !running(&state).contains(&id);
     let running = state_s == "running" && !interrupted;
     let report = StoredReport::parse(&errors);
     render(&StatusPage {
