@@ -65,3 +65,30 @@ impl Drop for Checkpointer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_is_copied_back_without_the_writer_doing_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let pool = crate::db::connect(&path.display().to_string(), 2).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        // About 400 KB, far below the safety net: the writer does not checkpoint, so the rows
+        // reach the database file only through the checkpoint thread.
+        conn.batch_execute(
+            "CREATE TABLE t (x TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+             INSERT INTO t SELECT hex(randomblob(100)) FROM n;",
+        )
+        .expect("write");
+        let size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while size() < 400_000 && std::time::Instant::now() < deadline {
+            std::thread::sleep(INTERVAL);
+        }
+        assert!(size() >= 400_000, "database file is {} bytes", size());
+    }
+}
