@@ -539,6 +539,18 @@ fn run_job(
     out
 }
 
+/// Why a contact must not get this workflow's actions now, if it must not.
+fn suppressed_now(
+    wf: &WorkflowCtx,
+    contact: &ContactSnapshot,
+    catalog: &filter::Catalog,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let today = now.with_timezone(&wf.tz).date_naive();
+    crate::engine::enroll::suppression_reason(wf, contact, catalog, today)
+        .map(|reason| format!("suppressed: {reason}"))
+}
+
 /// The loop of [`process`]; `contact` is kept current as actions change it.
 fn run_steps(
     conn: &mut SqliteConnection,
@@ -614,6 +626,13 @@ fn run_steps(
                     wf.def.settings.catch_up_hours
                 ),
             ));
+        } else if let Some(reason) = suppressed_now(wf, contact, &ctx.engine.catalog, now) {
+            // Suppression is checked again when an action falls due, not only when a watched
+            // property changes: criteria relative to today ("renewal date before today") and
+            // a suppression list added after enrollment apply to enrollments already running.
+            history::record(conn, &events)?;
+            crate::engine::enroll::unenroll(conn, wf, &e, &reason, now)?;
+            return Ok(None);
         } else if ctx.already_done(conn, e.id, &path)? {
             // Ran before a crash, committed its record, but the pointer did not move: never twice.
         } else if external::is_external(&step, &ctx.config) {

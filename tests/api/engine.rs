@@ -780,3 +780,56 @@ async fn two_jobs_of_one_contact_in_one_batch_see_each_others_changes() {
         "B's step did not run: {got}"
     );
 }
+
+#[tokio::test]
+async fn suppression_added_after_enrollment_stops_the_next_action() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let mut def = json!({ "name": "Quiet please", "start": {"type": "blank"},
+        "steps": [{"type": "delay", "amount": 1, "unit": "minutes"},
+                  {"type": "set_property", "property": "renewal_notice", "value": "sent"}] });
+    let wf = publish(&app, &token, def.clone(), false).await;
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "quiet@example.com", "properties": {"lastname": "Quiet"}}),
+        )
+        .await;
+    let cid = c["id"].as_i64().expect("contact id");
+    app.api_post(
+        &format!("/workflows/{wf}/enrollments"),
+        &token,
+        json!({"contact_id": cid}),
+    )
+    .await;
+    // The contact already matches the suppression criteria added now; no property of theirs
+    // changes afterwards, so only the check when the action falls due can stop it.
+    def["settings"] = json!({"suppression": {"filter_groups": [[{"property": "lastname", "operator": "eq", "value": "Quiet"}]], "list_ids": []}});
+    let (s, saved) = app.api_put(&format!("/workflows/{wf}"), &token, def).await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    app.make_all_due_at(&perennial::clock::fmt_instant(
+        Utc::now() - chrono::Duration::seconds(1),
+    ));
+    let ev = wait_for(
+        &app,
+        &token,
+        wf,
+        "event=unenrolled",
+        Duration::from_secs(10),
+        |e| !e.is_empty(),
+    )
+    .await;
+    assert!(
+        ev[0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("suppressed"),
+        "{ev:?}"
+    );
+    let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
+    assert!(
+        got["properties"].get("renewal_notice").is_none(),
+        "the action did not run: {got}"
+    );
+}
