@@ -273,8 +273,15 @@ pub fn manual_enroll(
             )));
         }
         let catalog = engine::context::domain_catalog(conn, &props)?;
+        // The workflows that are on: this enrollment's `workflow_enrolled` event may set off
+        // their event triggers.
+        let on = WorkflowCtx::active(conn)?;
+        let listeners = engine::events::Listeners {
+            workflows: &on,
+            catalog: &catalog,
+        };
         Ok(
-            match engine::enroll(conn, &wf, &snapshot, &catalog, Why::Manual, now)? {
+            match engine::enroll(conn, &wf, &snapshot, listeners, Why::Manual, now)? {
                 EnrollOutcome::Enrolled(e) => Ok(enrollment_json(&e, &wf)),
                 EnrollOutcome::Refused(reason) => Err(ApiError::field(
                     "contact_id",

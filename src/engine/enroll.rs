@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::SqliteConnection;
 
 use super::context::{ContactSnapshot, WorkflowCtx};
+use super::events::Listeners;
 use crate::clock::fmt_instant;
 use crate::db::models::enrollment::{self as enr, Enrollment, NewEnrollment};
 use crate::db::models::history::{self, NewEvent};
@@ -129,10 +130,11 @@ pub fn enroll(
     conn: &mut SqliteConnection,
     wf: &WorkflowCtx,
     contact: &ContactSnapshot,
-    catalog: &Catalog,
+    on: Listeners,
     why: Why,
     now: DateTime<Utc>,
 ) -> anyhow::Result<EnrollOutcome> {
+    let catalog = on.catalog;
     let today = now.with_timezone(&wf.tz).date_naive();
     if let Some(reason) = suppression_reason(wf, contact, catalog, today) {
         return Ok(EnrollOutcome::Refused(format!("suppressed: {reason}")));
@@ -151,15 +153,7 @@ pub fn enroll(
         Ok(p) => p,
         Err(e) => return Ok(EnrollOutcome::Refused(format!("cannot schedule: {e}"))),
     };
-    let e = start_cycle(
-        conn,
-        wf,
-        contact.id,
-        &plan,
-        &why,
-        SKIPPED_PAST_AT_ENROLLMENT,
-        now,
-    )?;
+    let e = start_cycle(conn, wf, contact, on, &plan, &why, now)?;
     for other in &wf.def.settings.unenroll_from_workflows {
         if *other == wf.id() {
             continue;
@@ -190,12 +184,14 @@ pub fn enroll(
 pub fn start_cycle(
     conn: &mut SqliteConnection,
     wf: &WorkflowCtx,
-    contact_id: i64,
+    contact: &ContactSnapshot,
+    on: Listeners,
     plan: &EnrollmentPlan,
     why: &Why,
-    skip_reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Enrollment> {
+    let contact_id = contact.id;
+    let skip_reason = SKIPPED_PAST_AT_ENROLLMENT;
     let next = plan
         .next
         .and_then(|i| plan.steps.iter().find(|s| s.index == i));
@@ -222,16 +218,6 @@ pub fn start_cycle(
         ended_at: if next.is_some() { None } else { Some(now_s) },
     };
     let e = Enrollment::insert(conn, &new)?;
-    super::events::record_quiet(
-        conn,
-        contact_id,
-        vec![super::events::Pending::builtin(
-            crate::domain::events::WORKFLOW_ENROLLED,
-            serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": plan.cycle_year }),
-            now,
-        )],
-        now,
-    )?;
     let mut events = vec![event(
         wf,
         Some(e.id),
@@ -255,6 +241,19 @@ pub fn start_cycle(
         )),
     }
     history::record(conn, &events)?;
+    // After the history, so enrollments it sets off elsewhere come after this one's.
+    super::events::record_and_fire(
+        conn,
+        on,
+        contact,
+        super::events::Pending::builtin(
+            crate::domain::events::WORKFLOW_ENROLLED,
+            serde_json::json!({ "workflow_id": wf.id(), "workflow_name": wf.row.name, "cycle_year": plan.cycle_year }),
+            now,
+        ),
+        super::triggers::Source::Workflow(wf.id()),
+        now,
+    )?;
     Ok(e)
 }
 
@@ -354,7 +353,7 @@ pub fn replan(
     wf: &WorkflowCtx,
     e: &Enrollment,
     contact: &ContactSnapshot,
-    catalog: &Catalog,
+    on: Listeners,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let Ok(Some(anchor)) = wf.anchor_for(contact) else {
@@ -423,7 +422,7 @@ pub fn replan(
                 format!("date changed to {anchor}: no remaining step is in the future"),
             ));
             history::record(conn, &events)?;
-            finish_cycle(conn, wf, e, contact, catalog, now)?;
+            finish_cycle(conn, wf, e, contact, on, now)?;
         }
     }
     Ok(())
@@ -438,9 +437,10 @@ pub fn finish_cycle(
     wf: &WorkflowCtx,
     e: &Enrollment,
     contact: &ContactSnapshot,
-    catalog: &Catalog,
+    on: Listeners,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Enrollment>> {
+    let catalog = on.catalog;
     let now_s = fmt_instant(now);
     Enrollment::finish(
         conn,
@@ -448,20 +448,6 @@ pub fn finish_cycle(
         enr::COMPLETED,
         "all steps done",
         &now_s,
-    )?;
-    super::events::record_quiet(
-        conn,
-        e.contact_id,
-        vec![super::events::Pending::builtin(
-            crate::domain::events::WORKFLOW_COMPLETED,
-            super::events::WorkflowCycle {
-                workflow_id: wf.id(),
-                workflow_name: &wf.row.name,
-                cycle_year: e.cycle_year,
-            },
-            now,
-        )],
-        now,
     )?;
     history::record(
         conn,
@@ -474,6 +460,22 @@ pub fn finish_cycle(
             None,
             format!("cycle {} complete", e.cycle_year),
         )],
+    )?;
+    super::events::record_and_fire(
+        conn,
+        on,
+        contact,
+        super::events::Pending::builtin(
+            crate::domain::events::WORKFLOW_COMPLETED,
+            super::events::WorkflowCycle {
+                workflow_id: wf.id(),
+                workflow_name: &wf.row.name,
+                cycle_year: e.cycle_year,
+            },
+            now,
+        ),
+        super::triggers::Source::Workflow(wf.id()),
+        now,
     )?;
     if !wf.def.recur_annually || !wf.row.is_on() {
         return Ok(None);
@@ -492,14 +494,6 @@ pub fn finish_cycle(
     let zones = wf.zones_for(contact);
     let plan = schedule::plan_next_cycle(&wf.def, anchor, &zones, e.cycle_year, now);
     let year = plan.cycle_year.unwrap_or(e.cycle_year + 1);
-    let next = start_cycle(
-        conn,
-        wf,
-        contact.id,
-        &plan,
-        &Why::AnnualCycle(year),
-        SKIPPED_PAST_AT_ENROLLMENT,
-        now,
-    )?;
+    let next = start_cycle(conn, wf, contact, on, &plan, &Why::AnnualCycle(year), now)?;
     Ok(Some(next))
 }

@@ -96,6 +96,78 @@ fn rows(contact_id: i64, events: Vec<Pending>, now: DateTime<Utc>) -> Vec<NewCon
         .collect()
 }
 
+/// What firing event triggers needs: the workflows that are on and the catalog their
+/// refinement filters are read with. Passed down to where the engine itself records events
+/// (`workflow_enrolled`, `workflow_completed`, `email_sent`), so those fire triggers too.
+#[derive(Clone, Copy)]
+pub struct Listeners<'a> {
+    pub workflows: &'a [WorkflowCtx],
+    pub catalog: &'a Catalog,
+}
+
+/// Records one event the engine itself caused and fires the event triggers listening for it.
+/// Its id is read back only when some workflow listens for an event of that name.
+pub fn record_and_fire(
+    conn: &mut SqliteConnection,
+    on: Listeners,
+    contact: &ContactSnapshot,
+    pending: Pending,
+    source: Source,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let listening = on.workflows.iter().any(|w| {
+        w.def
+            .triggers
+            .events
+            .iter()
+            .any(|t| t.name.eq_ignore_ascii_case(&pending.name))
+    });
+    if !listening {
+        return record_quiet(conn, contact.id, vec![pending], now);
+    }
+    let recorded = record(conn, contact.id, vec![pending], now)?;
+    fire(
+        conn,
+        on.workflows,
+        on.catalog,
+        contact,
+        &recorded,
+        source,
+        now,
+    )
+}
+
+/// How deep events may set off enrollments that record events that set off enrollments
+/// (workflow A's completion enrolls into B, whose enrollment enrolls into C, …). Workflows
+/// without steps complete at once, so two of them listening for each other's events would
+/// otherwise recurse forever.
+pub const MAX_CHAIN: u32 = 8;
+
+thread_local! {
+    static CHAIN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one level of [`fire`] on this thread while it lives.
+struct ChainLevel;
+
+impl ChainLevel {
+    fn enter() -> Option<ChainLevel> {
+        CHAIN.with(|c| {
+            if c.get() >= MAX_CHAIN {
+                return None;
+            }
+            c.set(c.get() + 1);
+            Some(ChainLevel)
+        })
+    }
+}
+
+impl Drop for ChainLevel {
+    fn drop(&mut self) {
+        CHAIN.with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
 /// Whether any of these workflows listens for events at all (skip the work when none do).
 pub fn any_listen(workflows: &[WorkflowCtx]) -> bool {
     workflows.iter().any(|w| !w.def.triggers.events.is_empty())
@@ -114,6 +186,13 @@ pub fn fire(
     if events.is_empty() || !any_listen(workflows) {
         return Ok(());
     }
+    let Some(_level) = ChainLevel::enter() else {
+        tracing::warn!(
+            contact = contact.id,
+            "event triggers not fired: {MAX_CHAIN} events in a chain already set off enrollments"
+        );
+        return Ok(());
+    };
     // Each event's properties are parsed once, not once per listening workflow.
     let parsed: Vec<(&ContactEvent, Map<String, Value>)> = events
         .iter()
@@ -198,8 +277,8 @@ pub fn fire(
                 at: enroll::local_rfc3339(at, wf),
                 again: enrolled_before,
             };
-            if let EnrollOutcome::Refused(reason) =
-                enroll::enroll(conn, wf, contact, catalog, why, now)?
+            let on = Listeners { workflows, catalog };
+            if let EnrollOutcome::Refused(reason) = enroll::enroll(conn, wf, contact, on, why, now)?
             {
                 history::record(
                     conn,
@@ -217,4 +296,21 @@ pub fn fire(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_chain_stops_at_its_bound_and_frees_its_levels() {
+        let levels: Vec<ChainLevel> = (0..MAX_CHAIN).filter_map(|_| ChainLevel::enter()).collect();
+        assert_eq!(levels.len(), MAX_CHAIN as usize);
+        assert!(ChainLevel::enter().is_none(), "one more level is refused");
+        drop(levels);
+        assert!(
+            ChainLevel::enter().is_some(),
+            "levels are freed when the chain unwinds"
+        );
+    }
 }

@@ -33,6 +33,11 @@ pub fn replan_pending(
     }
     let props = Catalog::load(conn)?;
     let catalog = domain_catalog(conn, &props)?;
+    let on = WorkflowCtx::active(conn)?;
+    let listeners = super::events::Listeners {
+        workflows: &on,
+        catalog: &catalog,
+    };
     for e in pending {
         let Some(contact) = ContactSnapshot::load(conn, &props, ContactId(e.contact_id))? else {
             continue;
@@ -93,7 +98,7 @@ pub fn replan_pending(
                 }
             }
             None => {
-                finish_cycle(conn, &wf, &e, &contact, &catalog, now)?;
+                finish_cycle(conn, &wf, &e, &contact, listeners, now)?;
             }
         }
     }

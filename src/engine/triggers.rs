@@ -10,6 +10,7 @@ use diesel::SqliteConnection;
 
 use super::context::{ContactSnapshot, WorkflowCtx};
 use super::enroll::{self, event, meets_triggers, suppression_reason, EnrollOutcome, Why};
+use super::events::Listeners;
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::history;
 use crate::db::models::{ContactId, EnrollmentId};
@@ -73,7 +74,8 @@ pub fn evaluate(
     for wf in relevant {
         let today = now.with_timezone(&wf.tz).date_naive();
         if let Some(active) = mine.iter().find(|e| e.workflow_id == wf.id() && e.active) {
-            on_change_while_enrolled(conn, wf, active.id, catalog, delta, now)?;
+            let on = Listeners { workflows, catalog };
+            on_change_while_enrolled(conn, wf, active.id, on, delta, now)?;
             continue;
         }
         if cannot_start(wf, delta, ever.contains(&wf.id())) {
@@ -119,9 +121,14 @@ pub fn evaluate(
             )?;
             continue;
         }
-        if let EnrollOutcome::Refused(reason) =
-            enroll::enroll(conn, wf, contact, catalog, why, now)?
-        {
+        if let EnrollOutcome::Refused(reason) = enroll::enroll(
+            conn,
+            wf,
+            contact,
+            Listeners { workflows, catalog },
+            why,
+            now,
+        )? {
             tracing::debug!(workflow = wf.id(), contact = contact.id, %reason, "not enrolled");
         }
     }
@@ -154,10 +161,11 @@ fn on_change_while_enrolled(
     conn: &mut SqliteConnection,
     wf: &WorkflowCtx,
     active: EnrollmentId,
-    catalog: &Catalog,
+    on: Listeners,
     delta: &Delta,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let catalog = on.catalog;
     let contact = delta.after;
     let today = now.with_timezone(&wf.tz).date_naive();
     let date_moved = wf
@@ -186,7 +194,7 @@ fn on_change_while_enrolled(
     if date_moved && !date_cleared {
         // A moved date re-plans first, so the history shows the new schedule before any
         // unenrollment the same write causes.
-        enroll::replan(conn, wf, &record, contact, catalog, now)?;
+        enroll::replan(conn, wf, &record, contact, on, now)?;
     }
     match unenroll_for {
         Some(reason) => enroll::unenroll(conn, wf, &record, &reason, now),

@@ -156,14 +156,16 @@ fn run(
                 ))
                 .execute(conn)
                 .map_err(anyhow::Error::from)?;
-            crate::engine::events::record_quiet(
+            crate::engine::events::record_and_fire(
                 conn,
-                e.contact_id,
-                vec![crate::engine::events::Pending::builtin(
+                ctx.listeners(),
+                contact,
+                crate::engine::events::Pending::builtin(
                     crate::domain::events::EMAIL_SENT,
                     serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "outbox" }),
                     now,
-                )],
+                ),
+                Source::Workflow(wf.id()),
                 now,
             )?;
             Ok(format!(
@@ -253,7 +255,14 @@ fn run(
             if !target.row.is_on() {
                 return fail(format!("workflow “{}” is off", target.row.name));
             }
-            match enroll::enroll(conn, &target, contact, catalog, Why::Action(wf.id()), now)? {
+            match enroll::enroll(
+                conn,
+                &target,
+                contact,
+                ctx.listeners(),
+                Why::Action(wf.id()),
+                now,
+            )? {
                 EnrollOutcome::Enrolled(_) => {
                     Ok(format!("enrolled in workflow “{}”", target.row.name))
                 }

@@ -161,6 +161,14 @@ impl RoundCtx {
         Ok(())
     }
 
+    /// The workflows that are on, for the event triggers of events the engine records.
+    pub fn listeners(&self) -> crate::engine::events::Listeners<'_> {
+        crate::engine::events::Listeners {
+            workflows: &self.engine.workflows,
+            catalog: &self.engine.catalog,
+        }
+    }
+
     /// Notes that a job of this contact starts; whether it is the batch's first for it.
     fn start_contact(&mut self, contact_id: i64) -> bool {
         self.batch
@@ -575,7 +583,7 @@ fn run_steps(
         let Some(step) = step_at(&wf.def.steps, &path).cloned() else {
             // The step no longer exists (the workflow was edited): the cycle is over.
             history::record(conn, &events)?;
-            finish_cycle(conn, wf, &e, contact, &ctx.engine.catalog, now)?;
+            finish_cycle(conn, wf, &e, contact, ctx.listeners(), now)?;
             return Ok(None);
         };
         let mut ran_at = due;
@@ -707,12 +715,12 @@ fn run_steps(
         let Some(next) = next else {
             history::record(conn, &events)?;
             e.last_run_at = last_run.map(fmt_instant);
-            finish_cycle(conn, wf, &e, contact, &ctx.engine.catalog, now)?;
+            finish_cycle(conn, wf, &e, contact, ctx.listeners(), now)?;
             return Ok(None);
         };
         let Some(next_due) = due_of(wf, &e, contact, &next, ran_at) else {
             history::record(conn, &events)?;
-            finish_cycle(conn, wf, &e, contact, &ctx.engine.catalog, now)?;
+            finish_cycle(conn, wf, &e, contact, ctx.listeners(), now)?;
             return Ok(None);
         };
         let next_step_type = step_at(&wf.def.steps, &next)

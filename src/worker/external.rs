@@ -110,14 +110,16 @@ pub fn run(
             Ok(result) => {
                 mark_done(conn, e.id, &job.path, &result, now)?;
                 if let Step::SendEmail { subject, .. } = &step {
-                    crate::engine::events::record_quiet(
+                    crate::engine::events::record_and_fire(
                         conn,
-                        e.contact_id,
-                        vec![crate::engine::events::Pending::builtin(
+                        ctx.listeners(),
+                        &contact,
+                        crate::engine::events::Pending::builtin(
                             crate::domain::events::EMAIL_SENT,
                             serde_json::json!({ "workflow_id": wf.id(), "subject": subject, "delivery": "smtp" }),
                             now,
-                        )],
+                        ),
+                        crate::engine::triggers::Source::Workflow(wf.id()),
                         now,
                     )?;
                 }

@@ -372,3 +372,60 @@ async fn event_triggers_are_edited_in_the_trigger_panel() {
     let (_, again) = app.api_get(&format!("/workflows/{id}"), &token).await;
     assert_eq!(again["revision"], got["revision"]);
 }
+
+#[tokio::test]
+async fn finishing_one_workflow_and_being_enrolled_in_one_are_events_other_workflows_can_follow() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    // A runs one action and completes (in the worker); B follows A's completion; C follows
+    // enrollment in B. So one manual enrollment in A ends with the contact in all three.
+    let a = publish(
+        &app,
+        &token,
+        json!({ "name": "Onboarding", "start": {"type": "blank"},
+        "steps": [{"type": "set_property", "property": "renewal_notice", "value": "onboarded"}] }),
+    )
+    .await;
+    let b = publish(&app, &token, json!({ "name": "After onboarding", "start": {"type": "blank"},
+        "triggers": {"events": [{"name": "workflow_completed", "filters": [
+            {"property": "event.workflow_id", "operator": "eq", "value": a}]}]},
+        "steps": [{"type": "delay", "amount": 1, "unit": "days"},
+                  {"type": "set_property", "property": "renewal_notice", "value": "followed up"}] })).await;
+    let c = publish(
+        &app,
+        &token,
+        json!({ "name": "Audit", "start": {"type": "blank"},
+        "triggers": {"events": [{"name": "workflow_enrolled", "filters": [
+            {"property": "event.workflow_name", "operator": "eq", "value": "After onboarding"}]}]},
+        "steps": [{"type": "delay", "amount": 1, "unit": "days"},
+                  {"type": "set_property", "property": "lastname", "value": "Audited"}] }),
+    )
+    .await;
+    let (_, contact) = app
+        .api_post("/contacts", &token, json!({"email": "chain@example.com"}))
+        .await;
+    let cid = contact["id"].as_i64().unwrap();
+    app.api_post(
+        &format!("/workflows/{a}/enrollments"),
+        &token,
+        json!({"contact_id": cid}),
+    )
+    .await;
+    wait_completed(&app, &token, a, cid, 1).await;
+    let start = std::time::Instant::now();
+    while enrollments(&app, &token, c, cid).await.is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "C never enrolled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    let in_b = enrollments(&app, &token, b, cid).await;
+    assert_eq!(in_b.len(), 1, "{in_b:?}");
+    assert_eq!(in_b[0]["status"], "active");
+    let (_, h) = app
+        .api_get(&format!("/workflows/{b}/history?event=enrolled"), &token)
+        .await;
+    let detail = h["events"][0]["detail"].as_str().unwrap_or("").to_string();
+    assert!(detail.contains("workflow_completed"), "{detail}");
+}
