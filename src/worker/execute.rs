@@ -269,29 +269,22 @@ pub fn run_due(
     // changes into a statement journal, which was a fifth of the worker's time. If any job
     // fails, that transaction rolls back whole and the batch runs again (claimed afresh)
     // with a savepoint per job, so a bad job still fails alone and the others commit.
-    let fast = run_batch(
-        &mut conn,
-        &mut ctx,
-        config,
-        &mut external_jobs,
-        now,
-        stop,
-        false,
-    );
-    let n = match fast {
+    let mut run = |guarded| {
+        run_batch(
+            &mut conn,
+            &mut ctx,
+            config,
+            &mut external_jobs,
+            now,
+            stop,
+            guarded,
+        )
+    };
+    let n = match run(false) {
         Ok(n) => n,
         Err(err) => {
             tracing::debug!(error = %crate::telemetry::chain(&err), "batch failed; running it again job by job");
-            external_jobs.clear();
-            run_batch(
-                &mut conn,
-                &mut ctx,
-                config,
-                &mut external_jobs,
-                now,
-                stop,
-                true,
-            )?
+            run(true)?
         }
     };
     let Some(mut ctx) = ctx else {
@@ -347,6 +340,8 @@ fn run_batch(
     stop: &AtomicBool,
     guarded: bool,
 ) -> anyhow::Result<usize> {
+    // Only the external jobs of the run that commits are kept.
+    external_jobs.clear();
     crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         let claimed = claim(conn, config, &fmt_instant(now))?;
         if claimed.is_empty() {

@@ -47,6 +47,36 @@ async fn wait_for<F: Fn(&[Value]) -> bool>(
     }
 }
 
+/// Creates a contact and enrolls it in the workflow by hand; returns the contact's id.
+async fn enrolled_contact(app: &TestApp, token: &str, wf: i64, contact: Value) -> i64 {
+    let (_, c) = app.api_post("/contacts", token, contact).await;
+    let cid = c["id"].as_i64().expect("contact id");
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{wf}/enrollments"),
+            token,
+            json!({"contact_id": cid}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    cid
+}
+
+/// Waits for the workflow's first `unenrolled` event and checks its reason.
+async fn wait_unenrolled(app: &TestApp, token: &str, wf: i64, reason: &str) {
+    let ev = wait_for(
+        app,
+        token,
+        wf,
+        "event=unenrolled",
+        Duration::from_secs(10),
+        |e| !e.is_empty(),
+    )
+    .await;
+    let detail = ev[0]["detail"].as_str().unwrap_or("");
+    assert!(detail.contains(reason), "{ev:?}");
+}
+
 #[tokio::test]
 async fn a_specific_date_workflow_runs_on_time() {
     let (app, token) = TestApp::ready().await;
@@ -663,35 +693,11 @@ async fn an_action_that_suppresses_its_own_contact_ends_the_run_before_the_next_
                   {"type": "set_property", "property": "renewal_notice", "value": "too late"}],
         "settings": {"suppression": {"filter_groups": [[{"property": "lastname", "operator": "eq", "value": "Blocked"}]], "list_ids": []}} });
     let wf = publish(&app, &token, def, false).await;
-    let (_, c) = app
-        .api_post("/contacts", &token, json!({"email": "self@example.com"}))
-        .await;
-    let cid = c["id"].as_i64().expect("contact id");
-    app.api_post(
-        &format!("/workflows/{wf}/enrollments"),
-        &token,
-        json!({"contact_id": cid}),
-    )
-    .await;
+    let cid = enrolled_contact(&app, &token, wf, json!({"email": "self@example.com"})).await;
     app.make_all_due_at(&perennial::clock::fmt_instant(
         Utc::now() - chrono::Duration::seconds(1),
     ));
-    let ev = wait_for(
-        &app,
-        &token,
-        wf,
-        "event=unenrolled",
-        Duration::from_secs(10),
-        |e| !e.is_empty(),
-    )
-    .await;
-    assert!(
-        ev[0]["detail"]
-            .as_str()
-            .unwrap_or("")
-            .contains("suppressed"),
-        "{ev:?}"
-    );
+    wait_unenrolled(&app, &token, wf, "suppressed").await;
     let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
     assert_eq!(got["properties"]["lastname"], "Blocked", "{got}");
     assert!(
@@ -719,18 +725,11 @@ async fn two_jobs_of_one_contact_in_one_batch_see_each_others_changes() {
         "settings": {"unenroll_when_unmet": true} });
     let wa = publish(&app, &token, a, false).await;
     let wb = publish(&app, &token, b, false).await;
-    let (_, c) = app
-        .api_post(
-            "/contacts",
-            &token,
-            json!({"email": "both@example.com", "properties": {"lifecyclestage": "customer"}}),
-        )
-        .await;
-    let cid = c["id"].as_i64().expect("contact id");
-    app.api_post(
-        &format!("/workflows/{wa}/enrollments"),
+    let cid = enrolled_contact(
+        &app,
         &token,
-        json!({"contact_id": cid}),
+        wa,
+        json!({"email": "both@example.com", "properties": {"lifecyclestage": "customer"}}),
     )
     .await;
     // B enrolled the contact by its trigger when it was created.
@@ -757,22 +756,7 @@ async fn two_jobs_of_one_contact_in_one_batch_see_each_others_changes() {
         .expect("make due");
     }
     perennial::worker::notify();
-    let ev = wait_for(
-        &app,
-        &token,
-        wb,
-        "event=unenrolled",
-        Duration::from_secs(10),
-        |e| !e.is_empty(),
-    )
-    .await;
-    assert!(
-        ev[0]["detail"]
-            .as_str()
-            .unwrap_or("")
-            .contains("no longer meets"),
-        "{ev:?}"
-    );
+    wait_unenrolled(&app, &token, wb, "no longer meets").await;
     let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
     assert_eq!(got["properties"]["lifecyclestage"], "other", "{got}");
     assert!(
@@ -789,18 +773,11 @@ async fn suppression_added_after_enrollment_stops_the_next_action() {
         "steps": [{"type": "delay", "amount": 1, "unit": "minutes"},
                   {"type": "set_property", "property": "renewal_notice", "value": "sent"}] });
     let wf = publish(&app, &token, def.clone(), false).await;
-    let (_, c) = app
-        .api_post(
-            "/contacts",
-            &token,
-            json!({"email": "quiet@example.com", "properties": {"lastname": "Quiet"}}),
-        )
-        .await;
-    let cid = c["id"].as_i64().expect("contact id");
-    app.api_post(
-        &format!("/workflows/{wf}/enrollments"),
+    let cid = enrolled_contact(
+        &app,
         &token,
-        json!({"contact_id": cid}),
+        wf,
+        json!({"email": "quiet@example.com", "properties": {"lastname": "Quiet"}}),
     )
     .await;
     // The contact already matches the suppression criteria added now; no property of theirs
@@ -811,22 +788,7 @@ async fn suppression_added_after_enrollment_stops_the_next_action() {
     app.make_all_due_at(&perennial::clock::fmt_instant(
         Utc::now() - chrono::Duration::seconds(1),
     ));
-    let ev = wait_for(
-        &app,
-        &token,
-        wf,
-        "event=unenrolled",
-        Duration::from_secs(10),
-        |e| !e.is_empty(),
-    )
-    .await;
-    assert!(
-        ev[0]["detail"]
-            .as_str()
-            .unwrap_or("")
-            .contains("suppressed"),
-        "{ev:?}"
-    );
+    wait_unenrolled(&app, &token, wf, "suppressed").await;
     let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
     assert!(
         got["properties"].get("renewal_notice").is_none(),
