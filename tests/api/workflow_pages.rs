@@ -1016,3 +1016,37 @@ async fn outbox_tasks_and_inbox_show_what_actions_left() {
     assert!(texts(&html, ".inbox-list li.unread").is_empty());
     assert_eq!(texts(&html, ".inbox-list li.read").len(), 1);
 }
+
+#[tokio::test]
+async fn the_contact_page_shows_the_next_action_in_the_workflows_time_zone() {
+    let (app, token) = TestApp::ready().await;
+    let ada = contact(&app, &token, "ada@example.com", json!({"firstname": "Ada"})).await;
+    let id = create_workflow(&app, &token, json!({ "name": "Tokyo follow-up", "start": {"type": "blank"},
+        "steps": [{ "type": "delay", "amount": 2, "unit": "days" }, { "type": "create_task", "title": "Call" }],
+        "settings": { "time_zone": "Asia/Tokyo" } })).await;
+    let (s, _) = app
+        .api_post(
+            &format!("/workflows/{id}/publish"),
+            &token,
+            json!({"enroll_existing": false}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{id}/enrollments"),
+            &token,
+            json!({"contact_id": ada}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    // The API gives the due time in the workflow's zone: "2026-12-01T03:04:05.678+09:00".
+    let due = e["next_due_at"].as_str().expect("next_due_at").to_string();
+    assert!(due.ends_with("+09:00"), "{due}");
+    let expected = format!("Next action: {} (Asia/Tokyo)", due[..16].replace('T', " "));
+    let html = app.get_html(&format!("/contacts/{ada}")).await;
+    assert!(
+        html.contains(&expected),
+        "{expected} not on the contact page"
+    );
+}
