@@ -254,20 +254,37 @@ pub fn apply_changes(
 ) -> Result<(ContactSnapshot, Vec<ValueChange>), ContactError> {
     let id = ContactId(known.id);
     let mut after = known.clone();
+    let applied = write_values(conn, id, &mut after.values, changes)?;
+    if applied.is_empty() {
+        return Ok((after, applied));
+    }
+    Contact::touch(conn, id, &now_text())?;
+    react(conn, ctx, false, &applied, &after, source)?;
+    Ok((after, applied))
+}
+
+/// Writes the value changes that change something into the contact's values (by name, as
+/// they stand in this transaction) and returns them.
+fn write_values(
+    conn: &mut SqliteConnection,
+    id: ContactId,
+    values: &mut BTreeMap<String, String>,
+    changes: &[Change],
+) -> anyhow::Result<Vec<ValueChange>> {
     let mut applied = Vec::new();
     for c in changes {
-        let old = after.values.get(&c.name).cloned();
+        let old = values.get(&c.name).cloned();
         if old == c.value {
             continue;
         }
         match &c.value {
             Some(v) => {
                 Contact::put_value(conn, id, c.property_id, v, c.num, old.is_some())?;
-                after.values.insert(c.name.clone(), v.clone());
+                values.insert(c.name.clone(), v.clone());
             }
             None => {
                 Contact::clear_value(conn, id, c.property_id)?;
-                after.values.remove(&c.name);
+                values.remove(&c.name);
             }
         }
         applied.push(ValueChange {
@@ -277,12 +294,7 @@ pub fn apply_changes(
             new: c.value.clone(),
         });
     }
-    if applied.is_empty() {
-        return Ok((after, applied));
-    }
-    Contact::touch(conn, id, &now_text())?;
-    react(conn, ctx, false, &applied, &after, source)?;
-    Ok((after, applied))
+    Ok(applied)
 }
 
 fn write_new(
@@ -331,7 +343,10 @@ fn write_existing(
     let Some(mut contact) = Contact::find(conn, id)? else {
         return Err(ContactError::NotFound);
     };
-    let mut current = Contact::values(conn, id)?;
+    let mut values: BTreeMap<String, String> = Contact::values(conn, id)?
+        .into_iter()
+        .filter_map(|(pid, v)| catalog.by_id(pid).map(|p| (p.name.clone(), v)))
+        .collect();
     let mut applied = Vec::new();
     if let Some(new_email) = email {
         if new_email.as_deref().map(str::to_lowercase)
@@ -354,37 +369,12 @@ fn write_existing(
             contact.email = new_email;
         }
     }
-    for c in changes {
-        let old = current.get(&c.property_id).cloned();
-        if old == c.value {
-            continue;
-        }
-        match &c.value {
-            Some(v) => {
-                Contact::put_value(conn, id, c.property_id, v, c.num, old.is_some())?;
-                current.insert(c.property_id, v.clone());
-            }
-            None => {
-                Contact::clear_value(conn, id, c.property_id)?;
-                current.remove(&c.property_id);
-            }
-        }
-        applied.push(ValueChange {
-            property_id: c.property_id,
-            name: c.name.clone(),
-            old,
-            new: c.value.clone(),
-        });
-    }
+    applied.extend(write_values(conn, id, &mut values, changes)?);
     if !applied.is_empty() {
         let now = now_text();
         Contact::touch(conn, id, &now)?;
         contact.updated_at = now;
     }
-    let values = current
-        .into_iter()
-        .filter_map(|(pid, v)| catalog.by_id(pid).map(|p| (p.name.clone(), v)))
-        .collect();
     let written = Written {
         record: ContactRecord { contact, values },
         created: false,

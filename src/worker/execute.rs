@@ -381,20 +381,6 @@ fn run_batch(
     })
 }
 
-fn hold(conn: &mut SqliteConnection, id: i64, until: DateTime<Utc>) -> anyhow::Result<()> {
-    diesel::update(enrollments::table.find(id))
-        .set(enrollments::lease_until.eq(fmt_instant(until)))
-        .execute(conn)?;
-    Ok(())
-}
-
-fn release(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<()> {
-    diesel::update(enrollments::table.find(id))
-        .set(enrollments::lease_until.eq(None::<String>))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// An external action (webhook, SMTP email) that is due: run outside the transaction.
 #[derive(Debug, Clone)]
 pub struct ExternalJob {
@@ -640,13 +626,9 @@ fn run_steps(
             // Ran before a crash, committed its record, but the pointer did not move: never twice.
         } else if external::is_external(&step, &ctx.config) {
             history::record(conn, &events)?;
-            point(conn, &e, last_run)?;
             // Runs after the batch commits: held so no other worker takes it meanwhile.
-            hold(
-                conn,
-                e.id,
-                now + ChronoDuration::seconds(ctx.config.lease_secs),
-            )?;
+            let held = now + ChronoDuration::seconds(ctx.config.lease_secs);
+            point(conn, &e, last_run, Some(held))?;
             return Ok(Some(ExternalJob {
                 enrollment_id: e.id,
                 path,
@@ -734,7 +716,7 @@ fn run_steps(
         e.next_due_at = Some(fmt_instant(next_due));
     }
     history::record(conn, &events)?;
-    point(conn, &e, last_run)?;
+    point(conn, &e, last_run, None)?;
     Ok(None)
 }
 
@@ -764,10 +746,13 @@ fn branch_entry(steps: &[Step], path: &str, yes: bool) -> Option<String> {
     }
 }
 
+/// Moves the enrollment's pointer to `e`'s next step. `held_until`: a lease for a job that
+/// leaves the batch (an external action run after the commit); otherwise none.
 fn point(
     conn: &mut SqliteConnection,
     e: &Enrollment,
     last_run: Option<DateTime<Utc>>,
+    held_until: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
     Enrollment::point_at(
         conn,
@@ -775,12 +760,8 @@ fn point(
         e.next_step.as_deref(),
         e.next_due_at.as_deref(),
         last_run.map(fmt_instant).as_deref(),
-    )?;
-    if e.next_due_at.is_some() {
-        // Keep the claim only for jobs still due now; later ones are free.
-        release(conn, e.id)?;
-    }
-    Ok(())
+        held_until.map(fmt_instant).as_deref(),
+    )
 }
 
 pub fn already_done(

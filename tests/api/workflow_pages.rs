@@ -1021,17 +1021,9 @@ async fn outbox_tasks_and_inbox_show_what_actions_left() {
 async fn the_contact_page_shows_the_next_action_in_the_workflows_time_zone() {
     let (app, token) = TestApp::ready().await;
     let ada = contact(&app, &token, "ada@example.com", json!({"firstname": "Ada"})).await;
-    let id = create_workflow(&app, &token, json!({ "name": "Tokyo follow-up", "start": {"type": "blank"},
+    let id = app.publish_workflow(&token, json!({ "name": "Tokyo follow-up", "start": {"type": "blank"},
         "steps": [{ "type": "delay", "amount": 2, "unit": "days" }, { "type": "create_task", "title": "Call" }],
-        "settings": { "time_zone": "Asia/Tokyo" } })).await;
-    let (s, _) = app
-        .api_post(
-            &format!("/workflows/{id}/publish"),
-            &token,
-            json!({"enroll_existing": false}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
+        "settings": { "time_zone": "Asia/Tokyo" } }), false).await;
     let (s, e) = app
         .api_post(
             &format!("/workflows/{id}/enrollments"),

@@ -135,19 +135,6 @@ impl Enrollment {
             .context("loading active enrollment")
     }
 
-    /// Every enrollment record of a contact (all workflows), newest first.
-    pub fn of_contact(
-        conn: &mut SqliteConnection,
-        contact: ContactId,
-    ) -> anyhow::Result<Vec<Enrollment>> {
-        enrollments::table
-            .filter(enrollments::contact_id.eq(contact.0))
-            .order(enrollments::id.desc())
-            .select(Enrollment::as_select())
-            .load(conn)
-            .context("loading contact enrollments")
-    }
-
     /// Every enrollment of a contact, in no particular order, as [`Membership`]s.
     pub fn memberships_of(
         conn: &mut SqliteConnection,
@@ -206,11 +193,12 @@ impl Enrollment {
         step: Option<&str>,
         due: Option<&str>,
         last_run_at: Option<&str>,
+        lease_until: Option<&str>,
     ) -> anyhow::Result<()> {
         crate::fixed_sql!(
-            "UPDATE enrollments SET next_step = ?, next_due_at = ?, lease_until = NULL,
+            "UPDATE enrollments SET next_step = ?, next_due_at = ?, lease_until = ?,
                 attempts = 0, last_run_at = ? WHERE id = ?",
-            [step, due, last_run_at, id.0],
+            [step, due, lease_until, last_run_at, id.0],
         )
         .execute(conn)
         .context("moving enrollment to its next step")?;
