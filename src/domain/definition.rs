@@ -55,19 +55,40 @@ impl Start {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Triggers {
-    /// OR between groups, AND inside a group. Empty (and no event triggers): manual
-    /// enrollment only.
+    /// OR between groups, AND inside a group. For a contact-date-property workflow they narrow
+    /// the built-in "[property] is known" (which enrolls on its own when there are none); for
+    /// the other start types no groups (and no event triggers) means manual enrollment only.
     #[serde(default)]
     pub filter_groups: Vec<Vec<Filter>>,
+    /// "Enroll manually only": nothing enrolls a contact but a person (or the API's manual
+    /// enrollment), whatever the filter groups, the built-in trigger or the event triggers say.
+    #[serde(default)]
+    pub manual_only: bool,
     /// "When an event occurs": any of these enrolls (beside the filter groups).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventTrigger>,
 }
 
 impl Triggers {
-    /// No filter and no event trigger: contacts enter only by manual enrollment.
+    /// Whether the event triggers enroll (there are some and enrollment is not manual only).
+    pub fn events_enroll(&self) -> bool {
+        !self.manual_only && !self.events.is_empty()
+    }
+}
+
+impl Definition {
+    /// Whether contacts enroll by meeting criteria: the filter groups, or — for a
+    /// contact-date-property workflow — the built-in "[property] is known" on its own
+    /// (DESIGN §2). False when "Enroll manually only" is chosen.
+    pub fn enrolls_on_criteria(&self) -> bool {
+        !self.triggers.manual_only
+            && (!self.triggers.filter_groups.is_empty()
+                || matches!(self.start, Start::ContactDateProperty { .. }))
+    }
+
+    /// Nothing but manual enrollment brings a contact in: neither criteria nor event triggers.
     pub fn is_manual_only(&self) -> bool {
-        self.filter_groups.is_empty() && self.events.is_empty()
+        !self.enrolls_on_criteria() && !self.triggers.events_enroll()
     }
 }
 
@@ -499,7 +520,8 @@ mod tests {
     const EXAMPLE: &str = r#"{ "name": "Renewal reminder",
       "start": { "type": "contact_date_property", "property": "renewal_date" },
       "recur_annually": true,
-      "triggers": { "filter_groups": [[{ "property": "lifecyclestage", "operator": "eq", "value": "customer" }]] },
+      "triggers": { "filter_groups": [[{ "property": "lifecyclestage", "operator": "eq", "value": "customer" }]],
+                    "manual_only": false },
       "reenroll": { "enabled": false, "on_properties": [] },
       "steps": [
         { "type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00" },

@@ -8,4 +8,5 @@ pub mod schedule;
 pub mod tokens;
 pub mod validate;
 pub mod values;
+pub mod warnings;
 pub mod watch;

@@ -53,13 +53,14 @@
 //!   original time (an ambiguous local time takes its later occurrence only when the earlier
 //!   one would go back in time).
 //! - **Repeat annually.** Y is the year of `now` in the workflow zone; the cycle anchor is the
-//!   anchor's month/day in Y (Feb-29 rule applied). If the cycle's first action — the first
-//!   top-level step that is not a delay, or the first step when all are delays — is before
-//!   `now`, the cycle is Y+1. If that cycle still has nothing due (offsets longer than a year),
-//!   the following years are tried, up to [`MAX_RECURRING_LOOKAHEAD_YEARS`]; because offsets
-//!   are capped at [`MAX_SPAN_DAYS`] that always finds a cycle when there are steps. An
-//!   anchor late in the year whose steps fall early in the next year is still planned in the
-//!   current year's cycle, exactly as DESIGN §2 says ("the current year").
+//!   anchor's month/day in Y (Feb-29 rule applied). Y's cycle holds while any of its actions
+//!   (top-level steps that are not delays; every step when all are delays) is still to come:
+//!   the passed steps are skipped. Only when every action of Y's cycle has passed is the cycle
+//!   Y+1; if that cycle still has nothing to come (offsets longer than a year), the following
+//!   years are tried, up to [`MAX_RECURRING_LOOKAHEAD_YEARS`]; because offsets are capped at
+//!   [`MAX_SPAN_DAYS`] that always finds a cycle when there are steps. An anchor late in the
+//!   year whose steps fall early in the next year is still planned in the current year's
+//!   cycle, exactly as DESIGN §2 says ("the current year").
 //! - **Huge offsets** (date delays and delays) are capped at [`MAX_SPAN_DAYS`] days so date
 //!   arithmetic can never overflow; validation is expected to keep amounts far below that.
 //! - **Continuing after a step ran.** [`plan_cycle_from`] marks steps relative to `now`; when
@@ -626,15 +627,6 @@ pub fn plan_cycle_from(
     plan_steps(&def.steps, &ctx, from, prev_run, now)
 }
 
-/// The step whose time decides whether a recurring cycle has passed: the first top-level step
-/// that is not a delay, or the first step when all are delays. `None` without steps.
-pub fn first_action_index(steps: &[Step]) -> Option<usize> {
-    steps
-        .iter()
-        .position(|s| !s.is_delay())
-        .or(if steps.is_empty() { None } else { Some(0) })
-}
-
 fn first_due(steps: &[PlannedStep]) -> Option<usize> {
     steps
         .iter()
@@ -660,8 +652,20 @@ fn plan_year(
     }
 }
 
-/// Picks the cycle of a recurring workflow starting at `year`: the next year when the first
-/// action of `year`'s cycle has passed, then later years while a cycle has nothing due.
+/// Whether a planned cycle still has an action to come: a top-level step that is not a delay
+/// (an action or a branch) whose time is not past — or, when every step is a delay, any step.
+/// While this holds the cycle is the contact's, its passed steps skipped (DESIGN §2).
+fn has_action_to_come(def: &Definition, plan: &EnrollmentPlan) -> bool {
+    let has_actions = def.steps.iter().any(|s| !s.is_delay());
+    plan.steps.iter().any(|p| {
+        p.status == StepStatus::Due
+            && (!has_actions || def.steps.get(p.index).is_some_and(|s| !s.is_delay()))
+    })
+}
+
+/// Picks the cycle of a recurring workflow starting at `year`: that year's cycle while any of
+/// its actions is still to come (the passed ones are skipped), else the next year's, and later
+/// years while a cycle has nothing to come (offsets longer than a year).
 fn plan_recurring(
     def: &Definition,
     anchor: NaiveDate,
@@ -671,14 +675,11 @@ fn plan_recurring(
 ) -> EnrollmentPlan {
     let mut year = year;
     let mut plan = plan_year(def, anchor, zones, year, now);
-    if let Some(i) = first_action_index(&def.steps) {
-        if plan.steps[i].due_at < now {
-            year += 1;
-            plan = plan_year(def, anchor, zones, year, now);
-        }
-    }
     let mut tries = 0;
-    while plan.next.is_none() && !def.steps.is_empty() && tries < MAX_RECURRING_LOOKAHEAD_YEARS {
+    while !def.steps.is_empty()
+        && !has_action_to_come(def, &plan)
+        && tries <= MAX_RECURRING_LOOKAHEAD_YEARS
+    {
         year += 1;
         tries += 1;
         plan = plan_year(def, anchor, zones, year, now);
@@ -1040,8 +1041,45 @@ mod tests {
                 ..case("", json!(null), "")
             },
             Case {
-                name: "recurring: first action passed rolls to next year though later steps are ahead",
+                name: "recurring: first action passed, a later one ahead: this year, the passed skipped",
                 def: dated(true, renewal_steps(), json!({})),
+                anchor: Some("2019-05-10"),
+                now: "2026-04-20T00:00:00Z",
+                cycle_year: Some(2026),
+                anchor_date: Some("2026-05-10"),
+                steps: vec![
+                    ("2026-04-10T09:00:00Z", Skip),
+                    ("2026-04-10T09:00:00Z", Skip),
+                    ("2026-05-10T08:00:00Z", Due),
+                    ("2026-05-10T08:00:00Z", Due),
+                ],
+                next: Some(2),
+                ..case("", json!(null), "")
+            },
+            Case {
+                name: "recurring (DESIGN): renewal 29 Dec, 30 days and 1 week before, enrolled 4 Dec",
+                def: dated(true, json!([
+                    dd("before", Some(30), Some("days"), Some("09:00")), email(),
+                    dd("before", Some(1), Some("weeks"), Some("09:00")), email()
+                ]), json!({})),
+                anchor: Some("2020-12-29"),
+                now: "2026-12-04T10:00:00Z",
+                cycle_year: Some(2026),
+                anchor_date: Some("2026-12-29"),
+                steps: vec![
+                    ("2026-11-29T09:00:00Z", Skip),
+                    ("2026-11-29T09:00:00Z", Skip),
+                    ("2026-12-22T09:00:00Z", Due),
+                    ("2026-12-22T09:00:00Z", Due),
+                ],
+                next: Some(2),
+                ..case("", json!(null), "")
+            },
+            Case {
+                name: "recurring: every action of this year passed, only a delay ahead: next year",
+                def: dated(true, json!([
+                    dd("before", Some(30), Some("days"), Some("09:00")), email(), on("08:00")
+                ]), json!({})),
                 anchor: Some("2019-05-10"),
                 now: "2026-04-20T00:00:00Z",
                 cycle_year: Some(2027),
@@ -1049,7 +1087,6 @@ mod tests {
                 steps: vec![
                     ("2027-04-10T09:00:00Z", Due),
                     ("2027-04-10T09:00:00Z", Due),
-                    ("2027-05-10T08:00:00Z", Due),
                     ("2027-05-10T08:00:00Z", Due),
                 ],
                 ..case("", json!(null), "")
@@ -1860,7 +1897,7 @@ mod tests {
             (plan.steps.len(), plan.next, plan.cycle_year),
             (0, None, Some(2026))
         );
-        // Only delays: the first step decides the cycle (passed this year → next year).
+        // Only delays: every step counts as an action; all passed this year → next year.
         let delays = definition(dated(
             true,
             json!([on("09:00"), dd("after", Some(1), None, None)]),
@@ -1868,8 +1905,9 @@ mod tests {
         ));
         let plan = plan_enrollment(&delays, Some(day("2020-05-10")), &z, now).unwrap();
         assert_eq!((plan.cycle_year, plan.next), (Some(2027), Some(0)));
-        assert_eq!(first_action_index(&delays.steps), Some(0));
-        assert_eq!(first_action_index(&empty.steps), None);
+        // One delay still to come this year: this year's cycle holds.
+        let plan = plan_enrollment(&delays, Some(day("2020-05-31")), &z, now).unwrap();
+        assert_eq!((plan.cycle_year, plan.next), (Some(2026), Some(1)));
     }
 
     #[test]

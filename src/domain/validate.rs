@@ -473,6 +473,18 @@ impl<'a> Checker<'a> {
         });
     }
 
+    /// Every `{{ … }}` in a personalised text must be the token of an existing property: a typo
+    /// would otherwise send an email with a hole in it (DESIGN §4, issue 13).
+    fn tokens(&mut self, card: &str, field: &str, text: &str) {
+        let catalog = self.catalog;
+        let known = |name: &str| catalog.property(name).is_some();
+        for placeholder in crate::domain::tokens::placeholders(text) {
+            if let Some(message) = crate::domain::tokens::problem(placeholder, &known) {
+                self.error(card, field, message);
+            }
+        }
+    }
+
     /// The property, or an error at `field` when it does not exist.
     fn property(&mut self, card: &str, field: &str, name: &str) -> Option<&'a PropertyInfo> {
         let catalog = self.catalog;
@@ -825,6 +837,8 @@ impl<'a> Checker<'a> {
                 if body.trim().is_empty() {
                     self.problem(card, f("body"), "Write the email.");
                 }
+                self.tokens(card, &f("subject"), subject);
+                self.tokens(card, &f("body"), body);
             }
             Step::InternalNotification {
                 message,
@@ -833,15 +847,20 @@ impl<'a> Checker<'a> {
                 if message.trim().is_empty() {
                     self.problem(card, f("message"), "Write the notification.");
                 }
+                self.tokens(card, &f("message"), message);
                 self.emails(card, &f("recipients"), recipients);
             }
             Step::CreateTask {
                 title,
-                notes: _,
+                notes,
                 due_in_days,
             } => {
                 if title.trim().is_empty() {
                     self.problem(card, f("title"), "Give the task a title.");
+                }
+                self.tokens(card, &f("title"), title);
+                if let Some(notes) = notes {
+                    self.tokens(card, &f("notes"), notes);
                 }
                 if due_in_days.is_some_and(|d| d > MAX_TASK_DUE_DAYS) {
                     self.error(
@@ -976,7 +995,8 @@ mod tests {
     const EXAMPLE: &str = r#"{ "name": "Renewal reminder",
       "start": { "type": "contact_date_property", "property": "renewal_date" },
       "recur_annually": true,
-      "triggers": { "filter_groups": [[{ "property": "lifecyclestage", "operator": "eq", "value": "customer" }]] },
+      "triggers": { "filter_groups": [[{ "property": "lifecyclestage", "operator": "eq", "value": "customer" }]],
+                    "manual_only": false },
       "reenroll": { "enabled": false, "on_properties": [] },
       "steps": [
         { "type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00" },
@@ -1016,6 +1036,7 @@ mod tests {
                 prop(7, "last_seen", "Last seen", FieldType::Datetime, &[]),
                 prop(8, "birthday", "Birthday", FieldType::Date, &[]),
                 prop(9, "vip", "VIP", FieldType::Bool, &[]),
+                prop(10, "firstname", "First name", FieldType::Text, &[]),
             ],
             list_ids: vec![1, 2],
             workflow_ids: vec![7],
@@ -1291,6 +1312,16 @@ mod tests {
                 ex(&[("/steps/0/time_of_day", json!("9:00"))]),
                 "steps[0].time_of_day",
                 "HH:MM",
+            ),
+            (
+                ex(&[("/steps/1/body", json!("Hi {{ contact.no_such_property }}"))]),
+                "steps[1].body",
+                "no contact property named “no_such_property”",
+            ),
+            (
+                ex(&[("/steps/1/subject", json!("{{ contact.firstname | upper }}"))]),
+                "steps[1].subject",
+                "not a personalization token",
             ),
             (
                 ex(&[("/steps/0/time_of_day", json!("24:00"))]),

@@ -111,8 +111,8 @@ pub fn run_mode(
     let catalog = domain_catalog(conn, &props)?;
     let today = now.with_timezone(&wf.tz).date_naive();
     let def = &wf.def;
-    if def.triggers.filter_groups.is_empty() {
-        // No criteria: manual enrollment only; nobody "already meets" them.
+    if !def.enrolls_on_criteria() {
+        // No criteria (manual only, or nothing but event triggers): nobody "already meets" them.
         if mode == Mode::Publish {
             Workflow::set_backfill(conn, id, "done", 0, 0)?;
         }
@@ -122,10 +122,18 @@ pub fn run_mode(
             total: 0,
         });
     }
-    let mut trigger_sql = compile_groups_sql(&def.triggers.filter_groups, &catalog, today)
-        .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?;
+    // No filter groups: the built-in "[property] is known" alone, which the anchor join below
+    // already requires.
+    let only_builtin = def.triggers.filter_groups.is_empty();
+    let mut trigger_sql = if only_builtin {
+        "1".to_string()
+    } else {
+        compile_groups_sql(&def.triggers.filter_groups, &catalog, today)
+            .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?
+    };
     if let Mode::Sweep { since } = mode {
-        if since >= today {
+        // The built-in trigger does not depend on the day: a sweep has nothing to find.
+        if since >= today || only_builtin {
             return Ok(Report {
                 state: "done".into(),
                 done: 0,

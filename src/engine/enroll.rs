@@ -111,8 +111,9 @@ pub fn suppression_reason(
     None
 }
 
-/// Whether the contact meets the enrollment criteria: the trigger filters (if any) and, for
-/// date-property workflows, the built-in "[property] is known".
+/// Whether the contact meets the enrollment criteria: for date-property workflows the
+/// built-in "[property] is known" (a trigger on its own) and the filter groups if there are
+/// any; for the other start types the filter groups. Never for a manual-only workflow.
 pub fn meets_triggers(
     wf: &WorkflowCtx,
     contact: &ContactSnapshot,
@@ -120,9 +121,9 @@ pub fn meets_triggers(
     today: NaiveDate,
 ) -> bool {
     let groups = &wf.def.triggers.filter_groups;
-    !groups.is_empty()
+    wf.def.enrolls_on_criteria()
         && wf.anchor_for(contact).is_ok()
-        && filter::matches_groups(groups, contact, catalog, today)
+        && (groups.is_empty() || filter::matches_groups(groups, contact, catalog, today))
 }
 
 /// Enrolls a contact now, or says why not.
@@ -481,8 +482,9 @@ pub fn finish_cycle(
         return Ok(None);
     }
     let today = now.with_timezone(&wf.tz).date_naive();
-    let has_triggers = !wf.def.triggers.filter_groups.is_empty();
-    if has_triggers && !meets_triggers(wf, contact, catalog, today) {
+    // A contact enrolled by hand into a workflow that enrolls by criteria is held to them for
+    // the next cycle; in a manual-only one the cycles go on until unenrolled.
+    if wf.def.enrolls_on_criteria() && !meets_triggers(wf, contact, catalog, today) {
         return Ok(None);
     }
     if suppression_reason(wf, contact, catalog, today).is_some() {

@@ -171,7 +171,7 @@ impl Drop for ChainLevel {
 
 /// Whether any of these workflows listens for events at all (skip the work when none do).
 pub fn any_listen(workflows: &[WorkflowCtx]) -> bool {
-    workflows.iter().any(|w| !w.def.triggers.events.is_empty())
+    workflows.iter().any(|w| w.def.triggers.events_enroll())
 }
 
 /// Fires the event triggers of every workflow that is on for these occurrences.
@@ -207,7 +207,7 @@ pub fn fire(
         .collect();
     for wf in workflows
         .iter()
-        .filter(|w| !w.def.triggers.events.is_empty())
+        .filter(|w| w.def.triggers.events_enroll())
     {
         let today = now.with_timezone(&wf.tz).date_naive();
         for (e, props) in &parsed {

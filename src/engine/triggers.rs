@@ -177,7 +177,7 @@ fn on_change_while_enrolled(
     } else if let Some(reason) = suppression_reason(wf, contact, catalog, today) {
         Some(format!("suppressed: {reason}"))
     } else if wf.def.settings.unenroll_when_unmet
-        && !wf.def.triggers.filter_groups.is_empty()
+        && wf.def.enrolls_on_criteria()
         && !meets_triggers(wf, contact, catalog, today)
     {
         Some("no longer meets the enrollment criteria".to_string())

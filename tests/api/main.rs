@@ -6,6 +6,7 @@ mod helpers;
 mod api_contacts;
 mod api_properties;
 mod auth;
+mod builtin_trigger;
 mod cli;
 mod contacts;
 mod demo;

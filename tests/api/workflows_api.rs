@@ -8,7 +8,8 @@ pub fn example() -> Value {
     json!({ "name": "Renewal reminder",
       "start": { "type": "contact_date_property", "property": "renewal_date" },
       "recur_annually": true,
-      "triggers": { "filter_groups": [[{ "property": "lifecyclestage", "operator": "eq", "value": "customer" }]] },
+      "triggers": { "filter_groups": [[{ "property": "lifecyclestage", "operator": "eq", "value": "customer" }]],
+                    "manual_only": false },
       "reenroll": { "enabled": false, "on_properties": [] },
       "steps": [
         { "type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00" },

@@ -159,7 +159,10 @@ async fn each_start_type_is_created_from_scratch_and_opens_the_editor() {
     assert_eq!(def["name"], "Welcome");
     assert_eq!(def["start"], json!({"type": "blank"}));
     assert_eq!(def["steps"], json!([]));
-    assert_eq!(def["triggers"], json!({"filter_groups": []}));
+    assert_eq!(
+        def["triggers"],
+        json!({"filter_groups": [], "manual_only": false})
+    );
 
     let dated = create(
         &app,
@@ -317,7 +320,12 @@ async fn the_editor_draws_the_flow_as_cards() {
 
     let trigger = text(&html, "#card-trigger").unwrap_or_default();
     assert!(trigger.contains("Renewal date is known"), "{trigger}");
-    assert!(trigger.contains("Manual enrollment only"), "{trigger}");
+    // The built-in trigger enrolls on its own: the card says so in words.
+    assert!(
+        trigger.contains("Enrolls every contact whose Renewal date is known"),
+        "{trigger}"
+    );
+    assert!(!trigger.contains("Manual enrollment only"), "{trigger}");
     let date = text(&html, "#card-start").unwrap_or_default();
     assert!(
         date.contains("Contact date property: Renewal date"),
@@ -435,7 +443,7 @@ async fn trigger_panel_saves_filter_groups_and_reenrollment() {
              {"property": "score", "operator": "gt", "value": 10},
              {"operator": "in_list", "value": vip_list}],
             [{"property": "vip", "operator": "known"}]
-        ]})
+        ], "manual_only": false})
     );
     assert_eq!(
         def["reenroll"],
@@ -531,7 +539,7 @@ async fn trigger_panel_saves_filter_groups_and_reenrollment() {
     );
     assert_eq!(def["reenroll"]["enabled"], false);
 
-    // Everything removed: manual enrollment only.
+    // Everything removed: the built-in trigger alone enrolls.
     let res = panel_post(
         &app,
         id,
@@ -548,10 +556,27 @@ async fn trigger_panel_saves_filter_groups_and_reenrollment() {
     saved(res).await;
     let (_, def) = definition(&app, &token, id).await;
     assert_eq!(def["triggers"]["filter_groups"], json!([]));
+    assert_eq!(def["triggers"]["manual_only"], false);
     let html = app.get_html(&format!("/workflows/{id}")).await;
     assert!(text(&html, "#card-trigger")
         .unwrap_or_default()
-        .contains("Manual enrollment only"));
+        .contains("Enrolls every contact whose Renewal date is known"));
+
+    // "Enroll manually only" is an explicit choice on the panel, stated on the card.
+    let res = panel_post(&app, id, "trigger", "/trigger", &[("manual_only", "1")]).await;
+    saved(res).await;
+    let (_, def) = definition(&app, &token, id).await;
+    assert_eq!(def["triggers"]["manual_only"], true);
+    let html = app.get_html(&format!("/workflows/{id}")).await;
+    let card = text(&html, "#card-trigger").unwrap_or_default();
+    assert!(card.contains("Enroll manually only"), "{card}");
+    let panel = app
+        .get_html(&format!("/workflows/{id}?panel=trigger"))
+        .await;
+    assert_eq!(
+        attr(&panel, "#p-manual_only", "checked").as_deref(),
+        Some("")
+    );
 }
 
 #[tokio::test]

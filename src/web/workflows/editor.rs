@@ -292,29 +292,43 @@ fn trigger_lines(def: &Definition, lookups: &Lookups) -> (String, Vec<String>) {
         _ => String::new(),
     };
     // Triggers this editor does not draw (kept as they are when the panel saves).
-    let others = other_triggers(def);
-    let mut lines = if def.triggers.filter_groups.is_empty() && others == 0 {
-        vec!["Manual enrollment only".to_string()]
+    if def.triggers.manual_only {
+        // What enrolls a contact, in words: only a person (the filters are kept, unused).
+        return (
+            builtin,
+            vec!["Enroll manually only: contacts enter only when you enroll them (Test page or a contact’s page)".to_string()],
+        );
+    }
+    let groups = &def.triggers.filter_groups;
+    let mut lines = if !groups.is_empty() {
+        let mut lines = forms_steps::condition_lines(groups, lookups);
+        // The filter groups narrow the built-in trigger shown above them.
+        if !builtin.is_empty() && lines.len() > 1 {
+            lines.insert(0, "and any of:".to_string());
+        } else if let (false, Some(first)) = (builtin.is_empty(), lines.first_mut()) {
+            *first = format!("and {first}");
+        }
+        lines
+    } else if !builtin.is_empty() {
+        vec![format!("Enrolls every contact whose {builtin} (no other filters)")]
     } else {
-        forms_steps::condition_lines(&def.triggers.filter_groups, lookups)
+        Vec::new()
     };
-    for (n, t) in def.triggers.events.iter().enumerate() {
+    for t in &def.triggers.events {
         let refined = if t.filters.is_empty() {
             String::new()
         } else {
             format!(" ({} filters)", t.filters.len())
         };
         let words = format!("When “{}” occurs{refined}", t.name);
-        lines.push(if def.triggers.filter_groups.is_empty() && n == 0 {
+        lines.push(if lines.is_empty() {
             words
         } else {
             format!("or {words}")
         });
     }
-    if !builtin.is_empty() && lines.len() > 1 {
-        lines.insert(0, "and any of:".to_string());
-    } else if !builtin.is_empty() && !def.triggers.filter_groups.is_empty() {
-        lines[0] = format!("and {}", lines[0]);
+    if lines.is_empty() {
+        lines.push("Manual enrollment only".to_string());
     }
     if def.reenroll.on_events {
         lines.push("Re-enrolls every time an event trigger occurs".to_string());
@@ -335,17 +349,9 @@ fn trigger_lines(def: &Definition, lookups: &Lookups) -> (String, Vec<String>) {
     (builtin, lines)
 }
 
-/// Entries of the triggers other than filter groups (event triggers), counted from the JSON
-/// so the canvas stays correct whatever trigger kinds the definition gains.
+/// Event triggers (the triggers other than filter groups).
 fn other_triggers(def: &Definition) -> usize {
-    match serde_json::to_value(&def.triggers) {
-        Ok(serde_json::Value::Object(m)) => m
-            .iter()
-            .filter(|(k, _)| k.as_str() != "filter_groups")
-            .map(|(_, v)| v.as_array().map(Vec::len).unwrap_or(0))
-            .sum(),
-        _ => 0,
-    }
+    def.triggers.events.len()
 }
 
 fn start_title(start: &Start, lookups: &Lookups) -> String {
@@ -370,7 +376,7 @@ fn canvas(c: &CanvasCtx) -> Vec<CanvasItem> {
     trigger.href = format!("/workflows/{}?panel=trigger#panel", c.id);
     trigger.icon = "⚑";
     trigger.eyebrow = "Enrollment trigger".into();
-    trigger.title = if c.def.triggers.filter_groups.is_empty() && other_triggers(c.def) == 0 {
+    trigger.title = if c.def.is_manual_only() && !c.def.triggers.manual_only {
         "Configure triggers".into()
     } else {
         "Contact enrollment triggers".into()
@@ -615,6 +621,9 @@ fn builtin_trigger(def: &Definition, lookups: &Lookups) -> Option<String> {
 fn trigger_form(def: &Definition) -> FormValues {
     let mut v = FormValues::default();
     super::forms_events::to_form(&def.triggers.events, def.reenroll.on_events, &mut v);
+    if def.triggers.manual_only {
+        v.set("manual_only", "1");
+    }
     if def.reenroll.enabled {
         v.set("reenroll_enabled", "1");
     }
@@ -1140,6 +1149,7 @@ async fn save_trigger(
         def.triggers.filter_groups = conv.groups.clone();
         let (events, event_origin) = super::forms_events::from_form(&v);
         def.triggers.events = events;
+        def.triggers.manual_only = v.checked("manual_only");
         def.reenroll.on_events = v.checked("reenroll_on_events");
         // Only what this panel shows changes; anything else in the triggers is kept.
         def.reenroll.enabled = v.checked("reenroll_enabled");

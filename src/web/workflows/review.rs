@@ -37,7 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Who meets the enrollment criteria now, as SQL over `contacts c`.
 pub enum Criteria {
-    /// No trigger filters: manual enrollment only; nobody "meets the criteria".
+    /// No criteria (manual only, or only event triggers): nobody "meets the criteria".
     ManualOnly,
     /// A filter cannot be compiled (e.g. its property was deleted): the problems list says so.
     Invalid(String),
@@ -53,13 +53,18 @@ pub fn criteria(
     today: NaiveDate,
 ) -> anyhow::Result<Criteria> {
     let def = &wf.def;
-    if def.triggers.filter_groups.is_empty() {
+    if !def.enrolls_on_criteria() {
         return Ok(Criteria::ManualOnly);
     }
     let catalog = svc::catalog(conn)?;
-    let trigger = match compile_groups_sql(&def.triggers.filter_groups, &catalog, today) {
-        Ok(sql) => sql,
-        Err(e) => return Ok(Criteria::Invalid(format!("trigger filter: {}", e.message))),
+    // No filter groups: the built-in "[property] is known" alone (`date_known` below).
+    let trigger = if def.triggers.filter_groups.is_empty() {
+        "1".to_string()
+    } else {
+        match compile_groups_sql(&def.triggers.filter_groups, &catalog, today) {
+            Ok(sql) => sql,
+            Err(e) => return Ok(Criteria::Invalid(format!("trigger filter: {}", e.message))),
+        }
     };
     let date_known = match &def.start {
         Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
@@ -127,6 +132,12 @@ pub struct ProblemView {
     pub href: String,
 }
 
+/// A review warning with the link to its card.
+pub struct WarningView {
+    pub message: String,
+    pub href: String,
+}
+
 #[derive(Template)]
 #[template(path = "workflows/review.html")]
 struct ReviewPage {
@@ -139,6 +150,10 @@ struct ReviewPage {
     trigger_groups: Vec<String>,
     event_triggers: Vec<String>,
     manual_only: bool,
+    /// "Enroll manually only" was chosen (rather than there being no trigger at all).
+    manual_chosen: bool,
+    /// Allowed, but most likely not meant (past dates, delays out of order, …).
+    warnings: Vec<WarningView>,
     reenroll: String,
     steps: Vec<StepLine>,
     settings: Vec<(String, String)>,
@@ -174,13 +189,17 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
         .collect();
     let today = Utc::now().with_timezone(&wf.tz).date_naive();
     let (count, count_note) = match criteria(conn, &wf, today)? {
-        Criteria::ManualOnly if !wf.def.triggers.events.is_empty() => (
+        Criteria::ManualOnly if wf.def.triggers.events_enroll() => (
             Some(0),
             "This workflow enrolls contacts when an event occurs; no contact meets event triggers in advance.".to_string(),
         ),
         Criteria::ManualOnly => (
             Some(0),
-            "Manual enrollment only: this workflow has no enrollment triggers, so no contact meets its criteria by itself.".to_string(),
+            if wf.def.triggers.manual_only {
+                "Enroll manually only is chosen: contacts enter only when you enroll them by hand, so no contact meets its criteria by itself.".to_string()
+            } else {
+                "Manual enrollment only: this workflow has no enrollment triggers, so no contact meets its criteria by itself.".to_string()
+            },
         ),
         Criteria::Invalid(why) => (None, format!("Cannot count: {why}. Fix the problems above.")),
         Criteria::Sql(sql) => {
@@ -258,7 +277,22 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
             .iter()
             .map(|t| describe::event_trigger_words(t, &r.names))
             .collect(),
-        manual_only: def.triggers.is_manual_only(),
+        manual_only: def.is_manual_only(),
+        manual_chosen: def.triggers.manual_only,
+        warnings: crate::domain::warnings::warnings(
+            def,
+            &crate::domain::schedule::Zones {
+                workflow: r.wf.tz,
+                contact: None,
+            },
+            chrono::Utc::now(),
+        )
+        .into_iter()
+        .map(|w| WarningView {
+            href: support::card_url(r.wf.id(), &w.card),
+            message: w.message,
+        })
+        .collect(),
         reenroll,
         steps: describe::step_lines(def, &r.names, tz_name),
         settings: describe::settings_lines(
