@@ -96,7 +96,10 @@ mod tests {
         let known = |n: &str| n == "firstname";
         let cases: &[(&str, &[bool])] = &[
             ("Hi {{ contact.firstname }}", &[false]),
-            ("Hi {{contact.firstname}} {{ contact.no_such }}", &[false, true]),
+            (
+                "Hi {{contact.firstname}} {{ contact.no_such }}",
+                &[false, true],
+            ),
             ("{{ contact.firstname | upper }}", &[true]),
             ("{{ contatc.firstname }}", &[true]),
             ("{{ contact. }}", &[true]),

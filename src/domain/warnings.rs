@@ -162,27 +162,37 @@ mod tests {
     }
 
     fn specific(date: &str, recur: bool, window: serde_json::Value) -> Definition {
-        def(json!({ "name": "Launch", "start": {"type": "specific_date", "date": date},
+        def(
+            json!({ "name": "Launch", "start": {"type": "specific_date", "date": date},
             "recur_annually": recur,
             "steps": [
                 {"type": "date_delay", "when": "before", "amount": 7, "unit": "days", "time_of_day": "09:00"},
                 {"type": "create_task", "title": "Prepare"},
                 {"type": "date_delay", "when": "on", "time_of_day": "08:00"},
                 {"type": "create_task", "title": "Launch"} ],
-            "settings": { "execution_window": window } }))
+            "settings": { "execution_window": window } }),
+        )
     }
 
     #[test]
     fn table() {
         let now = at("2026-12-04T10:00:00Z");
         let cases: Vec<(&str, Definition, Vec<&str>)> = vec![
-            ("future date: nothing", specific("2027-03-01", false, json!(null)), vec![]),
+            (
+                "future date: nothing",
+                specific("2027-03-01", false, json!(null)),
+                vec![],
+            ),
             (
                 "past date, not recurring: nobody gets anything",
                 specific("2026-06-01", false, json!(null)),
                 vec!["start"],
             ),
-            ("past date, recurring: fine", specific("2026-06-01", true, json!(null)), vec![]),
+            (
+                "past date, recurring: fine",
+                specific("2026-06-01", true, json!(null)),
+                vec![],
+            ),
             (
                 "one step still ahead: no warning",
                 specific("2026-12-05", false, json!(null)),
@@ -199,12 +209,14 @@ mod tests {
             ),
             (
                 "a later delay before an earlier one",
-                def(json!({ "name": "R", "start": {"type": "contact_date_property", "property": "renewal_date"},
+                def(
+                    json!({ "name": "R", "start": {"type": "contact_date_property", "property": "renewal_date"},
                     "steps": [
                         {"type": "date_delay", "when": "before", "amount": 1, "unit": "weeks", "time_of_day": "09:00"},
                         {"type": "create_task", "title": "A"},
                         {"type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00"},
-                        {"type": "create_task", "title": "B"} ] })),
+                        {"type": "create_task", "title": "B"} ] }),
+                ),
                 vec!["step-2"],
             ),
         ];

@@ -205,10 +205,7 @@ pub fn fire(
             (e, props)
         })
         .collect();
-    for wf in workflows
-        .iter()
-        .filter(|w| w.def.triggers.events_enroll())
-    {
+    for wf in workflows.iter().filter(|w| w.def.triggers.events_enroll()) {
         let today = now.with_timezone(&wf.tz).date_naive();
         for (e, props) in &parsed {
             // A workflow's own enrollment events never re-trigger it.

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::context::{ContactSnapshot, WorkflowCtx};
 use crate::db::models::{ContactId, WorkflowId};
+use crate::domain::filter;
 use crate::domain::schedule::{self, PlannedStep};
 use crate::services::contacts::Catalog;
 
@@ -20,6 +21,94 @@ pub struct Timeline {
     pub tz: Tz,
     /// Why there is no timeline (e.g. the contact has no date), for people.
     pub note: Option<String>,
+    /// Whether and how the contact would enter, suppression, branch paths, rendered emails.
+    pub verdict: Verdict,
+}
+
+/// What the Test page tells beside the timeline (issue 13): the whole truth for one contact.
+#[derive(Debug, Clone, Default)]
+pub struct Verdict {
+    /// Whether the triggers enroll this contact by themselves, in a sentence.
+    pub triggers: String,
+    /// Why the contact is suppressed (never enrolled, not even by hand), if it is.
+    pub suppressed: Option<String>,
+    /// The suppression list the contact is in, if that is why (for its name on the page).
+    pub suppressed_by_list: Option<i64>,
+    /// Per top-level if/then branch: its index and whether it takes the "yes" path today.
+    pub branches: Vec<(usize, bool)>,
+    /// Per top-level email: its index, subject and body rendered with the contact's values.
+    pub emails: Vec<(usize, String, String)>,
+}
+
+/// The verdict for one contact at `today` (the workflow's zone).
+pub fn verdict(
+    wf: &WorkflowCtx,
+    contact: &ContactSnapshot,
+    catalog: &filter::Catalog,
+    today: NaiveDate,
+) -> Verdict {
+    use crate::domain::definition::Step;
+    use crate::domain::filter::ContactView;
+    let def = &wf.def;
+    let groups = &def.triggers.filter_groups;
+    let matching_group = groups.iter().position(|g| {
+        !g.is_empty()
+            && g.iter()
+                .all(|f| filter::matches_filter(f, contact, catalog, today))
+    });
+    let triggers = if def.triggers.manual_only {
+        "Enroll manually only is chosen: this contact enters only if you enroll it.".to_string()
+    } else if !def.enrolls_on_criteria() {
+        if def.triggers.events_enroll() {
+            "Enrolled only when a trigger event occurs (or by hand).".to_string()
+        } else {
+            "Manual enrollment only: this contact enters only if you enroll it.".to_string()
+        }
+    } else if super::enroll::meets_triggers(wf, contact, catalog, today) {
+        match matching_group {
+            Some(g) if groups.len() > 1 => {
+                format!("Meets the enrollment triggers (group {}).", g + 1)
+            }
+            Some(_) => "Meets the enrollment triggers.".to_string(),
+            None => {
+                "Meets the enrollment trigger: its date is known (built-in trigger).".to_string()
+            }
+        }
+    } else if wf.anchor_for(contact).is_err() {
+        "Does not meet the enrollment triggers: it has no date.".to_string()
+    } else {
+        "Does not meet the enrollment triggers now: it would be enrolled only by hand.".to_string()
+    };
+    let look = |name: &str| contact.value(name).map(str::to_string);
+    let mut branches = Vec::new();
+    let mut emails = Vec::new();
+    for (i, step) in def.steps.iter().enumerate() {
+        match step {
+            Step::Branch { condition, .. } => branches.push((
+                i,
+                filter::matches_groups(condition, contact, catalog, today),
+            )),
+            Step::SendEmail { subject, body } => emails.push((
+                i,
+                crate::domain::tokens::render(subject, &look),
+                crate::domain::tokens::render(body, &look),
+            )),
+            _ => {}
+        }
+    }
+    Verdict {
+        triggers,
+        suppressed: super::enroll::suppression_reason(wf, contact, catalog, today),
+        suppressed_by_list: def
+            .settings
+            .suppression
+            .list_ids
+            .iter()
+            .copied()
+            .find(|l| contact.in_list(*l)),
+        branches,
+        emails,
+    }
 }
 
 pub enum PreviewResult {
@@ -64,7 +153,10 @@ pub fn preview(
         return Ok(PreviewResult::NoContact);
     };
     let snapshot = ContactSnapshot::from_record(conn, &rec)?;
-    Ok(timeline(&wf, &snapshot, rec.display_name(), now))
+    let catalog = super::context::domain_catalog(conn, &props)?;
+    let today = now.with_timezone(&wf.tz).date_naive();
+    let verdict = verdict(&wf, &snapshot, &catalog, today);
+    Ok(timeline(&wf, &snapshot, rec.display_name(), now, verdict))
 }
 
 pub fn timeline(
@@ -72,6 +164,7 @@ pub fn timeline(
     contact: &ContactSnapshot,
     name: String,
     now: DateTime<Utc>,
+    verdict: Verdict,
 ) -> PreviewResult {
     let empty = |note: String| Timeline {
         contact_id: contact.id,
@@ -81,6 +174,7 @@ pub fn timeline(
         steps: vec![],
         tz: wf.tz,
         note: Some(note),
+        verdict: verdict.clone(),
     };
     let anchor = match wf.anchor_for(contact) {
         Ok(a) => a,
@@ -103,6 +197,7 @@ pub fn timeline(
             }),
             steps: plan.steps,
             tz: wf.tz,
+            verdict,
         }),
         Err(schedule::ScheduleError::Invalid { field, message }) => {
             PreviewResult::Invalid(field, message)

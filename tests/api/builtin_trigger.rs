@@ -18,7 +18,11 @@ fn def(triggers: Value) -> Value {
 
 async fn contact(app: &TestApp, token: &str, email: &str, props: Value) -> i64 {
     let (s, c) = app
-        .api_post("/contacts", token, json!({"email": email, "properties": props}))
+        .api_post(
+            "/contacts",
+            token,
+            json!({"email": email, "properties": props}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     c["id"].as_i64().expect("contact id")
@@ -39,9 +43,23 @@ async fn enrollments(app: &TestApp, token: &str, wf: i64, cid: i64) -> Vec<Value
 async fn the_built_in_trigger_alone_enrolls_existing_and_new_contacts() {
     let (app, token) = TestApp::ready().await;
     with_properties(&app, &token).await;
-    let known = contact(&app, &token, "known@example.com", json!({"customer_since": "2020-01-20"})).await;
-    let unknown = contact(&app, &token, "unknown@example.com", json!({"firstname": "Una"})).await;
-    let wf = app.publish_workflow(&token, def(json!({"filter_groups": []})), true).await;
+    let known = contact(
+        &app,
+        &token,
+        "known@example.com",
+        json!({"customer_since": "2020-01-20"}),
+    )
+    .await;
+    let unknown = contact(
+        &app,
+        &token,
+        "unknown@example.com",
+        json!({"firstname": "Una"}),
+    )
+    .await;
+    let wf = app
+        .publish_workflow(&token, def(json!({"filter_groups": []})), true)
+        .await;
 
     let e = enrollments(&app, &token, wf, known).await;
     assert_eq!(e.len(), 1, "enrolled at publish: {e:?}");
@@ -60,7 +78,13 @@ async fn the_built_in_trigger_alone_enrolls_existing_and_new_contacts() {
     assert_eq!(enrollments(&app, &token, wf, unknown).await.len(), 1);
 
     // A new contact created with the value: enrolled at once.
-    let fresh = contact(&app, &token, "fresh@example.com", json!({"customer_since": "2019-05-05"})).await;
+    let fresh = contact(
+        &app,
+        &token,
+        "fresh@example.com",
+        json!({"customer_since": "2019-05-05"}),
+    )
+    .await;
     assert_eq!(enrollments(&app, &token, wf, fresh).await.len(), 1);
 }
 
@@ -68,10 +92,20 @@ async fn the_built_in_trigger_alone_enrolls_existing_and_new_contacts() {
 async fn filter_groups_narrow_the_built_in_trigger() {
     let (app, token) = TestApp::ready().await;
     with_properties(&app, &token).await;
-    let customer = contact(&app, &token, "c@example.com",
-        json!({"customer_since": "2020-01-20", "lifecyclestage": "customer"})).await;
-    let lead = contact(&app, &token, "l@example.com",
-        json!({"customer_since": "2020-01-20", "lifecyclestage": "lead"})).await;
+    let customer = contact(
+        &app,
+        &token,
+        "c@example.com",
+        json!({"customer_since": "2020-01-20", "lifecyclestage": "customer"}),
+    )
+    .await;
+    let lead = contact(
+        &app,
+        &token,
+        "l@example.com",
+        json!({"customer_since": "2020-01-20", "lifecyclestage": "lead"}),
+    )
+    .await;
     let groups = json!({"filter_groups": [[{"property": "lifecyclestage", "operator": "eq", "value": "customer"}]]});
     let wf = app.publish_workflow(&token, def(groups), true).await;
     assert_eq!(enrollments(&app, &token, wf, customer).await.len(), 1);
@@ -82,18 +116,44 @@ async fn filter_groups_narrow_the_built_in_trigger() {
 async fn manual_only_enrolls_nobody_by_itself_but_allows_manual_enrollment() {
     let (app, token) = TestApp::ready().await;
     with_properties(&app, &token).await;
-    let a = contact(&app, &token, "a@example.com", json!({"customer_since": "2020-01-20"})).await;
+    let a = contact(
+        &app,
+        &token,
+        "a@example.com",
+        json!({"customer_since": "2020-01-20"}),
+    )
+    .await;
     let wf = app
-        .publish_workflow(&token, def(json!({"filter_groups": [], "manual_only": true})), true)
+        .publish_workflow(
+            &token,
+            def(json!({"filter_groups": [], "manual_only": true})),
+            true,
+        )
         .await;
     let (_, got) = app.api_get(&format!("/workflows/{wf}"), &token).await;
     assert_eq!(got["definition"]["triggers"]["manual_only"], true);
-    assert!(enrollments(&app, &token, wf, a).await.is_empty(), "not at publish");
-    let b = contact(&app, &token, "b@example.com", json!({"customer_since": "2020-02-02"})).await;
-    assert!(enrollments(&app, &token, wf, b).await.is_empty(), "not on create");
+    assert!(
+        enrollments(&app, &token, wf, a).await.is_empty(),
+        "not at publish"
+    );
+    let b = contact(
+        &app,
+        &token,
+        "b@example.com",
+        json!({"customer_since": "2020-02-02"}),
+    )
+    .await;
+    assert!(
+        enrollments(&app, &token, wf, b).await.is_empty(),
+        "not on create"
+    );
 
     let (s, e) = app
-        .api_post(&format!("/workflows/{wf}/enrollments"), &token, json!({"contact_id": a}))
+        .api_post(
+            &format!("/workflows/{wf}/enrollments"),
+            &token,
+            json!({"contact_id": a}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{e}");
     assert_eq!(enrollments(&app, &token, wf, a).await.len(), 1);
@@ -129,7 +189,10 @@ async fn review_warns_when_every_date_of_a_specific_date_workflow_has_passed() {
         .get_html(&format!("/workflows/{}/review", wf["id"]))
         .await;
     let warnings = crate::helpers::text(&html, "#warnings").unwrap_or_default();
-    assert!(warnings.contains("nobody will get any action"), "{warnings}");
+    assert!(
+        warnings.contains("nobody will get any action"),
+        "{warnings}"
+    );
     assert!(!html.contains("No problems found"), "not silent");
 }
 
@@ -143,7 +206,10 @@ async fn unknown_personalization_tokens_are_rejected_naming_the_field() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["field"], "steps[1].body", "{body}");
     assert!(
-        body["error"].as_str().unwrap_or("").contains("no_such_property"),
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no_such_property"),
         "{body}"
     );
 }

@@ -16,6 +16,7 @@ mod import;
 mod lists;
 mod properties;
 mod settings;
+mod test_page;
 mod workflow_pages;
 mod workflows_api;
 mod workflows_editor;

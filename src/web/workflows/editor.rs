@@ -310,7 +310,9 @@ fn trigger_lines(def: &Definition, lookups: &Lookups) -> (String, Vec<String>) {
         }
         lines
     } else if !builtin.is_empty() {
-        vec![format!("Enrolls every contact whose {builtin} (no other filters)")]
+        vec![format!(
+            "Enrolls every contact whose {builtin} (no other filters)"
+        )]
     } else {
         Vec::new()
     };

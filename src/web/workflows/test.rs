@@ -54,6 +54,9 @@ pub struct StepRow {
     pub due: String,
     pub moved_from: Option<String>,
     pub skipped: bool,
+    /// For an if/then branch: the path it takes today; for an email: subject and body as sent.
+    pub detail: Option<String>,
+    pub email: Option<(String, String)>,
 }
 
 pub struct TimelineView {
@@ -65,6 +68,10 @@ pub struct TimelineView {
     pub note: Option<String>,
     /// The contact's active enrollment in this workflow, if any.
     pub enrolled: Option<String>,
+    /// Whether the triggers enroll this contact, in a sentence.
+    pub triggers: String,
+    /// "Suppressed by …: never enrolled", if it is.
+    pub suppressed: Option<String>,
 }
 
 #[derive(Template)]
@@ -239,6 +246,8 @@ async fn show(
                         "The workflow cannot be scheduled yet: {message} ({field})."
                     )),
                     enrolled: None,
+                    triggers: String::new(),
+                    suppressed: None,
                 }),
                 PreviewResult::Timeline(t) => {
                     let enrolled = Enrollment::active_for(conn, id, ContactId(c))?.map(|e| {
@@ -268,7 +277,26 @@ async fn show(
                             .iter()
                             .map(|s| {
                                 let step = wf.def.steps.get(s.index);
+                                let branch = t
+                                    .verdict
+                                    .branches
+                                    .iter()
+                                    .find(|(i, _)| *i == s.index)
+                                    .map(|(_, yes)| {
+                                        format!(
+                                            "Today this contact takes the “{}” path.",
+                                            if *yes { "Yes" } else { "No" }
+                                        )
+                                    });
+                                let email = t
+                                    .verdict
+                                    .emails
+                                    .iter()
+                                    .find(|(i, _, _)| *i == s.index)
+                                    .map(|(_, subject, body)| (subject.clone(), body.clone()));
                                 StepRow {
+                                    detail: branch,
+                                    email,
                                     number: (s.index + 1).to_string(),
                                     type_label: describe::step_type_label(s.type_name),
                                     text: step
@@ -286,6 +314,18 @@ async fn show(
                             .collect(),
                         note: t.note,
                         enrolled,
+                        suppressed: match (t.verdict.suppressed_by_list, &t.verdict.suppressed) {
+                            (Some(list), _) => Some(format!(
+                                "This contact is suppressed by list “{}”: never enrolled, not even by hand.",
+                                names.list_label(list)
+                            )),
+                            (None, Some(_)) => Some(
+                                "This contact meets the suppression criteria: never enrolled, not even by hand."
+                                    .to_string(),
+                            ),
+                            (None, None) => None,
+                        },
+                        triggers: t.verdict.triggers,
                     })
                 }
             },
