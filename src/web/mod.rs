@@ -10,6 +10,7 @@ pub mod import;
 pub mod inbox;
 pub mod lists;
 pub mod memberships;
+pub mod post_only;
 pub mod properties;
 pub mod session;
 pub mod settings;
@@ -49,8 +50,13 @@ async fn home(_user: extract::SignedIn) -> WebResult {
     Ok(see_other("/workflows"))
 }
 
-async fn not_found() -> WebResult {
-    Err(WebError::NotFound)
+/// The fallback of every route: a form's POST-only URL opened with GET goes to its page
+/// (`post_only`); anything else is not found.
+async fn not_found(req: actix_web::HttpRequest) -> WebResult {
+    match post_only::redirect_for(&req) {
+        Some(page) => Ok(see_other(&page)),
+        None => Err(WebError::NotFound),
+    }
 }
 
 /// Renders a template into an HTML response.

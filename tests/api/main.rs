@@ -12,6 +12,7 @@ mod contacts;
 mod demo;
 mod engine;
 mod events;
+mod forms_safety;
 mod import;
 mod lists;
 mod properties;

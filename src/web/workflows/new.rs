@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::forms_common::{Choice, FormValues};
 use crate::db::models::property::Property;
+use crate::db::models::WorkflowId;
 use crate::domain::definition::DEFAULT_TIME_OF_DAY;
 use crate::domain::errors::{Errors, FieldError};
 use crate::domain::validate::parse_definition;
@@ -59,6 +60,7 @@ async fn form(user: SignedIn, state: web::Data<AppState>) -> WebResult {
     v.set("object_type", "contact");
     v.set("start", "specific_date");
     v.set("name", DEFAULT_NAME);
+    v.set("create_key", new_create_key());
     render(&NewPage {
         ctx: user.ctx("workflows"),
         v,
@@ -66,6 +68,19 @@ async fn form(user: SignedIn, state: web::Data<AppState>) -> WebResult {
         date_properties,
         birth_date,
     })
+}
+
+/// A fresh idempotency key for one Create form: Back then Next (or a double click) posts the
+/// same key again and lands on the workflow the first post made, instead of a second one.
+fn new_create_key() -> String {
+    use rand::Rng;
+    hex::encode(rand::thread_rng().gen::<[u8; 16]>())
+}
+
+/// The form's idempotency key, when it is one this page issued (32 hex digits).
+fn create_key(v: &FormValues) -> Option<String> {
+    let key = v.trimmed("create_key");
+    (key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit())).then(|| key.to_string())
 }
 
 /// The definition a new workflow starts with: its start, empty triggers, default settings
@@ -142,8 +157,20 @@ async fn create(
     );
     let author = user.email.clone();
     let input = v.clone();
+    let key = create_key(&v).map(|k| format!("create_key:{k}"));
     let result = crate::db::run(&state.pool, move |conn| {
         let props = Property::all(conn)?;
+        if let Some(key) = &key {
+            let earlier = crate::db::models::app_setting::get(conn, key)?
+                .and_then(|id| id.parse::<i64>().ok());
+            if let Some(wf) = earlier
+                .map(|id| crate::db::models::workflow::Workflow::find(conn, WorkflowId(id)))
+                .transpose()?
+                .flatten()
+            {
+                return Ok((Ok(wf), props));
+            }
+        }
         let json = match initial_definition(&input) {
             Ok(json) => json,
             Err(errors) => return Ok((Err(errors), props)),
@@ -153,7 +180,12 @@ async fn create(
             Err(e) => return Ok((Err(vec![e]), props)),
         };
         match svc::create_typed(conn, &def, &author) {
-            Ok(wf) => Ok((Ok(wf), props)),
+            Ok(wf) => {
+                if let Some(key) = &key {
+                    crate::db::models::app_setting::set(conn, key, &wf.id.to_string())?;
+                }
+                Ok((Ok(wf), props))
+            }
             Err(WorkflowError::Invalid(errors)) => Ok((Err(errors), props)),
             Err(WorkflowError::Internal(e)) => Err(e),
             Err(other) => Err(anyhow::anyhow!("creating workflow: {other}")),
