@@ -9,6 +9,7 @@ use super::auth::ApiAuth;
 use super::error::{ApiError, ApiResult};
 use crate::db::models::contact::{Contact, ContactRecord};
 use crate::db::models::ContactId;
+use crate::domain::errors::FieldError;
 use crate::services::contacts::{self, Catalog, ContactError, ContactInput};
 use crate::startup::AppState;
 
@@ -43,8 +44,23 @@ pub fn contact_json(catalog: &Catalog, rec: &ContactRecord) -> Value {
 
 /// Reads `{ "email"?, "properties"? }` strictly.
 fn parse_body(body: Value, allow_email: bool) -> ApiResult<ContactInput> {
+    parse_input(body, allow_email).map_err(|e| {
+        ApiError::field(
+            if e.field.is_empty() {
+                "body".into()
+            } else {
+                e.field
+            },
+            e.message,
+        )
+    })
+}
+
+/// [`parse_body`]'s reading of one contact object, also used for each input of a batch. The
+/// error names the field within the object (empty when the value is not an object at all).
+pub(super) fn parse_input(body: Value, allow_email: bool) -> Result<ContactInput, FieldError> {
     let Value::Object(obj) = body else {
-        return Err(ApiError::field("body", "expected a JSON object"));
+        return Err(FieldError::new("", "expected a JSON object"));
     };
     let mut input = ContactInput::default();
     for (k, v) in obj {
@@ -52,23 +68,23 @@ fn parse_body(body: Value, allow_email: bool) -> ApiResult<ContactInput> {
             ("email", Value::String(s)) if allow_email => input.email = Some(Some(s)),
             ("email", Value::Null) if allow_email => input.email = Some(None),
             ("email", _) if allow_email => {
-                return Err(ApiError::field("email", "email must be a string"))
+                return Err(FieldError::new("email", "email must be a string"))
             }
             ("properties", Value::Object(props)) => input.properties = props.into_iter().collect(),
             ("properties", Value::Null) => {}
             ("properties", _) => {
-                return Err(ApiError::field(
+                return Err(FieldError::new(
                     "properties",
                     "properties must be an object of name: value",
                 ))
             }
-            (other, _) => return Err(ApiError::field(other, format!("unknown field \"{other}\""))),
+            (other, _) => return Err(FieldError::new(other, format!("unknown field \"{other}\""))),
         }
     }
     Ok(input)
 }
 
-fn map_error(e: ContactError) -> ApiError {
+pub(super) fn map_error(e: ContactError) -> ApiError {
     match e {
         ContactError::Invalid(errors) => ApiError::fields(errors),
         ContactError::NotFound => ApiError::NotFound("no contact with that id".into()),

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod contacts;
+pub mod contacts_batch;
 pub mod error;
 pub mod events;
 pub mod properties;
@@ -22,6 +23,7 @@ pub fn scope() -> Scope {
             web::PathConfig::default()
                 .error_handler(|e, _| ApiError::NotFound(format!("no such resource ({e})")).into()),
         )
+        .configure(contacts_batch::routes)
         .configure(contacts::routes)
         .configure(properties::routes)
         .configure(events::routes)

@@ -225,6 +225,74 @@ pub fn upsert_validated_with(
     write_new(conn, catalog, email, changes, ctx)
 }
 
+/// One input of a batch as the caller read it: the input, or why it could not be read (a
+/// field within that input; empty for the input as a whole).
+pub type BatchInput = Result<ContactInput, FieldError>;
+
+/// Upserts many contacts by email in ONE transaction (the API's `POST /contacts/batch`).
+///
+/// Every input is validated first; if any is bad nothing is written and the errors of every
+/// bad input are returned, each named `{list}[{index}].{field}` (e.g.
+/// `inputs[3].properties.seats`). Otherwise the inputs are upserted in order through the
+/// same path as a single upsert ([`upsert_validated_with`]), with the trigger context loaded
+/// once for the batch, as CSV import does. The same email twice: the inputs are applied in
+/// order to the one contact, so the later input's values win and both results show that
+/// contact as the batch left it.
+pub fn upsert_batch(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    inputs: Vec<BatchInput>,
+    list: &str,
+) -> Result<Vec<Written>, ContactError> {
+    let named = |i: usize, errs: Vec<FieldError>| {
+        errs.into_iter().map(move |e| match e.field.as_str() {
+            "" => FieldError::new(format!("{list}[{i}]"), e.message),
+            f => FieldError::new(format!("{list}[{i}].{f}"), e.message),
+        })
+    };
+    let mut errors = Vec::new();
+    let mut valid = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.into_iter().enumerate() {
+        match input
+            .map_err(|e| vec![e])
+            .and_then(|input| validate(catalog, &input, "properties."))
+        {
+            Ok((email, changes)) => valid.push((email.flatten(), changes)),
+            Err(errs) => errors.extend(named(i, errs)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ContactError::Invalid(errors));
+    }
+    let mut written = crate::db::write_transaction(conn, |conn| {
+        let ctx = EngineCtx::load(conn, catalog)?;
+        let mut out = Vec::with_capacity(valid.len());
+        for (i, (email, changes)) in valid.iter().enumerate() {
+            match upsert_validated_with(conn, catalog, email.as_deref(), changes, Some(&ctx)) {
+                Ok(w) => out.push(w),
+                Err(ContactError::Invalid(errs)) => {
+                    return Err(ContactError::Invalid(named(i, errs).collect()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    })?;
+    // A contact written twice: every result shows it as it stands after the batch.
+    let last: std::collections::HashMap<i64, ContactRecord> = written
+        .iter()
+        .map(|w| (w.record.contact.id, w.record.clone()))
+        .collect();
+    if last.len() < written.len() {
+        for w in &mut written {
+            if let Some(rec) = last.get(&w.record.contact.id) {
+                w.record = rec.clone();
+            }
+        }
+    }
+    Ok(written)
+}
+
 /// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
 pub fn update(
     conn: &mut SqliteConnection,

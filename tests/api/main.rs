@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod api_batch;
 mod api_contacts;
 mod api_properties;
 mod auth;
