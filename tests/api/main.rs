@@ -13,6 +13,7 @@ mod engine;
 mod events;
 mod import;
 mod lists;
+mod ops;
 mod properties;
 mod settings;
 mod workflow_pages;
