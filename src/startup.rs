@@ -117,6 +117,7 @@ impl Application {
 }
 
 fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<Server> {
+    crate::monitoring::init();
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -130,6 +131,7 @@ fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<
         App::new()
             .app_data(data.clone())
             .wrap(tracing_actix())
+            .wrap(actix_web::middleware::from_fn(crate::monitoring::http_metrics))
             .configure(pages::ops::routes)
             .service(api::scope())
             .service(web::scope("").wrap(sessions).configure(pages::routes))

@@ -12,7 +12,8 @@ use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
 }
 
 /// Liveness: the process serves HTTP. Touches nothing else.
@@ -93,4 +94,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .insert_header(("Cache-Control", "no-store"))
             .json(json!({ "status": "not_ready", "reason": reasons.join("; "), "checks": checks }))
     }
+}
+
+/// Prometheus text exposition (no auth; put it behind the network if that matters).
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let body = web::block(move || crate::monitoring::render(&pool))
+        .await
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
 }

@@ -15,6 +15,7 @@ use super::WorkerConfig;
 use crate::clock::{fmt_instant, parse_instant};
 use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::{self, Enrollment};
+use crate::monitoring::jobs;
 use crate::db::models::history::{self, NewEvent};
 use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
 use crate::db::schema::{action_runs, contacts, enrollments, list_members};
@@ -296,7 +297,7 @@ pub fn run_due(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        external::run(&mut conn, &mut ctx, job, now)?;
+        jobs::unit(|| external::run(&mut conn, &mut ctx, job, now))?;
     }
     Ok(n)
 }
@@ -342,11 +343,13 @@ fn run_batch(
 ) -> anyhow::Result<usize> {
     // Only the external jobs of the run that commits are kept.
     external_jobs.clear();
-    crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
+    // Counted only if this transaction commits (a failed fast run is not counted twice).
+    jobs::unit(|| crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         let claimed = claim(conn, config, &fmt_instant(now))?;
         if claimed.is_empty() {
             return Ok(0);
         }
+        jobs::claimed(claimed.len());
         let ctx = match ctx {
             Some(c) => c,
             None => ctx.insert(RoundCtx::load(conn, config)?),
@@ -361,11 +364,13 @@ fn run_batch(
                 external_jobs.extend(process_claimed(conn, ctx, e, now)?);
                 continue;
             }
-            match conn.transaction::<_, anyhow::Error, _>(|conn| process_claimed(conn, ctx, e, now))
-            {
+            match conn.transaction::<_, anyhow::Error, _>(|conn| {
+                jobs::unit(|| process_claimed(conn, ctx, e, now))
+            }) {
                 Ok(job) => external_jobs.extend(job),
                 Err(err) => {
                     ctx.forget(e);
+                    jobs::errored();
                     tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
                     diesel::update(enrollments::table.find(e.id))
                         .set((
@@ -378,7 +383,7 @@ fn run_batch(
             }
         }
         Ok(claimed.len())
-    })
+    }))
 }
 
 /// An external action (webhook, SMTP email) that is due: run outside the transaction.
@@ -575,6 +580,7 @@ fn run_steps(
             let today = now.with_timezone(&wf.tz).date_naive();
             let yes = filter::matches_groups(condition, &*contact, &ctx.engine.catalog, today);
             branch_choice = Some(yes);
+            jobs::executed(Some(due));
             events.push(event(
                 wf,
                 Some(e.id),
@@ -588,6 +594,7 @@ fn run_steps(
                 ),
             ));
         } else if !wf.row.is_on() {
+            jobs::skipped("workflow_off");
             events.push(event(
                 wf,
                 Some(e.id),
@@ -601,6 +608,7 @@ fn run_steps(
                 ),
             ));
         } else if now - due > ChronoDuration::hours(i64::from(wf.def.settings.catch_up_hours)) {
+            jobs::skipped("past_catch_up");
             events.push(event(
                 wf,
                 Some(e.id),
@@ -638,6 +646,7 @@ fn run_steps(
             let ended_before = enrollment::ended_count();
             match actions::execute(conn, ctx, wf, &e, contact, &step, now) {
                 Ok((result, fresh)) => {
+                    jobs::executed(Some(due));
                     ctx.mark_done(conn, e.id, &path, &result, now)?;
                     events.push(event(
                         wf,
@@ -655,6 +664,7 @@ fn run_steps(
                     }
                 }
                 Err(ActionFailure { message, .. }) => {
+                    jobs::failed(Some(due));
                     events.push(event(
                         wf,
                         Some(e.id),

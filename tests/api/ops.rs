@@ -35,3 +35,70 @@ async fn readyz_without_a_worker_does_not_ask_for_one() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["checks"]["worker"], "not_run_by_this_process");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let (app, token) = crate::helpers::TestApp::ready().await;
+    let (status, _) = app.api_get("/contacts/12345", &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("perennial_http_requests_total{")
+                && l.contains("route=\"/api/v1/contacts/{id}\"")
+                && l.contains("status=\"404\"")
+        })
+        .unwrap_or_else(|| panic!("no request counter by route pattern in:\n{text}"));
+    assert!(!line.contains("12345"), "{line}");
+    assert!(text.contains("perennial_db_pool_connections{state=\"idle\"}"), "{text}");
+    assert!(text.contains("perennial_http_request_duration_seconds_bucket"), "{text}");
+}
+
+/// The value of an unlabelled sample, if the exposition has it.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_the_worker_s_executed_actions_and_their_lag() {
+    let (app, token) = crate::helpers::TestApp::ready().await;
+    crate::workflows_api::with_properties(&app, &token).await;
+    let def = serde_json::json!({ "name": "Tag now", "start": {"type": "blank"},
+        "steps": [{"type": "set_property", "property": "renewal_notice", "value": "x"}] });
+    let wf = app.publish_workflow(&token, def, false).await;
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            serde_json::json!({ "email": "m@example.com" }),
+        )
+        .await;
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{wf}/enrollments"),
+            &token,
+            serde_json::json!({"contact_id": c["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    // Counters are per process (tests share them): wait until the action is counted.
+    let start = std::time::Instant::now();
+    loop {
+        let text = app.get("/metrics").await.text().await.unwrap();
+        let executed = sample(&text, "perennial_jobs_executed_total").unwrap_or(0.0);
+        let lag = sample(&text, "perennial_job_lag_seconds_count").unwrap_or(0.0);
+        let claimed = sample(&text, "perennial_jobs_claimed_total").unwrap_or(0.0);
+        if executed >= 1.0 && lag >= 1.0 && claimed >= 1.0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "no executed action counted:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
