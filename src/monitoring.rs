@@ -76,16 +76,36 @@ pub fn init() {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_counter!(HTTP_REQUESTS, "HTTP requests by method, matched route and status");
-    describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request duration by route");
-    describe_counter!(JOBS_CLAIMED, "Due jobs claimed by the worker (committed rounds)");
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests by method, matched route and status"
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request duration by route"
+    );
+    describe_counter!(
+        JOBS_CLAIMED,
+        "Due jobs claimed by the worker (committed rounds)"
+    );
     describe_counter!(JOBS_EXECUTED, "Actions executed (history action_executed)");
     describe_counter!(JOBS_FAILED, "Actions failed (history action_failed)");
     describe_counter!(JOBS_SKIPPED, "Actions skipped, by reason");
-    describe_counter!(JOB_ERRORS, "Jobs whose processing errored and were held for a retry");
-    describe_histogram!(JOB_LAG, Unit::Seconds, "From an action's due time to its commit");
+    describe_counter!(
+        JOB_ERRORS,
+        "Jobs whose processing errored and were held for a retry"
+    );
+    describe_histogram!(
+        JOB_LAG,
+        Unit::Seconds,
+        "From an action's due time to its commit"
+    );
     describe_gauge!(JOBS_DUE, "Active enrollments due now (sampled at scrape)");
-    describe_gauge!(POOL_CONNECTIONS, "Database pool connections by state (sampled at scrape)");
+    describe_gauge!(
+        POOL_CONNECTIONS,
+        "Database pool connections by state (sampled at scrape)"
+    );
 }
 
 /// Counts every request by its matched route pattern; unmatched paths share one label so a

@@ -82,8 +82,7 @@ impl Application {
             crate::worker::spawn(pool.clone(), wc)
         });
         let state = Arc::new(
-            AppState::new(pool)
-                .with_worker_heartbeat(worker.as_ref().map(|w| w.heartbeat())),
+            AppState::new(pool).with_worker_heartbeat(worker.as_ref().map(|w| w.heartbeat())),
         );
         let server = match run(listener, state.clone(), Key::from(&key)) {
             Ok(s) => s,
@@ -131,8 +130,11 @@ fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<
         App::new()
             .app_data(data.clone())
             .wrap(tracing_actix())
-            .wrap(actix_web::middleware::from_fn(crate::monitoring::http_metrics))
+            .wrap(actix_web::middleware::from_fn(
+                crate::monitoring::http_metrics,
+            ))
             .configure(pages::ops::routes)
+            .configure(api::openapi::routes)
             .service(api::scope())
             .service(web::scope("").wrap(sessions).configure(pages::routes))
     })

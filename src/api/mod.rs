@@ -5,6 +5,7 @@ pub mod auth;
 pub mod contacts;
 pub mod error;
 pub mod events;
+pub mod openapi;
 pub mod properties;
 pub mod workflows;
 

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
     pub name: String,
@@ -25,7 +25,7 @@ pub struct Definition {
 }
 
 /// How the workflow is centred: on nothing, a fixed date, or a date on each contact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Start {
     Blank,
@@ -52,7 +52,7 @@ impl Start {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Triggers {
     /// OR between groups, AND inside a group. Empty (and no event triggers): manual
@@ -75,7 +75,7 @@ impl Triggers {
 /// property starts with `event.` looks at the event's own properties (`event.amount`,
 /// `event.property`, `event.new`); any other property is the contact's at the time of the
 /// event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTrigger {
     pub name: String,
@@ -85,7 +85,7 @@ pub struct EventTrigger {
 
 /// One condition on a contact. `value` is absent for `known`/`unknown`; for `in_list` it is
 /// the list id (number or numeric string) and `property` may be omitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,7 +95,7 @@ pub struct Filter {
     pub value: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operator {
     Eq,
@@ -149,7 +149,7 @@ impl Operator {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reenroll {
     #[serde(default)]
@@ -161,7 +161,7 @@ pub struct Reenroll {
     pub on_events: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum When {
     On,
@@ -169,14 +169,14 @@ pub enum When {
     After,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DateUnit {
     Days,
     Weeks,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneChoice {
     /// The workflow's time zone (settings.time_zone, else the account's).
@@ -185,7 +185,7 @@ pub enum ZoneChoice {
     Contact,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeUnit {
     Minutes,
@@ -194,7 +194,7 @@ pub enum TimeUnit {
     Weeks,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Weekday {
     Mon,
@@ -267,7 +267,7 @@ impl Weekday {
 }
 
 /// One step of the workflow. Date delays and plain delays only wait; everything else acts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// Wait until a day relative to the anchor date, at a time of day.
@@ -342,9 +342,12 @@ pub enum Step {
     /// If/then branch: contacts matching `condition` (OR of AND-groups) take `yes`, others `no`.
     Branch {
         condition: Vec<Vec<Filter>>,
+        // The schema refers to itself here: no_recursion stops utoipa collecting it forever.
         #[serde(default)]
+        #[schema(no_recursion)]
         yes: Vec<Step>,
         #[serde(default)]
+        #[schema(no_recursion)]
         no: Vec<Step>,
     },
     EnrollInWorkflow {
@@ -391,7 +394,7 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Feb29Rule {
     #[default]
@@ -399,7 +402,7 @@ pub enum Feb29Rule {
     Mar1,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionWindow {
     pub days: Vec<Weekday>,
@@ -408,7 +411,7 @@ pub struct ExecutionWindow {
     pub end: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Suppression {
     #[serde(default)]
@@ -423,7 +426,7 @@ impl Suppression {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notifications {
     /// Notify when the workflow needs review (e.g. actions failing after retries).
@@ -444,7 +447,7 @@ fn default_catch_up_hours() -> u32 {
     24
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// IANA name; absent means the account time zone.

@@ -15,7 +15,6 @@ use super::WorkerConfig;
 use crate::clock::{fmt_instant, parse_instant};
 use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::{self, Enrollment};
-use crate::monitoring::jobs;
 use crate::db::models::history::{self, NewEvent};
 use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
 use crate::db::schema::{action_runs, contacts, enrollments, list_members};
@@ -27,6 +26,7 @@ use crate::domain::values::parse_iso_date;
 use crate::engine::context::{ContactSnapshot, WorkflowCtx};
 use crate::engine::enroll::{event, finish_cycle, local_rfc3339};
 use crate::engine::triggers::EngineCtx;
+use crate::monitoring::jobs;
 use crate::services::contacts::Catalog;
 
 /// Everything a round needs, loaded once per round rather than once per job.
@@ -344,46 +344,48 @@ fn run_batch(
     // Only the external jobs of the run that commits are kept.
     external_jobs.clear();
     // Counted only if this transaction commits (a failed fast run is not counted twice).
-    jobs::unit(|| crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
-        let claimed = claim(conn, config, &fmt_instant(now))?;
-        if claimed.is_empty() {
-            return Ok(0);
-        }
-        jobs::claimed(claimed.len());
-        let ctx = match ctx {
-            Some(c) => c,
-            None => ctx.insert(RoundCtx::load(conn, config)?),
-        };
-        ctx.prefetch(conn, &claimed)?;
-        for e in &claimed {
-            if stop.load(Ordering::SeqCst) {
-                // Left as it was: still due, the next round (or run) takes it.
-                continue;
+    jobs::unit(|| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
+            let claimed = claim(conn, config, &fmt_instant(now))?;
+            if claimed.is_empty() {
+                return Ok(0);
             }
-            if !guarded {
-                external_jobs.extend(process_claimed(conn, ctx, e, now)?);
-                continue;
-            }
-            match conn.transaction::<_, anyhow::Error, _>(|conn| {
-                jobs::unit(|| process_claimed(conn, ctx, e, now))
-            }) {
-                Ok(job) => external_jobs.extend(job),
-                Err(err) => {
-                    ctx.forget(e);
-                    jobs::errored();
-                    tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
-                    diesel::update(enrollments::table.find(e.id))
-                        .set((
-                            enrollments::lease_until
-                                .eq(fmt_instant(now + ChronoDuration::seconds(60))),
-                            enrollments::attempts.eq(enrollments::attempts + 1),
-                        ))
-                        .execute(conn)?;
+            jobs::claimed(claimed.len());
+            let ctx = match ctx {
+                Some(c) => c,
+                None => ctx.insert(RoundCtx::load(conn, config)?),
+            };
+            ctx.prefetch(conn, &claimed)?;
+            for e in &claimed {
+                if stop.load(Ordering::SeqCst) {
+                    // Left as it was: still due, the next round (or run) takes it.
+                    continue;
+                }
+                if !guarded {
+                    external_jobs.extend(process_claimed(conn, ctx, e, now)?);
+                    continue;
+                }
+                match conn.transaction::<_, anyhow::Error, _>(|conn| {
+                    jobs::unit(|| process_claimed(conn, ctx, e, now))
+                }) {
+                    Ok(job) => external_jobs.extend(job),
+                    Err(err) => {
+                        ctx.forget(e);
+                        jobs::errored();
+                        tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
+                        diesel::update(enrollments::table.find(e.id))
+                            .set((
+                                enrollments::lease_until
+                                    .eq(fmt_instant(now + ChronoDuration::seconds(60))),
+                                enrollments::attempts.eq(enrollments::attempts + 1),
+                            ))
+                            .execute(conn)?;
+                    }
                 }
             }
-        }
-        Ok(claimed.len())
-    }))
+            Ok(claimed.len())
+        })
+    })
 }
 
 /// An external action (webhook, SMTP email) that is due: run outside the transaction.

@@ -53,8 +53,14 @@ async fn metrics_count_requests_by_route_pattern() {
         })
         .unwrap_or_else(|| panic!("no request counter by route pattern in:\n{text}"));
     assert!(!line.contains("12345"), "{line}");
-    assert!(text.contains("perennial_db_pool_connections{state=\"idle\"}"), "{text}");
-    assert!(text.contains("perennial_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("perennial_db_pool_connections{state=\"idle\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("perennial_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
 }
 
 /// The value of an unlabelled sample, if the exposition has it.
@@ -101,4 +107,71 @@ async fn metrics_count_the_worker_s_executed_actions_and_their_lag() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn openapi_json_is_an_openapi_3_1_document_of_the_api() {
+    let app = spawn_app().await;
+    // No token, no session.
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    let doc: Value = serde_json::from_str(&text).expect("openapi.json is JSON");
+    let version = doc["openapi"].as_str().unwrap_or("");
+    assert!(version.starts_with("3.1"), "openapi = {version}");
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/api/v1/contacts",
+        "/api/v1/contacts/{id}",
+        "/api/v1/contacts/batch",
+        "/api/v1/properties",
+        "/api/v1/workflows",
+        "/api/v1/workflows/{id}",
+        "/api/v1/workflows/{id}/publish",
+        "/api/v1/workflows/{id}/turn-off",
+        "/api/v1/workflows/{id}/enrollments",
+        "/api/v1/workflows/{id}/history",
+        "/api/v1/workflows/{id}/preview",
+        "/api/v1/events",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "missing {p}; have {:?}",
+            paths.keys()
+        );
+    }
+    assert!(paths["/api/v1/contacts/batch"]["post"].is_object());
+    let preview_params = paths["/api/v1/workflows/{id}/preview"]["get"]["parameters"]
+        .as_array()
+        .expect("preview parameters");
+    let names: Vec<&str> = preview_params
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"contact_id") && names.contains(&"now"),
+        "{names:?}"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["components"]["schemas"]["Definition"].is_object());
+}
+
+#[tokio::test]
+async fn api_docs_page_is_self_contained_and_loads_its_script_from_static() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/docs").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("src=\"/static/api-docs.js\""), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no CDN"
+    );
+    assert!(!html.contains("<script>"), "no inline script");
+    let js = app.get("/static/api-docs.js").await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(js.text().await.unwrap().contains("/api/v1/openapi.json"));
 }
