@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod engine;
+pub mod monitoring;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

@@ -24,6 +24,8 @@ pub struct AppState {
     /// The CSV imports this app is running (by job id). Kept per app, not per process: job
     /// ids are per database, and one process may serve several (the tests do).
     pub imports_running: std::sync::Mutex<std::collections::BTreeSet<i64>>,
+    /// The heartbeat of the worker this process runs, if it runs one (`GET /readyz`).
+    pub worker_heartbeat: Option<Arc<crate::worker::Heartbeat>>,
 }
 
 impl AppState {
@@ -32,7 +34,14 @@ impl AppState {
             pool,
             has_users: AtomicBool::new(false),
             imports_running: Default::default(),
+            worker_heartbeat: None,
         }
+    }
+
+    /// Readiness also requires this worker's heartbeat to be fresh.
+    pub fn with_worker_heartbeat(mut self, beat: Option<Arc<crate::worker::Heartbeat>>) -> Self {
+        self.worker_heartbeat = beat;
+        self
     }
 
     pub fn has_users(&self) -> anyhow::Result<bool> {
@@ -62,18 +71,28 @@ impl Application {
             let mut conn = pool.get().context("getting a connection")?;
             crate::db::models::app_setting::cookie_key(&mut conn)?
         };
-        let state = Arc::new(AppState::new(pool));
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, state.clone(), Key::from(&key))?;
         let worker = config.run_worker.then(|| {
             let wc = crate::worker::WorkerConfig {
                 smtp_url: config.smtp_url.clone(),
                 ..Default::default()
             };
-            crate::worker::spawn(state.pool.clone(), wc)
+            crate::worker::spawn(pool.clone(), wc)
         });
+        let state = Arc::new(
+            AppState::new(pool).with_worker_heartbeat(worker.as_ref().map(|w| w.heartbeat())),
+        );
+        let server = match run(listener, state.clone(), Key::from(&key)) {
+            Ok(s) => s,
+            Err(e) => {
+                if let Some(w) = worker {
+                    w.stop();
+                }
+                return Err(e);
+            }
+        };
         Ok(Application {
             port,
             server,
@@ -97,6 +116,7 @@ impl Application {
 }
 
 fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<Server> {
+    crate::monitoring::init();
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -110,6 +130,11 @@ fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<
         App::new()
             .app_data(data.clone())
             .wrap(tracing_actix())
+            .wrap(actix_web::middleware::from_fn(
+                crate::monitoring::http_metrics,
+            ))
+            .configure(pages::ops::routes)
+            .configure(api::openapi::routes)
             .service(api::scope())
             .service(web::scope("").wrap(sessions).configure(pages::routes))
     })

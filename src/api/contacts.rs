@@ -92,6 +92,19 @@ pub(super) fn map_error(e: ContactError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts",
+    tag = "contacts",
+    summary = "Create a contact, or update the one with this email",
+    request_body = crate::api::openapi::ContactBody,
+    responses(
+        (status = 201, description = "Created", body = crate::api::openapi::Contact),
+        (status = 200, description = "Updated (the email existed)", body = crate::api::openapi::Contact),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn create(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -115,6 +128,20 @@ async fn create(
     })
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/contacts/{id}",
+    tag = "contacts",
+    summary = "Change a contact's values (null clears one)",
+    params(("id" = i64, Path, description = "Contact id")),
+    request_body = crate::api::openapi::ContactPatch,
+    responses(
+        (status = 200, description = "The contact", body = crate::api::openapi::Contact),
+        (status = 404, description = "No such contact", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn patch(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -135,6 +162,18 @@ async fn patch(
     Ok(HttpResponse::Ok().json(contact_json(&catalog, &written.record)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/{id}",
+    tag = "contacts",
+    summary = "A contact",
+    params(("id" = i64, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "The contact", body = crate::api::openapi::Contact),
+        (status = 404, description = "No such contact", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn get(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -150,11 +189,24 @@ async fn get(
     Ok(HttpResponse::Ok().json(contact_json(&catalog, &rec)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EmailQuery {
     email: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts",
+    tag = "contacts",
+    summary = "Look a contact up by email",
+    params(EmailQuery),
+    responses(
+        (status = 200, description = "Zero or one contact", body = crate::api::openapi::ContactList),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn find(
     _auth: ApiAuth,
     state: web::Data<AppState>,

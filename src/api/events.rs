@@ -245,6 +245,19 @@ fn ingest(
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("event not recorded"))))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "events",
+    summary = "Record a custom event, or a batch of them (`{events:[...]}` or a JSON array)",
+    request_body = crate::api::openapi::EventBody,
+    responses(
+        (status = 201, description = "The event (or `{events:[...]}` for a batch)", body = crate::api::openapi::ContactEvent),
+        (status = 404, description = "No such contact", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn post_events(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -339,11 +352,24 @@ async fn post_events(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Page {
     before: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/{id}/events",
+    tag = "events",
+    summary = "A contact's events, newest first (50 per page)",
+    params(("id" = i64, Path, description = "Contact id"), Page),
+    responses(
+        (status = 200, description = "A page of events", body = crate::api::openapi::ContactEventPage),
+        (status = 404, description = "No such contact", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn contact_events(
     _auth: ApiAuth,
     state: web::Data<AppState>,

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod contacts_batch;
 pub mod error;
 pub mod events;
+pub mod openapi;
 pub mod properties;
 pub mod workflows;
 

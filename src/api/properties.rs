@@ -39,6 +39,18 @@ fn str_field(obj: &Map<String, Value>, key: &str, required: bool) -> ApiResult<O
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/properties",
+    tag = "properties",
+    summary = "Create a contact property",
+    request_body = crate::api::openapi::PropertyBody,
+    responses(
+        (status = 201, description = "Created", body = crate::api::openapi::Property),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn create(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -85,6 +97,16 @@ async fn create(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/properties",
+    tag = "properties",
+    summary = "Every property",
+    responses(
+        (status = 200, description = "The properties", body = crate::api::openapi::PropertyList),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn list(_auth: ApiAuth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let props = crate::db::run(&state.pool, Property::all).await?;
     Ok(HttpResponse::Ok()

@@ -70,6 +70,18 @@ fn not_found() -> ApiError {
     ApiError::NotFound("no workflow with that id".into())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows",
+    tag = "workflows",
+    summary = "Create a workflow (a draft) from a definition",
+    request_body = crate::domain::definition::Definition,
+    responses(
+        (status = 201, description = "Created", body = crate::api::openapi::Workflow),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn create(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -84,12 +96,34 @@ async fn create(
     Ok(HttpResponse::Created().json(workflow_json(&wf)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows",
+    tag = "workflows",
+    summary = "Every workflow",
+    responses(
+        (status = 200, description = "The workflows", body = crate::api::openapi::WorkflowList),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn list(_auth: ApiAuth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let all = crate::db::run(&state.pool, |conn| Workflow::all(conn, None)).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "workflows": all.iter().map(workflow_json).collect::<Vec<_>>() })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}",
+    tag = "workflows",
+    summary = "A workflow",
+    params(("id" = i64, Path, description = "Workflow id")),
+    responses(
+        (status = 200, description = "The workflow", body = crate::api::openapi::Workflow),
+        (status = 404, description = "No such workflow", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn get(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -102,6 +136,20 @@ async fn get(
     Ok(HttpResponse::Ok().json(workflow_json(&wf)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/workflows/{id}",
+    tag = "workflows",
+    summary = "Replace a workflow's definition (a new revision)",
+    params(("id" = i64, Path, description = "Workflow id")),
+    request_body = crate::domain::definition::Definition,
+    responses(
+        (status = 200, description = "The workflow", body = crate::api::openapi::Workflow),
+        (status = 404, description = "No such workflow", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn replace(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -118,6 +166,20 @@ async fn replace(
     Ok(HttpResponse::Ok().json(workflow_json(&wf)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{id}/publish",
+    tag = "workflows",
+    summary = "Turn a workflow on, optionally enrolling existing contacts",
+    params(("id" = i64, Path, description = "Workflow id")),
+    request_body = Option<crate::api::openapi::PublishBody>,
+    responses(
+        (status = 200, description = "The workflow, now on", body = crate::api::openapi::Published),
+        (status = 404, description = "No such workflow", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn publish(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -158,6 +220,18 @@ async fn publish(
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{id}/turn-off",
+    tag = "workflows",
+    summary = "Turn a workflow off",
+    params(("id" = i64, Path, description = "Workflow id")),
+    responses(
+        (status = 200, description = "The workflow, now off", body = crate::api::openapi::Workflow),
+        (status = 404, description = "No such workflow", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn turn_off(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -185,7 +259,8 @@ pub fn enrollment_json(e: &Enrollment, wf: &WorkflowCtx) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ContactQuery {
     contact_id: Option<String>,
 }
@@ -201,6 +276,19 @@ fn parse_contact_id(raw: Option<&str>, required: bool) -> ApiResult<Option<i64>>
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/enrollments",
+    tag = "workflows",
+    summary = "A workflow's enrollments (up to 1,000)",
+    params(("id" = i64, Path, description = "Workflow id"), ContactQuery),
+    responses(
+        (status = 200, description = "The enrollments", body = crate::api::openapi::EnrollmentList),
+        (status = 404, description = "No such workflow", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn enrollments(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -225,6 +313,21 @@ async fn enrollments(
     Ok(HttpResponse::Ok().json(json!({ "enrollments": out })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/workflows/{id}/enrollments",
+    tag = "workflows",
+    summary = "Enroll a contact by hand",
+    params(("id" = i64, Path, description = "Workflow id")),
+    request_body = crate::api::openapi::EnrollBody,
+    responses(
+        (status = 201, description = "Enrolled", body = crate::api::openapi::Enrollment),
+        (status = 404, description = "No such workflow or contact", body = crate::api::openapi::ApiErrorBody),
+        (status = 409, description = "The workflow is off", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, or the contact cannot be enrolled (the reason)", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn enroll_manually(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -292,7 +395,8 @@ pub fn manual_enroll(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
     contact_id: Option<String>,
     event: Option<String>,
@@ -330,6 +434,19 @@ fn instant_param(name: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/history",
+    tag = "workflows",
+    summary = "A workflow's history, newest first (keyset pages)",
+    params(("id" = i64, Path, description = "Workflow id"), HistoryQuery),
+    responses(
+        (status = 200, description = "A page of events", body = crate::api::openapi::HistoryPage),
+        (status = 404, description = "No such workflow", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn history_page(
     _auth: ApiAuth,
     state: web::Data<AppState>,
@@ -390,12 +507,26 @@ async fn history_page(
     Ok(HttpResponse::Ok().json(json!({ "events": out.0, "next": out.1.map(|n| n.to_string()) })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PreviewQuery {
     contact_id: Option<String>,
     now: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workflows/{id}/preview",
+    tag = "workflows",
+    summary = "The timeline a contact would get if enrolled at `now`",
+    params(("id" = i64, Path, description = "Workflow id"), PreviewQuery),
+    responses(
+        (status = 200, description = "The timeline", body = crate::api::openapi::Preview),
+        (status = 404, description = "No such workflow or contact", body = crate::api::openapi::ApiErrorBody),
+        (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
+        (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
+    )
+)]
 async fn preview(
     _auth: ApiAuth,
     state: web::Data<AppState>,

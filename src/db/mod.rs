@@ -100,6 +100,12 @@ pub fn run_migrations(conn: &mut SqliteConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether any embedded migration has not been applied to this database (`GET /readyz`).
+pub fn has_pending_migrations(conn: &mut SqliteConnection) -> anyhow::Result<bool> {
+    conn.has_pending_migration(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("reading the applied migrations: {e}"))
+}
+
 /// One writer at a time within this process, waiting in line rather than in SQLite's busy
 /// handler: that handler sleeps 1, 2, 5, 10 … 100 ms between attempts, so with several
 /// requests writing at once the lock sat free while they slept (API upserts from 8 clients:

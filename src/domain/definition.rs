@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
     pub name: String,
@@ -25,7 +25,7 @@ pub struct Definition {
 }
 
 /// How the workflow is centred: on nothing, a fixed date, or a date on each contact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Start {
     Blank,
@@ -52,7 +52,7 @@ impl Start {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Triggers {
     /// OR between groups, AND inside a group. For a contact-date-property workflow they narrow
@@ -96,7 +96,7 @@ impl Definition {
 /// property starts with `event.` looks at the event's own properties (`event.amount`,
 /// `event.property`, `event.new`); any other property is the contact's at the time of the
 /// event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTrigger {
     pub name: String,
@@ -106,7 +106,7 @@ pub struct EventTrigger {
 
 /// One condition on a contact. `value` is absent for `known`/`unknown`; for `in_list` it is
 /// the list id (number or numeric string) and `property` may be omitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,7 +116,7 @@ pub struct Filter {
     pub value: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operator {
     Eq,
@@ -170,7 +170,7 @@ impl Operator {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reenroll {
     #[serde(default)]
@@ -182,7 +182,7 @@ pub struct Reenroll {
     pub on_events: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum When {
     On,
@@ -190,14 +190,14 @@ pub enum When {
     After,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DateUnit {
     Days,
     Weeks,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ZoneChoice {
     /// The workflow's time zone (settings.time_zone, else the account's).
@@ -206,7 +206,7 @@ pub enum ZoneChoice {
     Contact,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeUnit {
     Minutes,
@@ -215,7 +215,7 @@ pub enum TimeUnit {
     Weeks,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Weekday {
     Mon,
@@ -288,7 +288,7 @@ impl Weekday {
 }
 
 /// One step of the workflow. Date delays and plain delays only wait; everything else acts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// Wait until a day relative to the anchor date, at a time of day.
@@ -363,9 +363,12 @@ pub enum Step {
     /// If/then branch: contacts matching `condition` (OR of AND-groups) take `yes`, others `no`.
     Branch {
         condition: Vec<Vec<Filter>>,
+        // The schema refers to itself here: no_recursion stops utoipa collecting it forever.
         #[serde(default)]
+        #[schema(no_recursion)]
         yes: Vec<Step>,
         #[serde(default)]
+        #[schema(no_recursion)]
         no: Vec<Step>,
     },
     EnrollInWorkflow {
@@ -412,7 +415,7 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Feb29Rule {
     #[default]
@@ -420,7 +423,7 @@ pub enum Feb29Rule {
     Mar1,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionWindow {
     pub days: Vec<Weekday>,
@@ -429,7 +432,7 @@ pub struct ExecutionWindow {
     pub end: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Suppression {
     #[serde(default)]
@@ -444,7 +447,7 @@ impl Suppression {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notifications {
     /// Notify when the workflow needs review (e.g. actions failing after retries).
@@ -465,7 +468,7 @@ fn default_catch_up_hours() -> u32 {
     24
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// IANA name; absent means the account time zone.

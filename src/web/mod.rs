@@ -10,6 +10,7 @@ pub mod import;
 pub mod inbox;
 pub mod lists;
 pub mod memberships;
+pub mod ops;
 pub mod post_only;
 pub mod properties;
 pub mod session;

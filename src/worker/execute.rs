@@ -26,6 +26,7 @@ use crate::domain::values::parse_iso_date;
 use crate::engine::context::{ContactSnapshot, WorkflowCtx};
 use crate::engine::enroll::{event, finish_cycle, local_rfc3339};
 use crate::engine::triggers::EngineCtx;
+use crate::monitoring::jobs;
 use crate::services::contacts::Catalog;
 
 /// Everything a round needs, loaded once per round rather than once per job.
@@ -296,7 +297,7 @@ pub fn run_due(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        external::run(&mut conn, &mut ctx, job, now)?;
+        jobs::unit(|| external::run(&mut conn, &mut ctx, job, now))?;
     }
     Ok(n)
 }
@@ -342,42 +343,48 @@ fn run_batch(
 ) -> anyhow::Result<usize> {
     // Only the external jobs of the run that commits are kept.
     external_jobs.clear();
-    crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
-        let claimed = claim(conn, config, &fmt_instant(now))?;
-        if claimed.is_empty() {
-            return Ok(0);
-        }
-        let ctx = match ctx {
-            Some(c) => c,
-            None => ctx.insert(RoundCtx::load(conn, config)?),
-        };
-        ctx.prefetch(conn, &claimed)?;
-        for e in &claimed {
-            if stop.load(Ordering::SeqCst) {
-                // Left as it was: still due, the next round (or run) takes it.
-                continue;
+    // Counted only if this transaction commits (a failed fast run is not counted twice).
+    jobs::unit(|| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
+            let claimed = claim(conn, config, &fmt_instant(now))?;
+            if claimed.is_empty() {
+                return Ok(0);
             }
-            if !guarded {
-                external_jobs.extend(process_claimed(conn, ctx, e, now)?);
-                continue;
-            }
-            match conn.transaction::<_, anyhow::Error, _>(|conn| process_claimed(conn, ctx, e, now))
-            {
-                Ok(job) => external_jobs.extend(job),
-                Err(err) => {
-                    ctx.forget(e);
-                    tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
-                    diesel::update(enrollments::table.find(e.id))
-                        .set((
-                            enrollments::lease_until
-                                .eq(fmt_instant(now + ChronoDuration::seconds(60))),
-                            enrollments::attempts.eq(enrollments::attempts + 1),
-                        ))
-                        .execute(conn)?;
+            jobs::claimed(claimed.len());
+            let ctx = match ctx {
+                Some(c) => c,
+                None => ctx.insert(RoundCtx::load(conn, config)?),
+            };
+            ctx.prefetch(conn, &claimed)?;
+            for e in &claimed {
+                if stop.load(Ordering::SeqCst) {
+                    // Left as it was: still due, the next round (or run) takes it.
+                    continue;
+                }
+                if !guarded {
+                    external_jobs.extend(process_claimed(conn, ctx, e, now)?);
+                    continue;
+                }
+                match conn.transaction::<_, anyhow::Error, _>(|conn| {
+                    jobs::unit(|| process_claimed(conn, ctx, e, now))
+                }) {
+                    Ok(job) => external_jobs.extend(job),
+                    Err(err) => {
+                        ctx.forget(e);
+                        jobs::errored();
+                        tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
+                        diesel::update(enrollments::table.find(e.id))
+                            .set((
+                                enrollments::lease_until
+                                    .eq(fmt_instant(now + ChronoDuration::seconds(60))),
+                                enrollments::attempts.eq(enrollments::attempts + 1),
+                            ))
+                            .execute(conn)?;
+                    }
                 }
             }
-        }
-        Ok(claimed.len())
+            Ok(claimed.len())
+        })
     })
 }
 
@@ -575,6 +582,7 @@ fn run_steps(
             let today = now.with_timezone(&wf.tz).date_naive();
             let yes = filter::matches_groups(condition, &*contact, &ctx.engine.catalog, today);
             branch_choice = Some(yes);
+            jobs::executed(Some(due));
             events.push(event(
                 wf,
                 Some(e.id),
@@ -588,6 +596,7 @@ fn run_steps(
                 ),
             ));
         } else if !wf.row.is_on() {
+            jobs::skipped("workflow_off");
             events.push(event(
                 wf,
                 Some(e.id),
@@ -601,6 +610,7 @@ fn run_steps(
                 ),
             ));
         } else if now - due > ChronoDuration::hours(i64::from(wf.def.settings.catch_up_hours)) {
+            jobs::skipped("past_catch_up");
             events.push(event(
                 wf,
                 Some(e.id),
@@ -638,6 +648,7 @@ fn run_steps(
             let ended_before = enrollment::ended_count();
             match actions::execute(conn, ctx, wf, &e, contact, &step, now) {
                 Ok((result, fresh)) => {
+                    jobs::executed(Some(due));
                     ctx.mark_done(conn, e.id, &path, &result, now)?;
                     events.push(event(
                         wf,
@@ -655,6 +666,7 @@ fn run_steps(
                     }
                 }
                 Err(ActionFailure { message, .. }) => {
+                    jobs::failed(Some(due));
                     events.push(event(
                         wf,
                         Some(e.id),

@@ -71,6 +71,7 @@ pub fn run(
                     "outcome unknown after a restart",
                     now,
                 )?;
+                crate::monitoring::jobs::failed(None);
                 history::record(conn, &[event(&wf, Some(e.id), e.contact_id, now, history::ACTION_FAILED, Some(job.path.clone()),
                     "the worker stopped while this action was running; its outcome is unknown and it is not repeated, so it can never run twice".into())])?;
                 process(conn, ctx, e.id, now)?;
@@ -105,9 +106,14 @@ pub fn run(
         return Ok(());
     };
     let outcome = perform(&step, &ctx.config, &wf.row.name, &e, &contact, now);
+    let due = e
+        .next_due_at
+        .as_deref()
+        .and_then(crate::clock::parse_instant);
     crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         match outcome {
             Ok(result) => {
+                crate::monitoring::jobs::executed(due);
                 mark_done(conn, e.id, &job.path, &result, now)?;
                 if let Step::SendEmail { subject, .. } = &step {
                     crate::engine::events::record_and_fire(
@@ -138,6 +144,7 @@ pub fn run(
                 process(conn, ctx, e.id, now)?;
             }
             Err(error) => {
+                crate::monitoring::jobs::failed(due);
                 let attempt = e.attempts + 1;
                 if attempt < ctx.config.max_attempts {
                     let wait = ctx.config.retry_base * 2u32.saturating_pow((attempt - 1) as u32);

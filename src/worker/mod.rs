@@ -7,7 +7,7 @@ pub mod execute;
 pub mod external;
 pub mod notify;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +22,64 @@ pub use notify::notify;
 
 /// How often triggers that depend on today's date ("before today-30") are re-checked.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The longest the loop sleeps without waking (even with nothing due for hours), so its
+/// heartbeat stays fresh: one cheap "what is due next" query a minute, no busy polling.
+pub const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// The worker thread's sign of life, read by `GET /readyz`: the wall-clock time (ms since the
+/// epoch) of its last loop wake, and whether the thread is still running.
+#[derive(Debug)]
+pub struct Heartbeat {
+    last_beat_ms: AtomicI64,
+    alive: AtomicBool,
+}
+
+impl Heartbeat {
+    /// A heart beating now; spawned with the thread.
+    pub fn new() -> Heartbeat {
+        Heartbeat {
+            last_beat_ms: AtomicI64::new(Utc::now().timestamp_millis()),
+            alive: AtomicBool::new(true),
+        }
+    }
+
+    pub fn beat(&self) {
+        self.last_beat_ms
+            .store(Utc::now().timestamp_millis(), Ordering::Relaxed);
+    }
+
+    /// Time since the last wake.
+    pub fn age(&self) -> Duration {
+        let ms = Utc::now().timestamp_millis() - self.last_beat_ms.load(Ordering::Relaxed);
+        Duration::from_millis(ms.max(0) as u64)
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    /// Alive and woken within twice the longest sleep ([`MAX_SLEEP`]). A round that runs
+    /// longer than that (hundreds of slow webhooks) also reads as not fresh.
+    pub fn is_fresh(&self) -> bool {
+        self.is_alive() && self.age() <= 2 * MAX_SLEEP
+    }
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Heartbeat::new()
+    }
+}
+
+/// Marks the heartbeat dead when the worker thread ends, by return or by panic.
+struct AliveGuard(Arc<Heartbeat>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.alive.store(false, Ordering::Relaxed);
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -65,6 +123,7 @@ impl Default for WorkerConfig {
 pub struct WorkerHandle {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    heartbeat: Arc<Heartbeat>,
 }
 
 impl WorkerHandle {
@@ -79,16 +138,33 @@ impl WorkerHandle {
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
     }
+
+    /// The thread's heartbeat (for readiness checks).
+    pub fn heartbeat(&self) -> Arc<Heartbeat> {
+        self.heartbeat.clone()
+    }
 }
 
 pub fn spawn(pool: DbPool, config: WorkerConfig) -> WorkerHandle {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    let heartbeat = Arc::new(Heartbeat::new());
+    let beat = heartbeat.clone();
     let thread = std::thread::Builder::new()
         .name("perennial-worker".into())
-        .spawn(move || run(pool, config, flag))
+        .spawn(move || {
+            let _guard = AliveGuard(beat.clone());
+            run(pool, config, flag, &beat)
+        })
         .ok();
-    WorkerHandle { stop, thread }
+    if thread.is_none() {
+        heartbeat.alive.store(false, Ordering::Relaxed);
+    }
+    WorkerHandle {
+        stop,
+        thread,
+        heartbeat,
+    }
 }
 
 #[derive(QueryableByName)]
@@ -104,11 +180,13 @@ struct DataVersion {
 }
 
 /// The loop: run what is due, then sleep until the next due time or a notification.
-pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
+/// `heartbeat` is touched on every wake.
+pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat: &Heartbeat) {
     tracing::info!("worker started");
     let mut last_version: Option<i64> = None;
     let mut last_sweep: Option<std::time::Instant> = None;
     while !stop.load(Ordering::SeqCst) {
+        heartbeat.beat();
         if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
             last_sweep = Some(std::time::Instant::now());
             match pool
@@ -146,7 +224,7 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>) {
         };
         let until_sweep =
             SWEEP_EVERY.saturating_sub(last_sweep.map(|t| t.elapsed()).unwrap_or_default());
-        let wait = until_due.min(until_sweep);
+        let wait = until_due.min(until_sweep).min(MAX_SLEEP);
         if config.watch_other_processes {
             // Another process may add work without ringing our bell: watch SQLite's data
             // version (a cheap pragma, no table read) in short steps.

@@ -1,0 +1,109 @@
+//! Operations endpoints (DESIGN §6): liveness, readiness, metrics. Registered on the app
+//! before the API scope and the page scope, so they need no token or session and never
+//! redirect to first-run setup.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use diesel::RunQueryDsl;
+use serde_json::{json, Map, Value};
+
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// Liveness: the process serves HTTP. Touches nothing else.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({ "status": "ok" }))
+}
+
+/// How long readiness waits for a pooled connection before calling the database unreachable.
+const DB_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Readiness: the database answers, every embedded migration is applied, and the worker this
+/// process runs (if any) has woken recently. 200 `{"status":"ready","checks":{…}}`, else 503
+/// `{"status":"not_ready","reason":…,"checks":{…}}`.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let mut checks = Map::new();
+    let mut reasons: Vec<String> = Vec::new();
+
+    let pool = state.pool.clone();
+    let db = web::block(move || -> anyhow::Result<bool> {
+        let mut conn = pool
+            .get_timeout(DB_TIMEOUT)
+            .map_err(|e| anyhow::anyhow!("no database connection within 2 s: {e}"))?;
+        diesel::sql_query("SELECT 1").execute(&mut conn)?;
+        crate::db::has_pending_migrations(&mut conn)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("readiness check cancelled: {e}"))
+    .and_then(|r| r);
+    match db {
+        Ok(pending) => {
+            checks.insert("database".into(), json!("ok"));
+            if pending {
+                checks.insert("migrations".into(), json!("pending"));
+                reasons.push("database migrations are pending".into());
+            } else {
+                checks.insert("migrations".into(), json!("ok"));
+            }
+        }
+        Err(e) => {
+            let msg = crate::telemetry::chain(&e);
+            checks.insert("database".into(), json!("unreachable"));
+            checks.insert("migrations".into(), json!("unknown"));
+            reasons.push(format!("database unreachable: {msg}"));
+        }
+    }
+
+    match &state.worker_heartbeat {
+        None => {
+            checks.insert("worker".into(), json!("not_run_by_this_process"));
+        }
+        Some(beat) => {
+            let age = beat.age().as_secs_f64();
+            checks.insert("worker_heartbeat_age_seconds".into(), json!(age));
+            if !beat.is_alive() {
+                checks.insert("worker".into(), json!("stopped"));
+                reasons.push("the worker thread has stopped".into());
+            } else if !beat.is_fresh() {
+                checks.insert("worker".into(), json!("stale"));
+                reasons.push(format!(
+                    "the worker has not woken for {age:.0} s (limit {} s)",
+                    (2 * crate::worker::MAX_SLEEP).as_secs()
+                ));
+            } else {
+                checks.insert("worker".into(), json!("ok"));
+            }
+        }
+    }
+
+    let checks = Value::Object(checks);
+    if reasons.is_empty() {
+        HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(json!({ "status": "ready", "checks": checks }))
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(json!({ "status": "not_ready", "reason": reasons.join("; "), "checks": checks }))
+    }
+}
+
+/// Prometheus text exposition (no auth; put it behind the network if that matters).
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let body = web::block(move || crate::monitoring::render(&pool))
+        .await
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(body)
+}
