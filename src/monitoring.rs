@@ -147,25 +147,10 @@ pub fn render(pool: &crate::db::DbPool) -> String {
     h.render()
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// Due, unleased active enrollments (the partial index `enrollments_due` answers it).
+/// Due, unleased active enrollments (`db::queries::jobs_due`).
 fn jobs_due(pool: &crate::db::DbPool) -> Option<i64> {
-    use diesel::RunQueryDsl;
     let mut conn = pool.get_timeout(Duration::from_secs(1)).ok()?;
-    let now = crate::clock::fmt_instant(chrono::Utc::now());
-    diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
-           AND (lease_until IS NULL OR lease_until < ?1)",
-    )
-    .bind::<diesel::sql_types::Text, _>(now)
-    .get_result::<Count>(&mut conn)
-    .ok()
-    .map(|c| c.n)
+    crate::db::queries::jobs_due(&mut conn, chrono::Utc::now()).ok()
 }
 
 /// The worker's counters, buffered per thread and counted only when the transaction that

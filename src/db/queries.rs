@@ -112,3 +112,26 @@ pub fn contact_page(
     }
     Ok(ids)
 }
+
+#[derive(QueryableByName)]
+struct DueCount {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Active enrollments whose next step is due at `now` and that no worker holds (the partial
+/// index `enrollments_due` answers it): the `perennial_jobs_due` gauge.
+pub fn jobs_due(
+    conn: &mut SqliteConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<i64> {
+    let now = crate::clock::fmt_instant(now);
+    Ok(diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
+           AND (lease_until IS NULL OR lease_until < ?1)",
+    )
+    .bind::<Text, _>(now)
+    .get_result::<DueCount>(conn)
+    .context("counting due jobs")?
+    .n)
+}
