@@ -135,3 +135,65 @@ pub fn jobs_due(
     .context("counting due jobs")?
     .n)
 }
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many contacts satisfy `where_sql`, a condition over `contacts c` built by the workflow
+/// criteria (review, "See all contacts in lists").
+pub fn count_contacts_where(conn: &mut SqliteConnection, where_sql: &str) -> anyhow::Result<i64> {
+    Ok(diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}"
+    ))
+    .get_result::<CountRow>(conn)
+    .context("counting contacts meeting the criteria")?
+    .n)
+}
+
+#[derive(QueryableByName)]
+struct ValueCountRow {
+    #[diesel(sql_type = Text)]
+    value: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The distinct values of property `property_id` among the contacts satisfying `where_sql`,
+/// with how many contacts have each: the anchor dates Review plans once per date rather than
+/// once per contact (a century of birthdays is ~36,500 rows whatever the contact count).
+pub fn value_counts_where(
+    conn: &mut SqliteConnection,
+    property_id: i64,
+    where_sql: &str,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(diesel::sql_query(format!(
+        "SELECT dv.value AS value, COUNT(*) AS n FROM contacts c
+         JOIN contact_values dv ON dv.contact_id = c.id AND dv.property_id = {property_id}
+         WHERE {where_sql} GROUP BY dv.value"
+    ))
+    .load::<ValueCountRow>(conn)
+    .context("counting the contacts' dates")?
+    .into_iter()
+    .map(|r| (r.value, r.n))
+    .collect())
+}
+
+/// Adds every contact satisfying `where_sql` (over `contacts c`) to static list `list_id`, in
+/// one statement; returns how many were added.
+pub fn add_to_list_where(
+    conn: &mut SqliteConnection,
+    list_id: i64,
+    where_sql: &str,
+    now: &str,
+) -> anyhow::Result<usize> {
+    diesel::sql_query(format!(
+        "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at)
+         SELECT {list_id}, c.id, ?1 FROM contacts c WHERE {where_sql}"
+    ))
+    .bind::<Text, _>(now)
+    .execute(conn)
+    .context("adding the contacts meeting the criteria to a list")
+}

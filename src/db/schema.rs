@@ -95,6 +95,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    workflow_drafts (workflow_id) {
+        workflow_id -> BigInt,
+        definition -> Text,
+        base_revision -> Integer,
+        author -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
     workflow_revisions (workflow_id, revision) {
         workflow_id -> BigInt,
         revision -> Integer,
@@ -219,6 +229,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     list_members,
     workflows,
     workflow_revisions,
+    workflow_drafts,
     enrollments,
     action_runs,
     history_events,

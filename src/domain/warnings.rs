@@ -2,7 +2,7 @@
 //! mean, said before turning the workflow on instead of a silent "No problems found". Pure:
 //! the caller passes `now` and the zones.
 
-use chrono::{DateTime, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 
 use super::definition::{DateUnit, Definition, Start, Step, When};
 use super::schedule::{self, StepStatus, Zones};
@@ -138,6 +138,51 @@ fn always_outside_window(def: &Definition, out: &mut Vec<Warning>) {
     }
 }
 
+/// Contacts who meet the criteria now and would skip steps if enrolled now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skipping {
+    /// Would skip at least one action because its time has passed.
+    pub some: i64,
+    /// Of those, would get no action at all (every action's time has passed).
+    pub all: i64,
+}
+
+/// How many contacts, given as (anchor date, how many contacts have it), would skip actions
+/// when enrolled at `now`: the plan a real enrollment makes (annual cycle rule included), in
+/// the workflow's zone. Delays do not count (they only move time); when every step is a delay,
+/// the delays do.
+pub fn skipping(
+    def: &Definition,
+    zones: &Zones,
+    now: DateTime<Utc>,
+    dates: &[(NaiveDate, i64)],
+) -> Skipping {
+    let counts = |i: usize| {
+        def.steps
+            .get(i)
+            .is_some_and(|s| !s.is_delay() || def.steps.iter().all(Step::is_delay))
+    };
+    let mut out = Skipping::default();
+    for (anchor, n) in dates {
+        let Ok(plan) = schedule::plan_enrollment(def, Some(*anchor), zones, now) else {
+            continue;
+        };
+        let counted: Vec<StepStatus> = plan
+            .steps
+            .iter()
+            .filter(|s| counts(s.index))
+            .map(|s| s.status)
+            .collect();
+        if counted.contains(&StepStatus::SkippedPast) {
+            out.some += n;
+            if counted.iter().all(|s| *s == StepStatus::SkippedPast) {
+                out.all += n;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +271,36 @@ mod tests {
                 .map(|w| w.card)
                 .collect();
             assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn skipping_counts_contacts_by_their_dates() {
+        // Renewal reminders 30 and 7 days before, at 09:00; today is 4 Dec 2026 10:00 UTC.
+        let once = def(
+            json!({ "name": "R", "start": {"type": "contact_date_property", "property": "renewal_date"},
+            "steps": [
+                {"type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00"},
+                {"type": "create_task", "title": "30 days"},
+                {"type": "date_delay", "when": "before", "amount": 7, "unit": "days", "time_of_day": "09:00"},
+                {"type": "create_task", "title": "7 days"} ] }),
+        );
+        let mut annual = once.clone();
+        annual.recur_annually = true;
+        let now = at("2026-12-04T10:00:00Z");
+        let d = |s: &str| parse_iso_date(s).expect("date");
+        let dates = [
+            (d("2027-03-01"), 5), // both ahead
+            (d("2026-12-29"), 3), // 30 days before passed, 7 days before ahead
+            (d("2026-11-01"), 2), // both passed
+        ];
+        let cases = [
+            ("not recurring", &once, Skipping { some: 5, all: 2 }),
+            // Annually: 29 Dec keeps this year's cycle (one skipped); 1 Nov moves to next year.
+            ("annual", &annual, Skipping { some: 3, all: 0 }),
+        ];
+        for (name, def, expected) in cases {
+            assert_eq!(skipping(def, &zones(), now, &dates), expected, "{name}");
         }
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod contacts;
 pub mod demo;
+pub mod drafts;
 pub mod import;
 pub mod workflows;

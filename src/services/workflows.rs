@@ -83,17 +83,26 @@ pub fn save(
     author: &str,
     now: DateTime<Utc>,
 ) -> Result<Workflow, WorkflowError> {
-    crate::db::write_transaction(conn, |conn| {
-        if Workflow::find(conn, id)?.is_none() {
-            return Err(WorkflowError::NotFound);
-        }
-        let def = check(conn, json)?;
-        let wf = Workflow::save(conn, id, &def, &json.to_string(), author)?;
-        if wf.is_on() {
-            crate::engine::revise::replan_pending(conn, id, now)?;
-        }
-        Ok(wf)
-    })
+    crate::db::write_transaction(conn, |conn| save_in(conn, id, json, author, now))
+}
+
+/// [`save`] inside the caller's transaction.
+pub(crate) fn save_in(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    json: &Value,
+    author: &str,
+    now: DateTime<Utc>,
+) -> Result<Workflow, WorkflowError> {
+    if Workflow::find(conn, id)?.is_none() {
+        return Err(WorkflowError::NotFound);
+    }
+    let def = check(conn, json)?;
+    let wf = Workflow::save(conn, id, &def, &json.to_string(), author)?;
+    if wf.is_on() {
+        crate::engine::revise::replan_pending(conn, id, now)?;
+    }
+    Ok(wf)
 }
 
 pub fn save_typed(
@@ -151,6 +160,8 @@ pub fn clone(
 /// What blocks turning this workflow on right now.
 pub fn problems(conn: &mut SqliteConnection, wf: &Workflow) -> anyhow::Result<Vec<Problem>> {
     let catalog = catalog(conn)?;
+    // A workflow with unpublished changes is judged by them: they are what Review publishes.
+    let wf = crate::services::drafts::working(conn, wf.clone())?;
     Ok(match wf.parsed() {
         Ok(def) => validate::publish_problems(&def, &catalog),
         Err(e) => vec![Problem {
@@ -184,12 +195,15 @@ pub fn publish(
     })
 }
 
+/// Turns a workflow off. Unpublished changes waiting for "Review and update" become a revision
+/// (an off workflow is edited directly); if they no longer pass validation they stay unpublished.
 pub fn turn_off(conn: &mut SqliteConnection, id: WorkflowId) -> Result<Workflow, WorkflowError> {
     crate::db::write_transaction(conn, |conn| {
         if Workflow::find(conn, id)?.is_none() {
             return Err(WorkflowError::NotFound);
         }
         Workflow::set_status(conn, id, STATUS_OFF, false)?;
+        crate::services::drafts::apply_if_valid(conn, id, Utc::now())?;
         Workflow::find(conn, id)?.ok_or(WorkflowError::NotFound)
     })
 }

@@ -16,6 +16,7 @@ mod events;
 mod forms_safety;
 mod import;
 mod lists;
+mod live_edit;
 mod ops;
 mod properties;
 mod settings;

@@ -559,15 +559,39 @@ async fn turn_on_with_existing_contacts_then_turn_off() {
     assert_eq!(list["enrollments"][0]["contact_id"], ada, "{list}");
     assert_eq!(list["enrollments"].as_array().unwrap().len(), 1);
 
-    let res = app
-        .post_form(&review, &format!("/workflows/{id}/turn-off"), &[])
-        .await;
+    // Turn off asks first, and says what happens to the pending actions.
+    let html = app.get_html(&review).await;
+    assert_eq!(
+        attr(&html, "#turn-off", "href").as_deref(),
+        Some(format!("/workflows/{id}/turn-off").as_str())
+    );
+    let off = format!("/workflows/{id}/turn-off");
+    let html = app.get_html(&off).await;
+    assert_eq!(
+        text(&html, "#confirm-title").as_deref(),
+        Some("Turn off “Anniversary”?")
+    );
+    let enrolled = text(&html, "#turn-off-enrolled").unwrap_or_default();
+    assert!(
+        enrolled.starts_with("The 1 contact enrolled now stay enrolled."),
+        "{enrolled}"
+    );
+    assert!(
+        enrolled.contains("skipped and logged in History"),
+        "{enrolled}"
+    );
+    assert_eq!(
+        workflow(&app, &token, id).await["status"],
+        "on",
+        "asking changes nothing"
+    );
+    let res = app.post_form(&off, &off, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), format!("/workflows/{id}"));
     let html = app.get_html(&review).await;
     assert_eq!(
         flash(&html).as_deref(),
-        Some("Turned off: no new enrollments; actions falling due while off are skipped.")
+        Some("Turned off: no new enrollments. Enrolled contacts stay enrolled; an action whose time comes while the workflow is off is skipped and logged in History.")
     );
     assert_eq!(workflow(&app, &token, id).await["status"], "off");
     assert!(

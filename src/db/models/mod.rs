@@ -3,6 +3,7 @@
 pub mod api_token;
 pub mod app_setting;
 pub mod contact;
+pub mod draft;
 pub mod enrollment;
 pub mod event;
 pub mod history;

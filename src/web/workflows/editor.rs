@@ -3,7 +3,8 @@
 //! open panel is chosen by the query string (`?panel=trigger`, `?panel=step-2-yes-0`,
 //! `?panel=add&after=2&arm=2-yes&type=send_email`) and every panel is a plain form.
 //!
-//! Every save goes through `services::workflows::save_typed` (a new revision each time). When
+//! Every save goes through `services::drafts::save_edit`: a new revision while the workflow is
+//! off, unpublished changes (reviewed on Review and update) while it is on. When
 //! validation refuses it, the page is drawn again with the panel as submitted, each message
 //! beside its input, and status 422; nothing is saved.
 
@@ -28,6 +29,7 @@ use crate::domain::definition::{Definition, Start, Step, Weekday};
 use crate::domain::errors::{Errors, FieldError};
 use crate::domain::validate::Problem;
 use crate::domain::values::FieldType;
+use crate::services::drafts::Saved;
 use crate::services::workflows::{self as svc, WorkflowError};
 use crate::startup::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
@@ -108,8 +110,10 @@ fn load(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Loaded>> 
     let Some(wf) = Workflow::find(conn, WorkflowId(id))? else {
         return Ok(None);
     };
-    let def = wf.parsed()?;
     let header = WorkflowHeader::load(conn, &wf, "edit")?;
+    // A live workflow is edited through its unpublished changes.
+    let wf = crate::services::drafts::working(conn, wf)?;
+    let def = wf.parsed()?;
     let lookups = Lookups::load(conn)?;
     let problems = svc::problems(conn, &wf)?;
     let sample = sample_contact(conn)?;
@@ -129,14 +133,15 @@ fn load(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Loaded>> 
     }))
 }
 
-/// Saves a new revision; validation errors come back as data.
+/// Saves a new revision (or, for a live workflow, unpublished changes); validation errors come
+/// back as data.
 fn try_save(
     conn: &mut SqliteConnection,
     id: i64,
     def: &Definition,
     author: &str,
-) -> anyhow::Result<Result<Workflow, Vec<FieldError>>> {
-    match svc::save_typed(conn, WorkflowId(id), def, author, Utc::now()) {
+) -> anyhow::Result<Result<Saved, Vec<FieldError>>> {
+    match crate::services::drafts::save_edit(conn, WorkflowId(id), def, author, Utc::now()) {
         Ok(wf) => Ok(Ok(wf)),
         Err(WorkflowError::Invalid(errors)) => Ok(Err(errors)),
         Err(WorkflowError::NotFound) => Err(anyhow::anyhow!("workflow {id} disappeared")),
@@ -912,6 +917,7 @@ fn page(
             enrolled: loaded.header.enrolled.clone(),
             progress: loaded.header.progress.clone(),
             progress_percent: loaded.header.progress_percent,
+            draft: loaded.header.draft,
             tab: loaded.header.tab,
         },
         id,
@@ -1081,10 +1087,20 @@ fn finish(user: &SignedIn, outcome: Outcome) -> WebResult {
     }
 }
 
-fn saved(wf: &Workflow, what: &str, anchor: &str) -> Outcome {
+fn saved(saved: &Saved, what: &str, anchor: &str) -> Outcome {
     Outcome::Saved {
-        to: format!("/workflows/{}{anchor}", wf.id),
-        message: format!("{what} Saved as revision {}.", wf.revision),
+        to: format!("/workflows/{}{anchor}", saved.workflow().id),
+        message: saved_message(saved, what),
+    }
+}
+
+/// "Renamed. Saved as revision 4." — or, for a live workflow, where the change waits.
+pub fn saved_message(saved: &Saved, what: &str) -> String {
+    match saved {
+        Saved::Revision(wf) => format!("{what} Saved as revision {}.", wf.revision),
+        Saved::Draft(_) => format!(
+            "{what} Saved as an unpublished change: enrolled contacts still follow the live version until you choose Review and update."
+        ),
     }
 }
 

@@ -17,6 +17,8 @@ pub struct WorkflowHeader {
     /// "Enrolling existing contacts: 40,000 of 1,000,000" while the publish-time job runs.
     pub progress: Option<String>,
     pub progress_percent: i64,
+    /// Unpublished changes wait for Review and update.
+    pub draft: bool,
     /// Which tab is current: edit | settings | review | test | history.
     pub tab: &'static str,
 }
@@ -49,6 +51,7 @@ impl WorkflowHeader {
             } else {
                 0
             },
+            draft: crate::db::models::draft::Draft::find(conn, WorkflowId(wf.id))?.is_some(),
             tab,
         })
     }

@@ -1,6 +1,7 @@
 //! Automations > Workflows: list, create, the editor canvas and its panels, settings, review
 //! and publish, test timeline, history. One file per page (or panel family).
 
+pub mod changes;
 pub mod describe;
 pub mod editor;
 pub mod enroll;
@@ -11,6 +12,7 @@ pub mod forms_steps;
 pub mod header;
 pub mod history;
 pub mod list;
+pub mod live_edit;
 pub mod new;
 pub mod review;
 pub mod revisions;
@@ -26,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(editor::routes);
     cfg.configure(settings::routes);
     cfg.configure(review::routes);
+    cfg.configure(live_edit::routes);
     cfg.configure(enroll::routes);
     cfg.configure(test::routes);
     cfg.configure(history::routes);

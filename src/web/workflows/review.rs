@@ -5,8 +5,6 @@
 use actix_web::web;
 use askama::Template;
 use chrono::{NaiveDate, Utc};
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use diesel::SqliteConnection;
 use serde::Deserialize;
 
@@ -15,8 +13,11 @@ use super::header::WorkflowHeader;
 use super::support;
 use crate::db::models::list::List;
 use crate::db::models::WorkflowId;
-use crate::domain::definition::Start;
+use crate::domain::definition::{Definition, Start};
 use crate::domain::filter::compile_groups_sql;
+use crate::domain::schedule::Zones;
+use crate::domain::values::parse_iso_date;
+use crate::domain::warnings::{self, Skipping};
 use crate::engine::WorkflowCtx;
 use crate::services::contacts::Catalog;
 use crate::services::workflows::{self as svc, WorkflowError};
@@ -31,8 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(save_list),
         )
         .route("/workflows/{id}/review/confirm", web::get().to(confirm))
-        .route("/workflows/{id}/publish", web::post().to(publish))
-        .route("/workflows/{id}/turn-off", web::post().to(turn_off));
+        .route("/workflows/{id}/publish", web::post().to(publish));
 }
 
 /// Who meets the enrollment criteria now, as SQL over `contacts c`.
@@ -112,20 +112,6 @@ pub fn criteria(
     )))
 }
 
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-pub fn count_meeting(conn: &mut SqliteConnection, where_sql: &str) -> anyhow::Result<i64> {
-    Ok(diesel::sql_query(format!(
-        "SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}"
-    ))
-    .get_result::<CountRow>(conn)?
-    .n)
-}
-
 pub struct ProblemView {
     pub message: String,
     pub field: String,
@@ -162,6 +148,8 @@ struct ReviewPage {
     count: Option<String>,
     count_note: String,
     published_at: Option<String>,
+    /// Unpublished changes of a live workflow, with their impact.
+    pending: Option<super::live_edit::PendingView>,
 }
 
 /// Everything the review and confirm pages show.
@@ -172,11 +160,18 @@ struct Review {
     problems: Vec<ProblemView>,
     count: Option<i64>,
     count_note: String,
+    pending: Option<super::live_edit::PendingView>,
+    /// Who would skip actions if enrolled now; `None` when not counted.
+    skipping: Option<Skipping>,
 }
 
 fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Review>> {
-    let Some((wf, header)) = support::load(conn, id, "review")? else {
+    let Some((wf, header)) = support::load_working(conn, id, "review")? else {
         return Ok(None);
+    };
+    let pending = match crate::db::models::workflow::Workflow::find(conn, id)? {
+        Some(live) => super::live_edit::pending(conn, &live)?,
+        None => None,
     };
     let names = Names::load(conn)?;
     let problems = svc::problems(conn, &wf.row)?
@@ -188,6 +183,7 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
         })
         .collect();
     let today = Utc::now().with_timezone(&wf.tz).date_naive();
+    let mut skipping = None;
     let (count, count_note) = match criteria(conn, &wf, today)? {
         Criteria::ManualOnly if wf.def.triggers.events_enroll() => (
             Some(0),
@@ -203,7 +199,8 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
         ),
         Criteria::Invalid(why) => (None, format!("Cannot count: {why}. Fix the problems above.")),
         Criteria::Sql(sql) => {
-            let n = count_meeting(conn, &sql)?;
+            let n = crate::db::queries::count_contacts_where(conn, &sql)?;
+            skipping = Some(skipping_now(conn, &wf, &sql, n)?);
             let date = match &wf.def.start {
                 Start::ContactDateProperty { property } => format!(
                     ", have a value in {}",
@@ -224,7 +221,65 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
         problems,
         count,
         count_note,
+        pending,
+        skipping,
     }))
+}
+
+/// Of the `n` contacts meeting the criteria (`sql`), how many would skip actions whose time
+/// has passed if enrolled now — planned once per distinct date.
+fn skipping_now(
+    conn: &mut SqliteConnection,
+    wf: &WorkflowCtx,
+    sql: &str,
+    n: i64,
+) -> anyhow::Result<Skipping> {
+    let dates: Vec<(NaiveDate, i64)> = match &wf.def.start {
+        Start::SpecificDate { date } => match parse_iso_date(date) {
+            Some(d) => vec![(d, n)],
+            None => vec![],
+        },
+        Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
+            Some(p) => crate::db::queries::value_counts_where(conn, p.id, sql)?
+                .into_iter()
+                .filter_map(|(v, n)| parse_iso_date(&v).map(|d| (d, n)))
+                .collect(),
+            None => vec![],
+        },
+        Start::Blank => vec![],
+    };
+    let zones = Zones {
+        workflow: wf.tz,
+        contact: None,
+    };
+    Ok(warnings::skipping(&wf.def, &zones, Utc::now(), &dates))
+}
+
+/// The skip count as a review warning (`None` when nobody would skip anything).
+fn skipping_warning(s: &Skipping, def: &Definition, id: i64) -> Option<WarningView> {
+    if s.some == 0 {
+        return None;
+    }
+    // A non-recurring Specific date workflow whose every date passed has its own warning.
+    if s.all == s.some && matches!(def.start, Start::SpecificDate { .. }) {
+        return None;
+    }
+    let who = support::plural(s.some, "contact", "contacts");
+    let verb = if s.some == 1 { "meets" } else { "meet" };
+    let mut message = format!(
+        "{who} who {verb} the criteria now would skip some actions because their time has already passed (if enrolled now)"
+    );
+    if s.all > 0 {
+        message.push_str(&format!(
+            "; {} of them would get no action at all",
+            crate::web::filters::thousands(s.all)
+        ));
+    }
+    message.push_str(". The Test page shows the plan for one contact.");
+    Some(WarningView {
+        message,
+        href: format!("/workflows/{id}/test"),
+    })
 }
 
 async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
@@ -292,6 +347,11 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
             href: support::card_url(r.wf.id(), &w.card),
             message: w.message,
         })
+        .chain(
+            r.skipping
+                .as_ref()
+                .and_then(|s| skipping_warning(s, def, r.wf.id())),
+        )
         .collect(),
         reenroll,
         steps: describe::step_lines(def, &r.names, tz_name),
@@ -310,6 +370,7 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
             .published_at
             .as_deref()
             .map(|t| support::local_text(t, r.wf.tz)),
+        pending: r.pending,
         header: r.header,
     })
 }
@@ -341,13 +402,7 @@ async fn save_list(
         let now = crate::clock::now_text();
         crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             let list = List::create(conn, &name, Some(wf.id()))?;
-            let n = diesel::sql_query(format!(
-                "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at)
-                 SELECT {}, c.id, ?1 FROM contacts c WHERE {sql}",
-                list.id
-            ))
-            .bind::<Text, _>(&now)
-            .execute(conn)?;
+            let n = crate::db::queries::add_to_list_where(conn, list.id, &sql, &now)?;
             Ok(Some(Ok((list, n))))
         })
     })
@@ -491,25 +546,4 @@ async fn publish(
     };
     user.set_flash("success", message);
     Ok(see_other(&support::editor_url(id.0)))
-}
-
-async fn turn_off(
-    user: SignedIn,
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
-) -> WebResult {
-    let id = WorkflowId(path.into_inner());
-    match crate::db::run(&state.pool, move |conn| Ok(svc::turn_off(conn, id))).await? {
-        Ok(_) => {
-            user.set_flash(
-                "success",
-                "Turned off: no new enrollments; actions falling due while off are skipped.",
-            );
-            Ok(see_other(&support::editor_url(id.0)))
-        }
-        Err(WorkflowError::NotFound) => Err(WebError::NotFound),
-        Err(WorkflowError::Internal(e)) => Err(e.into()),
-        Err(other) => Err(WebError::Internal(anyhow::anyhow!("turning off: {other}"))),
-    }
 }

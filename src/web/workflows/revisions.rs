@@ -1,16 +1,21 @@
 //! Revisions (`/workflows/{id}/revisions`): every saved revision (number, time, author), one
-//! revision's JSON definition (`/revisions/{n}`), and Restore (a new revision with the old
-//! definition, through `services::workflows::restore`).
+//! revision's changes in words against another (`/revisions/{n}?compare=m`, by default the one
+//! before it) with its JSON definition behind a disclosure, and Restore (a new revision with the
+//! old definition; for a live workflow, unpublished changes to review first).
 
 use actix_web::web;
 use askama::Template;
 use chrono::Utc;
 
+use super::changes;
+use super::describe::Names;
 use super::header::WorkflowHeader;
 use super::support;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
-use crate::services::workflows::{self as svc, WorkflowError};
+use crate::domain::definition::Definition;
+use crate::services::drafts::{self, Saved};
+use crate::services::workflows::WorkflowError;
 use crate::startup::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, see_other, WebError, WebResult};
@@ -36,6 +41,16 @@ pub struct Viewed {
     pub number: i32,
     pub json: String,
     pub current: bool,
+    /// The revision compared with, and the changes from it to this one in words.
+    pub compared_with: Option<i32>,
+    pub changes: Vec<String>,
+    /// Revision numbers to compare with (every other one), and whether it is the one shown.
+    pub others: Vec<(i32, bool)>,
+}
+
+#[derive(serde::Deserialize)]
+struct CompareQuery {
+    compare: Option<i32>,
 }
 
 #[derive(Template)]
@@ -52,6 +67,7 @@ async fn page(
     state: web::Data<AppState>,
     id: WorkflowId,
     view: Option<i32>,
+    compare: Option<i32>,
 ) -> WebResult {
     let ctx = user.ctx("workflows");
     let loaded = crate::db::run(&state.pool, move |conn| {
@@ -59,10 +75,12 @@ async fn page(
             return Ok(None);
         };
         let revisions = Workflow::revisions(conn, id)?;
-        Ok(Some((wf, header, revisions)))
+        let names = Names::load(conn)?;
+        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        Ok(Some((wf, header, revisions, names, account_tz)))
     })
     .await?;
-    let Some((wf, header, revisions)) = loaded else {
+    let Some((wf, header, revisions, names, account_tz)) = loaded else {
         return Err(WebError::NotFound);
     };
     let current = wf.row.revision;
@@ -76,10 +94,49 @@ async fn page(
             let json = serde_json::from_str::<serde_json::Value>(&rev.definition)
                 .and_then(|v| serde_json::to_string_pretty(&v))
                 .unwrap_or_else(|_| rev.definition.clone());
+            // Compared with the chosen revision, else the one before it.
+            let base = compare
+                .filter(|m| *m != n)
+                .and_then(|m| revisions.iter().find(|r| r.revision == m))
+                .or_else(|| {
+                    revisions
+                        .iter()
+                        .filter(|r| r.revision < n)
+                        .max_by_key(|r| r.revision)
+                });
+            let parse = |text: &str| serde_json::from_str::<Definition>(text).ok();
+            let changes = match (
+                base.and_then(|b| parse(&b.definition)),
+                parse(&rev.definition),
+            ) {
+                (Some(old), Some(new)) => {
+                    let mut lines =
+                        changes::changes(&old, &new, &names, wf.tz.name(), account_tz.name());
+                    if lines.is_empty() {
+                        lines.push("No differences.".into());
+                    }
+                    lines
+                }
+                (None, _) if base.is_none() => {
+                    vec!["The first revision: the workflow as created.".into()]
+                }
+                _ => vec![
+                    "One of these revisions cannot be read as a definition; compare their JSON."
+                        .into(),
+                ],
+            };
             Some(Viewed {
                 number: n,
                 json,
                 current: n == current,
+                compared_with: base.map(|b| b.revision),
+                changes,
+                others: revisions
+                    .iter()
+                    .map(|r| r.revision)
+                    .filter(|m| *m != n)
+                    .map(|m| (m, base.map(|b| b.revision) == Some(m)))
+                    .collect(),
             })
         }
     };
@@ -101,16 +158,17 @@ async fn page(
 }
 
 async fn index(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
-    page(user, state, WorkflowId(path.into_inner()), None).await
+    page(user, state, WorkflowId(path.into_inner()), None, None).await
 }
 
 async fn show(
     user: SignedIn,
     state: web::Data<AppState>,
     path: web::Path<(i64, i32)>,
+    q: web::Query<CompareQuery>,
 ) -> WebResult {
     let (id, n) = path.into_inner();
-    page(user, state, WorkflowId(id), Some(n)).await
+    page(user, state, WorkflowId(id), Some(n), q.compare).await
 }
 
 async fn restore(
@@ -123,16 +181,23 @@ async fn restore(
     let wf_id = WorkflowId(id);
     let author = user.email.clone();
     let result = crate::db::run(&state.pool, move |conn| {
-        Ok(svc::restore(conn, wf_id, n, &author, Utc::now()))
+        Ok(drafts::restore_edit(conn, wf_id, n, &author, Utc::now()))
     })
     .await?;
     match result {
-        Ok(wf) => {
+        Ok(Saved::Revision(wf)) => {
             user.set_flash(
                 "success",
                 format!("Restored revision {n} as revision {}.", wf.revision),
             );
             Ok(see_other(&support::editor_url(id)))
+        }
+        Ok(Saved::Draft(_)) => {
+            user.set_flash(
+                "success",
+                format!("Revision {n} is now your unpublished changes: review their impact, then update the live workflow."),
+            );
+            Ok(see_other(&format!("/workflows/{id}/review")))
         }
         Err(WorkflowError::Invalid(errors)) => {
             let why = errors

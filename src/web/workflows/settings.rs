@@ -1,6 +1,6 @@
 //! Settings & notifications (`/workflows/{id}/settings?tab=general|unenrollment|notifications`):
 //! three tabs, each its own form that changes only its part of `definition.settings` and saves
-//! a new revision through `services::workflows::save_typed`. Invalid input re-renders with 422,
+//! a new revision (unpublished changes while on) through `services::drafts::save_edit`. Invalid input re-renders with 422,
 //! the message beside the field and the input kept; nothing is saved.
 
 use std::collections::BTreeMap;
@@ -627,7 +627,7 @@ struct Loaded {
 }
 
 fn load(conn: &mut diesel::SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Loaded>> {
-    let Some((wf, header)) = support::load(conn, id, "settings")? else {
+    let Some((wf, header)) = support::load_working(conn, id, "settings")? else {
         return Ok(None);
     };
     let account_zone = crate::db::models::app_setting::account_time_zone(conn)?
@@ -718,7 +718,11 @@ async fn save(
         let mut def = loaded.def.clone();
         let mut errors = apply(tab, &f, &mut def.settings, &g);
         let result = if errors.is_empty() {
-            svc::save_typed(conn, id, &def, &author, Utc::now()).map(|wf| wf.revision)
+            crate::services::drafts::save_edit(conn, id, &def, &author, Utc::now()).map(|s| match s
+            {
+                crate::services::drafts::Saved::Revision(wf) => wf.revision,
+                crate::services::drafts::Saved::Draft(_) => 0,
+            })
         } else {
             // Input that is not even a value: report it with everything validation finds.
             svc::check_typed(conn, &def).map(|_| 0)
@@ -745,7 +749,14 @@ async fn save(
     .ok_or(WebError::NotFound)?;
     match outcome {
         Outcome::Saved(rev) => {
-            user.set_flash("success", format!("Settings saved (revision {rev})."));
+            user.set_flash(
+                "success",
+                if rev == 0 {
+                    "Settings saved as an unpublished change: enrolled contacts still follow the live version until you choose Review and update.".to_string()
+                } else {
+                    format!("Settings saved (revision {rev}).")
+                },
+            );
             Ok(see_other(&format!(
                 "/workflows/{}/settings?tab={tab}",
                 id.0

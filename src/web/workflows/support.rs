@@ -23,6 +23,22 @@ pub fn load(
     Ok(Some((wf, header)))
 }
 
+/// Like [`load`], with the workflow as the pages edit it: its unpublished changes, when there
+/// are some (see `services::drafts`). For Settings, Review and Test.
+pub fn load_working(
+    conn: &mut SqliteConnection,
+    id: WorkflowId,
+    tab: &'static str,
+) -> anyhow::Result<Option<(WorkflowCtx, WorkflowHeader)>> {
+    let Some(live) = crate::db::models::workflow::Workflow::find(conn, id)? else {
+        return Ok(None);
+    };
+    let header = WorkflowHeader::load(conn, &live, tab)?;
+    let row = crate::services::drafts::working(conn, live)?;
+    let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+    Ok(Some((WorkflowCtx::new(row, account_tz)?, header)))
+}
+
 /// `2021-11-16 09:00 CET`
 pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()

@@ -130,7 +130,7 @@ async fn show(
     let q = q.into_inner();
     let ctx = user.ctx("workflows");
     let page = crate::db::run(&state.pool, move |conn| {
-        let Some((wf, header)) = support::load(conn, id, "test")? else {
+        let Some((wf, header)) = support::load_working(conn, id, "test")? else {
             return Ok(None);
         };
         let tz = wf.tz;
