@@ -541,6 +541,7 @@ impl Browser {
                 .await
                 .expect("text");
             if name.trim() == label {
+                item.scroll_into_view().await.ok();
                 self.navigating(&format!("pick {label:?}"), || async {
                     item.click().await.expect("click");
                 })

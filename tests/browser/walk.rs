@@ -244,20 +244,14 @@ async fn the_whole_flow_in_a_real_browser() {
     b.expect_text("Customer since is known").await;
     b.shot("editor-new").await;
 
-    // 5. The editor. The trigger card: add a filter "Lifecycle stage is equal to customer".
-    b.click_css("#card-trigger .card-link").await;
-    b.expect_text("Contact enrollment triggers").await;
-    b.select("Property", "Lifecycle stage").await;
-    b.select("Operator", "is equal to").await;
-    b.fill("Value", "customer").await;
-    b.shot("trigger-panel").await;
-    b.click_in("Save", ".panel-actions").await;
-    assert_eq!(b.path().await, editor, "saving closes the panel");
+    // 5. The editor. The trigger card: the built-in "Customer since is known" enrolls on its
+    // own — no second condition to add (the seed's example works with no extra step).
     let trigger_card = b.text_of("#card-trigger").await;
     assert!(
-        trigger_card.contains("Lifecycle stage") && trigger_card.contains("customer"),
-        "the trigger card shows the filter: {trigger_card}"
+        trigger_card.contains("Enrolls every contact whose Customer since is known"),
+        "the trigger card says what enrolls a contact: {trigger_card}"
     );
+    b.expect_no_text("Manual enrollment only").await;
 
     // The first delay: 300 days after, at 09:00.
     b.click_css("#card-step-0 .card-link").await;
@@ -315,11 +309,20 @@ async fn the_whole_flow_in_a_real_browser() {
     b.fill("Value", "evangelist").await;
     b.shot("set-property-panel").await;
     b.click_in("Save", ".panel-actions").await;
+    // An if/then branch at the end: Ada takes the Yes path, everyone else the No path.
+    b.click_css("a.connector-add[href*='after=3']").await;
+    b.click_pick("If/then branch").await;
+    b.select("Property", "First name").await;
+    b.select("Operator", "is equal to").await;
+    b.fill("Value", "Ada").await;
+    b.shot("branch-panel").await;
+    b.click_in("Save", ".panel-actions").await;
     for card in [
         "#card-step-0",
         "#card-step-1",
         "#card-step-2",
         "#card-step-3",
+        "#card-step-4",
     ] {
         let found = b.driver.find_all(By::Css(card)).await.expect("cards");
         assert_eq!(found.len(), 1, "{card} is on the canvas");
@@ -352,6 +355,14 @@ async fn the_whole_flow_in_a_real_browser() {
             .unwrap_or_default(),
         ZONE
     );
+    // Suppression: leads are never enrolled (Linus has the date but is a lead).
+    b.click("Unenrollment & suppression").await;
+    b.select("Property", "Lifecycle stage").await;
+    b.select("Operator", "is equal to").await;
+    b.fill("Value", "lead").await;
+    b.shot("settings-suppression").await;
+    b.click_in("Save", "form.settings-form").await;
+    b.expect_text("Settings saved").await;
 
     // 7. Test: the first contact's timeline, as the scheduling rules give it.
     let tz: Tz = ZONE.parse().expect("zone");
@@ -389,7 +400,16 @@ async fn the_whole_flow_in_a_real_browser() {
         ada_plan.cycle_year.to_string()
     );
     let rows = timeline_rows(&b).await;
-    assert_eq!(rows.len(), 4, "four steps: {rows:?}");
+    assert_eq!(rows.len(), 5, "five steps: {rows:?}");
+    let verdict = b.text_of("#trigger-verdict").await;
+    assert!(
+        !verdict.is_empty(),
+        "the page says whether the triggers match"
+    );
+    assert!(
+        b.text_of(".branch-path").await.contains("the “Yes” path"),
+        "Ada takes the Yes path"
+    );
     let due = |i: usize| rows[i][2].clone();
     assert!(
         due(0).starts_with(&expected::page_time(&ada_plan.first_delay_ends)),
@@ -437,6 +457,30 @@ async fn the_whole_flow_in_a_real_browser() {
         );
     }
     b.shot("test-timeline-window").await;
+
+    // Grace takes the No path; Linus (a lead) is suppressed: never enrolled.
+    let grace = &FORM_CONTACTS[1];
+    b.select("Contact", grace.email).await;
+    b.click("Show timeline").await;
+    b.expect_text(&format!("Timeline for {}", grace.name()))
+        .await;
+    assert!(
+        b.text_of(".branch-path").await.contains("the “No” path"),
+        "Grace takes the No path: {}",
+        b.text_of(".branch-path").await
+    );
+    b.shot("test-no-branch").await;
+    let linus = &CSV_CONTACTS[1];
+    b.select("Contact", linus.email).await;
+    b.click("Show timeline").await;
+    b.expect_text(&format!("Timeline for {}", linus.name()))
+        .await;
+    let suppressed = b.text_of("#suppressed").await;
+    assert!(
+        suppressed.contains("never enrolled"),
+        "the Test page says Linus is suppressed: {suppressed}"
+    );
+    b.shot("test-suppressed").await;
 
     // 8. Review and publish: no problems; save the list; enroll existing; turn on.
     b.click_in("Review and publish", "nav[aria-label=Workflow]")
@@ -553,6 +597,17 @@ async fn the_whole_flow_in_a_real_browser() {
     b.click(WORKFLOW_NAME).await;
     assert_eq!(b.path().await, editor);
     b.click_in("Turn off", ".wf-head").await;
+    b.expect_text(&format!("Turn off “{WORKFLOW_NAME}”?")).await;
+    b.expect_text("The 3 contacts enrolled now stay enrolled")
+        .await;
+    b.expect_text("skipped and logged in History").await;
+    assert_eq!(
+        b.text_of("#wf-status").await,
+        "On",
+        "asking changes nothing"
+    );
+    b.shot("turn-off-confirm").await;
+    b.click("Yes, turn off").await;
     assert_eq!(b.text_of("#wf-status").await, "Off");
     let flash = b.text_of(".flash").await;
     assert!(
@@ -573,6 +628,22 @@ async fn the_whole_flow_in_a_real_browser() {
     let row = row.as_str().expect("the workflow is listed").to_string();
     assert!(row.contains("Off"), "the list shows it off: {row}");
     b.shot("workflows-list").await;
+
+    // 11. A Specific date workflow whose date has passed: Review warns that nobody would get
+    // any action, instead of "No problems found".
+    b.click("Create workflow").await;
+    b.choose("Specific date").await;
+    b.fill_date("Date of event", "2020-03-01").await;
+    b.click("Next").await;
+    b.click_in("Review and publish", "nav[aria-label=Workflow]")
+        .await;
+    let warnings = b.text_of("#warnings").await;
+    assert!(
+        warnings.contains("Every step's date has already passed"),
+        "a past-date warning: {warnings}"
+    );
+    b.expect_no_text("No problems found").await;
+    b.shot("review-past-date").await;
 
     b.finish().await;
 }
