@@ -213,3 +213,57 @@ async fn unknown_personalization_tokens_are_rejected_naming_the_field() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_token_is_a_field_error_in_the_panel_and_a_blocking_problem_on_review() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let (s, body) = app.api_post("/workflows", &token, def(json!({}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().expect("id");
+
+    // The panel: the message beside the body, the typed text kept, nothing saved.
+    let res = app
+        .post_form(
+            &format!("/workflows/{id}?panel=step-1"),
+            &format!("/workflows/{id}/steps/1"),
+            &[
+                ("type", "send_email"),
+                ("subject", "Thanks"),
+                ("body", "Hi {{ contact.frstname }}"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap_or_default();
+    let message = crate::helpers::text(&html, "#p-body-error").unwrap_or_default();
+    assert!(message.contains("frstname"), "{message}");
+    assert!(html.contains("Hi {{ contact.frstname }}"), "the input is kept");
+
+    // A token whose property is deleted later: Review lists it and Turn on stays disabled.
+    let (s, _) = app
+        .api_post(
+            "/properties",
+            &token,
+            json!({"name": "plan", "label": "Plan", "field_type": "text"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mut d = def(json!({}));
+    d["steps"][1]["body"] = json!("Your plan: {{ contact.plan }}");
+    let (s, body) = app.api_put(&format!("/workflows/{id}"), &token, d).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let prop = app.property_id(&token, "plan").await;
+    let page = format!("/settings/properties/{prop}");
+    app.post_form(&page, &format!("{page}/delete"), &[]).await;
+    let review = app.get_html(&format!("/workflows/{id}/review")).await;
+    let problems = crate::helpers::texts(&review, ".problems .problem-list li");
+    assert!(
+        problems.iter().any(|p| p.contains("plan") && p.contains("steps[1].body")),
+        "{problems:?}"
+    );
+    assert!(
+        crate::helpers::attr(&review, "#turn-on", "disabled").is_some(),
+        "Turn on stays disabled"
+    );
+}

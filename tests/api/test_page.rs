@@ -56,6 +56,12 @@ async fn the_test_page_shows_triggers_suppression_branch_path_and_rendered_email
         .await;
     let sup = text(&html, "#suppressed").unwrap_or_default();
     assert!(sup.contains("never enrolled"), "{sup}");
+    assert!(
+        text(&html, "#suppressed-note")
+            .unwrap_or_default()
+            .starts_with("Nothing below runs for this contact"),
+        "the timeline is not presented as what will happen"
+    );
     assert_eq!(
         texts(&html, ".branch-path"),
         vec!["Today this contact takes the “Yes” path."]
