@@ -203,6 +203,25 @@ pub fn run(
     let (contacts_samples, c_worst, c_worst_p95) = measure(&contact_urls, |u| browser.get(u))?;
     let contacts_p95 = percentile(&contacts_samples, 95.0);
 
+    say("pages: Review and publish over every contact, and a live edit's impact…".to_string());
+    let review_urls = review_urls(pool, history_wf)?;
+    let (review_samples, r_worst, r_worst_p95) = measure(&review_urls, |u| browser.get(u))?;
+    let review_p95 = percentile(&review_samples, 95.0);
+    report.figure("review_page_ms_p95", review_p95);
+    report.row(
+        &format!(
+            "Review page p95 ({contacts} contacts counted, skip count; {} URLs × {REPEAT})",
+            review_urls.len()
+        ),
+        format!("{review_p95:.1} ms"),
+        "< 50 ms",
+    );
+    report.row(
+        "  slowest URL p95",
+        format!("{r_worst_p95:.1} ms"),
+        &r_worst,
+    );
+
     report.figure("history_page_ms_p95", history_p95);
     report.figure("history_api_ms_p95", api_p95);
     if html_available {
@@ -246,4 +265,32 @@ pub fn run(
         &c_worst,
     );
     Ok(())
+}
+
+/// Review of the history workflow (off: every contact with a birthday meets its criteria, so
+/// the count and the skip count read them all), and — when the enroll measurement left a live
+/// workflow — its Review with unpublished changes, whose impact re-plans its enrollments (up
+/// to `revise::IMPACT_SAMPLE`).
+fn review_urls(pool: &DbPool, history_wf: i64) -> anyhow::Result<Vec<String>> {
+    use crate::db::models::workflow::Workflow;
+    use crate::db::models::WorkflowId;
+    let mut urls = vec![format!("/workflows/{history_wf}/review")];
+    let mut conn = pool.get()?;
+    let live = Workflow::active(&mut conn)?.into_iter().max_by_key(|w| {
+        crate::db::models::enrollment::Enrollment::count_active(&mut conn, WorkflowId(w.id))
+            .unwrap_or(0)
+    });
+    if let Some(wf) = live {
+        let mut def = wf.parsed()?;
+        def.name = format!("{} (edited)", def.name);
+        if let Some(crate::domain::definition::Step::DateDelay { time_of_day, .. }) =
+            def.steps.first_mut()
+        {
+            *time_of_day = Some("10:30".into());
+        }
+        let json = serde_json::to_string(&def)?;
+        crate::db::models::draft::Draft::put(&mut conn, wf.id(), &json, wf.revision, "bench")?;
+        urls.push(format!("/workflows/{}/review", wf.id));
+    }
+    Ok(urls)
 }

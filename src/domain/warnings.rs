@@ -2,7 +2,7 @@
 //! mean, said before turning the workflow on instead of a silent "No problems found". Pure:
 //! the caller passes `now` and the zones.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 
 use super::definition::{DateUnit, Definition, Start, Step, When};
 use super::schedule::{self, StepStatus, Zones};
@@ -161,6 +161,20 @@ pub fn skipping(
         def.steps
             .get(i)
             .is_some_and(|s| !s.is_delay() || def.steps.iter().all(Step::is_delay))
+    };
+    // Repeating annually, only the month and day matter (the cycle is this year's): a century
+    // of birthdays is planned 366 times, not 36,500.
+    let collapsed: Vec<(NaiveDate, i64)>;
+    let dates = if def.recur_annually {
+        let mut by_day: std::collections::BTreeMap<(u32, u32), (NaiveDate, i64)> =
+            std::collections::BTreeMap::new();
+        for (d, n) in dates {
+            by_day.entry((d.month(), d.day())).or_insert((*d, 0)).1 += n;
+        }
+        collapsed = by_day.into_values().collect();
+        &collapsed[..]
+    } else {
+        dates
     };
     let mut out = Skipping::default();
     for (anchor, n) in dates {

@@ -90,7 +90,7 @@ fn active_enrollments(
 
 /// The impact preview checks at most this many enrollments, so Review stays fast on a
 /// workflow with a million contacts enrolled; the page says when it counted a sample.
-pub const IMPACT_SAMPLE: i64 = 20_000;
+pub const IMPACT_SAMPLE: i64 = 5_000;
 
 pub fn replan_pending(
     conn: &mut SqliteConnection,

@@ -21,7 +21,7 @@ use crate::domain::warnings::{self, Skipping};
 use crate::engine::WorkflowCtx;
 use crate::services::contacts::Catalog;
 use crate::services::workflows::{self as svc, WorkflowError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, see_other, WebError, WebResult};
 
@@ -199,8 +199,8 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
         ),
         Criteria::Invalid(why) => (None, format!("Cannot count: {why}. Fix the problems above.")),
         Criteria::Sql(sql) => {
-            let n = crate::db::queries::count_contacts_where(conn, &sql)?;
-            skipping = Some(skipping_now(conn, &wf, &sql, n)?);
+            let (n, skip) = count_and_skipping(conn, &wf, &sql)?;
+            skipping = Some(skip);
             let date = match &wf.def.start {
                 Start::ContactDateProperty { property } => format!(
                     ", have a value in {}",
@@ -226,33 +226,44 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
     }))
 }
 
-/// Of the `n` contacts meeting the criteria (`sql`), how many would skip actions whose time
-/// has passed if enrolled now — planned once per distinct date.
-fn skipping_now(
+/// How many contacts meet the criteria (`sql`), and how many of them would skip actions whose
+/// time has passed if enrolled now. For a date-property workflow one scan does both: the
+/// contacts are counted per distinct date (which the date-known condition already requires) and
+/// each date is planned once.
+fn count_and_skipping(
     conn: &mut SqliteConnection,
     wf: &WorkflowCtx,
     sql: &str,
-    n: i64,
-) -> anyhow::Result<Skipping> {
-    let dates: Vec<(NaiveDate, i64)> = match &wf.def.start {
-        Start::SpecificDate { date } => match parse_iso_date(date) {
-            Some(d) => vec![(d, n)],
-            None => vec![],
-        },
+) -> anyhow::Result<(i64, Skipping)> {
+    let (n, dates): (i64, Vec<(NaiveDate, i64)>) = match &wf.def.start {
         Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
-            Some(p) => crate::db::queries::value_counts_where(conn, p.id, sql)?
-                .into_iter()
-                .filter_map(|(v, n)| parse_iso_date(&v).map(|d| (d, n)))
-                .collect(),
-            None => vec![],
+            Some(p) => {
+                let rows = crate::db::queries::value_counts_where(conn, p.id, sql)?;
+                let n = rows.iter().map(|(_, n)| n).sum();
+                let dates = rows
+                    .into_iter()
+                    .filter_map(|(v, n)| parse_iso_date(&v).map(|d| (d, n)))
+                    .collect();
+                (n, dates)
+            }
+            None => (0, vec![]),
         },
-        Start::Blank => vec![],
+        Start::SpecificDate { date } => {
+            let n = crate::db::queries::count_contacts_where(conn, sql)?;
+            (
+                n,
+                parse_iso_date(date)
+                    .map(|d| vec![(d, n)])
+                    .unwrap_or_default(),
+            )
+        }
+        Start::Blank => (crate::db::queries::count_contacts_where(conn, sql)?, vec![]),
     };
     let zones = Zones {
         workflow: wf.tz,
         contact: None,
     };
-    Ok(warnings::skipping(&wf.def, &zones, Utc::now(), &dates))
+    Ok((n, warnings::skipping(&wf.def, &zones, Utc::now(), &dates)))
 }
 
 /// The skip count as a review warning (`None` when nobody would skip anything).
