@@ -15,6 +15,7 @@ pub mod engine;
 pub mod monitoring;
 pub mod services;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod web;
 pub mod worker;

@@ -1,7 +1,6 @@
 //! Building and running the application: used by `main` and by the tests, which bind port 0.
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use actix_session::config::{CookieContentSecurity, PersistentSession};
@@ -13,49 +12,9 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use crate::config::Config;
-use crate::db::{self, DbPool};
+use crate::db;
+use crate::state::AppState;
 use crate::{api, web as pages};
-
-/// Shared by every request handler.
-pub struct AppState {
-    pub pool: DbPool,
-    /// Cached once true: the setup redirect needs no query per request afterwards.
-    has_users: AtomicBool,
-    /// The CSV imports this app is running (by job id). Kept per app, not per process: job
-    /// ids are per database, and one process may serve several (the tests do).
-    pub imports_running: std::sync::Mutex<std::collections::BTreeSet<i64>>,
-    /// The heartbeat of the worker this process runs, if it runs one (`GET /readyz`).
-    pub worker_heartbeat: Option<Arc<crate::worker::Heartbeat>>,
-}
-
-impl AppState {
-    pub fn new(pool: DbPool) -> Self {
-        AppState {
-            pool,
-            has_users: AtomicBool::new(false),
-            imports_running: Default::default(),
-            worker_heartbeat: None,
-        }
-    }
-
-    /// Readiness also requires this worker's heartbeat to be fresh.
-    pub fn with_worker_heartbeat(mut self, beat: Option<Arc<crate::worker::Heartbeat>>) -> Self {
-        self.worker_heartbeat = beat;
-        self
-    }
-
-    pub fn has_users(&self) -> anyhow::Result<bool> {
-        if self.has_users.load(Ordering::Relaxed) {
-            return Ok(true);
-        }
-        let mut conn = self.pool.get().context("getting a connection")?;
-        let any = crate::db::models::user::User::count(&mut conn)? > 0;
-        if any {
-            self.has_users.store(true, Ordering::Relaxed);
-        }
-        Ok(any)
-    }
-}
 
 pub struct Application {
     port: u16,

@@ -7,7 +7,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
 use super::error::ApiError;
 use crate::db::models::api_token::ApiToken;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Proof that the request carried an active API token.
 pub struct ApiAuth {

@@ -11,7 +11,7 @@ use crate::db::models::contact::{Contact, ContactRecord};
 use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
 use crate::services::contacts::{self, Catalog, ContactError, ContactInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/contacts", web::post().to(create))

@@ -10,7 +10,7 @@ use super::auth::ApiAuth;
 use super::contacts::{contact_json, map_error, parse_input};
 use super::error::{ApiError, ApiResult};
 use crate::services::contacts::{self, BatchInput, Catalog};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const MAX_BATCH: usize = 1_000;
 

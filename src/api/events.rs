@@ -19,7 +19,7 @@ use crate::engine::events::{self, Pending};
 use crate::engine::triggers::{EngineCtx, Source};
 use crate::engine::ContactSnapshot;
 use crate::services::contacts::{self, Catalog, ContactInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const MAX_BATCH: usize = 1000;
 

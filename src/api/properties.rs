@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::auth::ApiAuth;
 use super::error::{ApiError, ApiResult};
 use crate::db::models::property::{Property, PropertyInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/properties", web::post().to(create))

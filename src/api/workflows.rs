@@ -12,10 +12,9 @@ use crate::db::models::enrollment::Enrollment;
 use crate::db::models::history::{self, HistoryFilter};
 use crate::db::models::workflow::Workflow;
 use crate::db::models::{ContactId, WorkflowId};
-use crate::engine::{self, ContactSnapshot, EnrollOutcome, Why, WorkflowCtx};
-use crate::services::contacts::Catalog;
+use crate::engine::{self, WorkflowCtx};
 use crate::services::workflows::{self as svc, WorkflowError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/workflows", web::post().to(create))
@@ -355,43 +354,21 @@ async fn enroll_manually(
     Ok(HttpResponse::Created().json(outcome))
 }
 
-/// Manual enrollment (API, workflow page and contact page share it).
-pub fn manual_enroll(
+/// Manual enrollment through the service the pages share, its refusals as API errors.
+fn manual_enroll(
     conn: &mut diesel::SqliteConnection,
     id: WorkflowId,
     contact: ContactId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ApiResult<Value>> {
-    crate::db::write_transaction(conn, |conn| {
-        let Some(wf) = WorkflowCtx::load(conn, id)? else {
-            return Ok(Err(not_found()));
-        };
-        let props = Catalog::load(conn)?;
-        let Some(snapshot) = ContactSnapshot::load(conn, &props, contact)? else {
-            return Ok(Err(ApiError::NotFound("no contact with that id".into())));
-        };
-        if !wf.row.is_on() {
-            return Ok(Err(ApiError::Conflict(
-                "the workflow is off; turn it on before enrolling contacts".into(),
-            )));
+    use crate::services::enrollment::{manual_enroll, ManualEnrollError as E};
+    Ok(match manual_enroll(conn, id, contact, now)? {
+        Ok((e, wf)) => Ok(enrollment_json(&e, &wf)),
+        Err(e @ (E::WorkflowNotFound | E::ContactNotFound)) => {
+            Err(ApiError::NotFound(e.to_string()))
         }
-        let catalog = engine::context::domain_catalog(conn, &props)?;
-        // The workflows that are on: this enrollment's `workflow_enrolled` event may set off
-        // their event triggers.
-        let on = WorkflowCtx::active(conn)?;
-        let listeners = engine::events::Listeners {
-            workflows: &on,
-            catalog: &catalog,
-        };
-        Ok(
-            match engine::enroll(conn, &wf, &snapshot, listeners, Why::Manual, now)? {
-                EnrollOutcome::Enrolled(e) => Ok(enrollment_json(&e, &wf)),
-                EnrollOutcome::Refused(reason) => Err(ApiError::field(
-                    "contact_id",
-                    format!("not enrolled: {reason}"),
-                )),
-            },
-        )
+        Err(e @ E::Off) => Err(ApiError::Conflict(e.to_string())),
+        Err(e @ E::Refused(_)) => Err(ApiError::field("contact_id", e.to_string())),
     })
 }
 

@@ -4,5 +4,6 @@
 pub mod contacts;
 pub mod demo;
 pub mod drafts;
+pub mod enrollment;
 pub mod import;
 pub mod workflows;

@@ -9,7 +9,7 @@ use super::extract::CsrfForm;
 use super::{render, render_invalid, safe_next, see_other, session, WebError, WebResult};
 use crate::db::models::user::{check_new_user, User};
 use crate::domain::errors::{Errors, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/setup", web::get().to(setup_page))

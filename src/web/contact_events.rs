@@ -9,7 +9,7 @@ use super::{render, WebError, WebResult};
 use crate::db::models::event::ContactEvent;
 use crate::db::models::ContactId;
 use crate::services::contacts::{self, Catalog};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const PAGE: i64 = 50;
 

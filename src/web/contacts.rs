@@ -14,7 +14,7 @@ use crate::db::queries;
 use crate::domain::errors::Errors;
 use crate::domain::values::FieldType;
 use crate::services::contacts::{self, Catalog, ContactError, ContactInput};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 

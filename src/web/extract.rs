@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::WebError;
 use super::session::{self, Flash};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Everything the base layout needs, and proof that someone is signed in.
 pub struct SignedIn {

@@ -16,7 +16,7 @@ use crate::clock::now_text;
 use crate::db::schema::import_jobs;
 use crate::domain::errors::{Errors, FieldError};
 use crate::services::import::{import_csv, ImportReport, RowError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Marks a job as running in this app until dropped (also when the thread panics). A job the
 /// database still calls "running" that is not marked was cut off — the server stopped (or

@@ -17,7 +17,7 @@ use crate::clock::now_text;
 use crate::db::models::workflow::Workflow;
 use crate::db::schema::{notifications, outbox, tasks};
 use crate::services::contacts::Catalog;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/outbox", web::get().to(outbox_page))

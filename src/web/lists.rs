@@ -10,7 +10,7 @@ use super::{render, see_other, WebError, WebResult};
 use crate::db::models::list::List;
 use crate::db::models::ListId;
 use crate::services::contacts::Catalog;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/lists", web::get().to(index))

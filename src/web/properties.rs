@@ -10,7 +10,7 @@ use crate::db::models::property::{clean_options, Property, PropertyInput};
 use crate::db::models::workflow::Workflow;
 use crate::domain::errors::Errors;
 use crate::domain::values::FieldType;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings/properties", web::get().to(list))

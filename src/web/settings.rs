@@ -10,7 +10,7 @@ use super::{render, render_invalid, see_other, WebResult};
 use crate::db::models::api_token::ApiToken;
 use crate::db::models::app_setting;
 use crate::domain::errors::{Errors, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(index))

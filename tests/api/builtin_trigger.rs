@@ -238,7 +238,10 @@ async fn an_unknown_token_is_a_field_error_in_the_panel_and_a_blocking_problem_o
     let html = res.text().await.unwrap_or_default();
     let message = crate::helpers::text(&html, "#p-body-error").unwrap_or_default();
     assert!(message.contains("frstname"), "{message}");
-    assert!(html.contains("Hi {{ contact.frstname }}"), "the input is kept");
+    assert!(
+        html.contains("Hi {{ contact.frstname }}"),
+        "the input is kept"
+    );
 
     // A token whose property is deleted later: Review lists it and Turn on stays disabled.
     let (s, _) = app
@@ -259,7 +262,9 @@ async fn an_unknown_token_is_a_field_error_in_the_panel_and_a_blocking_problem_o
     let review = app.get_html(&format!("/workflows/{id}/review")).await;
     let problems = crate::helpers::texts(&review, ".problems .problem-list li");
     assert!(
-        problems.iter().any(|p| p.contains("plan") && p.contains("steps[1].body")),
+        problems
+            .iter()
+            .any(|p| p.contains("plan") && p.contains("steps[1].body")),
         "{problems:?}"
     );
     assert!(

@@ -31,7 +31,7 @@ use crate::domain::validate::Problem;
 use crate::domain::values::FieldType;
 use crate::services::drafts::Saved;
 use crate::services::workflows::{self as svc, WorkflowError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{see_other, WebError, WebResult};
 

@@ -1,6 +1,6 @@
 //! Manual enrollment from the pages: the contact page's "Enroll in workflow"
 //! (`GET/POST /contacts/{id}/enroll`) and the Test page's "Enroll this contact now". Both go
-//! through `api::workflows::manual_enroll`, the same path as the API; a refusal (off,
+//! through `services::enrollment::manual_enroll`, the same path as the API; a refusal (off,
 //! suppressed, no date, already enrolled) comes back as a flash with the reason.
 
 use actix_web::web;
@@ -11,12 +11,10 @@ use serde::Deserialize;
 
 use super::describe::Names;
 use super::support;
-use crate::api::error::ApiError;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::{ContactId, WorkflowId};
-use crate::engine::WorkflowCtx;
 use crate::services::contacts::Catalog;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, see_other, WebError, WebResult};
 
@@ -62,24 +60,20 @@ pub fn enroll_now(
     wf_id: WorkflowId,
     contact: ContactId,
 ) -> anyhow::Result<Result<String, String>> {
-    let outcome = crate::api::workflows::manual_enroll(conn, wf_id, contact, Utc::now())?;
+    let outcome = crate::services::enrollment::manual_enroll(conn, wf_id, contact, Utc::now())?;
     let names = Names::load(conn)?;
-    let json = match outcome {
-        Ok(json) => json,
-        Err(ApiError::Internal(e)) => return Err(e),
+    let (e, wf) = match outcome {
+        Ok(done) => done,
         Err(e) => return Ok(Err(sentence(&name_lists(&e.to_string(), &names)))),
-    };
-    let Some(wf) = WorkflowCtx::load(conn, wf_id)? else {
-        return Ok(Err("The workflow no longer exists.".into()));
     };
     let catalog = Catalog::load(conn)?;
     let who = crate::services::contacts::load(conn, &catalog, contact)?
         .map(|r| r.display_name())
         .unwrap_or_else(|| format!("Contact {}", contact.0));
     let mut msg = format!("Enrolled {who} in “{}”.", wf.row.name);
-    if json["status"] == "completed" {
+    if e.status == crate::db::models::enrollment::COMPLETED {
         msg.push_str(" Every step's date had already passed, so the enrollment completed at once.");
-    } else if let Some(due) = json["next_due_at"].as_str() {
+    } else if let Some(due) = e.next_due_at.as_deref() {
         msg.push_str(&format!(
             " Next step due {}.",
             support::local_text(due, wf.tz)

@@ -21,7 +21,7 @@ use crate::db::models::WorkflowId;
 use crate::domain::definition::Definition;
 use crate::domain::values::parse_iso_date;
 use crate::services::contacts::Catalog;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::contacts::load_records;
 use crate::web::extract::{Ctx, SignedIn};
 use crate::web::{render, render_invalid, WebError, WebResult};

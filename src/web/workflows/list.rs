@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
 use crate::services::workflows::{self as svc, WorkflowError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::filters::thousands;
 use crate::web::{render, see_other, WebError, WebResult};

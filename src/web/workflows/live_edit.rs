@@ -17,7 +17,7 @@ use crate::db::models::WorkflowId;
 use crate::engine::revise::{self, Impact};
 use crate::engine::WorkflowCtx;
 use crate::services::{drafts, workflows as svc, workflows::WorkflowError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, see_other, WebError, WebResult};
 

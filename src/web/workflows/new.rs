@@ -17,7 +17,7 @@ use crate::domain::errors::{Errors, FieldError};
 use crate::domain::validate::parse_definition;
 use crate::domain::values::FieldType;
 use crate::services::workflows::{self as svc, WorkflowError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, render_invalid, see_other, WebError, WebResult};
 

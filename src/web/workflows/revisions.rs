@@ -16,7 +16,7 @@ use crate::db::models::WorkflowId;
 use crate::domain::definition::Definition;
 use crate::services::drafts::{self, Saved};
 use crate::services::workflows::WorkflowError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, see_other, WebError, WebResult};
 

@@ -21,7 +21,7 @@ use crate::domain::definition::Start;
 use crate::domain::schedule::{resolve_local, StepStatus};
 use crate::engine::preview::{self, PreviewResult};
 use crate::services::contacts::Catalog;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::contacts::load_records;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, render_invalid, see_other, WebError, WebResult};
