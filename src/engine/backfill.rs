@@ -16,13 +16,13 @@ use diesel::SqliteConnection;
 use super::context::{domain_catalog, WorkflowCtx};
 use super::enroll::{local_rfc3339, Why, SKIPPED_PAST_AT_ENROLLMENT};
 use crate::clock::fmt_instant;
+use crate::db::models::property::Catalog;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
 use crate::db::DbPool;
 use crate::domain::definition::{Start, Step, ZoneChoice};
 use crate::domain::filter::compile_groups_sql;
 use crate::domain::schedule::{self, StepStatus, Zones};
-use crate::services::contacts::Catalog;
 
 /// Contacts per transaction: big enough to amortise, small enough to show progress and let
 /// other writers in between.
@@ -51,6 +51,7 @@ pub async fn start(pool: &DbPool, id: WorkflowId, now: DateTime<Utc>) -> anyhow:
             .get()
             .map_err(anyhow::Error::from)
             .and_then(|mut conn| run(&mut conn, id, now));
+        bg.notifier().ring_if_marked();
         if let Err(e) = result {
             tracing::error!(workflow = id.0, error = %crate::telemetry::chain(&e), "enrolling existing contacts failed");
             if let Ok(mut conn) = bg.get() {
@@ -397,7 +398,7 @@ pub fn run_mode(
     }
     conn.batch_execute("DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;")?;
     progress(conn, "done", enrolled, total)?;
-    crate::worker::notify();
+    crate::notifier::mark();
     Ok(Report {
         state: "done".into(),
         done: enrolled,

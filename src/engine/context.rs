@@ -168,10 +168,10 @@ impl ContactSnapshot {
 
     pub fn load(
         conn: &mut SqliteConnection,
-        catalog: &crate::services::contacts::Catalog,
+        catalog: &crate::db::models::property::Catalog,
         id: ContactId,
     ) -> anyhow::Result<Option<ContactSnapshot>> {
-        match crate::services::contacts::load(conn, catalog, id)? {
+        match crate::db::models::contact::ContactRecord::load(conn, catalog, id)? {
             Some(rec) => Ok(Some(ContactSnapshot::from_record(conn, &rec)?)),
             None => Ok(None),
         }
@@ -181,7 +181,7 @@ impl ContactSnapshot {
 /// The catalog filters and validation need: properties, list ids, workflow ids.
 pub fn domain_catalog(
     conn: &mut SqliteConnection,
-    props: &crate::services::contacts::Catalog,
+    props: &crate::db::models::property::Catalog,
 ) -> anyhow::Result<crate::domain::filter::Catalog> {
     use crate::domain::filter::PropertyInfo;
     Ok(crate::domain::filter::Catalog {
@@ -203,7 +203,7 @@ pub fn domain_catalog(
 
 impl ContactSnapshot {
     /// The same contact before a write, from the list of value changes.
-    pub fn before(&self, changes: &[crate::services::contacts::ValueChange]) -> ContactSnapshot {
+    pub fn before(&self, changes: &[crate::db::models::contact::ValueChange]) -> ContactSnapshot {
         let mut old = self.clone();
         for c in changes {
             if c.name == "email" {

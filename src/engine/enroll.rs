@@ -176,7 +176,7 @@ pub fn enroll(
             }
         }
     }
-    crate::worker::notify();
+    crate::notifier::mark();
     Ok(EnrollOutcome::Enrolled(Box::new(e)))
 }
 
@@ -410,7 +410,7 @@ pub fn replan(
                 ),
             ));
             history::record(conn, &events)?;
-            crate::worker::notify();
+            crate::notifier::mark();
         }
         None => {
             events.push(event(

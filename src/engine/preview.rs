@@ -7,10 +7,10 @@ use diesel::SqliteConnection;
 use serde_json::{json, Value};
 
 use super::context::{ContactSnapshot, WorkflowCtx};
+use crate::db::models::property::Catalog;
 use crate::db::models::{ContactId, WorkflowId};
 use crate::domain::filter;
 use crate::domain::schedule::{self, PlannedStep};
-use crate::services::contacts::Catalog;
 
 pub struct Timeline {
     pub contact_id: i64,
@@ -149,7 +149,7 @@ pub fn preview(
         return Ok(PreviewResult::NoWorkflow);
     };
     let props = Catalog::load(conn)?;
-    let Some(rec) = crate::services::contacts::load(conn, &props, contact)? else {
+    let Some(rec) = crate::db::models::contact::ContactRecord::load(conn, &props, contact)? else {
         return Ok(PreviewResult::NoContact);
     };
     let snapshot = ContactSnapshot::from_record(conn, &rec)?;

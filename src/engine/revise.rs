@@ -11,10 +11,10 @@ use super::enroll::{event, finish_cycle, local_rfc3339};
 use crate::clock::fmt_instant;
 use crate::db::models::enrollment::{self as enr, Enrollment};
 use crate::db::models::history;
+use crate::db::models::property::Catalog;
 use crate::db::models::{ContactId, WorkflowId};
 use crate::db::schema::enrollments;
 use crate::domain::schedule::{self, StepStatus};
-use crate::services::contacts::Catalog;
 
 /// What re-planning does to one enrollment.
 enum Replan {
@@ -155,7 +155,7 @@ pub fn replan_pending(
             Replan::Untouched => {}
         }
     }
-    crate::worker::notify();
+    crate::notifier::mark();
     Ok(())
 }
 

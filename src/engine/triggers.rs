@@ -25,7 +25,7 @@ pub struct EngineCtx {
 impl EngineCtx {
     pub fn load(
         conn: &mut SqliteConnection,
-        props: &crate::services::contacts::Catalog,
+        props: &crate::db::models::property::Catalog,
     ) -> anyhow::Result<EngineCtx> {
         let workflows = WorkflowCtx::active(conn)?;
         let catalog = if workflows.is_empty() {

@@ -8,8 +8,9 @@ use diesel::SqliteConnection;
 use serde_json::Value;
 
 use crate::clock::now_text;
+pub use crate::db::models::contact::ValueChange;
 use crate::db::models::contact::{Contact, ContactRecord};
-use crate::db::models::property::Property;
+pub use crate::db::models::property::Catalog;
 use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
 use crate::domain::events as ev;
@@ -35,28 +36,6 @@ impl From<diesel::result::Error> for ContactError {
     }
 }
 
-/// The properties of the account, loaded once per request or batch.
-#[derive(Debug, Clone)]
-pub struct Catalog {
-    pub properties: Vec<Property>,
-}
-
-impl Catalog {
-    pub fn load(conn: &mut SqliteConnection) -> anyhow::Result<Catalog> {
-        Ok(Catalog {
-            properties: Property::all(conn)?,
-        })
-    }
-
-    pub fn get(&self, name: &str) -> Option<&Property> {
-        self.properties.iter().find(|p| p.name == name)
-    }
-
-    pub fn by_id(&self, id: i64) -> Option<&Property> {
-        self.properties.iter().find(|p| p.id == id)
-    }
-}
-
 /// One validated value change: `None` clears.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -64,15 +43,6 @@ pub struct Change {
     pub name: String,
     pub value: Option<String>,
     pub num: Option<f64>,
-}
-
-/// What actually changed on a contact, for history and the workflow engine.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValueChange {
-    pub property_id: i64,
-    pub name: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
 }
 
 /// A requested write: `email` `None` leaves it untouched; `Some(None)` removes it.
@@ -452,20 +422,13 @@ fn write_existing(
     Ok(written)
 }
 
-/// Loads one contact with its values by name.
+/// Loads one contact with its values by name (see [`ContactRecord::load`]).
 pub fn load(
     conn: &mut SqliteConnection,
     catalog: &Catalog,
     id: ContactId,
 ) -> anyhow::Result<Option<ContactRecord>> {
-    let Some(contact) = Contact::find(conn, id)? else {
-        return Ok(None);
-    };
-    let values = Contact::values(conn, id)?
-        .into_iter()
-        .filter_map(|(pid, v)| catalog.by_id(pid).map(|p| (p.name.clone(), v)))
-        .collect();
-    Ok(Some(ContactRecord { contact, values }))
+    ContactRecord::load(conn, catalog, id)
 }
 
 /// Where the workflow engine learns of every contact write (same transaction).

@@ -210,3 +210,30 @@ impl Contact {
         Ok(())
     }
 }
+
+/// What actually changed on a contact, for history and the workflow engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueChange {
+    pub property_id: i64,
+    pub name: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl ContactRecord {
+    /// One contact with its values by property name.
+    pub fn load(
+        conn: &mut SqliteConnection,
+        catalog: &super::property::Catalog,
+        id: ContactId,
+    ) -> anyhow::Result<Option<ContactRecord>> {
+        let Some(contact) = Contact::find(conn, id)? else {
+            return Ok(None);
+        };
+        let values = Contact::values(conn, id)?
+            .into_iter()
+            .filter_map(|(pid, v)| catalog.by_id(pid).map(|p| (p.name.clone(), v)))
+            .collect();
+        Ok(Some(ContactRecord { contact, values }))
+    }
+}

@@ -233,3 +233,26 @@ impl Property {
         Ok(())
     }
 }
+
+/// The properties of the account, loaded once per request or batch.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub properties: Vec<Property>,
+}
+
+/// Database methods
+impl Catalog {
+    pub fn load(conn: &mut SqliteConnection) -> anyhow::Result<Catalog> {
+        Ok(Catalog {
+            properties: Property::all(conn)?,
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    pub fn by_id(&self, id: i64) -> Option<&Property> {
+        self.properties.iter().find(|p| p.id == id)
+    }
+}
