@@ -343,7 +343,7 @@ async fn post_events(
         Ok(Err(e)) => return Err(e),
         Err(e) => return Err(ApiError::Internal(e)),
     };
-    crate::worker::notify();
+    state.pool.notifier().notify();
     if batch {
         Ok(HttpResponse::Created()
             .json(json!({ "events": recorded.iter().map(event_json).collect::<Vec<_>>() })))

@@ -203,7 +203,7 @@ pub fn run(
     let (contacts_samples, c_worst, c_worst_p95) = measure(&contact_urls, |u| browser.get(u))?;
     let contacts_p95 = percentile(&contacts_samples, 95.0);
 
-    say("pages: Review and publish over every contact, and a live edit's impact…".to_string());
+    say("pages: Review and publish over every contact, and a live edit's impact…");
     let review_urls = review_urls(pool, history_wf)?;
     let (review_samples, r_worst, r_worst_p95) = measure(&review_urls, |u| browser.get(u))?;
     let review_p95 = percentile(&review_samples, 95.0);

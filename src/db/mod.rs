@@ -14,7 +14,26 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type DbPool = Pool<ConnectionManager<SqliteConnection>>;
+/// The connection pool of one database, with the bell of the worker serving it.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<ConnectionManager<SqliteConnection>>,
+    notifier: crate::notifier::Notifier,
+}
+
+impl DbPool {
+    /// The bell of the worker that serves this database (`crate::notifier`).
+    pub fn notifier(&self) -> &crate::notifier::Notifier {
+        &self.notifier
+    }
+}
+
+impl std::ops::Deref for DbPool {
+    type Target = Pool<ConnectionManager<SqliteConnection>>;
+    fn deref(&self) -> &Self::Target {
+        &self.pool
+    }
+}
 pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
 
 /// Applied to every pooled connection: WAL for concurrent readers beside the one writer,
@@ -91,7 +110,10 @@ pub fn connect(database_url: &str, max_size: u32) -> anyhow::Result<DbPool> {
         .with_context(|| format!("opening SQLite database at {database_url}"))?;
     let mut conn = pool.get().context("getting a connection to migrate")?;
     run_migrations(&mut conn)?;
-    Ok(pool)
+    Ok(DbPool {
+        pool,
+        notifier: crate::notifier::Notifier::new(),
+    })
 }
 
 pub fn run_migrations(conn: &mut SqliteConnection) -> anyhow::Result<()> {
@@ -200,7 +222,10 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get().context("getting a database connection")?;
-        f(&mut conn)
+        let out = f(&mut conn);
+        // Committed by now: wake the worker if the work scheduled anything.
+        pool.notifier().ring_if_marked();
+        out
     })
     .await
     .context("database task was cancelled")?

@@ -16,6 +16,7 @@ use crate::clock::{fmt_instant, parse_instant};
 use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::{self, Enrollment};
 use crate::db::models::history::{self, NewEvent};
+use crate::db::models::property::Catalog;
 use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
 use crate::db::schema::{action_runs, contacts, enrollments, list_members};
 use crate::db::DbPool;
@@ -27,7 +28,6 @@ use crate::engine::context::{ContactSnapshot, WorkflowCtx};
 use crate::engine::enroll::{event, finish_cycle, local_rfc3339};
 use crate::engine::triggers::EngineCtx;
 use crate::monitoring::jobs;
-use crate::services::contacts::Catalog;
 
 /// Everything a round needs, loaded once per round rather than once per job.
 pub struct RoundCtx {

@@ -174,7 +174,7 @@ pub fn run(
                             ),
                         )],
                     )?;
-                    super::notify();
+                    crate::notifier::mark();
                 } else {
                     mark_done(conn, e.id, &job.path, &format!("failed: {error}"), now)?;
                     history::record(

@@ -1,11 +1,11 @@
 //! The worker: claims due enrollments with a lease, runs their steps, writes history and
 //! schedules what comes next — for internal actions in one transaction, so a crash loses and
-//! duplicates nothing. It sleeps until the next due time or until `notify()` rings.
+//! duplicates nothing. It sleeps until the next due time or until its pool's bell rings
+//! (`crate::notifier`).
 
 pub mod actions;
 pub mod execute;
 pub mod external;
-pub mod notify;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -17,8 +17,6 @@ use diesel::sql_types::{Nullable, Text};
 
 use crate::clock::{fmt_instant, parse_instant};
 use crate::db::DbPool;
-
-pub use notify::notify;
 
 /// How often triggers that depend on today's date ("before today-30") are re-checked.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -122,6 +120,7 @@ impl Default for WorkerConfig {
 /// A running worker thread; `stop()` finishes the current job and joins.
 pub struct WorkerHandle {
     stop: Arc<AtomicBool>,
+    bell: crate::notifier::Notifier,
     thread: Option<std::thread::JoinHandle<()>>,
     heartbeat: Arc<Heartbeat>,
 }
@@ -129,7 +128,7 @@ pub struct WorkerHandle {
 impl WorkerHandle {
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        notify();
+        self.bell.notify();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -150,6 +149,7 @@ pub fn spawn(pool: DbPool, config: WorkerConfig) -> WorkerHandle {
     let flag = stop.clone();
     let heartbeat = Arc::new(Heartbeat::new());
     let beat = heartbeat.clone();
+    let bell = pool.notifier().clone();
     let thread = std::thread::Builder::new()
         .name("perennial-worker".into())
         .spawn(move || {
@@ -162,6 +162,7 @@ pub fn spawn(pool: DbPool, config: WorkerConfig) -> WorkerHandle {
     }
     WorkerHandle {
         stop,
+        bell,
         thread,
         heartbeat,
     }
@@ -201,12 +202,14 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat:
                 }
             }
         }
-        let seen = notify::generation();
+        // Work this thread scheduled is found by the round itself (it reads the queue).
+        let _ = crate::notifier::take_marked();
+        let seen = pool.notifier().generation();
         let ran = match execute::run_due(&pool, &config, Utc::now(), &stop) {
             Ok(n) => n,
             Err(e) => {
                 tracing::error!(error = %crate::telemetry::chain(&e), "worker round failed");
-                notify::wait(seen, Duration::from_secs(1));
+                pool.notifier().wait(seen, Duration::from_secs(1));
                 continue;
             }
         };
@@ -230,11 +233,11 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat:
             // version (a cheap pragma, no table read) in short steps.
             let deadline = std::time::Instant::now() + wait;
             while std::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
-                notify::wait(
+                pool.notifier().wait(
                     seen,
                     Duration::from_millis(200).min(deadline - std::time::Instant::now()),
                 );
-                if notify::generation() != seen {
+                if pool.notifier().generation() != seen {
                     break;
                 }
                 let v = pool.get().ok().and_then(|mut c| {
@@ -251,7 +254,7 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat:
                 }
             }
         } else {
-            notify::wait(seen, wait);
+            pool.notifier().wait(seen, wait);
         }
     }
     tracing::info!("worker stopped");

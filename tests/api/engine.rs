@@ -755,7 +755,7 @@ async fn two_jobs_of_one_contact_in_one_batch_see_each_others_changes() {
         ))
         .expect("make due");
     }
-    perennial::worker::notify();
+    app.notifier.notify();
     wait_unenrolled(&app, &token, wb, "no longer meets").await;
     let (_, got) = app.api_get(&format!("/contacts/{cid}"), &token).await;
     assert_eq!(got["properties"]["lifecyclestage"], "other", "{got}");

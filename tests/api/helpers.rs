@@ -12,6 +12,8 @@ pub struct TestApp {
     /// A browser-like client: keeps cookies, does not follow redirects (tests assert them).
     pub client: Client,
     pub db_path: std::path::PathBuf,
+    /// The bell of this app's worker (a test that changes the database behind its back rings it).
+    pub notifier: perennial::notifier::Notifier,
     /// Keeps the temp database alive; `None` for a second client on the same app.
     _dir: Option<tempfile::TempDir>,
 }
@@ -37,6 +39,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tweak(&mut config);
     let app = Application::build(config).expect("app builds");
     let port = app.port();
+    let notifier = app.state.pool.notifier().clone();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
         .cookie_store(true)
@@ -48,6 +51,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         port,
         client,
         db_path,
+        notifier,
         _dir: Some(dir),
     }
 }
@@ -80,6 +84,7 @@ impl TestApp {
                 .build()
                 .expect("client"),
             db_path: self.db_path.clone(),
+            notifier: self.notifier.clone(),
             _dir: None,
         }
     }
@@ -351,6 +356,6 @@ impl TestApp {
             .bind::<diesel::sql_types::Text, _>(at)
             .execute(&mut conn)
             .expect("time travel");
-        perennial::worker::notify();
+        self.notifier.notify();
     }
 }
