@@ -8,9 +8,6 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::SqliteConnection;
 
 use super::context::{domain_catalog, WorkflowCtx};
@@ -19,6 +16,7 @@ use crate::clock::fmt_instant;
 use crate::db::models::property::Catalog;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
+use crate::db::sql::backfill as bf;
 use crate::db::DbPool;
 use crate::domain::definition::{Start, Step, ZoneChoice};
 use crate::domain::filter::compile_groups_sql;
@@ -64,20 +62,6 @@ pub async fn start(pool: &DbPool, id: WorkflowId, now: DateTime<Utc>) -> anyhow:
         done: 0,
         total: contacts,
     })
-}
-
-#[derive(QueryableByName)]
-struct AnchorRow {
-    #[diesel(sql_type = Text)]
-    anchor: String,
-    #[diesel(sql_type = Text)]
-    tz: String,
-}
-
-#[derive(QueryableByName)]
-struct MaxRow {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    v: Option<i64>,
 }
 
 /// Why a set-based enrollment runs.
@@ -173,34 +157,12 @@ pub fn run_mode(
     let tz_prop = props.get("timezone").map(|p| p.id).unwrap_or(-1);
 
     // 1. The plan of every distinct (anchor, zone) among contacts that have the date.
-    conn.batch_execute(
-        "DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;
-         CREATE TEMP TABLE bf_plan (anchor TEXT NOT NULL, tz TEXT NOT NULL, cycle_year INTEGER NOT NULL,
-            anchor_date TEXT, status TEXT NOT NULL, next_step TEXT, next_due_at TEXT, reason TEXT,
-            enrolled_detail TEXT NOT NULL, last_detail TEXT NOT NULL, last_event TEXT NOT NULL,
-            last_step TEXT, PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
-         CREATE TEMP TABLE bf_skip (anchor TEXT NOT NULL, tz TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL);
-         CREATE INDEX temp.bf_skip_by_plan ON bf_skip (anchor, tz);",
-    )?;
-    let keys: Vec<(String, String)> = match date_prop {
-        Some(pid) if uses_contact_zone => diesel::sql_query(format!(
-            "SELECT DISTINCT v.value AS anchor, COALESCE(z.value, '') AS tz FROM contact_values v
-             LEFT JOIN contact_values z ON z.contact_id = v.contact_id AND z.property_id = {tz_prop}
-             WHERE v.property_id = {pid}"
-        ))
-        .load::<AnchorRow>(conn)?
-        .into_iter()
-        .map(|r| (r.anchor, r.tz))
-        .collect(),
-        Some(pid) => diesel::sql_query(format!(
-            "SELECT DISTINCT value AS anchor, '' AS tz FROM contact_values WHERE property_id = {pid}"
-        ))
-        .load::<AnchorRow>(conn)?
-        .into_iter()
-        .map(|r| (r.anchor, r.tz))
-        .collect(),
-        None => vec![(String::new(), String::new())],
+    let src = bf::AnchorSource {
+        date_property: date_prop,
+        zone_property: uses_contact_zone.then_some(tz_prop),
     };
+    bf::create_plan_tables(conn)?;
+    let keys = bf::distinct_anchors(conn, src)?;
     let fixed_anchor = match &def.start {
         Start::SpecificDate { date } => crate::domain::values::parse_iso_date(date),
         _ => None,
@@ -263,48 +225,48 @@ pub fn run_mode(
                 None,
             ),
         };
-        diesel::sql_query(
-            "INSERT INTO bf_plan (anchor, tz, cycle_year, anchor_date, status, next_step, next_due_at, reason,
-               enrolled_detail, last_detail, last_event, last_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        )
-        .bind::<Text, _>(anchor_text)
-        .bind::<Text, _>(tz_text)
-        .bind::<Integer, _>(plan.cycle_year.unwrap_or(0))
-        .bind::<Nullable<Text>, _>(plan.anchor_date.map(|d| d.format("%Y-%m-%d").to_string()))
-        .bind::<Text, _>(status)
-        .bind::<Nullable<Text>, _>(next.map(|s| s.index.to_string()))
-        .bind::<Nullable<Text>, _>(next.map(|s| fmt_instant(s.due_at)))
-        .bind::<Nullable<Text>, _>(next.is_none().then_some("every step's date had passed when the contact enrolled"))
-        .bind::<Text, _>(enrolled_detail)
-        .bind::<Text, _>(last_detail)
-        .bind::<Text, _>(last_event)
-        .bind::<Nullable<Text>, _>(last_step)
-        .execute(conn)?;
+        bf::insert_plan(
+            conn,
+            &bf::PlanRow {
+                anchor: anchor_text,
+                tz: tz_text,
+                cycle_year: plan.cycle_year.unwrap_or(0),
+                anchor_date: plan.anchor_date.map(|d| d.format("%Y-%m-%d").to_string()),
+                status,
+                next_step: next.map(|s| s.index.to_string()),
+                next_due_at: next.map(|s| fmt_instant(s.due_at)),
+                reason: next
+                    .is_none()
+                    .then_some("every step's date had passed when the contact enrolled"),
+                enrolled_detail,
+                last_detail,
+                last_event,
+                last_step,
+            },
+        )?;
         for s in plan
             .steps
             .iter()
             .filter(|s| s.status == StepStatus::SkippedPast)
         {
-            diesel::sql_query("INSERT INTO bf_skip (anchor, tz, step, detail) VALUES (?,?,?,?)")
-                .bind::<Text, _>(anchor_text)
-                .bind::<Text, _>(tz_text)
-                .bind::<Text, _>(s.index.to_string())
-                .bind::<Text, _>(format!(
+            bf::insert_skip(
+                conn,
+                anchor_text,
+                tz_text,
+                &s.index.to_string(),
+                &format!(
                     "{SKIPPED_PAST_AT_ENROLLMENT} ({} at {})",
                     s.type_name,
                     local_rfc3339(s.due_at, &wf)
-                ))
-                .execute(conn)?;
+                ),
+            )?;
         }
         plans += 1;
     }
     tracing::info!(workflow = id.0, plans, "planned distinct anchors");
 
     // 2. Batches of contacts by id range.
-    let max_id: i64 = diesel::sql_query("SELECT MAX(id) AS v FROM contacts")
-        .get_result::<MaxRow>(conn)?
-        .v
-        .unwrap_or(0);
+    let max_id = bf::max_contact_id(conn)?;
     let total: i64 = crate::db::models::contact::Contact::count(conn)?;
     let progress =
         |conn: &mut SqliteConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
@@ -314,31 +276,6 @@ pub fn run_mode(
             Ok(())
         };
     progress(conn, "running", 0, total)?;
-    // CROSS JOIN fixes the join order (SQLite's rule): walk the batch's contacts by rowid,
-    // then look their date and plan up by primary key. Left to itself the planner would scan
-    // the whole `contact_values_by_value` range of the date property for every batch and sort.
-    let anchor_join = match date_prop {
-        Some(pid) if uses_contact_zone => format!(
-            "CROSS JOIN contact_values v ON v.contact_id = c.id AND v.property_id = {pid}
-             LEFT JOIN contact_values z ON z.contact_id = c.id AND z.property_id = {tz_prop}
-             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
-        ),
-        Some(pid) => format!(
-            "CROSS JOIN contact_values v ON v.contact_id = c.id AND v.property_id = {pid}
-             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = ''"
-        ),
-        None => "CROSS JOIN bf_plan p ON p.anchor = '' AND p.tz = ''".to_string(),
-    };
-    let not_suppressed = if suppress_lists.is_empty() {
-        format!("NOT {suppress_sql}")
-    } else {
-        format!("NOT {suppress_sql} AND NOT EXISTS (SELECT 1 FROM list_members sm WHERE sm.contact_id = c.id AND sm.list_id IN ({suppress_lists}))")
-    };
-    let not_enrolled = if def.reenroll.enabled {
-        format!("NOT EXISTS (SELECT 1 FROM enrollments x WHERE x.workflow_id = {wid} AND x.contact_id = c.id AND x.status = 'active')", wid = id.0)
-    } else {
-        format!("NOT EXISTS (SELECT 1 FROM enrollments x WHERE x.workflow_id = {wid} AND x.contact_id = c.id)", wid = id.0)
-    };
     let now_s = fmt_instant(now);
     let rev = wf.row.revision;
     let wid = id.0;
@@ -348,12 +285,7 @@ pub fn run_mode(
     while lo <= max_id {
         let hi = lo + BATCH;
         // Turned off meanwhile: no new enrollments, so the job stops between batches.
-        let still_on = crate::db::schema::workflows::table
-            .find(id.0)
-            .select(crate::db::schema::workflows::status)
-            .first::<String>(conn)
-            .optional()?
-            .is_some_and(|s| s == crate::db::models::workflow::STATUS_ON);
+        let still_on = Workflow::find(conn, id)?.is_some_and(|w| w.is_on());
         if !still_on {
             progress(conn, "stopped", done.min(total), total)?;
             return Ok(Report {
@@ -362,31 +294,18 @@ pub fn run_mode(
                 total,
             });
         }
+        let batch = bf::Batch {
+            workflow_id: wid,
+            revision: rev,
+            trigger_sql: &trigger_sql,
+            suppress_sql: &suppress_sql,
+            suppress_lists: &suppress_lists,
+            reenroll: def.reenroll.enabled,
+            now: &now_s,
+        };
         let n = crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
-            let before: i64 = diesel::sql_query("SELECT MAX(id) AS v FROM enrollments")
-                .get_result::<MaxRow>(conn)?
-                .v
-                .unwrap_or(0);
-            let inserted = diesel::sql_query(format!(
-                "INSERT INTO enrollments (workflow_id, contact_id, cycle_year, status, revision, anchor_date,
-                    next_step, next_due_at, reason, enrolled_at, ended_at)
-                 SELECT {wid}, c.id, p.cycle_year, p.status, {rev}, p.anchor_date, p.next_step, p.next_due_at,
-                    p.reason, ?1, CASE WHEN p.status = 'completed' THEN ?1 END
-                 FROM contacts c {anchor_join}
-                 WHERE c.id > {lo} AND c.id <= {hi} AND {trigger_sql} AND {not_suppressed} AND {not_enrolled}
-                 ORDER BY c.id"
-            ))
-            .bind::<Text, _>(&now_s)
-            .execute(conn)?;
+            let (before, inserted) = bf::enroll_range(conn, src, &batch, lo, hi)?;
             if inserted > 0 {
-                write_history(
-                    conn,
-                    wid,
-                    rev,
-                    before,
-                    &now_s,
-                    &anchor_join_for_history(date_prop, uses_contact_zone, tz_prop),
-                )?;
                 unenroll_others(conn, &wf, before, &now_s)?;
             }
             Ok(inserted as i64)
@@ -396,7 +315,7 @@ pub fn run_mode(
         lo = hi;
         progress(conn, "running", done.min(total), total)?;
     }
-    conn.batch_execute("DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;")?;
+    bf::drop_plan_tables(conn)?;
     progress(conn, "done", enrolled, total)?;
     crate::notifier::mark();
     Ok(Report {
@@ -404,61 +323,6 @@ pub fn run_mode(
         done: enrolled,
         total,
     })
-}
-
-/// How history rows find their plan row again: by the enrollment's contact's anchor.
-/// (Join order fixed as for the enrollments: the new enrollments by rowid, then lookups.)
-fn anchor_join_for_history(
-    date_prop: Option<i64>,
-    uses_contact_zone: bool,
-    tz_prop: i64,
-) -> String {
-    match date_prop {
-        Some(pid) if uses_contact_zone => format!(
-            "CROSS JOIN contact_values v ON v.contact_id = e.contact_id AND v.property_id = {pid}
-             LEFT JOIN contact_values z ON z.contact_id = e.contact_id AND z.property_id = {tz_prop}
-             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
-        ),
-        Some(pid) => format!(
-            "CROSS JOIN contact_values v ON v.contact_id = e.contact_id AND v.property_id = {pid}
-             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = ''"
-        ),
-        None => "CROSS JOIN bf_plan p ON p.anchor = '' AND p.tz = ''".to_string(),
-    }
-}
-
-/// enrolled, skipped…, then scheduled or completed — the same events as a single enrollment.
-fn write_history(
-    conn: &mut SqliteConnection,
-    wid: i64,
-    rev: i32,
-    after_id: i64,
-    now_s: &str,
-    join: &str,
-) -> anyhow::Result<()> {
-    diesel::sql_query(format!(
-        "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-         SELECT {wid}, e.id, e.contact_id, ?1, 'enrolled', NULL, p.enrolled_detail, {rev}
-         FROM enrollments e {join} WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id"
-    ))
-    .bind::<Text, _>(now_s)
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-         SELECT {wid}, e.id, e.contact_id, ?1, 'skipped', s.step, s.detail, {rev}
-         FROM enrollments e {join} CROSS JOIN bf_skip s ON s.anchor = p.anchor AND s.tz = p.tz
-         WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id, CAST(s.step AS INTEGER)"
-    ))
-    .bind::<Text, _>(now_s)
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-         SELECT {wid}, e.id, e.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
-         FROM enrollments e {join} WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id"
-    ))
-    .bind::<Text, _>(now_s)
-    .execute(conn)?;
-    Ok(())
 }
 
 /// "When enrolled here, unenroll from these other workflows", for the batch just enrolled.
@@ -480,30 +344,7 @@ fn unenroll_others(
             "enrolled in workflow “{}”, which unenrolls from this one",
             wf.row.name
         );
-        let rev: i32 = crate::db::schema::workflows::table
-            .find(other)
-            .select(crate::db::schema::workflows::revision)
-            .first(conn)
-            .optional()?
-            .unwrap_or(1);
-        diesel::sql_query(format!(
-            "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-             SELECT o.workflow_id, o.id, o.contact_id, ?1, 'unenrolled', NULL, ?2, {rev}
-             FROM enrollments o WHERE o.workflow_id = {other} AND o.status = 'active'
-               AND o.contact_id IN (SELECT contact_id FROM enrollments WHERE id > {after_id} AND +workflow_id = {wid})"
-        ))
-        .bind::<Text, _>(now_s)
-        .bind::<Text, _>(&reason)
-        .execute(conn)?;
-        crate::db::models::enrollment::note_ended();
-        diesel::sql_query(format!(
-            "UPDATE enrollments SET status = 'unenrolled', reason = ?2, ended_at = ?1, next_step = NULL, next_due_at = NULL
-             WHERE workflow_id = {other} AND status = 'active'
-               AND contact_id IN (SELECT contact_id FROM enrollments WHERE id > {after_id} AND +workflow_id = {wid})"
-        ))
-        .bind::<Text, _>(now_s)
-        .bind::<Text, _>(&reason)
-        .execute(conn)?;
+        bf::unenroll_batch_from(conn, wid, after_id, *other, &reason, now_s)?;
     }
     Ok(())
 }

@@ -183,7 +183,13 @@ async fn upload(
                     .execute(&mut conn);
             }
         });
-        let Ok(mut conn) = pool.get() else { return };
+        let Ok(mut conn) = pool.get() else {
+            tracing::error!(
+                job = job_id,
+                "no database connection to record the end of an import"
+            );
+            return;
+        };
         let (imported, total, stored) = match result {
             Ok(r) => (r.imported, r.total, StoredReport::of(r)),
             Err(e) => (
@@ -199,16 +205,24 @@ async fn upload(
             ),
         };
         let stored = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into());
-        let _ = diesel::update(import_jobs::table.find(job_id))
-            .set((
-                import_jobs::state.eq("done"),
-                import_jobs::imported_rows.eq(imported as i64),
-                import_jobs::total_rows.eq(total as i64),
-                import_jobs::processed_rows.eq(total as i64),
-                import_jobs::errors.eq(stored),
-                import_jobs::finished_at.eq(now_text()),
-            ))
-            .execute(&mut conn);
+        // In the process's write turn, so a busy moment never leaves the job "running" (the
+        // page would then call it interrupted although every row was imported).
+        let finished =
+            crate::db::write_transaction::<_, diesel::result::Error, _>(&mut conn, |conn| {
+                diesel::update(import_jobs::table.find(job_id))
+                    .set((
+                        import_jobs::state.eq("done"),
+                        import_jobs::imported_rows.eq(imported as i64),
+                        import_jobs::total_rows.eq(total as i64),
+                        import_jobs::processed_rows.eq(total as i64),
+                        import_jobs::errors.eq(&stored),
+                        import_jobs::finished_at.eq(now_text()),
+                    ))
+                    .execute(conn)
+            });
+        if let Err(e) = finished {
+            tracing::error!(job = job_id, error = %e, "recording the end of an import failed");
+        }
     });
     Ok(see_other(&format!("/contacts/import/{job_id}")))
 }
