@@ -5,6 +5,7 @@ pub mod models;
 pub mod prepared;
 pub mod queries;
 pub mod schema;
+pub mod sql;
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;

@@ -5,9 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
-use diesel::SqliteConnection;
+use diesel::{Connection, SqliteConnection};
 
 use super::actions::{self, ActionFailure};
 use super::external;
@@ -17,7 +15,7 @@ use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::{self, Enrollment};
 use crate::db::models::history::{self, NewEvent};
 use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
-use crate::db::schema::{action_runs, contacts, enrollments, list_members};
+use crate::db::sql::worker as sql;
 use crate::db::DbPool;
 use crate::domain::definition::Step;
 use crate::domain::filter;
@@ -113,11 +111,7 @@ impl RoundCtx {
         let mut ids: Vec<i64> = jobs.iter().map(|e| e.contact_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let rows: Vec<Contact> = contacts::table
-            .filter(contacts::id.eq_any(&ids))
-            .select(Contact::as_select())
-            .load(conn)?;
-        for c in rows {
+        for c in sql::contacts_of(conn, &ids)? {
             cache.contacts.insert(
                 c.id,
                 ContactSnapshot {
@@ -133,25 +127,13 @@ impl RoundCtx {
                 c.values.insert(p.name.clone(), value);
             }
         }
-        let members: Vec<(i64, i64)> = list_members::table
-            .filter(list_members::contact_id.eq_any(&ids))
-            .select((list_members::contact_id, list_members::list_id))
-            .load(conn)?;
-        for (cid, lid) in members {
+        for (cid, lid) in sql::list_memberships_of(conn, &ids)? {
             if let Some(c) = cache.contacts.get_mut(&cid) {
                 c.lists.insert(lid);
             }
         }
         let enrollment_ids: Vec<i64> = jobs.iter().map(|e| e.id).collect();
-        let runs: Vec<(i64, String, String)> = action_runs::table
-            .filter(action_runs::enrollment_id.eq_any(&enrollment_ids))
-            .select((
-                action_runs::enrollment_id,
-                action_runs::step,
-                action_runs::state,
-            ))
-            .load(conn)?;
-        for (enrollment, step, state) in runs {
+        for (enrollment, step, state) in sql::step_runs_of(conn, &enrollment_ids)? {
             if state == "done" {
                 cache.done.insert((enrollment, step.clone()));
             }
@@ -245,12 +227,6 @@ impl RoundCtx {
     }
 }
 
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 /// Claims up to `config.batch` due jobs and runs them. Returns how many were claimed.
 ///
 /// The claim and the jobs' internal steps are one write transaction: no other writer can
@@ -302,32 +278,6 @@ pub fn run_due(
     Ok(n)
 }
 
-/// The due jobs, oldest first, read inside the batch's write transaction.
-fn claim(
-    conn: &mut SqliteConnection,
-    config: &WorkerConfig,
-    now_s: &str,
-) -> anyhow::Result<Vec<Enrollment>> {
-    let ids: Vec<i64> = diesel::sql_query(
-        "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
-           AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
-    )
-    .bind::<Text, _>(now_s)
-    .bind::<BigInt, _>(config.batch)
-    .load::<IdRow>(conn)?
-    .into_iter()
-    .map(|r| r.id)
-    .collect();
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    Ok(enrollments::table
-        .filter(enrollments::id.eq_any(&ids))
-        .order(enrollments::next_due_at.asc())
-        .select(Enrollment::as_select())
-        .load(conn)?)
-}
-
 /// Claims due jobs and runs them in one write transaction; returns how many were claimed.
 /// `guarded`: each job in its own savepoint, so a bad job rolls back alone and is retried
 /// later (after a minute, its attempts counted); otherwise any job's error rolls back the
@@ -346,7 +296,7 @@ fn run_batch(
     // Counted only if this transaction commits (a failed fast run is not counted twice).
     jobs::unit(|| {
         crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
-            let claimed = claim(conn, config, &fmt_instant(now))?;
+            let claimed = sql::claim_due(conn, &fmt_instant(now), config.batch)?;
             if claimed.is_empty() {
                 return Ok(0);
             }
@@ -373,13 +323,11 @@ fn run_batch(
                         ctx.forget(e);
                         jobs::errored();
                         tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
-                        diesel::update(enrollments::table.find(e.id))
-                            .set((
-                                enrollments::lease_until
-                                    .eq(fmt_instant(now + ChronoDuration::seconds(60))),
-                                enrollments::attempts.eq(enrollments::attempts + 1),
-                            ))
-                            .execute(conn)?;
+                        sql::hold_back_failed(
+                            conn,
+                            e.id,
+                            &fmt_instant(now + ChronoDuration::seconds(60)),
+                        )?;
                     }
                 }
             }
@@ -776,21 +724,16 @@ fn point(
     )
 }
 
+/// Whether this step already ran (recorded as done) for this enrollment.
 pub fn already_done(
     conn: &mut SqliteConnection,
     enrollment: i64,
     path: &str,
 ) -> anyhow::Result<bool> {
-    // No `.first()`: diesel binds its LIMIT, and SQLite re-prepares a statement whose bound
-    // LIMIT is rebound — a primary-key lookup needs no LIMIT and stays in the statement cache.
-    let state: Vec<String> = action_runs::table
-        .filter(action_runs::enrollment_id.eq(enrollment))
-        .filter(action_runs::step.eq(path))
-        .select(action_runs::state)
-        .load(conn)?;
-    Ok(state.iter().any(|s| s == "done"))
+    Ok(sql::step_done(conn, enrollment, path)?)
 }
 
+/// Records a step's run as done (an update, else an insert).
 pub fn mark_done(
     conn: &mut SqliteConnection,
     enrollment: i64,
@@ -798,19 +741,13 @@ pub fn mark_done(
     result: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let now_s = fmt_instant(now);
-    // Update, else insert: not `REPLACE`, which SQLite treats as a possible multi-row write
-    // and journals page by page inside the batch transaction.
-    let updated = crate::fixed_sql!(
-        "UPDATE action_runs SET state = 'done', result = ?, finished_at = ?
-         WHERE enrollment_id = ? AND step = ?",
-        [result, now_s.as_str(), enrollment, path],
-    )
-    .execute(conn)?;
-    if updated == 0 {
-        insert_done(conn, enrollment, path, result, now)?;
-    }
-    Ok(())
+    Ok(sql::mark_step_done(
+        conn,
+        enrollment,
+        path,
+        result,
+        &fmt_instant(now),
+    )?)
 }
 
 /// Records a step's first run as done.
@@ -821,14 +758,13 @@ fn insert_done(
     result: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let now_s = fmt_instant(now);
-    crate::fixed_sql!(
-        "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
-         VALUES (?, ?, 'done', ?, ?, ?)",
-        [enrollment, path, result, now_s.as_str(), now_s.as_str()],
-    )
-    .execute(conn)?;
-    Ok(())
+    Ok(sql::insert_step_done(
+        conn,
+        enrollment,
+        path,
+        result,
+        &fmt_instant(now),
+    )?)
 }
 
 pub fn human_duration(d: ChronoDuration) -> String {
