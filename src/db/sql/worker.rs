@@ -1,7 +1,8 @@
 //! The worker's statements: the claim of due jobs, the batch prefetch, the step-run records
-//! that keep internal actions exactly-once, holding back a failed job, and what the loop reads
-//! to know how long to sleep. Moved here from `worker::execute` and `worker` with the same
-//! text and the same query types (so diesel's statement cache keys are unchanged).
+//! that keep actions exactly-once (and external ones never twice), holding back a failed job,
+//! an external action's retry, what internal actions write (Outbox, inbox, Tasks), and what the
+//! loop reads to know how long to sleep. Moved here from `worker` with the same text and the
+//! same query types (so diesel's statement cache keys are unchanged).
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -9,7 +10,9 @@ use diesel::SqliteConnection;
 
 use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::Enrollment;
-use crate::db::schema::{action_runs, contacts, enrollments, list_members};
+use crate::db::schema::{
+    action_runs, contacts, enrollments, list_members, notifications, outbox, tasks,
+};
 
 #[derive(QueryableByName)]
 struct IdRow {
@@ -150,6 +153,126 @@ pub fn insert_step_done(
         [enrollment, path, result, now_s, now_s],
     )
     .execute(conn)?;
+    Ok(())
+}
+
+/// The state of a step's run record (`done`, `started`, …), if it has one.
+pub fn step_run_state(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+) -> QueryResult<Option<String>> {
+    action_runs::table
+        .find((enrollment, path))
+        .select(action_runs::state)
+        .first(conn)
+        .optional()
+}
+
+/// The durable "started" record of an external action, written before it is sent.
+pub fn start_step_run(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    now_s: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(action_runs::table)
+        .values((
+            action_runs::enrollment_id.eq(enrollment),
+            action_runs::step.eq(path),
+            action_runs::state.eq("started"),
+            action_runs::started_at.eq(now_s),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A failed external action to be tried again: its "started" record is removed, and the
+/// enrollment is due again at `retry_at_s`, unleased, with `attempts` counted.
+pub fn retry_step_later(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    attempts: i32,
+    retry_at_s: &str,
+) -> QueryResult<()> {
+    diesel::delete(action_runs::table.find((enrollment, path))).execute(conn)?;
+    diesel::update(enrollments::table.find(enrollment))
+        .set((
+            enrollments::attempts.eq(attempts),
+            enrollments::next_due_at.eq(retry_at_s),
+            enrollments::lease_until.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An email kept in the Outbox (no SMTP configured).
+pub struct KeptEmail<'a> {
+    pub workflow_id: i64,
+    pub enrollment_id: i64,
+    pub contact_id: i64,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub created_at: &'a str,
+}
+
+pub fn keep_email(conn: &mut SqliteConnection, m: &KeptEmail<'_>) -> QueryResult<()> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::workflow_id.eq(Some(m.workflow_id)),
+            outbox::enrollment_id.eq(Some(m.enrollment_id)),
+            outbox::contact_id.eq(Some(m.contact_id)),
+            outbox::recipient.eq(m.recipient),
+            outbox::subject.eq(m.subject),
+            outbox::body.eq(m.body),
+            outbox::delivery.eq("kept"),
+            outbox::created_at.eq(m.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A notification in the inbox, about a workflow and one of its contacts.
+pub fn add_notification(
+    conn: &mut SqliteConnection,
+    workflow_id: i64,
+    contact_id: i64,
+    message: &str,
+    created_at: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::workflow_id.eq(Some(workflow_id)),
+            notifications::contact_id.eq(Some(contact_id)),
+            notifications::message.eq(message),
+            notifications::created_at.eq(created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A task on the Tasks page, from a workflow for one of its contacts.
+pub fn add_task(
+    conn: &mut SqliteConnection,
+    workflow_id: i64,
+    contact_id: i64,
+    title: &str,
+    notes: &str,
+    due_date: Option<&str>,
+    created_at: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(tasks::table)
+        .values((
+            tasks::workflow_id.eq(Some(workflow_id)),
+            tasks::contact_id.eq(Some(contact_id)),
+            tasks::title.eq(title),
+            tasks::notes.eq(notes),
+            tasks::due_date.eq(due_date),
+            tasks::created_at.eq(created_at),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
