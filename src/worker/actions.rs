@@ -3,7 +3,6 @@
 //! Outbox, the inbox and the Tasks page.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::prelude::*;
 use diesel::SqliteConnection;
 use serde_json::Value;
 
@@ -12,7 +11,7 @@ use crate::clock::fmt_instant;
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::list::List;
 use crate::db::models::{ContactId, ListId, WorkflowId};
-use crate::db::schema::{notifications, outbox, tasks};
+use crate::db::sql::worker as sql;
 use crate::domain::definition::Step;
 use crate::domain::filter::{Catalog, ContactView};
 use crate::domain::tokens;
@@ -143,19 +142,19 @@ fn run(
             };
             let subject = tokens::render(subject, &look);
             let body = tokens::render(body, &look);
-            diesel::insert_into(outbox::table)
-                .values((
-                    outbox::workflow_id.eq(Some(wf.id())),
-                    outbox::enrollment_id.eq(Some(e.id)),
-                    outbox::contact_id.eq(Some(e.contact_id)),
-                    outbox::recipient.eq(&to),
-                    outbox::subject.eq(&subject),
-                    outbox::body.eq(&body),
-                    outbox::delivery.eq("kept"),
-                    outbox::created_at.eq(fmt_instant(now)),
-                ))
-                .execute(conn)
-                .map_err(anyhow::Error::from)?;
+            sql::keep_email(
+                conn,
+                &sql::KeptEmail {
+                    workflow_id: wf.id(),
+                    enrollment_id: e.id,
+                    contact_id: e.contact_id,
+                    recipient: &to,
+                    subject: &subject,
+                    body: &body,
+                    created_at: &fmt_instant(now),
+                },
+            )
+            .map_err(anyhow::Error::from)?;
             crate::engine::events::record_and_fire(
                 conn,
                 ctx.listeners(),
@@ -177,14 +176,7 @@ fn run(
             recipients,
         } => {
             let text = tokens::render(message, &look);
-            diesel::insert_into(notifications::table)
-                .values((
-                    notifications::workflow_id.eq(Some(wf.id())),
-                    notifications::contact_id.eq(Some(e.contact_id)),
-                    notifications::message.eq(&text),
-                    notifications::created_at.eq(fmt_instant(now)),
-                ))
-                .execute(conn)
+            sql::add_notification(conn, wf.id(), e.contact_id, &text, &fmt_instant(now))
                 .map_err(anyhow::Error::from)?;
             let to = if recipients.is_empty() {
                 String::new()
@@ -204,20 +196,19 @@ fn run(
                     .format("%Y-%m-%d")
                     .to_string()
             });
-            diesel::insert_into(tasks::table)
-                .values((
-                    tasks::workflow_id.eq(Some(wf.id())),
-                    tasks::contact_id.eq(Some(e.contact_id)),
-                    tasks::title.eq(&title),
-                    tasks::notes.eq(notes
-                        .as_deref()
-                        .map(|n| tokens::render(n, &look))
-                        .unwrap_or_default()),
-                    tasks::due_date.eq(due.clone()),
-                    tasks::created_at.eq(fmt_instant(now)),
-                ))
-                .execute(conn)
-                .map_err(anyhow::Error::from)?;
+            sql::add_task(
+                conn,
+                wf.id(),
+                e.contact_id,
+                &title,
+                &notes
+                    .as_deref()
+                    .map(|n| tokens::render(n, &look))
+                    .unwrap_or_default(),
+                due.as_deref(),
+                &fmt_instant(now),
+            )
+            .map_err(anyhow::Error::from)?;
             Ok(format!(
                 "task “{title}” created{}",
                 due.map(|d| format!(", due {d}")).unwrap_or_default()

@@ -1,24 +1,19 @@
 //! Running due steps: claim, execute, record, advance.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
-use diesel::SqliteConnection;
+use diesel::{Connection, SqliteConnection};
 
 use super::actions::{self, ActionFailure};
 use super::external;
+pub use super::round::RoundCtx;
 use super::WorkerConfig;
 use crate::clock::{fmt_instant, parse_instant};
-use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::{self, Enrollment};
 use crate::db::models::history::{self, NewEvent};
-use crate::db::models::property::Catalog;
-use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
-use crate::db::schema::{action_runs, contacts, enrollments, list_members};
+use crate::db::models::{ContactId, EnrollmentId};
+use crate::db::sql::worker as sql;
 use crate::db::DbPool;
 use crate::domain::definition::Step;
 use crate::domain::filter;
@@ -26,237 +21,15 @@ use crate::domain::schedule::{self, PlanContext};
 use crate::domain::values::parse_iso_date;
 use crate::engine::context::{ContactSnapshot, WorkflowCtx};
 use crate::engine::enroll::{event, finish_cycle, local_rfc3339};
-use crate::engine::triggers::EngineCtx;
 use crate::monitoring::jobs;
-
-/// Everything a round needs, loaded once per round rather than once per job.
-pub struct RoundCtx {
-    pub props: Catalog,
-    pub engine: EngineCtx,
-    /// Workflows by id (shared, never cloned per job).
-    pub workflows: HashMap<i64, Arc<WorkflowCtx>>,
-    pub account_tz: chrono_tz::Tz,
-    pub config: WorkerConfig,
-    /// What the batch transaction read up front (see [`BatchCache`]); `None` outside it.
-    batch: Option<BatchCache>,
-}
-
-/// Read once per batch, inside the batch's write transaction, instead of once per job: the
-/// contacts of the claimed jobs and the recorded runs of their steps. Only this transaction
-/// writes while it lasts, and a job changes only its own contact, so an entry stays exact:
-/// a job that changes its contact leaves the new snapshot here for a later job of the same
-/// contact, and a job that fails (its savepoint rolled back) drops its entries.
-#[derive(Default)]
-struct BatchCache {
-    contacts: HashMap<i64, ContactSnapshot>,
-    /// Enrollments whose step runs were read, and which of those steps are done.
-    runs_read: HashSet<i64>,
-    done: HashSet<(i64, String)>,
-    /// Steps of those enrollments with any recorded run (done, started or failed).
-    recorded: HashSet<(i64, String)>,
-    /// Contacts whose jobs have started in this batch. A job changes only its own contact's
-    /// enrollments, so the claimed record of a job whose contact is not here is exact.
-    started: HashSet<i64>,
-}
-
-impl RoundCtx {
-    pub fn load(conn: &mut SqliteConnection, config: &WorkerConfig) -> anyhow::Result<RoundCtx> {
-        let props = Catalog::load(conn)?;
-        let mut engine = EngineCtx::load(conn, &props)?;
-        if engine.catalog.properties.is_empty() {
-            // No workflow is on: filters (branches, re-checks) still need the catalog.
-            engine.catalog = crate::engine::context::domain_catalog(conn, &props)?;
-        }
-        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
-        let workflows = engine
-            .workflows
-            .iter()
-            .map(|w| (w.id(), Arc::new(w.clone())))
-            .collect();
-        Ok(RoundCtx {
-            props,
-            engine,
-            workflows,
-            account_tz,
-            config: config.clone(),
-            batch: None,
-        })
-    }
-
-    /// The workflow (on or off) of a job.
-    pub fn workflow(
-        &mut self,
-        conn: &mut SqliteConnection,
-        id: i64,
-    ) -> anyhow::Result<Option<Arc<WorkflowCtx>>> {
-        if let Some(w) = self.workflows.get(&id) {
-            return Ok(Some(w.clone()));
-        }
-        let w = WorkflowCtx::load(conn, WorkflowId(id))?.map(Arc::new);
-        if let Some(w) = &w {
-            self.workflows.insert(id, w.clone());
-        }
-        Ok(w)
-    }
-
-    /// The domain catalog (lists and workflows included) even when no workflow is on.
-    pub fn catalog(&mut self, conn: &mut SqliteConnection) -> anyhow::Result<&filter::Catalog> {
-        if self.engine.catalog.properties.is_empty() {
-            self.engine.catalog = crate::engine::context::domain_catalog(conn, &self.props)?;
-        }
-        Ok(&self.engine.catalog)
-    }
-
-    /// Reads the contacts and step runs of a batch's jobs: five queries for the whole batch.
-    fn prefetch(&mut self, conn: &mut SqliteConnection, jobs: &[Enrollment]) -> anyhow::Result<()> {
-        let mut cache = BatchCache::default();
-        let mut ids: Vec<i64> = jobs.iter().map(|e| e.contact_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let rows: Vec<Contact> = contacts::table
-            .filter(contacts::id.eq_any(&ids))
-            .select(Contact::as_select())
-            .load(conn)?;
-        for c in rows {
-            cache.contacts.insert(
-                c.id,
-                ContactSnapshot {
-                    id: c.id,
-                    email: c.email,
-                    ..Default::default()
-                },
-            );
-        }
-        // The same values `services::contacts::load` gives: those of known properties, by name.
-        for (cid, pid, value) in Contact::values_for(conn, &ids)? {
-            if let (Some(c), Some(p)) = (cache.contacts.get_mut(&cid), self.props.by_id(pid)) {
-                c.values.insert(p.name.clone(), value);
-            }
-        }
-        let members: Vec<(i64, i64)> = list_members::table
-            .filter(list_members::contact_id.eq_any(&ids))
-            .select((list_members::contact_id, list_members::list_id))
-            .load(conn)?;
-        for (cid, lid) in members {
-            if let Some(c) = cache.contacts.get_mut(&cid) {
-                c.lists.insert(lid);
-            }
-        }
-        let enrollment_ids: Vec<i64> = jobs.iter().map(|e| e.id).collect();
-        let runs: Vec<(i64, String, String)> = action_runs::table
-            .filter(action_runs::enrollment_id.eq_any(&enrollment_ids))
-            .select((
-                action_runs::enrollment_id,
-                action_runs::step,
-                action_runs::state,
-            ))
-            .load(conn)?;
-        for (enrollment, step, state) in runs {
-            if state == "done" {
-                cache.done.insert((enrollment, step.clone()));
-            }
-            cache.recorded.insert((enrollment, step));
-        }
-        cache.runs_read.extend(enrollment_ids);
-        self.batch = Some(cache);
-        Ok(())
-    }
-
-    /// The workflows that are on, for the event triggers of events the engine records.
-    pub fn listeners(&self) -> crate::engine::events::Listeners<'_> {
-        crate::engine::events::Listeners {
-            workflows: &self.engine.workflows,
-            catalog: &self.engine.catalog,
-        }
-    }
-
-    /// Notes that a job of this contact starts; whether it is the batch's first for it.
-    fn start_contact(&mut self, contact_id: i64) -> bool {
-        self.batch
-            .as_mut()
-            .is_some_and(|b| b.started.insert(contact_id))
-    }
-
-    /// A contact as filters see it: from the batch cache, else from the database.
-    fn take_contact(
-        &mut self,
-        conn: &mut SqliteConnection,
-        id: i64,
-    ) -> anyhow::Result<Option<ContactSnapshot>> {
-        if let Some(c) = self.batch.as_mut().and_then(|b| b.contacts.remove(&id)) {
-            return Ok(Some(c));
-        }
-        ContactSnapshot::load(conn, &self.props, ContactId(id))
-    }
-
-    /// Leaves a job's final view of its contact for later jobs of the batch.
-    fn keep_contact(&mut self, contact: ContactSnapshot) {
-        if let Some(b) = self.batch.as_mut() {
-            b.contacts.insert(contact.id, contact);
-        }
-    }
-
-    /// A failed job's savepoint was rolled back: forget what it may have cached.
-    fn forget(&mut self, e: &Enrollment) {
-        if let Some(b) = self.batch.as_mut() {
-            b.contacts.remove(&e.contact_id);
-            b.runs_read.remove(&e.id);
-        }
-    }
-
-    /// Whether this step already ran (recorded as done) for this enrollment.
-    fn already_done(
-        &self,
-        conn: &mut SqliteConnection,
-        enrollment: i64,
-        path: &str,
-    ) -> anyhow::Result<bool> {
-        match &self.batch {
-            Some(b) if b.runs_read.contains(&enrollment) => {
-                Ok(b.done.contains(&(enrollment, path.to_string())))
-            }
-            _ => already_done(conn, enrollment, path),
-        }
-    }
-
-    fn mark_done(
-        &mut self,
-        conn: &mut SqliteConnection,
-        enrollment: i64,
-        path: &str,
-        result: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        // Known to have no run yet (read with the batch): insert without looking first.
-        let fresh = self.batch.as_ref().is_some_and(|b| {
-            b.runs_read.contains(&enrollment)
-                && !b.recorded.contains(&(enrollment, path.to_string()))
-        });
-        if fresh {
-            insert_done(conn, enrollment, path, result, now)?;
-        } else {
-            mark_done(conn, enrollment, path, result, now)?;
-        }
-        if let Some(b) = self.batch.as_mut() {
-            b.done.insert((enrollment, path.to_string()));
-            b.recorded.insert((enrollment, path.to_string()));
-        }
-        Ok(())
-    }
-}
-
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
 
 /// Claims up to `config.batch` due jobs and runs them. Returns how many were claimed.
 ///
 /// The claim and the jobs' internal steps are one write transaction: no other writer can
 /// touch the jobs meanwhile, so they need no lease (a lease is written only for a job that
 /// leaves the transaction: an external action, or a job that failed and is held back), and
-/// the rows read by the claim stay exact for the batch (see [`BatchCache::started`]).
+/// the rows read by the claim stay exact for the batch (see `BatchCache::started` in
+/// [`super::round`]).
 pub fn run_due(
     pool: &DbPool,
     config: &WorkerConfig,
@@ -302,32 +75,6 @@ pub fn run_due(
     Ok(n)
 }
 
-/// The due jobs, oldest first, read inside the batch's write transaction.
-fn claim(
-    conn: &mut SqliteConnection,
-    config: &WorkerConfig,
-    now_s: &str,
-) -> anyhow::Result<Vec<Enrollment>> {
-    let ids: Vec<i64> = diesel::sql_query(
-        "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
-           AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
-    )
-    .bind::<Text, _>(now_s)
-    .bind::<BigInt, _>(config.batch)
-    .load::<IdRow>(conn)?
-    .into_iter()
-    .map(|r| r.id)
-    .collect();
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    Ok(enrollments::table
-        .filter(enrollments::id.eq_any(&ids))
-        .order(enrollments::next_due_at.asc())
-        .select(Enrollment::as_select())
-        .load(conn)?)
-}
-
 /// Claims due jobs and runs them in one write transaction; returns how many were claimed.
 /// `guarded`: each job in its own savepoint, so a bad job rolls back alone and is retried
 /// later (after a minute, its attempts counted); otherwise any job's error rolls back the
@@ -346,7 +93,7 @@ fn run_batch(
     // Counted only if this transaction commits (a failed fast run is not counted twice).
     jobs::unit(|| {
         crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
-            let claimed = claim(conn, config, &fmt_instant(now))?;
+            let claimed = sql::claim_due(conn, &fmt_instant(now), config.batch)?;
             if claimed.is_empty() {
                 return Ok(0);
             }
@@ -373,13 +120,11 @@ fn run_batch(
                         ctx.forget(e);
                         jobs::errored();
                         tracing::error!(enrollment = e.id, error = %crate::telemetry::chain(&err), "job failed; it will be retried");
-                        diesel::update(enrollments::table.find(e.id))
-                            .set((
-                                enrollments::lease_until
-                                    .eq(fmt_instant(now + ChronoDuration::seconds(60))),
-                                enrollments::attempts.eq(enrollments::attempts + 1),
-                            ))
-                            .execute(conn)?;
+                        sql::hold_back_failed(
+                            conn,
+                            e.id,
+                            &fmt_instant(now + ChronoDuration::seconds(60)),
+                        )?;
                     }
                 }
             }
@@ -776,21 +521,16 @@ fn point(
     )
 }
 
+/// Whether this step already ran (recorded as done) for this enrollment.
 pub fn already_done(
     conn: &mut SqliteConnection,
     enrollment: i64,
     path: &str,
 ) -> anyhow::Result<bool> {
-    // No `.first()`: diesel binds its LIMIT, and SQLite re-prepares a statement whose bound
-    // LIMIT is rebound — a primary-key lookup needs no LIMIT and stays in the statement cache.
-    let state: Vec<String> = action_runs::table
-        .filter(action_runs::enrollment_id.eq(enrollment))
-        .filter(action_runs::step.eq(path))
-        .select(action_runs::state)
-        .load(conn)?;
-    Ok(state.iter().any(|s| s == "done"))
+    Ok(sql::step_done(conn, enrollment, path)?)
 }
 
+/// Records a step's run as done (an update, else an insert).
 pub fn mark_done(
     conn: &mut SqliteConnection,
     enrollment: i64,
@@ -798,37 +538,30 @@ pub fn mark_done(
     result: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let now_s = fmt_instant(now);
-    // Update, else insert: not `REPLACE`, which SQLite treats as a possible multi-row write
-    // and journals page by page inside the batch transaction.
-    let updated = crate::fixed_sql!(
-        "UPDATE action_runs SET state = 'done', result = ?, finished_at = ?
-         WHERE enrollment_id = ? AND step = ?",
-        [result, now_s.as_str(), enrollment, path],
-    )
-    .execute(conn)?;
-    if updated == 0 {
-        insert_done(conn, enrollment, path, result, now)?;
-    }
-    Ok(())
+    Ok(sql::mark_step_done(
+        conn,
+        enrollment,
+        path,
+        result,
+        &fmt_instant(now),
+    )?)
 }
 
 /// Records a step's first run as done.
-fn insert_done(
+pub(super) fn insert_done(
     conn: &mut SqliteConnection,
     enrollment: i64,
     path: &str,
     result: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let now_s = fmt_instant(now);
-    crate::fixed_sql!(
-        "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
-         VALUES (?, ?, 'done', ?, ?, ?)",
-        [enrollment, path, result, now_s.as_str(), now_s.as_str()],
-    )
-    .execute(conn)?;
-    Ok(())
+    Ok(sql::insert_step_done(
+        conn,
+        enrollment,
+        path,
+        result,
+        &fmt_instant(now),
+    )?)
 }
 
 pub fn human_duration(d: ChronoDuration) -> String {

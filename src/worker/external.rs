@@ -3,7 +3,6 @@
 //! committing is detected on restart and the action is not repeated (never sent twice).
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::prelude::*;
 use diesel::SqliteConnection;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -14,7 +13,7 @@ use crate::clock::fmt_instant;
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::history;
 use crate::db::models::{ContactId, EnrollmentId};
-use crate::db::schema::{action_runs, enrollments, notifications};
+use crate::db::sql::worker as sql;
 use crate::domain::definition::Step;
 use crate::domain::tokens;
 use crate::engine::context::ContactSnapshot;
@@ -48,11 +47,7 @@ pub fn run(
         if !e.is_active() || e.next_step.as_deref() != Some(job.path.as_str()) {
             return Ok(Begin::Skip);
         }
-        let state: Option<String> = action_runs::table
-            .find((e.id, &job.path))
-            .select(action_runs::state)
-            .first(conn)
-            .optional()?;
+        let state = sql::step_run_state(conn, e.id, &job.path)?;
         match state.as_deref() {
             Some("done") => {
                 process(conn, ctx, e.id, now)?;
@@ -78,14 +73,7 @@ pub fn run(
                 Ok(Begin::Skip)
             }
             None => {
-                diesel::insert_into(action_runs::table)
-                    .values((
-                        action_runs::enrollment_id.eq(e.id),
-                        action_runs::step.eq(&job.path),
-                        action_runs::state.eq("started"),
-                        action_runs::started_at.eq(fmt_instant(now)),
-                    ))
-                    .execute(conn)?;
+                sql::start_step_run(conn, e.id, &job.path, &fmt_instant(now))?;
                 Ok(Begin::Send)
             }
         }
@@ -150,14 +138,7 @@ pub fn run(
                     let wait = ctx.config.retry_base * 2u32.saturating_pow((attempt - 1) as u32);
                     let retry_at =
                         now + ChronoDuration::from_std(wait).unwrap_or(ChronoDuration::seconds(30));
-                    diesel::delete(action_runs::table.find((e.id, &job.path))).execute(conn)?;
-                    diesel::update(enrollments::table.find(e.id))
-                        .set((
-                            enrollments::attempts.eq(attempt),
-                            enrollments::next_due_at.eq(fmt_instant(retry_at)),
-                            enrollments::lease_until.eq(None::<String>),
-                        ))
-                        .execute(conn)?;
+                    sql::retry_step_later(conn, e.id, &job.path, attempt, &fmt_instant(retry_at))?;
                     history::record(
                         conn,
                         &[event(
@@ -190,14 +171,13 @@ pub fn run(
                         )],
                     )?;
                     if wf.def.settings.notifications.on_review_needed {
-                        diesel::insert_into(notifications::table)
-                            .values((
-                                notifications::workflow_id.eq(Some(wf.id())),
-                                notifications::contact_id.eq(Some(e.contact_id)),
-                                notifications::message.eq(format!("Workflow “{}” needs review: a {} action failed after {attempt} attempts ({error}).", wf.row.name, step.type_name())),
-                                notifications::created_at.eq(fmt_instant(now)),
-                            ))
-                            .execute(conn)?;
+                        sql::add_notification(
+                            conn,
+                            wf.id(),
+                            e.contact_id,
+                            &format!("Workflow “{}” needs review: a {} action failed after {attempt} attempts ({error}).", wf.row.name, step.type_name()),
+                            &fmt_instant(now),
+                        )?;
                     }
                     process(conn, ctx, e.id, now)?;
                 }

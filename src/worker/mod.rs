@@ -6,16 +6,16 @@
 pub mod actions;
 pub mod execute;
 pub mod external;
+pub mod round;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 
 use crate::clock::{fmt_instant, parse_instant};
+use crate::db::sql::worker as sql;
 use crate::db::DbPool;
 
 /// How often triggers that depend on today's date ("before today-30") are re-checked.
@@ -168,18 +168,6 @@ pub fn spawn(pool: DbPool, config: WorkerConfig) -> WorkerHandle {
     }
 }
 
-#[derive(QueryableByName)]
-struct NextDue {
-    #[diesel(sql_type = Nullable<Text>)]
-    v: Option<String>,
-}
-
-#[derive(QueryableByName)]
-struct DataVersion {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    data_version: i64,
-}
-
 /// The loop: run what is due, then sleep until the next due time or a notification.
 /// `heartbeat` is touched on every wake.
 pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat: &Heartbeat) {
@@ -240,17 +228,16 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat:
                 if pool.notifier().generation() != seen {
                     break;
                 }
-                let v = pool.get().ok().and_then(|mut c| {
-                    diesel::sql_query("PRAGMA data_version")
-                        .get_result::<DataVersion>(&mut c)
-                        .ok()
-                });
+                let v = pool
+                    .get()
+                    .ok()
+                    .and_then(|mut c| sql::data_version(&mut c).ok());
                 if let Some(v) = v {
-                    if last_version.is_some_and(|l| l != v.data_version) {
-                        last_version = Some(v.data_version);
+                    if last_version.is_some_and(|l| l != v) {
+                        last_version = Some(v);
                         break;
                     }
-                    last_version = Some(v.data_version);
+                    last_version = Some(v);
                 }
             }
         } else {
@@ -264,18 +251,9 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat:
 fn next_due_in(pool: &DbPool) -> anyhow::Result<Option<Duration>> {
     let mut conn = pool.get()?;
     let now = Utc::now();
-    let row: NextDue = diesel::sql_query(
-        "SELECT MIN(next_due_at) AS v FROM enrollments WHERE status = 'active' AND next_due_at IS NOT NULL
-           AND (lease_until IS NULL OR lease_until < ?1)",
-    )
-    .bind::<Text, _>(fmt_instant(now))
-    .get_result(&mut conn)?;
-    let leased: NextDue = diesel::sql_query(
-        "SELECT MIN(lease_until) AS v FROM enrollments WHERE status = 'active' AND lease_until >= ?1",
-    )
-    .bind::<Text, _>(fmt_instant(now))
-    .get_result(&mut conn)?;
-    let earliest = [row.v, leased.v]
+    let due = sql::earliest_unleased_due(&mut conn, &fmt_instant(now))?;
+    let leased = sql::earliest_lease_end(&mut conn, &fmt_instant(now))?;
+    let earliest = [due, leased]
         .into_iter()
         .flatten()
         .filter_map(|s| parse_instant(&s))

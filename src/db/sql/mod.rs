@@ -1,5 +1,6 @@
-//! Set-based SQL that no single model owns: the publish-time enrollment ("enroll existing"),
-//! and the criteria counts of Review. The engine and the pages call these by name; a second
-//! backend adds its twin beside each file.
+//! Set-based and hot-path SQL that belongs to no single model: the publish-time enrollment
+//! ("enroll existing") and the worker's rounds. The engine and the worker call these by name;
+//! a second backend adds its twin beside each file.
 
 pub mod backfill;
+pub mod worker;

@@ -1,0 +1,309 @@
+//! The worker's statements: the claim of due jobs, the batch prefetch, the step-run records
+//! that keep actions exactly-once (and external ones never twice), holding back a failed job,
+//! an external action's retry, what internal actions write (Outbox, inbox, Tasks), and what the
+//! loop reads to know how long to sleep. Moved here from `worker` with the same text and the
+//! same query types (so diesel's statement cache keys are unchanged).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::SqliteConnection;
+
+use crate::db::models::contact::Contact;
+use crate::db::models::enrollment::Enrollment;
+use crate::db::schema::{
+    action_runs, contacts, enrollments, list_members, notifications, outbox, tasks,
+};
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct NextDue {
+    #[diesel(sql_type = Nullable<Text>)]
+    v: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct DataVersion {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    data_version: i64,
+}
+
+/// The due jobs (active, due by `now_s`, not leased), oldest first, at most `limit`. Read
+/// inside the batch's write transaction.
+pub fn claim_due(
+    conn: &mut SqliteConnection,
+    now_s: &str,
+    limit: i64,
+) -> QueryResult<Vec<Enrollment>> {
+    let ids: Vec<i64> = diesel::sql_query(
+        "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
+           AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
+    )
+    .bind::<Text, _>(now_s)
+    .bind::<BigInt, _>(limit)
+    .load::<IdRow>(conn)?
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    enrollments::table
+        .filter(enrollments::id.eq_any(&ids))
+        .order(enrollments::next_due_at.asc())
+        .select(Enrollment::as_select())
+        .load(conn)
+}
+
+/// A job that failed in its savepoint: leased until `until_s` (retried after that) and its
+/// attempts counted.
+pub fn hold_back_failed(conn: &mut SqliteConnection, id: i64, until_s: &str) -> QueryResult<()> {
+    diesel::update(enrollments::table.find(id))
+        .set((
+            enrollments::lease_until.eq(until_s),
+            enrollments::attempts.eq(enrollments::attempts + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The contact records of a batch (`ids`: sorted, distinct).
+pub fn contacts_of(conn: &mut SqliteConnection, ids: &[i64]) -> QueryResult<Vec<Contact>> {
+    contacts::table
+        .filter(contacts::id.eq_any(ids))
+        .select(Contact::as_select())
+        .load(conn)
+}
+
+/// `(contact_id, list_id)` for every list membership of these contacts.
+pub fn list_memberships_of(
+    conn: &mut SqliteConnection,
+    contact_ids: &[i64],
+) -> QueryResult<Vec<(i64, i64)>> {
+    list_members::table
+        .filter(list_members::contact_id.eq_any(contact_ids))
+        .select((list_members::contact_id, list_members::list_id))
+        .load(conn)
+}
+
+/// `(enrollment_id, step, state)` of every recorded step run of these enrollments.
+pub fn step_runs_of(
+    conn: &mut SqliteConnection,
+    enrollment_ids: &[i64],
+) -> QueryResult<Vec<(i64, String, String)>> {
+    action_runs::table
+        .filter(action_runs::enrollment_id.eq_any(enrollment_ids))
+        .select((
+            action_runs::enrollment_id,
+            action_runs::step,
+            action_runs::state,
+        ))
+        .load(conn)
+}
+
+/// Whether this step already ran (recorded as done) for this enrollment.
+pub fn step_done(conn: &mut SqliteConnection, enrollment: i64, path: &str) -> QueryResult<bool> {
+    // No `.first()`: diesel binds its LIMIT, and SQLite re-prepares a statement whose bound
+    // LIMIT is rebound — a primary-key lookup needs no LIMIT and stays in the statement cache.
+    let state: Vec<String> = action_runs::table
+        .filter(action_runs::enrollment_id.eq(enrollment))
+        .filter(action_runs::step.eq(path))
+        .select(action_runs::state)
+        .load(conn)?;
+    Ok(state.iter().any(|s| s == "done"))
+}
+
+/// Records a step's run as done at `now_s`: updates its record, else inserts one.
+pub fn mark_step_done(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    result: &str,
+    now_s: &str,
+) -> QueryResult<()> {
+    // Update, else insert: not `REPLACE`, which SQLite treats as a possible multi-row write
+    // and journals page by page inside the batch transaction.
+    let updated = crate::fixed_sql!(
+        "UPDATE action_runs SET state = 'done', result = ?, finished_at = ?
+         WHERE enrollment_id = ? AND step = ?",
+        [result, now_s, enrollment, path],
+    )
+    .execute(conn)?;
+    if updated == 0 {
+        insert_step_done(conn, enrollment, path, result, now_s)?;
+    }
+    Ok(())
+}
+
+/// Records a step's first run as done at `now_s` (the caller knows it has no record yet).
+pub fn insert_step_done(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    result: &str,
+    now_s: &str,
+) -> QueryResult<()> {
+    crate::fixed_sql!(
+        "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
+         VALUES (?, ?, 'done', ?, ?, ?)",
+        [enrollment, path, result, now_s, now_s],
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The state of a step's run record (`done`, `started`, …), if it has one.
+pub fn step_run_state(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+) -> QueryResult<Option<String>> {
+    action_runs::table
+        .find((enrollment, path))
+        .select(action_runs::state)
+        .first(conn)
+        .optional()
+}
+
+/// The durable "started" record of an external action, written before it is sent.
+pub fn start_step_run(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    now_s: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(action_runs::table)
+        .values((
+            action_runs::enrollment_id.eq(enrollment),
+            action_runs::step.eq(path),
+            action_runs::state.eq("started"),
+            action_runs::started_at.eq(now_s),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A failed external action to be tried again: its "started" record is removed, and the
+/// enrollment is due again at `retry_at_s`, unleased, with `attempts` counted.
+pub fn retry_step_later(
+    conn: &mut SqliteConnection,
+    enrollment: i64,
+    path: &str,
+    attempts: i32,
+    retry_at_s: &str,
+) -> QueryResult<()> {
+    diesel::delete(action_runs::table.find((enrollment, path))).execute(conn)?;
+    diesel::update(enrollments::table.find(enrollment))
+        .set((
+            enrollments::attempts.eq(attempts),
+            enrollments::next_due_at.eq(retry_at_s),
+            enrollments::lease_until.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An email kept in the Outbox (no SMTP configured).
+pub struct KeptEmail<'a> {
+    pub workflow_id: i64,
+    pub enrollment_id: i64,
+    pub contact_id: i64,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub created_at: &'a str,
+}
+
+pub fn keep_email(conn: &mut SqliteConnection, m: &KeptEmail<'_>) -> QueryResult<()> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::workflow_id.eq(Some(m.workflow_id)),
+            outbox::enrollment_id.eq(Some(m.enrollment_id)),
+            outbox::contact_id.eq(Some(m.contact_id)),
+            outbox::recipient.eq(m.recipient),
+            outbox::subject.eq(m.subject),
+            outbox::body.eq(m.body),
+            outbox::delivery.eq("kept"),
+            outbox::created_at.eq(m.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A notification in the inbox, about a workflow and one of its contacts.
+pub fn add_notification(
+    conn: &mut SqliteConnection,
+    workflow_id: i64,
+    contact_id: i64,
+    message: &str,
+    created_at: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::workflow_id.eq(Some(workflow_id)),
+            notifications::contact_id.eq(Some(contact_id)),
+            notifications::message.eq(message),
+            notifications::created_at.eq(created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A task on the Tasks page, from a workflow for one of its contacts.
+pub fn add_task(
+    conn: &mut SqliteConnection,
+    workflow_id: i64,
+    contact_id: i64,
+    title: &str,
+    notes: &str,
+    due_date: Option<&str>,
+    created_at: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(tasks::table)
+        .values((
+            tasks::workflow_id.eq(Some(workflow_id)),
+            tasks::contact_id.eq(Some(contact_id)),
+            tasks::title.eq(title),
+            tasks::notes.eq(notes),
+            tasks::due_date.eq(due_date),
+            tasks::created_at.eq(created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The earliest due time of an active job that is not leased at `now_s`, if any.
+pub fn earliest_unleased_due(
+    conn: &mut SqliteConnection,
+    now_s: &str,
+) -> QueryResult<Option<String>> {
+    let row: NextDue = diesel::sql_query(
+        "SELECT MIN(next_due_at) AS v FROM enrollments WHERE status = 'active' AND next_due_at IS NOT NULL
+           AND (lease_until IS NULL OR lease_until < ?1)",
+    )
+    .bind::<Text, _>(now_s)
+    .get_result(conn)?;
+    Ok(row.v)
+}
+
+/// The earliest end of a lease still held at `now_s` on an active job, if any.
+pub fn earliest_lease_end(conn: &mut SqliteConnection, now_s: &str) -> QueryResult<Option<String>> {
+    let leased: NextDue = diesel::sql_query(
+        "SELECT MIN(lease_until) AS v FROM enrollments WHERE status = 'active' AND lease_until >= ?1",
+    )
+    .bind::<Text, _>(now_s)
+    .get_result(conn)?;
+    Ok(leased.v)
+}
+
+/// SQLite's data version of this connection's database (`PRAGMA data_version`): it changes
+/// when another connection commits.
+pub fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    diesel::sql_query("PRAGMA data_version")
+        .get_result::<DataVersion>(conn)
+        .map(|v| v.data_version)
+}

@@ -1,0 +1,223 @@
+//! One worker round's shared state: what a round loads once (catalog, workflows, account
+//! time zone) and what its batch transaction reads up front for all its jobs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel::SqliteConnection;
+
+use super::execute::{already_done, insert_done, mark_done};
+use super::WorkerConfig;
+use crate::db::models::contact::Contact;
+use crate::db::models::enrollment::Enrollment;
+use crate::db::models::{ContactId, WorkflowId};
+use crate::db::sql::worker as sql;
+use crate::domain::filter;
+use crate::engine::context::{ContactSnapshot, WorkflowCtx};
+use crate::engine::triggers::EngineCtx;
+use crate::services::contacts::Catalog;
+
+/// Everything a round needs, loaded once per round rather than once per job.
+pub struct RoundCtx {
+    pub props: Catalog,
+    pub engine: EngineCtx,
+    /// Workflows by id (shared, never cloned per job).
+    pub workflows: HashMap<i64, Arc<WorkflowCtx>>,
+    pub account_tz: chrono_tz::Tz,
+    pub config: WorkerConfig,
+    /// What the batch transaction read up front (see [`BatchCache`]); `None` outside it.
+    pub(super) batch: Option<BatchCache>,
+}
+
+/// Read once per batch, inside the batch's write transaction, instead of once per job: the
+/// contacts of the claimed jobs and the recorded runs of their steps. Only this transaction
+/// writes while it lasts, and a job changes only its own contact, so an entry stays exact:
+/// a job that changes its contact leaves the new snapshot here for a later job of the same
+/// contact, and a job that fails (its savepoint rolled back) drops its entries.
+#[derive(Default)]
+pub(super) struct BatchCache {
+    contacts: HashMap<i64, ContactSnapshot>,
+    /// Enrollments whose step runs were read, and which of those steps are done.
+    runs_read: HashSet<i64>,
+    done: HashSet<(i64, String)>,
+    /// Steps of those enrollments with any recorded run (done, started or failed).
+    recorded: HashSet<(i64, String)>,
+    /// Contacts whose jobs have started in this batch. A job changes only its own contact's
+    /// enrollments, so the claimed record of a job whose contact is not here is exact.
+    started: HashSet<i64>,
+}
+
+impl RoundCtx {
+    pub fn load(conn: &mut SqliteConnection, config: &WorkerConfig) -> anyhow::Result<RoundCtx> {
+        let props = Catalog::load(conn)?;
+        let mut engine = EngineCtx::load(conn, &props)?;
+        if engine.catalog.properties.is_empty() {
+            // No workflow is on: filters (branches, re-checks) still need the catalog.
+            engine.catalog = crate::engine::context::domain_catalog(conn, &props)?;
+        }
+        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        let workflows = engine
+            .workflows
+            .iter()
+            .map(|w| (w.id(), Arc::new(w.clone())))
+            .collect();
+        Ok(RoundCtx {
+            props,
+            engine,
+            workflows,
+            account_tz,
+            config: config.clone(),
+            batch: None,
+        })
+    }
+
+    /// The workflow (on or off) of a job.
+    pub fn workflow(
+        &mut self,
+        conn: &mut SqliteConnection,
+        id: i64,
+    ) -> anyhow::Result<Option<Arc<WorkflowCtx>>> {
+        if let Some(w) = self.workflows.get(&id) {
+            return Ok(Some(w.clone()));
+        }
+        let w = WorkflowCtx::load(conn, WorkflowId(id))?.map(Arc::new);
+        if let Some(w) = &w {
+            self.workflows.insert(id, w.clone());
+        }
+        Ok(w)
+    }
+
+    /// The domain catalog (lists and workflows included) even when no workflow is on.
+    pub fn catalog(&mut self, conn: &mut SqliteConnection) -> anyhow::Result<&filter::Catalog> {
+        if self.engine.catalog.properties.is_empty() {
+            self.engine.catalog = crate::engine::context::domain_catalog(conn, &self.props)?;
+        }
+        Ok(&self.engine.catalog)
+    }
+
+    /// Reads the contacts and step runs of a batch's jobs: five queries for the whole batch.
+    pub(super) fn prefetch(
+        &mut self,
+        conn: &mut SqliteConnection,
+        jobs: &[Enrollment],
+    ) -> anyhow::Result<()> {
+        let mut cache = BatchCache::default();
+        let mut ids: Vec<i64> = jobs.iter().map(|e| e.contact_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for c in sql::contacts_of(conn, &ids)? {
+            cache.contacts.insert(
+                c.id,
+                ContactSnapshot {
+                    id: c.id,
+                    email: c.email,
+                    ..Default::default()
+                },
+            );
+        }
+        // The same values `services::contacts::load` gives: those of known properties, by name.
+        for (cid, pid, value) in Contact::values_for(conn, &ids)? {
+            if let (Some(c), Some(p)) = (cache.contacts.get_mut(&cid), self.props.by_id(pid)) {
+                c.values.insert(p.name.clone(), value);
+            }
+        }
+        for (cid, lid) in sql::list_memberships_of(conn, &ids)? {
+            if let Some(c) = cache.contacts.get_mut(&cid) {
+                c.lists.insert(lid);
+            }
+        }
+        let enrollment_ids: Vec<i64> = jobs.iter().map(|e| e.id).collect();
+        for (enrollment, step, state) in sql::step_runs_of(conn, &enrollment_ids)? {
+            if state == "done" {
+                cache.done.insert((enrollment, step.clone()));
+            }
+            cache.recorded.insert((enrollment, step));
+        }
+        cache.runs_read.extend(enrollment_ids);
+        self.batch = Some(cache);
+        Ok(())
+    }
+
+    /// The workflows that are on, for the event triggers of events the engine records.
+    pub fn listeners(&self) -> crate::engine::events::Listeners<'_> {
+        crate::engine::events::Listeners {
+            workflows: &self.engine.workflows,
+            catalog: &self.engine.catalog,
+        }
+    }
+
+    /// Notes that a job of this contact starts; whether it is the batch's first for it.
+    pub(super) fn start_contact(&mut self, contact_id: i64) -> bool {
+        self.batch
+            .as_mut()
+            .is_some_and(|b| b.started.insert(contact_id))
+    }
+
+    /// A contact as filters see it: from the batch cache, else from the database.
+    pub(super) fn take_contact(
+        &mut self,
+        conn: &mut SqliteConnection,
+        id: i64,
+    ) -> anyhow::Result<Option<ContactSnapshot>> {
+        if let Some(c) = self.batch.as_mut().and_then(|b| b.contacts.remove(&id)) {
+            return Ok(Some(c));
+        }
+        ContactSnapshot::load(conn, &self.props, ContactId(id))
+    }
+
+    /// Leaves a job's final view of its contact for later jobs of the batch.
+    pub(super) fn keep_contact(&mut self, contact: ContactSnapshot) {
+        if let Some(b) = self.batch.as_mut() {
+            b.contacts.insert(contact.id, contact);
+        }
+    }
+
+    /// A failed job's savepoint was rolled back: forget what it may have cached.
+    pub(super) fn forget(&mut self, e: &Enrollment) {
+        if let Some(b) = self.batch.as_mut() {
+            b.contacts.remove(&e.contact_id);
+            b.runs_read.remove(&e.id);
+        }
+    }
+
+    /// Whether this step already ran (recorded as done) for this enrollment.
+    pub(super) fn already_done(
+        &self,
+        conn: &mut SqliteConnection,
+        enrollment: i64,
+        path: &str,
+    ) -> anyhow::Result<bool> {
+        match &self.batch {
+            Some(b) if b.runs_read.contains(&enrollment) => {
+                Ok(b.done.contains(&(enrollment, path.to_string())))
+            }
+            _ => already_done(conn, enrollment, path),
+        }
+    }
+
+    pub(super) fn mark_done(
+        &mut self,
+        conn: &mut SqliteConnection,
+        enrollment: i64,
+        path: &str,
+        result: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        // Known to have no run yet (read with the batch): insert without looking first.
+        let fresh = self.batch.as_ref().is_some_and(|b| {
+            b.runs_read.contains(&enrollment)
+                && !b.recorded.contains(&(enrollment, path.to_string()))
+        });
+        if fresh {
+            insert_done(conn, enrollment, path, result, now)?;
+        } else {
+            mark_done(conn, enrollment, path, result, now)?;
+        }
+        if let Some(b) = self.batch.as_mut() {
+            b.done.insert((enrollment, path.to_string()));
+            b.recorded.insert((enrollment, path.to_string()));
+        }
+        Ok(())
+    }
+}
