@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{attr, flash, location, text, texts, TestApp};
+use crate::workflow_pages::contact;
 use crate::workflows_api::with_properties;
 
 /// 300 days after "customer since", every year, in UTC (the seed's example).
@@ -17,18 +18,6 @@ fn anniversary() -> Value {
             { "type": "date_delay", "when": "after", "amount": 300, "unit": "days", "time_of_day": "09:00" },
             { "type": "send_email", "subject": "Thank you", "body": "Hi {{ contact.firstname }}" } ],
         "settings": { "time_zone": "UTC" } })
-}
-
-async fn contact(app: &TestApp, token: &str, email: &str, props: Value) -> i64 {
-    let (s, c) = app
-        .api_post(
-            "/contacts",
-            token,
-            json!({ "email": email, "properties": props }),
-        )
-        .await;
-    assert!(s.is_success(), "{c}");
-    c["id"].as_i64().expect("contact id")
 }
 
 async fn revision(app: &TestApp, token: &str, id: i64) -> (i64, Value) {

@@ -19,7 +19,8 @@ async fn workflow(app: &TestApp, token: &str, id: i64) -> Value {
     wf
 }
 
-async fn contact(app: &TestApp, token: &str, email: &str, props: Value) -> i64 {
+/// Creates (or updates) a contact through the API; its id.
+pub async fn contact(app: &TestApp, token: &str, email: &str, props: Value) -> i64 {
     let (s, c) = app
         .api_post(
             "/contacts",
