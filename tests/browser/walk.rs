@@ -401,10 +401,10 @@ async fn the_whole_flow_in_a_real_browser() {
     );
     let rows = timeline_rows(&b).await;
     assert_eq!(rows.len(), 5, "five steps: {rows:?}");
-    let verdict = b.text_of("#trigger-verdict").await;
-    assert!(
-        !verdict.is_empty(),
-        "the page says whether the triggers match"
+    assert_eq!(
+        b.text_of("#trigger-verdict").await,
+        "Meets the enrollment trigger: its date is known (built-in trigger).",
+        "the page says which trigger matches"
     );
     assert!(
         b.text_of(".branch-path").await.contains("the “Yes” path"),

@@ -67,6 +67,7 @@ impl Draft {
             .do_update()
             .set((
                 workflow_drafts::definition.eq(json),
+                workflow_drafts::base_revision.eq(base_revision),
                 workflow_drafts::author.eq(author),
                 workflow_drafts::updated_at.eq(&now),
             ))

@@ -78,9 +78,10 @@ fn trigger_words(def: &Definition, names: &Names) -> String {
             .map(|t| describe::event_trigger_words(t, names)),
     );
     if parts.is_empty() {
-        match def.start.is_date_centred() && def.enrolls_on_criteria() {
-            true => "the built-in trigger alone".into(),
-            false => "no triggers (manual enrollment only)".into(),
+        if def.start.is_date_centred() && def.enrolls_on_criteria() {
+            "the built-in trigger alone".into()
+        } else {
+            "no triggers (manual enrollment only)".into()
         }
     } else {
         parts.join(" or ")

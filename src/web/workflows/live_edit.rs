@@ -106,7 +106,10 @@ pub fn pending(
     let old = live.parsed()?;
     let new = draft.parsed()?;
     let names = Names::load(conn)?;
-    let edited = WorkflowCtx::new(drafts::working(conn, live.clone())?, account_tz)?;
+    let mut row = live.clone();
+    row.name = new.name.trim().to_string();
+    row.definition = draft.definition.clone();
+    let edited = WorkflowCtx::new(row, account_tz)?;
     let mut lines = changes::changes(&old, &new, &names, edited.tz.name(), account_tz.name());
     if lines.is_empty() {
         lines.push("No differences from the live version.".into());

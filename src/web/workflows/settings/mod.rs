@@ -22,6 +22,7 @@ use super::support;
 use crate::db::models::WorkflowId;
 use crate::domain::definition::Definition;
 use crate::domain::errors::{Errors, FieldError};
+use crate::services::drafts::Saved;
 use crate::services::workflows::{self as svc, WorkflowError};
 use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
@@ -149,7 +150,7 @@ async fn show(
 }
 
 enum Outcome {
-    Saved(i32),
+    Saved(Saved),
     Invalid(Box<Loaded>, Vec<FieldError>),
 }
 
@@ -174,18 +175,14 @@ async fn save(
         let mut def = loaded.def.clone();
         let mut errors = apply(tab, &f, &mut def.settings, &g);
         let result = if errors.is_empty() {
-            crate::services::drafts::save_edit(conn, id, &def, &author, Utc::now()).map(|s| match s
-            {
-                crate::services::drafts::Saved::Revision(wf) => wf.revision,
-                crate::services::drafts::Saved::Draft(_) => 0,
-            })
+            crate::services::drafts::save_edit(conn, id, &def, &author, Utc::now()).map(Some)
         } else {
             // Input that is not even a value: report it with everything validation finds.
-            svc::check_typed(conn, &def).map(|_| 0)
+            svc::check_typed(conn, &def).map(|_| None)
         };
         match result {
-            Ok(rev) if errors.is_empty() => Ok(Some(Outcome::Saved(rev))),
-            Ok(_) => Ok(Some(Outcome::Invalid(Box::new(loaded), errors))),
+            Ok(Some(saved)) => Ok(Some(Outcome::Saved(saved))),
+            Ok(None) => Ok(Some(Outcome::Invalid(Box::new(loaded), errors))),
             Err(WorkflowError::Invalid(more)) => {
                 for e in more {
                     if !errors.iter().any(|x| x.field == e.field) {
@@ -204,13 +201,12 @@ async fn save(
     .await?
     .ok_or(WebError::NotFound)?;
     match outcome {
-        Outcome::Saved(rev) => {
+        Outcome::Saved(saved) => {
             user.set_flash(
                 "success",
-                if rev == 0 {
-                    "Settings saved as an unpublished change: enrolled contacts still follow the live version until you choose Review and update.".to_string()
-                } else {
-                    format!("Settings saved (revision {rev}).")
+                match saved {
+                    Saved::Draft(_) => "Settings saved as an unpublished change: enrolled contacts still follow the live version until you choose Review and update.".to_string(),
+                    Saved::Revision(wf) => format!("Settings saved (revision {}).", wf.revision),
                 },
             );
             Ok(see_other(&format!(
