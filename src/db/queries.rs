@@ -5,6 +5,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::SqliteConnection;
 
+use super::sql::filter;
+use crate::domain::filter::Cond;
+
 /// The text `'active'` written into the SQL rather than bound as a parameter, for
 /// `enrollments.status`: the partial indexes on `status = 'active'` make SQLite look at a
 /// bound value when it plans, so it re-prepares the statement on every new binding (measured:
@@ -142,9 +145,10 @@ struct CountRow {
     n: i64,
 }
 
-/// How many contacts satisfy `where_sql`, a condition over `contacts c` built by the workflow
-/// criteria (review, "See all contacts in lists").
-pub fn count_contacts_where(conn: &mut SqliteConnection, where_sql: &str) -> anyhow::Result<i64> {
+/// How many contacts satisfy `cond`, the workflow criteria (review, "See all contacts in
+/// lists").
+pub fn count_contacts_where(conn: &mut SqliteConnection, cond: &Cond) -> anyhow::Result<i64> {
+    let where_sql = filter::render(cond, filter::dialect(conn));
     Ok(diesel::sql_query(format!(
         "SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}"
     ))
@@ -161,14 +165,15 @@ struct ValueCountRow {
     n: i64,
 }
 
-/// The distinct values of property `property_id` among the contacts satisfying `where_sql`,
+/// The distinct values of property `property_id` among the contacts satisfying `cond`,
 /// with how many contacts have each: the anchor dates Review plans once per date rather than
 /// once per contact (a century of birthdays is ~36,500 rows whatever the contact count).
 pub fn value_counts_where(
     conn: &mut SqliteConnection,
     property_id: i64,
-    where_sql: &str,
+    cond: &Cond,
 ) -> anyhow::Result<Vec<(String, i64)>> {
+    let where_sql = filter::render(cond, filter::dialect(conn));
     Ok(diesel::sql_query(format!(
         "SELECT dv.value AS value, COUNT(*) AS n FROM contacts c
          JOIN contact_values dv ON dv.contact_id = c.id AND dv.property_id = {property_id}
@@ -181,14 +186,15 @@ pub fn value_counts_where(
     .collect())
 }
 
-/// Adds every contact satisfying `where_sql` (over `contacts c`) to static list `list_id`, in
+/// Adds every contact satisfying `cond` to static list `list_id`, in
 /// one statement; returns how many were added.
 pub fn add_to_list_where(
     conn: &mut SqliteConnection,
     list_id: i64,
-    where_sql: &str,
+    cond: &Cond,
     now: &str,
 ) -> anyhow::Result<usize> {
+    let where_sql = filter::render(cond, filter::dialect(conn));
     diesel::sql_query(format!(
         "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at)
          SELECT {list_id}, c.id, ?1 FROM contacts c WHERE {where_sql}"

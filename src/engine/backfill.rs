@@ -19,7 +19,7 @@ use crate::db::models::WorkflowId;
 use crate::db::sql::backfill as bf;
 use crate::db::DbPool;
 use crate::domain::definition::{Start, Step, ZoneChoice};
-use crate::domain::filter::compile_groups_sql;
+use crate::domain::filter::{compile_groups, Cond};
 use crate::domain::schedule::{self, StepStatus, Zones};
 
 /// Contacts per transaction: big enough to amortise, small enough to show progress and let
@@ -110,10 +110,10 @@ pub fn run_mode(
     // No filter groups: the built-in "[property] is known" alone, which the anchor join below
     // already requires.
     let only_builtin = def.triggers.filter_groups.is_empty();
-    let mut trigger_sql = if only_builtin {
-        "1".to_string()
+    let mut trigger = if only_builtin {
+        Cond::TRUE
     } else {
-        compile_groups_sql(&def.triggers.filter_groups, &catalog, today)
+        compile_groups(&def.triggers.filter_groups, &catalog, today)
             .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?
     };
     if let Mode::Sweep { since } = mode {
@@ -126,24 +126,20 @@ pub fn run_mode(
             });
         }
         // Only a transition counts: meets the criteria today, did not on the last check.
-        let before = compile_groups_sql(&def.triggers.filter_groups, &catalog, since)
+        let before = compile_groups(&def.triggers.filter_groups, &catalog, since)
             .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?;
-        trigger_sql = format!("({trigger_sql} AND NOT {before})");
+        trigger = trigger.and(before.negate());
     }
-    let suppress_sql = if def.settings.suppression.filter_groups.is_empty() {
-        "0".to_string()
+    let suppressed = if def.settings.suppression.filter_groups.is_empty() {
+        Cond::FALSE
     } else {
-        compile_groups_sql(&def.settings.suppression.filter_groups, &catalog, today)
+        compile_groups(&def.settings.suppression.filter_groups, &catalog, today)
             .map_err(|e| anyhow::anyhow!("suppression filter: {}", e.message))?
     };
-    let suppress_lists = def
-        .settings
-        .suppression
-        .list_ids
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    // The date being known is not part of it: the anchor join requires it.
+    let criteria = trigger
+        .and(suppressed.negate())
+        .and(Cond::InAnyList(def.settings.suppression.list_ids.clone()).negate());
     let date_prop = match &def.start {
         Start::ContactDateProperty { property } => Some(
             props
@@ -297,9 +293,7 @@ pub fn run_mode(
         let batch = bf::Batch {
             workflow_id: wid,
             revision: rev,
-            trigger_sql: &trigger_sql,
-            suppress_sql: &suppress_sql,
-            suppress_lists: &suppress_lists,
+            criteria: &criteria,
             reenroll: def.reenroll.enabled,
             now: &now_s,
         };

@@ -8,6 +8,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::SqliteConnection;
 
+use super::filter;
+use crate::domain::filter::Cond;
+
 /// Where a contact's date (and, when a step uses it, its zone) live.
 #[derive(Debug, Clone, Copy)]
 pub struct AnchorSource {
@@ -33,15 +36,12 @@ pub struct PlanRow<'a> {
     pub last_step: Option<String>,
 }
 
-/// What one batch inserts: the workflow, and the conditions (over `contacts c`) a contact
-/// must meet, compiled by the caller.
+/// What one batch inserts: the workflow, and the condition a contact must meet (triggers and
+/// not suppressed), built by the caller.
 pub struct Batch<'a> {
     pub workflow_id: i64,
     pub revision: i32,
-    pub trigger_sql: &'a str,
-    pub suppress_sql: &'a str,
-    /// Suppression list ids, comma-separated ("" for none).
-    pub suppress_lists: &'a str,
+    pub criteria: &'a Cond,
     /// Re-enrollment on: only an active enrollment keeps a contact out.
     pub reenroll: bool,
     pub now: &'a str,
@@ -178,14 +178,7 @@ pub fn enroll_range(
     hi: i64,
 ) -> anyhow::Result<(i64, usize)> {
     let (wid, rev) = (b.workflow_id, b.revision);
-    let not_suppressed = if b.suppress_lists.is_empty() {
-        format!("NOT {}", b.suppress_sql)
-    } else {
-        format!(
-            "NOT {} AND NOT EXISTS (SELECT 1 FROM list_members sm WHERE sm.contact_id = c.id AND sm.list_id IN ({}))",
-            b.suppress_sql, b.suppress_lists
-        )
-    };
+    let criteria = filter::render(b.criteria, filter::dialect(conn));
     let not_enrolled = if b.reenroll {
         format!("NOT EXISTS (SELECT 1 FROM enrollments x WHERE x.workflow_id = {wid} AND x.contact_id = c.id AND x.status = 'active')")
     } else {
@@ -201,10 +194,9 @@ pub fn enroll_range(
          SELECT {wid}, c.id, p.cycle_year, p.status, {rev}, p.anchor_date, p.next_step, p.next_due_at,
             p.reason, ?1, CASE WHEN p.status = 'completed' THEN ?1 END
          FROM contacts c {join}
-         WHERE c.id > {lo} AND c.id <= {hi} AND {trigger} AND {not_suppressed} AND {not_enrolled}
+         WHERE c.id > {lo} AND c.id <= {hi} AND {criteria} AND {not_enrolled}
          ORDER BY c.id",
         join = anchor_join(src, "c.id"),
-        trigger = b.trigger_sql,
     ))
     .bind::<Text, _>(b.now)
     .execute(conn)?;
