@@ -6,9 +6,9 @@
 //! inserted with `INSERT … SELECT` joins in id-range batches — never a loop of single-row
 //! round trips. Progress is stored on the workflow row for the page to show.
 
+use crate::db::DbConnection;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use super::context::{domain_catalog, WorkflowCtx};
 use super::enroll::{local_rfc3339, Why, SKIPPED_PAST_AT_ENROLLMENT};
@@ -75,16 +75,12 @@ pub enum Mode {
 }
 
 /// Enrolls every contact meeting the criteria now. Returns the final progress.
-pub fn run(
-    conn: &mut SqliteConnection,
-    id: WorkflowId,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Report> {
+pub fn run(conn: &mut DbConnection, id: WorkflowId, now: DateTime<Utc>) -> anyhow::Result<Report> {
     run_mode(conn, id, now, Mode::Publish)
 }
 
 pub fn run_mode(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     now: DateTime<Utc>,
     mode: Mode,
@@ -265,7 +261,7 @@ pub fn run_mode(
     let max_id = bf::max_contact_id(conn)?;
     let total: i64 = crate::db::models::contact::Contact::count(conn)?;
     let progress =
-        |conn: &mut SqliteConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
+        |conn: &mut DbConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
             if mode == Mode::Publish {
                 Workflow::set_backfill(conn, id, state, done, total)?;
             }
@@ -321,7 +317,7 @@ pub fn run_mode(
 
 /// "When enrolled here, unenroll from these other workflows", for the batch just enrolled.
 fn unenroll_others(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     after_id: i64,
     now_s: &str,
@@ -354,7 +350,7 @@ fn uses_contact_zone(steps: &[Step]) -> bool {
 /// The periodic sweep: workflows whose triggers depend on today's date are re-checked,
 /// set-based, for contacts that began to meet them since the last check (or since the
 /// workflow was turned on).
-pub fn sweep(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub fn sweep(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
     use crate::db::models::app_setting;
     const LAST_SWEEP: &str = "last_trigger_sweep_at";
     let last = app_setting::get(conn, LAST_SWEEP)?.and_then(|s| crate::clock::parse_instant(&s));

@@ -25,8 +25,11 @@ pub enum Dialect {
 }
 
 /// The dialect of the database behind `conn`.
-pub fn dialect(_conn: &diesel::SqliteConnection) -> Dialect {
-    Dialect::Sqlite
+pub fn dialect(conn: &crate::db::DbConnection) -> Dialect {
+    match crate::db::Backend::of(conn) {
+        crate::db::Backend::Sqlite => Dialect::Sqlite,
+        crate::db::Backend::Postgres => Dialect::Postgres,
+    }
 }
 
 impl Dialect {
@@ -74,6 +77,12 @@ fn join(parts: &[Cond], op: &str, empty: bool, dialect: Dialect) -> String {
 }
 
 fn predicate(p: &Predicate, dialect: Dialect) -> String {
+    // PostgreSQL's email column compares without case through a nondeterministic collation,
+    // which substring search refuses: filters read it byte-wise and fold ASCII themselves.
+    let email = match dialect {
+        Dialect::Sqlite => "c.email",
+        Dialect::Postgres => "(c.email COLLATE \"C\")",
+    };
     match p {
         Predicate::InList(id) => format!(
             "EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = {id} AND m.contact_id = c.id)"
@@ -82,9 +91,9 @@ fn predicate(p: &Predicate, dialect: Dialect) -> String {
         Predicate::Email(Test::Unknown) => "(c.email IS NULL OR c.email = '')".into(),
         Predicate::Email(Test::TextNe(s)) => format!(
             "({} AND c.email <> '')",
-            test(&Test::TextNe(s.clone()), "c.email", "NULL", dialect)
+            test(&Test::TextNe(s.clone()), email, "NULL", dialect)
         ),
-        Predicate::Email(t) => test(t, "c.email", "NULL", dialect),
+        Predicate::Email(t) => test(t, email, "NULL", dialect),
         Predicate::Stored { id, test: t, .. } => {
             let base = format!(
                 "SELECT 1 FROM contact_values v WHERE v.contact_id = c.id AND v.property_id = {id}"

@@ -2,10 +2,10 @@
 //! turning it on (each linking to its card), the live count of contacts meeting the criteria
 //! now, "See all contacts in lists", and Turn on → confirm → publish. Also Turn off.
 
+use crate::db::DbConnection;
 use actix_web::web;
 use askama::Template;
 use chrono::{NaiveDate, Utc};
-use diesel::SqliteConnection;
 use serde::Deserialize;
 
 use super::describe::{self, Names, StepLine};
@@ -48,7 +48,7 @@ pub enum Criteria {
 /// The criteria as one set-based condition: the trigger filters, the date being known (for
 /// date-property workflows), and not suppressed (filters or lists).
 pub fn criteria(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     today: NaiveDate,
 ) -> anyhow::Result<Criteria> {
@@ -153,7 +153,7 @@ struct Review {
     skipping: Option<Skipping>,
 }
 
-fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Review>> {
+fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option<Review>> {
     let Some((wf, header)) = support::load_working(conn, id, "review")? else {
         return Ok(None);
     };
@@ -219,7 +219,7 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
 /// contacts are counted per distinct date (which the date-known condition already requires) and
 /// each date is planned once.
 fn count_and_skipping(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     sql: &Cond,
 ) -> anyhow::Result<(i64, Skipping)> {

@@ -251,7 +251,7 @@ fn postgres_folds_case_explicitly() {
     let p = Dialect::Postgres;
     assert_eq!(
         one(f("email", "eq", json!("A@b.co")), p),
-        "lower(c.email) = 'a@b.co'"
+        "lower((c.email COLLATE \"C\")) = 'a@b.co'"
     );
     assert_eq!(
         one(f("firstname", "contains", json!("D")), p),
