@@ -64,6 +64,11 @@ impl Application {
         self.port
     }
 
+    /// Stops this app's worker from elsewhere (see [`crate::worker::WorkerStopper`]).
+    pub fn worker_stopper(&self) -> Option<crate::worker::WorkerStopper> {
+        self.worker.as_ref().map(|w| w.stopper())
+    }
+
     /// Serves until SIGINT/SIGTERM; then the worker finishes its current job and stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;

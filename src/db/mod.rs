@@ -12,6 +12,7 @@ pub mod models;
 pub mod prepared;
 pub mod queries;
 pub mod schema;
+pub mod scratch;
 pub mod sql;
 pub mod types;
 

@@ -5,7 +5,9 @@ use anyhow::Context;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::sql::filter;
+use super::sql::{filter, portable};
+use super::types::Instant;
+use super::Backend;
 use crate::domain::filter::Cond;
 
 /// The text `'active'` written into the SQL rather than bound as a parameter, for
@@ -69,7 +71,7 @@ pub fn contact_page(
             let sql = format!(
                 "SELECT id FROM contacts WHERE ?1 IS NULL {cursor_sql} ORDER BY id {order} LIMIT ?3"
             );
-            diesel::sql_query(sql)
+            diesel::sql_query(portable::sql(conn, &sql))
                 .bind::<Nullable<Text>, _>(None::<String>)
                 .bind::<Nullable<BigInt>, _>(cursor)
                 .bind::<BigInt, _>(limit)
@@ -91,16 +93,36 @@ pub fn contact_page(
             } else {
                 props
             };
-            let sql = format!(
-                "SELECT id FROM (
-                    SELECT id FROM contacts WHERE email >= ?1 AND email < ?1 || char(1114111)
-                    UNION
-                    SELECT contact_id AS id FROM contact_values
-                     WHERE property_id IN ({props}) AND value >= ?1 AND value < ?1 || char(1114111)
-                 ) WHERE 1 {cursor_sql} ORDER BY id {order} LIMIT ?3"
-            );
+            let (sql, pattern) = match Backend::of(conn) {
+                // Prefix ranges on NOCASE columns use the indexes; char(1114111) is the
+                // highest code point.
+                Backend::Sqlite => (
+                    format!(
+                        "SELECT id FROM (
+                            SELECT id FROM contacts WHERE email >= ?1 AND email < ?1 || char(1114111)
+                            UNION
+                            SELECT contact_id AS id FROM contact_values
+                             WHERE property_id IN ({props}) AND value >= ?1 AND value < ?1 || char(1114111)
+                         ) WHERE 1 {cursor_sql} ORDER BY id {order} LIMIT ?3"
+                    ),
+                    q.to_string(),
+                ),
+                // ASCII-folded prefix under the C collation, which the `lower(…)` indexes
+                // answer as a range.
+                Backend::Postgres => (
+                    portable::dollar_placeholders(&format!(
+                        "SELECT id FROM (
+                            SELECT id FROM contacts WHERE lower(email COLLATE \"C\") LIKE ?1
+                            UNION
+                            SELECT contact_id AS id FROM contact_values
+                             WHERE property_id IN ({props}) AND lower(value) LIKE ?1
+                         ) m WHERE TRUE {cursor_sql} ORDER BY id {order} LIMIT ?3"
+                    )),
+                    format!("{}%", like_escape(&q.to_ascii_lowercase())),
+                ),
+            };
             diesel::sql_query(sql)
-                .bind::<Nullable<Text>, _>(Some(q.to_string()))
+                .bind::<Nullable<Text>, _>(Some(pattern))
                 .bind::<Nullable<BigInt>, _>(cursor)
                 .bind::<BigInt, _>(limit)
                 .load::<IdRow>(conn)
@@ -116,6 +138,13 @@ pub fn contact_page(
     Ok(ids)
 }
 
+/// `s` as a literal prefix inside a `LIKE` pattern (PostgreSQL's default escape is `\\`).
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 #[derive(QueryableByName)]
 struct DueCount {
     #[diesel(sql_type = BigInt)]
@@ -129,11 +158,12 @@ pub fn jobs_due(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<i64> {
     let now = crate::clock::fmt_instant(now);
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(portable::sql(
+        conn,
         "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
            AND (lease_until IS NULL OR lease_until < ?1)",
-    )
-    .bind::<Text, _>(now)
+    ))
+    .bind::<Instant, _>(now)
     .get_result::<DueCount>(conn)
     .context("counting due jobs")?
     .n)
@@ -195,11 +225,14 @@ pub fn add_to_list_where(
     now: &str,
 ) -> anyhow::Result<usize> {
     let where_sql = filter::render(cond, filter::dialect(conn));
-    diesel::sql_query(format!(
-        "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at)
-         SELECT {list_id}, c.id, ?1 FROM contacts c WHERE {where_sql}"
-    ))
-    .bind::<Text, _>(now)
-    .execute(conn)
-    .context("adding the contacts meeting the criteria to a list")
+    // `WHERE` before `ON CONFLICT` also keeps SQLite from reading the upsert as a join.
+    let sql = format!(
+        "INSERT INTO list_members (list_id, contact_id, added_at)
+         SELECT {list_id}, c.id, ?1 FROM contacts c WHERE {where_sql}
+         ON CONFLICT DO NOTHING"
+    );
+    diesel::sql_query(portable::sql(conn, &sql))
+        .bind::<Instant, _>(now.to_string())
+        .execute(conn)
+        .context("adding the contacts meeting the criteria to a list")
 }

@@ -159,7 +159,8 @@ pub fn run_mode(
         Start::SpecificDate { date } => crate::domain::values::parse_iso_date(date),
         _ => None,
     };
-    let mut plans = 0usize;
+    let mut plan_rows = Vec::new();
+    let mut skip_rows = Vec::new();
     for (anchor_text, tz_text) in &keys {
         let anchor = match (&def.start, date_prop) {
             (_, Some(_)) => match crate::domain::values::parse_iso_date(anchor_text) {
@@ -217,45 +218,46 @@ pub fn run_mode(
                 None,
             ),
         };
-        bf::insert_plan(
-            conn,
-            &bf::PlanRow {
-                anchor: anchor_text,
-                tz: tz_text,
-                cycle_year: plan.cycle_year.unwrap_or(0),
-                anchor_date: plan.anchor_date.map(|d| d.format("%Y-%m-%d").to_string()),
-                status,
-                next_step: next.map(|s| s.index.to_string()),
-                next_due_at: next.map(|s| fmt_instant(s.due_at)),
-                reason: next
-                    .is_none()
-                    .then_some("every step's date had passed when the contact enrolled"),
-                enrolled_detail,
-                last_detail,
-                last_event,
-                last_step,
-            },
-        )?;
+        plan_rows.push(bf::PlanRow {
+            anchor: anchor_text,
+            tz: tz_text,
+            cycle_year: plan.cycle_year.unwrap_or(0),
+            anchor_date: plan.anchor_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            status,
+            next_step: next.map(|s| s.index.to_string()),
+            next_due_at: next.map(|s| fmt_instant(s.due_at)),
+            reason: next
+                .is_none()
+                .then_some("every step's date had passed when the contact enrolled"),
+            enrolled_detail,
+            last_detail,
+            last_event,
+            last_step,
+        });
         for s in plan
             .steps
             .iter()
             .filter(|s| s.status == StepStatus::SkippedPast)
         {
-            bf::insert_skip(
-                conn,
-                anchor_text,
-                tz_text,
-                &s.index.to_string(),
-                &format!(
+            skip_rows.push(bf::SkipRow {
+                anchor: anchor_text,
+                tz: tz_text,
+                step: s.index.to_string(),
+                detail: format!(
                     "{SKIPPED_PAST_AT_ENROLLMENT} ({} at {})",
                     s.type_name,
                     local_rfc3339(s.due_at, &wf)
                 ),
-            )?;
+            });
         }
-        plans += 1;
     }
-    tracing::info!(workflow = id.0, plans, "planned distinct anchors");
+    bf::insert_plans(conn, &plan_rows)?;
+    bf::insert_skips(conn, &skip_rows)?;
+    tracing::info!(
+        workflow = id.0,
+        plans = plan_rows.len(),
+        "planned distinct anchors"
+    );
 
     // 2. Batches of contacts by id range.
     let max_id = bf::max_contact_id(conn)?;

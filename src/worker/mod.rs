@@ -138,9 +138,32 @@ impl WorkerHandle {
         self.stop.clone()
     }
 
+    /// Asks the thread to stop without waiting for it (see [`WorkerStopper`]).
+    pub fn stopper(&self) -> WorkerStopper {
+        WorkerStopper {
+            stop: self.stop.clone(),
+            bell: self.bell.clone(),
+        }
+    }
+
     /// The thread's heartbeat (for readiness checks).
     pub fn heartbeat(&self) -> Arc<Heartbeat> {
         self.heartbeat.clone()
+    }
+}
+
+/// Stops a worker thread from elsewhere (a test ending before its database goes away): the
+/// thread finishes its current job and ends on its own.
+#[derive(Clone)]
+pub struct WorkerStopper {
+    stop: Arc<AtomicBool>,
+    bell: crate::notifier::Notifier,
+}
+
+impl WorkerStopper {
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.bell.notify();
     }
 }
 
@@ -231,7 +254,7 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat:
                 let v = pool
                     .get()
                     .ok()
-                    .and_then(|mut c| sql::data_version(&mut c).ok());
+                    .and_then(|mut c| sql::data_version(&mut c).ok().flatten());
                 if let Some(v) = v {
                     if last_version.is_some_and(|l| l != v) {
                         last_version = Some(v);

@@ -483,7 +483,7 @@ async fn the_periodic_check_enrolls_contacts_who_come_to_meet_date_relative_trig
         "only the contact meeting the trigger today"
     );
     // Fifteen days later the second contact's renewal is within 30 days.
-    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
+    let pool = perennial::db::connect(&app.database_url, 1).unwrap();
     let n = perennial::engine::backfill::sweep(
         &mut pool.get().unwrap(),
         Utc::now() + chrono::Duration::days(15),
@@ -626,14 +626,27 @@ async fn a_job_that_fails_in_a_batch_rolls_back_alone_and_the_others_commit() {
     // The database refuses the second contact's history: its job fails after its action ran.
     {
         use diesel::connection::SimpleConnection;
-        let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+        let pool = perennial::db::connect(&app.database_url, 1).expect("db");
         let mut conn = pool.get().expect("connection");
-        conn.batch_execute(&format!(
-            "CREATE TRIGGER refuse BEFORE INSERT ON history_events
-             WHEN NEW.contact_id = {broken} AND NEW.event = 'action_executed'
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
-        ))
-        .expect("trigger");
+        let sql = match perennial::db::Backend::of(&conn) {
+            perennial::db::Backend::Sqlite => format!(
+                "CREATE TRIGGER refuse BEFORE INSERT ON history_events
+                 WHEN NEW.contact_id = {broken} AND NEW.event = 'action_executed'
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+            ),
+            perennial::db::Backend::Postgres => format!(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                   IF NEW.contact_id = {broken} AND NEW.event = 'action_executed' THEN
+                     RAISE EXCEPTION 'refused by the test';
+                   END IF;
+                   RETURN NEW;
+                 END $$;
+                 CREATE TRIGGER refuse BEFORE INSERT ON history_events
+                   FOR EACH ROW EXECUTE FUNCTION refuse();"
+            ),
+        };
+        conn.batch_execute(&sql).expect("trigger");
     }
     // Both steps fall due at once, so the worker claims them in one batch.
     let due = (Utc::now() - chrono::Duration::seconds(1))
@@ -669,7 +682,7 @@ async fn a_job_that_fails_in_a_batch_rolls_back_alone_and_the_others_commit() {
         #[diesel(sql_type = diesel::sql_types::Integer)]
         attempts: i32,
     }
-    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+    let pool = perennial::db::connect(&app.database_url, 1).expect("db");
     let mut conn = pool.get().expect("connection");
     let row: Attempts = diesel::RunQueryDsl::get_result(
         diesel::sql_query(format!(
@@ -746,12 +759,11 @@ async fn two_jobs_of_one_contact_in_one_batch_see_each_others_changes() {
     let (due_a, due_b) = (at(61), at(1));
     {
         use diesel::connection::SimpleConnection;
-        let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+        let pool = perennial::db::connect(&app.database_url, 1).expect("db");
         let mut conn = pool.get().expect("connection");
         conn.batch_execute(&format!(
-            "UPDATE enrollments SET next_due_at = CASE workflow_id
-                WHEN {wa} THEN '{due_a}' ELSE '{due_b}' END
-             WHERE status = 'active'"
+            "UPDATE enrollments SET next_due_at = '{due_a}' WHERE status = 'active' AND workflow_id = {wa};
+             UPDATE enrollments SET next_due_at = '{due_b}' WHERE status = 'active' AND workflow_id <> {wa};"
         ))
         .expect("make due");
     }

@@ -11,11 +11,30 @@ pub struct TestApp {
     pub port: u16,
     /// A browser-like client: keeps cookies, does not follow redirects (tests assert them).
     pub client: Client,
-    pub db_path: std::path::PathBuf,
+    /// The app's database (`PERENNIAL_TEST_BACKEND`: an SQLite file, or a PostgreSQL database
+    /// made for this test and dropped after it).
+    pub database_url: String,
     /// The bell of this app's worker (a test that changes the database behind its back rings it).
     pub notifier: perennial::notifier::Notifier,
-    /// Keeps the temp database alive; `None` for a second client on the same app.
-    _dir: Option<tempfile::TempDir>,
+    /// Keeps the database alive while any client of the app lives; then stops the app's
+    /// worker and drops the database.
+    _db: Option<std::sync::Arc<AppGuard>>,
+}
+
+/// Ends a test app: its worker stops first, then its database goes (a PostgreSQL one is
+/// dropped; an SQLite file is deleted with its directory).
+pub struct AppGuard {
+    worker: Option<perennial::worker::WorkerStopper>,
+    db: Option<perennial::db::scratch::ScratchDb>,
+}
+
+impl Drop for AppGuard {
+    fn drop(&mut self) {
+        if let Some(w) = &self.worker {
+            w.stop();
+        }
+        drop(self.db.take());
+    }
 }
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -26,19 +45,27 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // TEST_LOG=1 shows the app's own log (errors the API only reports as "logged").
+    if std::env::var_os("TEST_LOG").is_some() {
+        perennial::telemetry::init();
+    }
     // Retries of failing webhooks come quickly in tests (the default first wait is 30 s).
     std::env::set_var("PERENNIAL_RETRY_BASE_MS", "200");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("test.db");
+    let db = perennial::db::scratch::ScratchDb::new().expect("a scratch database");
     let mut config = Config {
         bind: "127.0.0.1:0".into(),
-        database_url: db_path.display().to_string(),
+        database_url: db.url().to_string(),
         run_worker: true,
         smtp_url: None,
     };
     tweak(&mut config);
+    let config_url = config.database_url.clone();
     let app = Application::build(config).expect("app builds");
     let port = app.port();
+    let guard = AppGuard {
+        worker: app.worker_stopper(),
+        db: Some(db),
+    };
     let notifier = app.state.pool.notifier().clone();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
@@ -50,9 +77,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client,
-        db_path,
+        database_url: config_url,
         notifier,
-        _dir: Some(dir),
+        _db: Some(std::sync::Arc::new(guard)),
     }
 }
 
@@ -83,9 +110,9 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            db_path: self.db_path.clone(),
+            database_url: self.database_url.clone(),
             notifier: self.notifier.clone(),
-            _dir: None,
+            _db: self._db.clone(),
         }
     }
 
@@ -350,12 +377,19 @@ impl TestApp {
     /// time had passed (or the worker had been down), then wakes the worker.
     pub fn make_all_due_at(&self, at: &str) {
         use diesel::RunQueryDsl;
-        let pool = perennial::db::connect(&self.db_path.display().to_string(), 1).expect("db");
-        let mut conn = pool.get().expect("connection");
-        diesel::sql_query("UPDATE enrollments SET next_due_at = ?1 WHERE status = 'active'")
-            .bind::<diesel::sql_types::Text, _>(at)
-            .execute(&mut conn)
+        let mut conn = self.db();
+        diesel::sql_query("UPDATE enrollments SET next_due_at = $1 WHERE status = 'active'")
+            .bind::<perennial::db::types::Instant, _>(at.to_string())
+            .execute(&mut *conn)
             .expect("time travel");
         self.notifier.notify();
+    }
+
+    /// A connection of its own to the app's database (for what no page or endpoint does).
+    /// Raw statements for both backends write placeholders `$1`, `$2`… in order and bind
+    /// instants as `perennial::db::types::Instant`.
+    pub fn db(&self) -> perennial::db::DbConn {
+        let pool = perennial::db::connect(&self.database_url, 1).expect("db");
+        pool.get().expect("connection")
     }
 }

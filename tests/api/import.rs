@@ -205,7 +205,7 @@ async fn an_empty_upload_or_a_file_without_known_columns_is_explained() {
 #[tokio::test]
 async fn the_import_service_reports_lines_counts_and_progress() {
     let (app, _) = with_properties().await;
-    let pool = perennial::db::connect(&app.db_path.display().to_string(), 2).expect("db");
+    let pool = perennial::db::connect(&app.database_url, 2).expect("db");
     // A spreadsheet export: byte-order mark and CRLF line endings.
     let file = format!("\u{feff}{}", MIXED.replace('\n', "\r\n"));
     let mut calls = Vec::new();
@@ -345,7 +345,7 @@ fn thread_cpu_seconds() -> f64 {
 async fn an_import_cut_off_by_a_restart_says_so_instead_of_refreshing_forever() {
     let (app, _) = TestApp::ready().await;
     // A job left "running" by a server that stopped mid-import.
-    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).expect("db");
+    let pool = perennial::db::connect(&app.database_url, 1).expect("db");
     {
         use diesel::RunQueryDsl;
         let mut conn = pool.get().unwrap();

@@ -72,7 +72,7 @@ async fn a_list_shows_its_members_and_can_be_deleted() {
         ids.push(c["id"].as_i64().unwrap());
     }
     // Membership is written by workflows and the review page (later issues); here, directly.
-    let pool = perennial::db::connect(&app.db_path.display().to_string(), 1).unwrap();
+    let pool = perennial::db::connect(&app.database_url, 1).unwrap();
     let mut conn = pool.get().unwrap();
     for id in &ids[..2] {
         assert!(List::add_member(&mut conn, ListId(list_id), ContactId(*id)).unwrap());

@@ -775,9 +775,8 @@ async fn history_lists_events_filters_and_pages() {
     // a workflow whose history was written over two months, then today.
     let old = create_workflow(&app, &token, anniversary()).await;
     {
-        use diesel::{Connection, RunQueryDsl};
-        let mut conn =
-            diesel::SqliteConnection::establish(&app.db_path.display().to_string()).unwrap();
+        use diesel::RunQueryDsl;
+        let mut conn = app.db();
         let (_, c) = app.api_get("/contacts?email=c00@example.com", &token).await;
         let cid = c["contacts"][0]["id"].as_i64().unwrap();
         let today = chrono::Utc::now()
@@ -795,7 +794,7 @@ async fn history_lists_events_filters_and_pages() {
                 "INSERT INTO history_events (workflow_id, contact_id, at, event, step, detail, revision)
                  VALUES ({old}, {cid}, '{at}', 'completed', NULL, 'at {at}', 1)"
             ))
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .unwrap();
         }
     }

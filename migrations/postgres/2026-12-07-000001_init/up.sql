@@ -51,6 +51,8 @@ CREATE TABLE contacts (
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
+-- The contacts page's prefix search on email, ASCII-folded as SQLite's NOCASE.
+CREATE INDEX contacts_email_lower ON contacts (lower(email COLLATE "C"));
 
 -- One row per (contact, property) with a value: canonical text, and `num` its numeric mirror.
 -- Filters compare `lower(value)` for text (ASCII folding) and `value` for dates and datetimes,

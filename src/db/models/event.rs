@@ -58,10 +58,19 @@ impl ContactEvent {
         events
             .iter()
             .map(|e| {
-                ContactEvent::insert(conn, e)?;
-                let id = diesel::select(last_insert_rowid())
-                    .get_result::<i64>(conn)
-                    .context("reading the event's id")?;
+                let id = match conn {
+                    DbConnection::Sqlite(_) => {
+                        ContactEvent::insert(conn, e)?;
+                        diesel::select(last_insert_rowid())
+                            .get_result::<i64>(conn)
+                            .context("reading the event's id")?
+                    }
+                    DbConnection::Postgres(c) => diesel::insert_into(contact_events::table)
+                        .values(e.clone())
+                        .returning(contact_events::id)
+                        .get_result::<i64>(c)
+                        .context("recording contact events")?,
+                };
                 Ok(ContactEvent {
                     id,
                     contact_id: e.contact_id,

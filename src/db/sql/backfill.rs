@@ -2,13 +2,22 @@
 //! one row per distinct (anchor, zone), then `INSERT … SELECT` of enrollments and their history
 //! per id range of contacts. The engine computes the plans (pure schedule code) and the
 //! criteria conditions; this file only moves rows.
+//!
+//! One text per statement serves both backends (placeholders through `sql::portable`) except
+//! where they differ: the temporary tables' definitions (SQLite's `temp.` schema, PostgreSQL's
+//! native date and time columns), and the join keyword: SQLite's `CROSS JOIN … ON` fixes the
+//! join order (its planner otherwise scans the date property's whole index range per batch),
+//! which PostgreSQL, planning by statistics, spells plain `JOIN`. Plans are written in
+//! multi-row inserts, never a round trip per row.
 
 use crate::db::DbConnection;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::filter;
+use super::{filter, portable};
+use crate::db::types::{Instant, OptDay, OptTs};
+use crate::db::Backend;
 use crate::domain::filter::Cond;
 
 /// Where a contact's date (and, when a step uses it, its zone) live.
@@ -62,20 +71,42 @@ struct MaxRow {
 }
 
 pub fn create_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
-    conn.batch_execute(
-        "DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;
-         CREATE TEMP TABLE bf_plan (anchor TEXT NOT NULL, tz TEXT NOT NULL, cycle_year INTEGER NOT NULL,
-            anchor_date TEXT, status TEXT NOT NULL, next_step TEXT, next_due_at TEXT, reason TEXT,
-            enrolled_detail TEXT NOT NULL, last_detail TEXT NOT NULL, last_event TEXT NOT NULL,
-            last_step TEXT, PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
-         CREATE TEMP TABLE bf_skip (anchor TEXT NOT NULL, tz TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL);
-         CREATE INDEX temp.bf_skip_by_plan ON bf_skip (anchor, tz);",
-    )?;
+    let ddl = match Backend::of(conn) {
+        Backend::Sqlite => {
+            "DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;
+             CREATE TEMP TABLE bf_plan (anchor TEXT NOT NULL, tz TEXT NOT NULL, cycle_year INTEGER NOT NULL,
+                anchor_date TEXT, status TEXT NOT NULL, next_step TEXT, next_due_at TEXT, reason TEXT,
+                enrolled_detail TEXT NOT NULL, last_detail TEXT NOT NULL, last_event TEXT NOT NULL,
+                last_step TEXT, PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
+             CREATE TEMP TABLE bf_skip (anchor TEXT NOT NULL, tz TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL);
+             CREATE INDEX temp.bf_skip_by_plan ON bf_skip (anchor, tz);"
+        }
+        Backend::Postgres => {
+            "DROP TABLE IF EXISTS pg_temp.bf_plan; DROP TABLE IF EXISTS pg_temp.bf_skip;
+             CREATE TEMP TABLE bf_plan (anchor text COLLATE \"C\" NOT NULL, tz text COLLATE \"C\" NOT NULL,
+                cycle_year integer NOT NULL, anchor_date date, status text NOT NULL, next_step text,
+                next_due_at timestamptz, reason text, enrolled_detail text NOT NULL,
+                last_detail text NOT NULL, last_event text NOT NULL, last_step text,
+                PRIMARY KEY (anchor, tz));
+             CREATE TEMP TABLE bf_skip (anchor text COLLATE \"C\" NOT NULL, tz text COLLATE \"C\" NOT NULL,
+                step text NOT NULL, detail text NOT NULL);
+             CREATE INDEX bf_skip_by_plan ON bf_skip (anchor, tz);
+             DROP TABLE IF EXISTS pg_temp.bf_new;
+             CREATE TEMP TABLE bf_new (id bigint PRIMARY KEY);"
+        }
+    };
+    conn.batch_execute(ddl)?;
     Ok(())
 }
 
 pub fn drop_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
-    conn.batch_execute("DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;")?;
+    conn.batch_execute(match Backend::of(conn) {
+        Backend::Sqlite => "DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;",
+        Backend::Postgres => {
+            "DROP TABLE IF EXISTS pg_temp.bf_plan; DROP TABLE IF EXISTS pg_temp.bf_skip;
+             DROP TABLE IF EXISTS pg_temp.bf_new;"
+        }
+    })?;
     Ok(())
 }
 
@@ -101,41 +132,95 @@ pub fn distinct_anchors(
     Ok(rows.into_iter().map(|r| (r.anchor, r.tz)).collect())
 }
 
-pub fn insert_plan(conn: &mut DbConnection, p: &PlanRow<'_>) -> anyhow::Result<()> {
-    diesel::sql_query(
-        "INSERT INTO bf_plan (anchor, tz, cycle_year, anchor_date, status, next_step, next_due_at, reason,
-           enrolled_detail, last_detail, last_event, last_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-    )
-    .bind::<Text, _>(p.anchor)
-    .bind::<Text, _>(p.tz)
-    .bind::<Integer, _>(p.cycle_year)
-    .bind::<Nullable<Text>, _>(p.anchor_date.as_deref())
-    .bind::<Text, _>(p.status)
-    .bind::<Nullable<Text>, _>(p.next_step.as_deref())
-    .bind::<Nullable<Text>, _>(p.next_due_at.as_deref())
-    .bind::<Nullable<Text>, _>(p.reason)
-    .bind::<Text, _>(&p.enrolled_detail)
-    .bind::<Text, _>(&p.last_detail)
-    .bind::<Text, _>(p.last_event)
-    .bind::<Nullable<Text>, _>(p.last_step.as_deref())
-    .execute(conn)?;
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
+    /// The temporary plan table (see [`create_plan_tables`]).
+    bf_plan (anchor, tz) {
+        anchor -> Text,
+        tz -> Text,
+        cycle_year -> Integer,
+        anchor_date -> Nullable<Day>,
+        status -> Text,
+        next_step -> Nullable<Text>,
+        next_due_at -> Nullable<Instant>,
+        reason -> Nullable<Text>,
+        enrolled_detail -> Text,
+        last_detail -> Text,
+        last_event -> Text,
+        last_step -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The temporary table of steps a plan skips (see [`create_plan_tables`]).
+    bf_skip (anchor, tz, step) {
+        anchor -> Text,
+        tz -> Text,
+        step -> Text,
+        detail -> Text,
+    }
+}
+
+/// Rows per multi-row insert: 12 values each stays far below both backends' bind limits.
+const PLAN_CHUNK: usize = 1000;
+
+/// Writes the plans, many rows per statement.
+pub fn insert_plans(conn: &mut DbConnection, plans: &[PlanRow<'_>]) -> anyhow::Result<()> {
+    for chunk in plans.chunks(PLAN_CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|p| {
+                (
+                    bf_plan::anchor.eq(p.anchor),
+                    bf_plan::tz.eq(p.tz),
+                    bf_plan::cycle_year.eq(p.cycle_year),
+                    bf_plan::anchor_date.eq(OptDay(p.anchor_date.clone())),
+                    bf_plan::status.eq(p.status),
+                    bf_plan::next_step.eq(p.next_step.as_deref()),
+                    bf_plan::next_due_at.eq(OptTs(p.next_due_at.clone())),
+                    bf_plan::reason.eq(p.reason),
+                    bf_plan::enrolled_detail.eq(p.enrolled_detail.as_str()),
+                    bf_plan::last_detail.eq(p.last_detail.as_str()),
+                    bf_plan::last_event.eq(p.last_event),
+                    bf_plan::last_step.eq(p.last_step.as_deref()),
+                )
+            })
+            .collect();
+        crate::on_backend!(conn, |c| diesel::insert_into(bf_plan::table)
+            .values(&rows)
+            .execute(c))?;
+    }
     Ok(())
 }
 
-/// A step the plan skips (its time has passed), written as a `skipped` event per contact.
-pub fn insert_skip(
-    conn: &mut DbConnection,
-    anchor: &str,
-    tz: &str,
-    step: &str,
-    detail: &str,
-) -> anyhow::Result<()> {
-    diesel::sql_query("INSERT INTO bf_skip (anchor, tz, step, detail) VALUES (?,?,?,?)")
-        .bind::<Text, _>(anchor)
-        .bind::<Text, _>(tz)
-        .bind::<Text, _>(step)
-        .bind::<Text, _>(detail)
-        .execute(conn)?;
+/// A step a plan skips (its time has passed), written as a `skipped` event per contact.
+pub struct SkipRow<'a> {
+    pub anchor: &'a str,
+    pub tz: &'a str,
+    pub step: String,
+    pub detail: String,
+}
+
+/// Writes the skipped steps, many rows per statement.
+pub fn insert_skips(conn: &mut DbConnection, skips: &[SkipRow<'_>]) -> anyhow::Result<()> {
+    for chunk in skips.chunks(PLAN_CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|s| {
+                (
+                    bf_skip::anchor.eq(s.anchor),
+                    bf_skip::tz.eq(s.tz),
+                    bf_skip::step.eq(s.step.as_str()),
+                    bf_skip::detail.eq(s.detail.as_str()),
+                )
+            })
+            .collect();
+        crate::on_backend!(conn, |c| diesel::insert_into(bf_skip::table)
+            .values(&rows)
+            .execute(c))?;
+    }
     Ok(())
 }
 
@@ -151,18 +236,22 @@ pub fn max_contact_id(conn: &mut DbConnection) -> anyhow::Result<i64> {
 /// fixes the join order (SQLite's rule): walk the batch by rowid, then look the date and the
 /// plan up by primary key. Left to itself the planner would scan the whole
 /// `contact_values_by_value` range of the date property for every batch and sort.
-fn anchor_join(src: AnchorSource, contact: &str) -> String {
+fn anchor_join(backend: Backend, src: AnchorSource, contact: &str) -> String {
+    let join = match backend {
+        Backend::Sqlite => "CROSS JOIN",
+        Backend::Postgres => "JOIN",
+    };
     match (src.date_property, src.zone_property) {
         (Some(pid), Some(tz_prop)) => format!(
-            "CROSS JOIN contact_values v ON v.contact_id = {contact} AND v.property_id = {pid}
+            "{join} contact_values v ON v.contact_id = {contact} AND v.property_id = {pid}
              LEFT JOIN contact_values z ON z.contact_id = {contact} AND z.property_id = {tz_prop}
-             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
+             {join} bf_plan p ON p.anchor = v.value AND p.tz = COALESCE(z.value, '')"
         ),
         (Some(pid), None) => format!(
-            "CROSS JOIN contact_values v ON v.contact_id = {contact} AND v.property_id = {pid}
-             CROSS JOIN bf_plan p ON p.anchor = v.value AND p.tz = ''"
+            "{join} contact_values v ON v.contact_id = {contact} AND v.property_id = {pid}
+             {join} bf_plan p ON p.anchor = v.value AND p.tz = ''"
         ),
-        (None, _) => "CROSS JOIN bf_plan p ON p.anchor = '' AND p.tz = ''".to_string(),
+        (None, _) => format!("{join} bf_plan p ON p.anchor = '' AND p.tz = ''"),
     }
 }
 
@@ -188,7 +277,8 @@ pub fn enroll_range(
         .get_result::<MaxRow>(conn)?
         .v
         .unwrap_or(0);
-    let inserted = diesel::sql_query(format!(
+    let backend = Backend::of(conn);
+    let insert = format!(
         "INSERT INTO enrollments (workflow_id, contact_id, cycle_year, status, revision, anchor_date,
             next_step, next_due_at, reason, enrolled_at, ended_at)
          SELECT {wid}, c.id, p.cycle_year, p.status, {rev}, p.anchor_date, p.next_step, p.next_due_at,
@@ -196,10 +286,21 @@ pub fn enroll_range(
          FROM contacts c {join}
          WHERE c.id > {lo} AND c.id <= {hi} AND {criteria} AND {not_enrolled}
          ORDER BY c.id",
-        join = anchor_join(src, "c.id"),
-    ))
-    .bind::<Text, _>(b.now)
-    .execute(conn)?;
+        join = anchor_join(backend, src, "c.id"),
+    );
+    let sql = match backend {
+        Backend::Sqlite => insert,
+        // Other processes may enroll one of these contacts meanwhile (the unique index then
+        // keeps theirs) or insert other enrollments with higher ids: the new rows are noted by
+        // id in `bf_new` rather than found above `before`.
+        Backend::Postgres => {
+            conn.batch_execute("DELETE FROM bf_new")?;
+            format!("WITH ins AS ({insert} ON CONFLICT DO NOTHING RETURNING id) INSERT INTO bf_new SELECT id FROM ins")
+        }
+    };
+    let inserted = diesel::sql_query(portable::sql(conn, &sql))
+        .bind::<Instant, _>(b.now.to_string())
+        .execute(conn)?;
     if inserted > 0 {
         write_history(
             conn,
@@ -207,10 +308,20 @@ pub fn enroll_range(
             rev,
             before,
             b.now,
-            &anchor_join(src, "e.contact_id"),
+            &anchor_join(backend, src, "e.contact_id"),
         )?;
     }
     Ok((before, inserted))
+}
+
+/// The enrollments the last batch inserted, as a condition on `alias`: on SQLite the ids
+/// above `after_id` of this workflow (the batch is the only writer; `+` keeps SQLite walking
+/// the new ids rather than the workflow's index), on PostgreSQL the ids noted in `bf_new`.
+fn new_rows(backend: Backend, alias: &str, wid: i64, after_id: i64) -> String {
+    match backend {
+        Backend::Sqlite => format!("{alias}.id > {after_id} AND +{alias}.workflow_id = {wid}"),
+        Backend::Postgres => format!("{alias}.id IN (SELECT id FROM bf_new)"),
+    }
 }
 
 fn write_history(
@@ -221,28 +332,34 @@ fn write_history(
     now_s: &str,
     join: &str,
 ) -> anyhow::Result<()> {
-    diesel::sql_query(format!(
-        "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-         SELECT {wid}, e.id, e.contact_id, ?1, 'enrolled', NULL, p.enrolled_detail, {rev}
-         FROM enrollments e {join} WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id"
-    ))
-    .bind::<Text, _>(now_s)
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-         SELECT {wid}, e.id, e.contact_id, ?1, 'skipped', s.step, s.detail, {rev}
-         FROM enrollments e {join} CROSS JOIN bf_skip s ON s.anchor = p.anchor AND s.tz = p.tz
-         WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id, CAST(s.step AS INTEGER)"
-    ))
-    .bind::<Text, _>(now_s)
-    .execute(conn)?;
-    diesel::sql_query(format!(
-        "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-         SELECT {wid}, e.id, e.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
-         FROM enrollments e {join} WHERE e.id > {after_id} AND +e.workflow_id = {wid} ORDER BY e.id"
-    ))
-    .bind::<Text, _>(now_s)
-    .execute(conn)?;
+    let backend = Backend::of(conn);
+    let skip_join = match backend {
+        Backend::Sqlite => "CROSS JOIN",
+        Backend::Postgres => "JOIN",
+    };
+    let new = new_rows(backend, "e", wid, after_id);
+    for sql in [
+        format!(
+            "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
+             SELECT {wid}, e.id, e.contact_id, ?1, 'enrolled', NULL, p.enrolled_detail, {rev}
+             FROM enrollments e {join} WHERE {new} ORDER BY e.id"
+        ),
+        format!(
+            "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
+             SELECT {wid}, e.id, e.contact_id, ?1, 'skipped', s.step, s.detail, {rev}
+             FROM enrollments e {join} {skip_join} bf_skip s ON s.anchor = p.anchor AND s.tz = p.tz
+             WHERE {new} ORDER BY e.id, CAST(s.step AS INTEGER)"
+        ),
+        format!(
+            "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
+             SELECT {wid}, e.id, e.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
+             FROM enrollments e {join} WHERE {new} ORDER BY e.id"
+        ),
+    ] {
+        diesel::sql_query(portable::sql(conn, &sql))
+            .bind::<Instant, _>(now_s.to_string())
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -262,23 +379,26 @@ pub fn unenroll_batch_from(
         .first(conn)
         .optional()?
         .unwrap_or(1);
-    diesel::sql_query(format!(
+    let new = new_rows(Backend::of(conn), "n", wid, after_id);
+    let sql = format!(
         "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
          SELECT o.workflow_id, o.id, o.contact_id, ?1, 'unenrolled', NULL, ?2, {rev}
          FROM enrollments o WHERE o.workflow_id = {other} AND o.status = 'active'
-           AND o.contact_id IN (SELECT contact_id FROM enrollments WHERE id > {after_id} AND +workflow_id = {wid})"
-    ))
-    .bind::<Text, _>(now_s)
-    .bind::<Text, _>(reason)
-    .execute(conn)?;
+           AND o.contact_id IN (SELECT n.contact_id FROM enrollments n WHERE {new})"
+    );
+    diesel::sql_query(portable::sql(conn, &sql))
+        .bind::<Instant, _>(now_s.to_string())
+        .bind::<Text, _>(reason)
+        .execute(conn)?;
     crate::db::models::enrollment::note_ended();
-    diesel::sql_query(format!(
+    let sql = format!(
         "UPDATE enrollments SET status = 'unenrolled', reason = ?2, ended_at = ?1, next_step = NULL, next_due_at = NULL
          WHERE workflow_id = {other} AND status = 'active'
-           AND contact_id IN (SELECT contact_id FROM enrollments WHERE id > {after_id} AND +workflow_id = {wid})"
-    ))
-    .bind::<Text, _>(now_s)
-    .bind::<Text, _>(reason)
-    .execute(conn)?;
+           AND contact_id IN (SELECT n.contact_id FROM enrollments n WHERE {new})"
+    );
+    diesel::sql_query(portable::sql(conn, &sql))
+        .bind::<Instant, _>(now_s.to_string())
+        .bind::<Text, _>(reason)
+        .execute(conn)?;
     Ok(())
 }

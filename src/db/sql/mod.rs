@@ -4,4 +4,5 @@
 
 pub mod backfill;
 pub mod filter;
+pub mod portable;
 pub mod worker;

@@ -5,6 +5,8 @@
 //! same query types (so diesel's statement cache keys are unchanged).
 
 use crate::db::prepared::At;
+use crate::db::sql::portable;
+use crate::db::types::Instant;
 use crate::db::types::{DayText, Ts};
 use crate::db::DbConnection;
 use diesel::prelude::*;
@@ -24,7 +26,7 @@ struct IdRow {
 
 #[derive(QueryableByName)]
 struct NextDue {
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(sql_type = Nullable<Instant>)]
     v: Option<String>,
 }
 
@@ -35,26 +37,51 @@ struct DataVersion {
 }
 
 /// The due jobs (active, due by `now_s`, not leased), oldest first, at most `limit`. Read
-/// inside the batch's write transaction.
+/// inside the batch's write transaction. On SQLite that transaction already excludes every
+/// other writer. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`: several workers
+/// (threads or processes) claim disjoint batches, and a claim lasts exactly as long as the
+/// transaction that runs it; a worker that dies mid-batch loses its connection, its
+/// transaction rolls back whole, and the rows are free for the next claim.
 pub fn claim_due(conn: &mut DbConnection, now_s: &str, limit: i64) -> QueryResult<Vec<Enrollment>> {
-    let ids: Vec<i64> = diesel::sql_query(
-        "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
-           AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
-    )
-    .bind::<Text, _>(now_s)
-    .bind::<BigInt, _>(limit)
-    .load::<IdRow>(conn)?
-    .into_iter()
-    .map(|r| r.id)
-    .collect();
-    if ids.is_empty() {
-        return Ok(vec![]);
+    let now = Ts::of(now_s);
+    match conn {
+        DbConnection::Postgres(c) => enrollments::table
+            // The literal, not a bound value, so the partial index `enrollments_due`
+            // (`WHERE status = 'active'`) serves every plan, generic ones included.
+            .filter(enrollments::status.eq(crate::db::queries::StatusActive))
+            .filter(enrollments::next_due_at.le(&now))
+            .filter(
+                enrollments::lease_until
+                    .is_null()
+                    .or(enrollments::lease_until.lt(&now)),
+            )
+            .order((enrollments::next_due_at.asc(), enrollments::id.asc()))
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .select(Enrollment::as_select())
+            .load(c),
+        DbConnection::Sqlite(c) => {
+            let ids: Vec<i64> = diesel::sql_query(
+                "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
+                   AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
+            )
+            .bind::<Text, _>(now_s)
+            .bind::<BigInt, _>(limit)
+            .load::<IdRow>(c)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+            if ids.is_empty() {
+                return Ok(vec![]);
+            }
+            enrollments::table
+                .filter(enrollments::id.eq_any(&ids))
+                .order(enrollments::next_due_at.asc())
+                .select(Enrollment::as_select())
+                .load(c)
+        }
     }
-    enrollments::table
-        .filter(enrollments::id.eq_any(&ids))
-        .order(enrollments::next_due_at.asc())
-        .select(Enrollment::as_select())
-        .load(conn)
 }
 
 /// A job that failed in its savepoint: leased until `until_s` (retried after that) and its
@@ -276,29 +303,35 @@ pub fn add_task(
 
 /// The earliest due time of an active job that is not leased at `now_s`, if any.
 pub fn earliest_unleased_due(conn: &mut DbConnection, now_s: &str) -> QueryResult<Option<String>> {
-    let row: NextDue = diesel::sql_query(
+    let row: NextDue = diesel::sql_query(portable::sql(
+        conn,
         "SELECT MIN(next_due_at) AS v FROM enrollments WHERE status = 'active' AND next_due_at IS NOT NULL
            AND (lease_until IS NULL OR lease_until < ?1)",
-    )
-    .bind::<Text, _>(now_s)
+    ))
+    .bind::<Instant, _>(now_s.to_string())
     .get_result(conn)?;
     Ok(row.v)
 }
 
 /// The earliest end of a lease still held at `now_s` on an active job, if any.
 pub fn earliest_lease_end(conn: &mut DbConnection, now_s: &str) -> QueryResult<Option<String>> {
-    let leased: NextDue = diesel::sql_query(
+    let leased: NextDue = diesel::sql_query(portable::sql(
+        conn,
         "SELECT MIN(lease_until) AS v FROM enrollments WHERE status = 'active' AND lease_until >= ?1",
-    )
-    .bind::<Text, _>(now_s)
+    ))
+    .bind::<Instant, _>(now_s.to_string())
     .get_result(conn)?;
     Ok(leased.v)
 }
 
 /// SQLite's data version of this connection's database (`PRAGMA data_version`): it changes
-/// when another connection commits.
-pub fn data_version(conn: &mut DbConnection) -> QueryResult<i64> {
-    diesel::sql_query("PRAGMA data_version")
-        .get_result::<DataVersion>(conn)
-        .map(|v| v.data_version)
+/// when another connection commits. `None` on PostgreSQL, whose workers hear of new work by
+/// `LISTEN` instead.
+pub fn data_version(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query("PRAGMA data_version")
+            .get_result::<DataVersion>(c)
+            .map(|v| Some(v.data_version)),
+        DbConnection::Postgres(_) => Ok(None),
+    }
 }
