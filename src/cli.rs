@@ -13,7 +13,8 @@ use crate::db;
     about = "Contact workflows centred on a date"
 )]
 pub struct Cli {
-    /// SQLite database file (created and migrated when missing).
+    /// The database: an SQLite file path (created and migrated when missing; `sqlite://path`
+    /// also works) or a PostgreSQL URL (`postgres://user@host/db`, migrated on start).
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -32,10 +33,15 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "PERENNIAL_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Serve pages and the API only; scheduled actions are left to `perennial worker`
+        /// processes sharing the database (PostgreSQL).
+        #[arg(long)]
+        no_worker: bool,
     },
     /// Create the database file if needed and apply pending migrations.
     Migrate,
-    /// Run only the worker (scheduled actions), e.g. beside `serve` on another machine.
+    /// Run only the worker (scheduled actions), beside `serve --no-worker` processes or on
+    /// other machines sharing a PostgreSQL database.
     Worker,
     /// Manage users.
     User {
@@ -84,15 +90,18 @@ pub fn main() -> anyhow::Result<()> {
             database_url,
             ..Config::from_env()
         }),
-        Some(Command::Serve { bind }) => serve(Config {
+        Some(Command::Serve { bind, no_worker }) => serve(Config {
             bind,
             database_url,
+            run_worker: !no_worker,
             ..Config::from_env()
         }),
         Some(Command::Worker) => {
-            let pool = db::connect(&database_url, 4)?;
+            let pool = db::connect(&database_url, crate::config::pool_size_from_env().min(4))?;
             let config = crate::worker::WorkerConfig {
-                watch_other_processes: true,
+                // SQLite: watch the file for other processes' commits. PostgreSQL: they
+                // announce their work (LISTEN/NOTIFY, `db::listen`).
+                watch_other_processes: pool.backend() == db::Backend::Sqlite,
                 ..Default::default()
             };
             let handle = crate::worker::spawn(pool, config);

@@ -5,7 +5,7 @@
 pub struct Config {
     /// `PERENNIAL_BIND`, default `127.0.0.1:8080`; tests use port 0.
     pub bind: String,
-    /// `DATABASE_URL`, a file path; default `perennial.db`.
+    /// `DATABASE_URL`: an SQLite file path (default `perennial.db`) or a `postgres://` URL.
     pub database_url: String,
     /// Start the background worker inside the server process.
     pub run_worker: bool,
@@ -24,6 +24,17 @@ impl Config {
                 .filter(|s| !s.is_empty()),
         }
     }
+}
+
+/// `PERENNIAL_POOL_SIZE`: database connections per process (default 8). On PostgreSQL every
+/// process holds up to this many, plus one for a worker's listener: keep the sum over all
+/// processes under the server's `max_connections`.
+pub fn pool_size_from_env() -> u32 {
+    std::env::var("PERENNIAL_POOL_SIZE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| (1..=256).contains(n))
+        .unwrap_or(8)
 }
 
 pub fn database_url_from_env() -> String {

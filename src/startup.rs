@@ -25,7 +25,7 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: Config) -> anyhow::Result<Application> {
-        let pool = db::connect(&config.database_url, 8)?;
+        let pool = db::connect(&config.database_url, crate::config::pool_size_from_env())?;
         let key = {
             let mut conn = pool.get().context("getting a connection")?;
             crate::db::models::app_setting::cookie_key(&mut conn)?

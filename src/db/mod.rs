@@ -8,6 +8,7 @@
 //! thread and the process-wide write turn apply to the SQLite arm only.
 
 pub mod checkpoint;
+pub mod listen;
 pub mod models;
 pub mod prepared;
 pub mod queries;
@@ -115,6 +116,22 @@ impl DbPool {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Wakes the workers after a commit that scheduled work (this thread [`mark`]ed it):
+    /// this process's worker by its bell, other processes' by `NOTIFY` (PostgreSQL).
+    ///
+    /// [`mark`]: crate::notifier::mark
+    pub fn work_committed(&self) {
+        if !crate::notifier::take_marked() {
+            return;
+        }
+        self.notifier.notify();
+        if self.backend == Backend::Postgres {
+            if let Ok(mut conn) = self.pool.get() {
+                listen::announce(&mut conn);
+            }
+        }
     }
 
     /// The URL the driver was given (for a second, unpooled connection such as the
@@ -405,8 +422,11 @@ where
     actix_web::web::block(move || {
         let mut conn = pool.get().context("getting a database connection")?;
         let out = f(&mut conn);
-        // Committed by now: wake the worker if the work scheduled anything.
-        pool.notifier().ring_if_marked();
+        // Committed by now: wake the workers if the work scheduled anything.
+        if crate::notifier::take_marked() {
+            pool.notifier().notify();
+            listen::announce(&mut conn);
+        }
         out
     })
     .await

@@ -49,7 +49,7 @@ pub async fn start(pool: &DbPool, id: WorkflowId, now: DateTime<Utc>) -> anyhow:
             .get()
             .map_err(anyhow::Error::from)
             .and_then(|mut conn| run(&mut conn, id, now));
-        bg.notifier().ring_if_marked();
+        bg.work_committed();
         if let Err(e) = result {
             tracing::error!(workflow = id.0, error = %crate::telemetry::chain(&e), "enrolling existing contacts failed");
             if let Ok(mut conn) = bg.get() {

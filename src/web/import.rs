@@ -174,7 +174,7 @@ async fn upload(
         let progress_pool = pool.clone();
         let result = import_csv(&pool, &filename, &bytes, |done, total| {
             // A batch just committed: wake the worker for what it enrolled.
-            progress_pool.notifier().ring_if_marked();
+            progress_pool.work_committed();
             if let Ok(mut conn) = progress_pool.get() {
                 let _ = diesel::update(import_jobs::table.find(job_id))
                     .set((

@@ -63,7 +63,39 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
     match &state.worker_heartbeat {
         None => {
+            // No worker here (`serve --no-worker`): ready when some worker process sharing the
+            // database has reported within the freshness limit.
             checks.insert("worker".into(), json!("not_run_by_this_process"));
+            let pool = state.pool.clone();
+            let since = crate::clock::fmt_instant(
+                chrono::Utc::now()
+                    - chrono::Duration::from_std(2 * crate::worker::MAX_SLEEP).unwrap_or_default(),
+            );
+            let live = web::block(move || -> anyhow::Result<usize> {
+                let mut conn = pool.get_timeout(DB_TIMEOUT)?;
+                Ok(
+                    crate::db::models::worker_heartbeat::WorkerHeartbeat::live(&mut conn, &since)?
+                        .len(),
+                )
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .and_then(|r| r);
+            match live {
+                Ok(0) => {
+                    checks.insert("live_workers".into(), json!(0));
+                    reasons.push(format!(
+                        "no worker process has reported in the last {} s (run `perennial worker`)",
+                        (2 * crate::worker::MAX_SLEEP).as_secs()
+                    ));
+                }
+                Ok(n) => {
+                    checks.insert("live_workers".into(), json!(n));
+                }
+                Err(_) => {
+                    checks.insert("live_workers".into(), json!("unknown"));
+                }
+            }
         }
         Some(beat) => {
             let age = beat.age().as_secs_f64();

@@ -384,7 +384,12 @@ fn run_steps(
             history::record(conn, &events)?;
             // Runs after the batch commits: held so no other worker takes it meanwhile.
             let held = now + ChronoDuration::seconds(ctx.config.lease_secs);
-            point(conn, &e, last_run, Some(held))?;
+            point(
+                conn,
+                &e,
+                last_run,
+                Some((held, ctx.config.worker_id.as_str())),
+            )?;
             return Ok(Some(ExternalJob {
                 enrollment_id: e.id,
                 path,
@@ -504,21 +509,22 @@ fn branch_entry(steps: &[Step], path: &str, yes: bool) -> Option<String> {
     }
 }
 
-/// Moves the enrollment's pointer to `e`'s next step. `held_until`: a lease for a job that
-/// leaves the batch (an external action run after the commit); otherwise none.
+/// Moves the enrollment's pointer to `e`'s next step. `held`: a lease (until, worker) for a
+/// job that leaves the batch (an external action run after the commit); otherwise none.
 fn point(
     conn: &mut DbConnection,
     e: &Enrollment,
     last_run: Option<DateTime<Utc>>,
-    held_until: Option<DateTime<Utc>>,
+    held: Option<(DateTime<Utc>, &str)>,
 ) -> anyhow::Result<()> {
+    let until = held.map(|(t, _)| fmt_instant(t));
     Enrollment::point_at(
         conn,
         EnrollmentId(e.id),
         e.next_step.as_deref(),
         e.next_due_at.as_deref(),
         last_run.map(fmt_instant).as_deref(),
-        held_until.map(fmt_instant).as_deref(),
+        until.as_deref().zip(held.map(|(_, w)| w)),
     )
 }
 

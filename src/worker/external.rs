@@ -40,13 +40,16 @@ pub fn run(
     job: ExternalJob,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let owner = ctx.config.worker_id.clone();
     let begin = crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
+        // Fenced: only the worker holding the lease writes (another may have taken the job
+        // over after the lease ran out).
+        if !sql::holds_lease(conn, job.enrollment_id, &job.path, &owner)? {
+            return Ok(Begin::Skip);
+        }
         let Some(e) = Enrollment::find(conn, EnrollmentId(job.enrollment_id))? else {
             return Ok(Begin::Skip);
         };
-        if !e.is_active() || e.next_step.as_deref() != Some(job.path.as_str()) {
-            return Ok(Begin::Skip);
-        }
         let state = sql::step_run_state(conn, e.id, &job.path)?;
         match state.as_deref() {
             Some("done") => {
@@ -99,6 +102,14 @@ pub fn run(
         .as_deref()
         .and_then(crate::clock::parse_instant);
     crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
+        if !sql::holds_lease(conn, e.id, &job.path, &owner)? {
+            tracing::warn!(
+                enrollment = e.id,
+                step = %job.path,
+                "lease lost while the action ran (another worker took the job over); its outcome is not recorded twice"
+            );
+            return Ok(());
+        }
         match outcome {
             Ok(result) => {
                 crate::monitoring::jobs::executed(due);

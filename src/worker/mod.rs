@@ -93,6 +93,27 @@ pub struct WorkerConfig {
     pub smtp_from: String,
     /// Also watch the database for commits by other processes (`perennial worker` alone).
     pub watch_other_processes: bool,
+    /// This worker's name: its heartbeat row and the owner of the leases it holds.
+    pub worker_id: String,
+}
+
+/// `host:pid:random`, unique per worker loop.
+fn new_worker_id() -> String {
+    format!(
+        "{}:{}:{:08x}",
+        host_name(),
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 impl Default for WorkerConfig {
@@ -113,6 +134,7 @@ impl Default for WorkerConfig {
             smtp_from: std::env::var("PERENNIAL_SMTP_FROM")
                 .unwrap_or_else(|_| "Perennial <perennial@localhost>".into()),
             watch_other_processes: false,
+            worker_id: new_worker_id(),
         }
     }
 }
@@ -170,6 +192,8 @@ impl WorkerStopper {
 pub fn spawn(pool: DbPool, config: WorkerConfig) -> WorkerHandle {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    // Other processes' work arrives by NOTIFY (PostgreSQL); the listener ends with the worker.
+    let _listener = crate::db::listen::spawn_listener(&pool, stop.clone());
     let heartbeat = Arc::new(Heartbeat::new());
     let beat = heartbeat.clone();
     let bell = pool.notifier().clone();
@@ -194,11 +218,13 @@ pub fn spawn(pool: DbPool, config: WorkerConfig) -> WorkerHandle {
 /// The loop: run what is due, then sleep until the next due time or a notification.
 /// `heartbeat` is touched on every wake.
 pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat: &Heartbeat) {
-    tracing::info!("worker started");
+    let mut presence = Presence::new(&config.worker_id);
+    tracing::info!(worker = %presence.id, "worker started");
     let mut last_version: Option<i64> = None;
     let mut last_sweep: Option<std::time::Instant> = None;
     while !stop.load(Ordering::SeqCst) {
         heartbeat.beat();
+        presence.beat(&pool);
         if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
             last_sweep = Some(std::time::Instant::now());
             match pool
@@ -267,7 +293,64 @@ pub fn run(pool: DbPool, config: WorkerConfig, stop: Arc<AtomicBool>, heartbeat:
             pool.notifier().wait(seen, wait);
         }
     }
-    tracing::info!("worker stopped");
+    presence.leave(&pool);
+    tracing::info!(worker = %presence.id, "worker stopped");
+}
+
+/// This worker's row in `worker_heartbeats`: written on start and then at most every
+/// [`Presence::EVERY`], removed on a clean stop (a killed worker's row ages out).
+struct Presence {
+    id: String,
+    host: String,
+    started_at: String,
+    last: Option<std::time::Instant>,
+}
+
+impl Presence {
+    const EVERY: Duration = Duration::from_secs(10);
+    /// Rows silent this long belong to workers that were killed; a stopping worker clears them.
+    const FORGET_AFTER: Duration = Duration::from_secs(600);
+
+    fn new(id: &str) -> Presence {
+        Presence {
+            id: id.to_string(),
+            host: host_name(),
+            started_at: fmt_instant(Utc::now()),
+            last: None,
+        }
+    }
+
+    fn beat(&mut self, pool: &DbPool) {
+        if self.last.is_some_and(|t| t.elapsed() < Self::EVERY) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        let written = pool.get().map_err(anyhow::Error::from).and_then(|mut c| {
+            crate::db::models::worker_heartbeat::WorkerHeartbeat::beat(
+                &mut c,
+                &self.id,
+                &self.host,
+                i64::from(std::process::id()),
+                &self.started_at,
+                &fmt_instant(Utc::now()),
+            )
+        });
+        if let Err(e) = written {
+            tracing::warn!(error = %crate::telemetry::chain(&e), "could not record the worker's heartbeat");
+        }
+    }
+
+    fn leave(&self, pool: &DbPool) {
+        let forget =
+            Utc::now() - chrono::Duration::from_std(Self::FORGET_AFTER).unwrap_or_default();
+        let _ = pool.get().map_err(anyhow::Error::from).and_then(|mut c| {
+            crate::db::models::worker_heartbeat::WorkerHeartbeat::remove(
+                &mut c,
+                &self.id,
+                &fmt_instant(forget),
+            )
+        });
+    }
 }
 
 /// How long until the earliest unleased due job (zero if one is due now).

@@ -28,12 +28,33 @@ async fn readyz_is_ready_on_a_fresh_app_with_its_worker() {
 }
 
 #[tokio::test]
-async fn readyz_without_a_worker_does_not_ask_for_one() {
+async fn readyz_without_a_worker_here_asks_for_a_live_worker_process() {
     let app = crate::helpers::spawn_app_with(|c| c.run_worker = false).await;
     let res = app.get("/readyz").await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["checks"]["worker"], "not_run_by_this_process");
+    assert_eq!(body["checks"]["live_workers"], 0);
+    let reason = body["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("perennial worker"), "{body}");
+
+    // A worker of another process on the same database (here: a thread with its own pool).
+    let pool = perennial::db::connect(&app.database_url, 2).expect("db");
+    let worker = perennial::worker::spawn(pool, perennial::worker::WorkerConfig::default());
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        let res = app.get("/readyz").await;
+        body = res.json().await.unwrap();
+        if body["status"] == "ready" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(body["status"], "ready", "{body}");
+    assert_eq!(body["checks"]["live_workers"], 1);
+    tokio::task::spawn_blocking(move || worker.stop())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -174,4 +195,40 @@ async fn api_docs_page_is_self_contained_and_loads_its_script_from_static() {
     let js = app.get("/static/api-docs.js").await;
     assert_eq!(js.status(), StatusCode::OK);
     assert!(js.text().await.unwrap().contains("/api/v1/openapi.json"));
+}
+
+#[tokio::test]
+async fn the_workflows_page_names_the_live_workers() {
+    let app = crate::helpers::spawn_app_with(|c| c.run_worker = false).await;
+    app.setup_admin().await;
+    let html = app.get_html("/workflows").await;
+    let line = crate::helpers::text(&html, ".workers-line").unwrap_or_default();
+    assert!(line.contains("No worker is running"), "{line}");
+
+    let pool = perennial::db::connect(&app.database_url, 2).expect("db");
+    let worker = perennial::worker::spawn(pool, perennial::worker::WorkerConfig::default());
+    let mut line = String::new();
+    for _ in 0..100 {
+        let html = app.get_html("/workflows").await;
+        line = crate::helpers::text(&html, ".workers-line").unwrap_or_default();
+        if line.contains("1 worker") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        line.contains("Scheduled actions run on 1 worker:"),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!("process {}", std::process::id())),
+        "{line}"
+    );
+    tokio::task::spawn_blocking(move || worker.stop())
+        .await
+        .unwrap();
+    // A worker that stops cleanly takes its row with it.
+    let html = app.get_html("/workflows").await;
+    let line = crate::helpers::text(&html, ".workers-line").unwrap_or_default();
+    assert!(line.contains("No worker is running"), "{line}");
 }

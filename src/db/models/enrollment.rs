@@ -50,6 +50,8 @@ pub struct Enrollment {
     pub enrolled_at: String,
     pub ended_at: Option<String>,
     pub last_run_at: Option<String>,
+    /// The worker holding `lease_until` (an external action running outside its batch).
+    pub lease_owner: Option<String>,
 }
 
 /// Which workflows a contact is or was enrolled in: what trigger evaluation asks on every
@@ -189,19 +191,24 @@ impl Enrollment {
             .context("counting enrollments")
     }
 
-    /// Moves the pointer to the next step (or clears it), releasing any lease.
+    /// Moves the pointer to the next step (or clears it). `lease`: held until then by that
+    /// worker (an external action about to run outside the batch); `None` releases any lease.
     pub fn point_at(
         conn: &mut DbConnection,
         id: EnrollmentId,
         step: Option<&str>,
         due: Option<&str>,
         last_run_at: Option<&str>,
-        lease_until: Option<&str>,
+        lease: Option<(&str, &str)>,
     ) -> anyhow::Result<()> {
+        let (lease_until, owner) = match lease {
+            Some((until, owner)) => (Some(until), Some(owner)),
+            None => (None, None),
+        };
         crate::fixed_sql!(
             "UPDATE enrollments SET next_step = ?, next_due_at = ?, lease_until = ?,
-                attempts = 0, last_run_at = ? WHERE id = ?",
-            [step, At(due), At(lease_until), At(last_run_at), id.0],
+                lease_owner = ?, attempts = 0, last_run_at = ? WHERE id = ?",
+            [step, At(due), At(lease_until), owner, At(last_run_at), id.0],
         )
         .execute(conn)
         .context("moving enrollment to its next step")?;

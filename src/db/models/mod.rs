@@ -10,6 +10,7 @@ pub mod history;
 pub mod list;
 pub mod property;
 pub mod user;
+pub mod worker_heartbeat;
 pub mod workflow;
 
 /// Newtype ids keep a contact id from being passed where a workflow id is expected.

@@ -84,6 +84,24 @@ pub fn claim_due(conn: &mut DbConnection, now_s: &str, limit: i64) -> QueryResul
     }
 }
 
+/// Whether worker `owner` still holds the lease of enrollment `id` at step `path` (active,
+/// pointing there, leased by it). Call inside a write transaction before any write of an
+/// external action's run: on PostgreSQL the row is locked until commit, so a worker whose
+/// lease ran out (presumed dead, its job taken over) cannot overwrite what the other did.
+pub fn holds_lease(conn: &mut DbConnection, id: i64, path: &str, owner: &str) -> QueryResult<bool> {
+    let query = enrollments::table
+        .filter(enrollments::id.eq(id))
+        .filter(enrollments::status.eq(crate::db::queries::StatusActive))
+        .filter(enrollments::next_step.eq(path))
+        .filter(enrollments::lease_owner.eq(owner))
+        .select(enrollments::id);
+    let held: Vec<i64> = match conn {
+        DbConnection::Postgres(c) => query.for_update().load(c)?,
+        DbConnection::Sqlite(c) => query.load(c)?,
+    };
+    Ok(!held.is_empty())
+}
+
 /// A job that failed in its savepoint: leased until `until_s` (retried after that) and its
 /// attempts counted.
 pub fn hold_back_failed(conn: &mut DbConnection, id: i64, until_s: &str) -> QueryResult<()> {

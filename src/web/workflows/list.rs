@@ -36,6 +36,15 @@ struct IndexPage {
     rows: Vec<Row>,
     /// Workflows in the account, whatever the search.
     total: usize,
+    /// "Scheduled actions run on 2 workers: …", or the warning that none runs.
+    workers: WorkersLine,
+}
+
+/// What the Workflows page says about the worker processes (`worker_heartbeats`).
+pub struct WorkersLine {
+    pub live: usize,
+    /// "host (process 123, running since 2026-12-07 09:00)" per worker.
+    pub names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,16 +64,35 @@ async fn index(
 ) -> WebResult {
     let q = query.q.clone().unwrap_or_default().trim().to_string();
     let qq = q.clone();
-    let (workflows, counts, total) = crate::db::run(&state.pool, move |conn| {
+    let since = crate::clock::fmt_instant(
+        chrono::Utc::now()
+            - chrono::Duration::from_std(2 * crate::worker::MAX_SLEEP).unwrap_or_default(),
+    );
+    let (workflows, counts, total, live) = crate::db::run(&state.pool, move |conn| {
         let workflows = Workflow::all(conn, Some(&qq))?;
         let total = if qq.is_empty() {
             workflows.len()
         } else {
             Workflow::ids(conn)?.len()
         };
-        Ok((workflows, Workflow::enrolled_counts(conn)?, total))
+        let live = crate::db::models::worker_heartbeat::WorkerHeartbeat::live(conn, &since)?;
+        Ok((workflows, Workflow::enrolled_counts(conn)?, total, live))
     })
     .await?;
+    let workers = WorkersLine {
+        live: live.len(),
+        names: live
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} (process {}, running since {} UTC)",
+                    w.host,
+                    w.pid,
+                    minute(&w.started_at)
+                )
+            })
+            .collect(),
+    };
     let rows = workflows
         .iter()
         .map(|w| Row {
@@ -87,6 +115,7 @@ async fn index(
         q,
         rows,
         total,
+        workers,
     })
 }
 
