@@ -1,12 +1,18 @@
 //! The SQL face against the Rust face, on the fixtures of `domain::filter`: every hand-checked
-//! case, every pair of cases AND-ed and OR-ed, and hostile text, run on a real database.
+//! case, every pair of cases AND-ed and OR-ed, and hostile text, run on a real database:
+//! SQLite always, and PostgreSQL too when `PERENNIAL_TEST_BACKEND=postgres` (a scratch
+//! database on the local server), so both backends give every filter the same answer.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel::{PgConnection, SqliteConnection};
 use serde_json::{json, Value};
 
 use super::*;
+use crate::db::scratch::{self, ScratchDb};
+use crate::db::sql::portable;
+use crate::db::{Backend, DbConnection};
 use crate::domain::definition::Filter;
 use crate::domain::filter::fixtures::*;
 use crate::domain::filter::{compile_filter, compile_groups, FilterPart, EMAIL_PROPERTY};
@@ -24,51 +30,99 @@ const SQLITE_SCHEMA: &str = "
         PRIMARY KEY (list_id, contact_id)) WITHOUT ROWID;
     CREATE INDEX list_members_by_contact ON list_members(contact_id, list_id);";
 
+const POSTGRES_SCHEMA: &str = "
+    CREATE COLLATION IF NOT EXISTS perennial_nocase
+        (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    CREATE TABLE contacts (id bigint PRIMARY KEY, email text COLLATE perennial_nocase UNIQUE,
+        created_at timestamptz, updated_at timestamptz);
+    CREATE TABLE contact_values (contact_id bigint NOT NULL, property_id bigint NOT NULL,
+        value text COLLATE \"C\" NOT NULL, num double precision,
+        PRIMARY KEY (contact_id, property_id));
+    CREATE INDEX contact_values_by_lower ON contact_values(property_id, lower(value));
+    CREATE TABLE list_members (list_id bigint NOT NULL, contact_id bigint NOT NULL,
+        PRIMARY KEY (list_id, contact_id));";
+
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
     id: i64,
 }
 
-/// The fixture contacts in a fresh in-memory database.
-fn db() -> SqliteConnection {
-    let mut conn = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
-    conn.batch_execute(SQLITE_SCHEMA).expect("schema");
+/// A database holding the fixture contacts; a PostgreSQL one keeps its scratch database.
+struct Db {
+    conn: DbConnection,
+    _scratch: Option<ScratchDb>,
+}
+
+/// The fixture contacts in a fresh database of each backend under test.
+fn dbs() -> Vec<Db> {
+    let mut out = vec![Db {
+        conn: DbConnection::Sqlite(
+            SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
+        ),
+        _scratch: None,
+    }];
+    if scratch::test_backend() == Backend::Postgres {
+        let db = ScratchDb::of(Backend::Postgres).expect("a scratch PostgreSQL database");
+        let conn = PgConnection::establish(db.url()).expect("connect");
+        out.push(Db {
+            conn: DbConnection::Postgres(conn),
+            _scratch: Some(db),
+        });
+    }
+    for db in &mut out {
+        fill(&mut db.conn);
+    }
+    out
+}
+
+fn fill(conn: &mut DbConnection) {
+    let schema = match Backend::of(conn) {
+        Backend::Sqlite => SQLITE_SCHEMA,
+        Backend::Postgres => POSTGRES_SCHEMA,
+    };
+    conn.batch_execute(schema).expect("schema");
     let cat = catalog();
     for c in contacts() {
-        diesel::sql_query("INSERT INTO contacts (id, email) VALUES (?, ?)")
-            .bind::<BigInt, _>(c.id)
-            .bind::<Nullable<Text>, _>(c.values.get("email").cloned())
-            .execute(&mut conn)
-            .expect("contact");
+        diesel::sql_query(portable::sql(
+            conn,
+            "INSERT INTO contacts (id, email) VALUES (?, ?)",
+        ))
+        .bind::<BigInt, _>(c.id)
+        .bind::<Nullable<Text>, _>(c.values.get("email").cloned())
+        .execute(conn)
+        .expect("contact");
         for (name, value) in &c.values {
             if name == EMAIL_PROPERTY {
                 continue;
             }
             let p = cat.property(name).expect("fixture property");
             let num = crate::domain::values::numeric_mirror(p.field_type, value);
-            diesel::sql_query(
+            diesel::sql_query(portable::sql(
+                conn,
                 "INSERT INTO contact_values (contact_id, property_id, value, num) VALUES (?, ?, ?, ?)",
-            )
+            ))
             .bind::<BigInt, _>(c.id)
             .bind::<BigInt, _>(p.id)
-            .bind::<Text, _>(value)
+            .bind::<Text, _>(value.clone())
             .bind::<Nullable<Double>, _>(num)
-            .execute(&mut conn)
+            .execute(conn)
             .expect("value");
         }
         for l in &c.lists {
-            diesel::sql_query("INSERT INTO list_members (list_id, contact_id) VALUES (?, ?)")
-                .bind::<BigInt, _>(*l)
-                .bind::<BigInt, _>(c.id)
-                .execute(&mut conn)
-                .expect("member");
+            diesel::sql_query(portable::sql(
+                conn,
+                "INSERT INTO list_members (list_id, contact_id) VALUES (?, ?)",
+            ))
+            .bind::<BigInt, _>(*l)
+            .bind::<BigInt, _>(c.id)
+            .execute(conn)
+            .expect("member");
         }
     }
-    conn
 }
 
-fn select(conn: &mut SqliteConnection, expr: &str) -> Vec<i64> {
+fn select(conn: &mut DbConnection, expr: &str) -> Vec<i64> {
     diesel::sql_query(format!(
         "SELECT c.id FROM contacts c WHERE {expr} ORDER BY c.id"
     ))
@@ -79,10 +133,10 @@ fn select(conn: &mut SqliteConnection, expr: &str) -> Vec<i64> {
     .collect()
 }
 
-fn sql_ids(conn: &mut SqliteConnection, groups: &[Vec<Filter>]) -> Vec<i64> {
+fn sql_ids(conn: &mut DbConnection, groups: &[Vec<Filter>]) -> Vec<i64> {
     let cond =
         compile_groups(groups, &catalog(), today()).unwrap_or_else(|e| panic!("{groups:?}: {e}"));
-    select(conn, &render(&cond, Dialect::Sqlite))
+    select(conn, &render(&cond, dialect(conn)))
 }
 
 fn one(filter: Filter, dialect: Dialect) -> String {
@@ -92,17 +146,29 @@ fn one(filter: Filter, dialect: Dialect) -> String {
 
 #[test]
 fn each_filter_matches_the_expected_contacts_in_rust_and_sql() {
-    let mut conn = db();
-    for (filter, want) in cases() {
-        let groups = vec![vec![filter.clone()]];
-        assert_eq!(rust_ids(&groups), want, "Rust face: {filter:?}");
-        assert_eq!(sql_ids(&mut conn, &groups), want, "SQL face: {filter:?}");
+    for mut db in dbs() {
+        let conn = &mut db.conn;
+        for (filter, want) in cases() {
+            let groups = vec![vec![filter.clone()]];
+            assert_eq!(rust_ids(&groups), want, "Rust face: {filter:?}");
+            let backend = Backend::of(conn).name();
+            assert_eq!(
+                sql_ids(conn, &groups),
+                want,
+                "SQL face on {backend}: {filter:?}"
+            );
+        }
     }
 }
 
 #[test]
 fn and_or_combinations_agree() {
-    let mut conn = db();
+    for mut db in dbs() {
+        and_or_combinations_agree_on(&mut db.conn);
+    }
+}
+
+fn and_or_combinations_agree_on(conn: &mut DbConnection) {
     let all: Vec<Filter> = cases().into_iter().map(|(f, _)| f).collect();
     // Every pair as an AND-group and as two OR-groups, plus a few wider shapes.
     for (i, a) in all.iter().enumerate() {
@@ -111,7 +177,7 @@ fn and_or_combinations_agree() {
                 vec![vec![a.clone(), b.clone()]],
                 vec![vec![a.clone()], vec![b.clone()]],
             ] {
-                assert_eq!(rust_ids(&groups), sql_ids(&mut conn, &groups), "{groups:?}");
+                assert_eq!(rust_ids(&groups), sql_ids(conn, &groups), "{groups:?}");
             }
         }
     }
@@ -126,67 +192,79 @@ fn and_or_combinations_agree() {
         ],
     ];
     assert_eq!(rust_ids(&groups), vec![1, 2, 4, 6]);
-    assert_eq!(sql_ids(&mut conn, &groups), vec![1, 2, 4, 6]);
+    assert_eq!(sql_ids(conn, &groups), vec![1, 2, 4, 6]);
 }
 
 #[test]
 fn no_groups_and_empty_groups_match_nothing() {
-    let mut conn = db();
+    for mut db in dbs() {
+        no_groups_and_empty_groups_match_nothing_on(&mut db.conn);
+    }
+}
+
+fn no_groups_and_empty_groups_match_nothing_on(conn: &mut DbConnection) {
     let none = compile_groups(&[], &catalog(), today()).expect("compiles");
     assert_eq!(render(&none, Dialect::Sqlite), "0");
     assert_eq!(render(&none, Dialect::Postgres), "FALSE");
     assert_eq!(rust_ids(&[]), Vec::<i64>::new());
     for groups in [vec![vec![]], vec![vec![], vec![]]] {
         assert_eq!(rust_ids(&groups), Vec::<i64>::new());
-        assert_eq!(sql_ids(&mut conn, &groups), Vec::<i64>::new());
+        assert_eq!(sql_ids(conn, &groups), Vec::<i64>::new());
     }
     let groups = vec![vec![], vec![f("", "in_list", json!(10))]];
     assert_eq!(rust_ids(&groups), vec![1, 2]);
-    assert_eq!(sql_ids(&mut conn, &groups), vec![1, 2]);
+    assert_eq!(sql_ids(conn, &groups), vec![1, 2]);
 }
 
 #[test]
 fn criteria_beyond_filters_render_and_run() {
-    let mut conn = db();
+    for mut db in dbs() {
+        criteria_beyond_filters_render_and_run_on(&mut db.conn);
+    }
+}
+
+fn criteria_beyond_filters_render_and_run_on(conn: &mut DbConnection) {
+    let d = dialect(conn);
     // The built-in "renewal date is known", not in list 11, and not (score > 40).
     let score = compile_filter(&f("score", "gt", json!(40)), &catalog(), today()).expect("ok");
     let cond = Cond::HasValue(5)
         .and(Cond::InAnyList(vec![11]).negate())
         .and(Cond::Filter(score).negate());
-    assert_eq!(select(&mut conn, &render(&cond, Dialect::Sqlite)), vec![3]);
+    assert_eq!(select(conn, &render(&cond, d)), vec![3]);
+    assert_eq!(select(conn, &render(&Cond::TRUE, d)).len(), 6);
     assert_eq!(
-        select(&mut conn, &render(&Cond::TRUE, Dialect::Sqlite)).len(),
-        6
-    );
-    assert_eq!(
-        select(
-            &mut conn,
-            &render(&Cond::InAnyList(vec![]), Dialect::Sqlite)
-        ),
+        select(conn, &render(&Cond::InAnyList(vec![]), d)),
         Vec::<i64>::new()
     );
     assert_eq!(
-        select(
-            &mut conn,
-            &render(&Cond::InAnyList(vec![10, 11]), Dialect::Sqlite)
-        ),
+        select(conn, &render(&Cond::InAnyList(vec![10, 11]), d)),
         vec![1, 2, 4]
     );
 }
 
 #[test]
 fn hostile_values_cannot_change_the_query() {
-    let mut conn = db();
+    for mut db in dbs() {
+        hostile_values_cannot_change_the_query_on(&mut db.conn);
+    }
+}
+
+fn hostile_values_cannot_change_the_query_on(conn: &mut DbConnection) {
     let groups = vec![vec![f(
         "firstname",
         "eq",
         json!("'); DROP TABLE contacts; --"),
     )]];
     let cond = compile_groups(&groups, &catalog(), today()).expect("compiles");
-    let sql = render(&cond, Dialect::Sqlite);
-    assert!(sql.contains("'''); DROP TABLE contacts; --'"), "{sql}");
-    assert_eq!(sql_ids(&mut conn, &groups), Vec::<i64>::new());
-    assert_eq!(select(&mut conn, "1").len(), 6, "table still there");
+    let sql = render(&cond, dialect(conn));
+    // PostgreSQL's text comparisons fold the operand to lower case.
+    assert!(
+        sql.to_ascii_lowercase()
+            .contains("'''); drop table contacts; --'"),
+        "{sql}"
+    );
+    assert_eq!(sql_ids(conn, &groups), Vec::<i64>::new());
+    assert_eq!(select(conn, "TRUE").len(), 6, "table still there");
 
     let nul = vec![vec![f("firstname", "eq", json!("a\0b"))]];
     let err = compile_groups(&nul, &catalog(), today()).unwrap_err();
