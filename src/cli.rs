@@ -54,9 +54,6 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         contacts: usize,
     },
-    /// Measure performance on a fresh temporary database (see BENCHMARKS.md); prints a table
-    /// and, last, one JSON line.
-    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,7 +176,6 @@ pub fn main() -> anyhow::Result<()> {
             eprintln!("Loaded {n} sample contacts.");
             Ok(())
         }
-        Some(Command::Bench(args)) => crate::bench::run(args),
     }
 }
 

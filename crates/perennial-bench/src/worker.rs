@@ -8,12 +8,12 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use serde_json::json;
 
-use super::{say, BenchArgs, Report};
-use crate::clock::fmt_instant;
-use crate::db::models::WorkflowId;
-use crate::db::DbPool;
-use crate::services::workflows as svc;
-use crate::worker::WorkerConfig;
+use crate::{say, BenchArgs, Report};
+use perennial::clock::fmt_instant;
+use perennial::db::models::WorkflowId;
+use perennial::db::DbPool;
+use perennial::services::workflows as svc;
+use perennial::worker::WorkerConfig;
 
 #[derive(QueryableByName)]
 struct Count {
@@ -95,17 +95,17 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let config = WorkerConfig::default();
     let stop = AtomicBool::new(false);
     let start = Instant::now();
-    let cpu0 = super::thread_cpu_seconds();
+    let cpu0 = crate::thread_cpu_seconds();
     let mut rounds = 0;
     loop {
-        let n = crate::worker::execute::run_due(pool, &config, chrono::Utc::now(), &stop)?;
+        let n = perennial::worker::execute::run_due(pool, &config, chrono::Utc::now(), &stop)?;
         if n == 0 {
             break;
         }
         rounds += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    let cpu = super::thread_cpu_seconds() - cpu0;
+    let cpu = crate::thread_cpu_seconds() - cpu0;
     let ids = workflows
         .iter()
         .map(|i| i.to_string())

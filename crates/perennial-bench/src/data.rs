@@ -7,9 +7,9 @@ use diesel::SqliteConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::sqlite::RawDb;
-use crate::db::models::property::Property;
-use crate::services::demo::{ensure_property, FIRST_NAMES, LAST_NAMES};
+use crate::sqlite::RawDb;
+use perennial::db::models::property::Property;
+use perennial::services::demo::{ensure_property, FIRST_NAMES, LAST_NAMES};
 
 /// Lifecycle stages as a CRM export has them (no "other": every contact has a real stage).
 pub const STAGES: &[&str] = &[
