@@ -1,9 +1,9 @@
 //! `POST /events`: custom events from other systems (one, or a batch as a JSON array or
 //! `{"events": [...]}`), and `GET /contacts/{id}/events` for a contact's timeline.
 
+use crate::db::DbConnection;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -173,7 +173,7 @@ pub fn event_json(e: &ContactEvent) -> Value {
 
 /// Records one custom event (creating the contact by email if asked) and fires triggers.
 fn ingest(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     props: &Catalog,
     ctx: &EngineCtx,
     item: Incoming,

@@ -356,7 +356,7 @@ async fn enroll_manually(
 
 /// Manual enrollment through the service the pages share, its refusals as API errors.
 fn manual_enroll(
-    conn: &mut diesel::SqliteConnection,
+    conn: &mut crate::db::DbConnection,
     id: WorkflowId,
     contact: ContactId,
     now: DateTime<Utc>,

@@ -1,4 +1,11 @@
-//! Persistence: the SQLite pool, migrations, and one model file per aggregate.
+//! Persistence: the connection seam (SQLite or PostgreSQL, chosen by the URL), migrations
+//! per backend, and one model file per aggregate.
+//!
+//! Everything above `db` holds a [`DbConnection`]: diesel's `MultiConnection` over the two
+//! backends, so one set of models and DSL queries serves both. SQL that must differ lives in
+//! this folder only, as per-backend arms (`match conn { DbConnection::Sqlite(c) => …,
+//! DbConnection::Postgres(c) => … }`) beside each other. SQLite's PRAGMAs, its checkpoint
+//! thread and the process-wide write turn apply to the SQLite arm only.
 
 pub mod checkpoint;
 pub mod models;
@@ -6,20 +13,97 @@ pub mod prepared;
 pub mod queries;
 pub mod schema;
 pub mod sql;
+pub mod types;
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::SqliteConnection;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. PostgreSQL comes first: diesel's derive tries the
+/// variants in order and SQLite accepts any path (the pool never relies on that order: it
+/// opens the variant the URL names, see [`Backend::of_url`]).
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL (or a connection) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; anything else (a path, `sqlite://…`,
+    /// `file:…`) is an SQLite file. Returns the URL the driver takes.
+    pub fn of_url(url: &str) -> (Backend, String) {
+        let lower = url.trim().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            (Backend::Postgres, url.trim().to_string())
+        } else if let Some(path) = url.trim().strip_prefix("sqlite://") {
+            (Backend::Sqlite, path.to_string())
+        } else {
+            (Backend::Sqlite, url.trim().to_string())
+        }
+    }
+
+    pub fn of(conn: &DbConnection) -> Backend {
+        match conn {
+            DbConnection::Postgres(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Opens connections of the backend its URL names (r2d2's connection manager).
+#[derive(Debug)]
+pub struct DbManager {
+    url: String,
+    backend: Backend,
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Postgres),
+            Backend::Sqlite => SqliteConnection::establish(&self.url).map(DbConnection::Sqlite),
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        diesel::r2d2::R2D2Connection::ping(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
 
 /// The connection pool of one database, with the bell of the worker serving it.
 #[derive(Clone)]
 pub struct DbPool {
-    pool: Pool<ConnectionManager<SqliteConnection>>,
+    pool: Pool<DbManager>,
     notifier: crate::notifier::Notifier,
+    backend: Backend,
+    url: String,
 }
 
 impl DbPool {
@@ -27,27 +111,37 @@ impl DbPool {
     pub fn notifier(&self) -> &crate::notifier::Notifier {
         &self.notifier
     }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL the driver was given (for a second, unpooled connection such as the
+    /// PostgreSQL listener).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
 }
 
 impl std::ops::Deref for DbPool {
-    type Target = Pool<ConnectionManager<SqliteConnection>>;
+    type Target = Pool<DbManager>;
     fn deref(&self) -> &Self::Target {
         &self.pool
     }
 }
-pub type DbConn = PooledConnection<ConnectionManager<SqliteConnection>>;
+pub type DbConn = PooledConnection<DbManager>;
 
-/// Applied to every pooled connection: WAL for concurrent readers beside the one writer,
-/// foreign keys (SQLite leaves them off by default), and a busy timeout so a writer waits
-/// for the lock instead of failing at once.
+/// Applied to every pooled SQLite connection: WAL for concurrent readers beside the one
+/// writer, foreign keys (SQLite leaves them off by default), and a busy timeout so a writer
+/// waits for the lock instead of failing at once.
 /// The pool owns the [`checkpoint::Checkpointer`] through this, so it stops with the pool.
 #[derive(Debug)]
 struct SqlitePragmas {
     _checkpointer: checkpoint::Checkpointer,
 }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -60,6 +154,19 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
             checkpoint::SAFETY_NET_PAGES
         ))
         .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Applied to every pooled PostgreSQL connection: the session speaks UTC (instants are bound
+/// and read in binary, so this only matters for messages and ad-hoc `psql` reading), and a
+/// statement that waits longer than a minute for a lock fails rather than hanging a worker.
+#[derive(Debug)]
+struct PostgresSession;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for PostgresSession {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("SET TIME ZONE 'UTC'; SET lock_timeout = '60s';")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -80,53 +187,108 @@ fn configure_sqlite() {
     });
 }
 
-/// Opens (creating if needed) the database file, applies pending migrations, and only then
-/// hands out the pool, so no request ever sees an old schema.
+/// Opens the database the URL names (creating an SQLite file if needed), applies pending
+/// migrations, and only then hands out the pool, so no request ever sees an old schema.
 pub fn connect(database_url: &str, max_size: u32) -> anyhow::Result<DbPool> {
-    configure_sqlite();
-    {
-        // WAL is a property of the file: switch it once, on one connection, before the pool
-        // opens several at the same moment (which on a new file raced for the lock and
-        // logged "database is locked" while r2d2 retried).
-        use diesel::Connection;
-        let mut first = SqliteConnection::establish(database_url)
-            .with_context(|| format!("opening SQLite database at {database_url}"))?;
-        // 16 KiB pages, set before the first table exists (SQLite ignores it afterwards; an
-        // older database keeps its size until VACUUM): fewer, fuller pages cut B-tree
-        // splitting on bulk inserts by about 12% ("enroll existing", BENCHMARKS.md).
-        first
-            .batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;",
-            )
-            .context("switching the database to WAL")?;
-    }
-    let manager = ConnectionManager::<SqliteConnection>::new(database_url);
-    let pool = Pool::builder()
-        .max_size(max_size)
-        .connection_customizer(Box::new(SqlitePragmas {
-            _checkpointer: checkpoint::Checkpointer::start(database_url)
-                .context("starting the checkpoint thread")?,
-        }))
-        .build(manager)
-        .with_context(|| format!("opening SQLite database at {database_url}"))?;
+    let (backend, url) = Backend::of_url(database_url);
+    let manager = DbManager {
+        url: url.clone(),
+        backend,
+    };
+    let pool = match backend {
+        Backend::Sqlite => {
+            configure_sqlite();
+            {
+                // WAL is a property of the file: switch it once, on one connection, before
+                // the pool opens several at the same moment (which on a new file raced for
+                // the lock and logged "database is locked" while r2d2 retried).
+                let mut first = SqliteConnection::establish(&url)
+                    .with_context(|| format!("opening SQLite database at {url}"))?;
+                // 16 KiB pages, set before the first table exists (SQLite ignores it
+                // afterwards; an older database keeps its size until VACUUM): fewer, fuller
+                // pages cut B-tree splitting on bulk inserts by about 12% ("enroll existing",
+                // BENCHMARKS.md).
+                first
+                    .batch_execute(
+                        "PRAGMA busy_timeout = 10000; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;",
+                    )
+                    .context("switching the database to WAL")?;
+            }
+            Pool::builder()
+                .max_size(max_size)
+                .connection_customizer(Box::new(SqlitePragmas {
+                    _checkpointer: checkpoint::Checkpointer::start(&url)
+                        .context("starting the checkpoint thread")?,
+                }))
+                .build(manager)
+                .with_context(|| format!("opening SQLite database at {url}"))?
+        }
+        Backend::Postgres => Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .connection_customizer(Box::new(PostgresSession))
+            .build(manager)
+            .with_context(|| format!("connecting to PostgreSQL at {}", redact(&url)))?,
+    };
     let mut conn = pool.get().context("getting a connection to migrate")?;
     run_migrations(&mut conn)?;
     Ok(DbPool {
         pool,
         notifier: crate::notifier::Notifier::new(),
+        backend,
+        url,
     })
 }
 
-pub fn run_migrations(conn: &mut SqliteConnection) -> anyhow::Result<()> {
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Applies the pending migrations of this connection's backend. On PostgreSQL several
+/// processes may start at once: an advisory lock lets one migrate while the others wait.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+        }
+        DbConnection::Postgres(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7311001)")
+                .context("waiting for the migration lock")?;
+            let out = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("applying migrations: {e}"));
+            c.batch_execute("SELECT pg_advisory_unlock(7311001)")
+                .context("releasing the migration lock")?;
+            out?;
+        }
+    }
     Ok(())
 }
 
 /// Whether any embedded migration has not been applied to this database (`GET /readyz`).
-pub fn has_pending_migrations(conn: &mut SqliteConnection) -> anyhow::Result<bool> {
-    conn.has_pending_migration(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("reading the applied migrations: {e}"))
+pub fn has_pending_migrations(conn: &mut DbConnection) -> anyhow::Result<bool> {
+    match conn {
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("reading the applied migrations: {e}"))
 }
 
 /// One writer at a time within this process, waiting in line rather than in SQLite's busy
@@ -197,27 +359,45 @@ impl Drop for WriteTurn {
     }
 }
 
-/// `BEGIN IMMEDIATE … COMMIT` around `f`, taking this process's write turn first (see
-/// [`WriteTurn`]); inside an open transaction it is a savepoint, as `immediate_transaction` is.
-pub fn write_transaction<T, E, F>(conn: &mut SqliteConnection, f: F) -> Result<T, E>
+/// A transaction that will write. On SQLite: `BEGIN IMMEDIATE … COMMIT` around `f`, taking
+/// this process's write turn first (see [`WriteTurn`]). On PostgreSQL a plain transaction
+/// (row locks and MVCC let writers run side by side). Inside an open transaction it is a
+/// savepoint on both.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut SqliteConnection) -> Result<T, E>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let nested = AnsiTransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .is_some();
-    let _turn = (!nested).then(WriteTurn::take);
-    conn.immediate_transaction(f)
+    let nested =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .is_some();
+    if nested || Backend::of(conn) == Backend::Postgres {
+        return conn.transaction(f);
+    }
+    let _turn = WriteTurn::take();
+    if let DbConnection::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
 }
 
 /// Runs blocking database work off the async executor.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> anyhow::Result<T>
 where
-    F: FnOnce(&mut SqliteConnection) -> anyhow::Result<T> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> anyhow::Result<T> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
@@ -230,4 +410,24 @@ where
     })
     .await
     .context("database task was cancelled")?
+}
+
+/// Runs `$body` with `$c` bound to the backend's own connection: a per-backend arm written
+/// once and compiled for each backend, for the statements the multi-backend connection cannot
+/// express (upserts, `RETURNING` on SQLite's fast paths, `COPY`, `FOR UPDATE SKIP LOCKED`).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
+/// The columns of a `Selectable` model as a plain tuple, for `RETURNING` through a
+/// [`DbConnection`] (`as_returning()` is bound to one backend; the column tuple is the same
+/// for every backend).
+pub fn columns_of<T: diesel::Selectable<diesel::sqlite::Sqlite>>() -> T::SelectExpression {
+    T::construct_selection()
 }

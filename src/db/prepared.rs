@@ -7,14 +7,21 @@
 //! and a type of its own, so diesel caches it by that type, never even rebuilding the text to
 //! look it up: every call after the first only binds and steps.
 //!
-//! Placeholders are `?` (none inside string literals). Values that the partial indexes on
+//! Placeholders are `?` (none inside string literals); each backend's query builder writes its
+//! own (`?` on SQLite, `$1`, `$2`… on PostgreSQL), and a statement runs on the connection
+//! inside the [`DbConnection`] directly, never re-serialized per call. Instants are bound as
+//! [`At`] (a `timestamptz` on PostgreSQL, text on SQLite). Values that the partial indexes on
 //! `enrollments.status` depend on are written into the text, not bound: SQLite re-plans a
 //! statement whose bound value could change the choice of a partial index, on every binding.
 
+use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel::sqlite::Sqlite;
-use diesel::{QueryResult, RunQueryDsl, SqliteConnection};
+use diesel::{PgConnection, QueryResult, RunQueryDsl, SqliteConnection};
+
+use super::types::Instant;
+use super::DbConnection;
 
 /// One bound value.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +29,24 @@ pub enum Param<'a> {
     Text(Option<&'a str>),
     Int(Option<i64>),
     Real(Option<f64>),
+    /// An instant (`clock::fmt_instant` text).
+    At(Option<&'a str>),
+}
+
+/// An instant to bind (see [`Param::At`]).
+#[derive(Debug, Clone, Copy)]
+pub struct At<'a>(pub Option<&'a str>);
+
+impl<'a> At<'a> {
+    pub fn some(s: &'a str) -> At<'a> {
+        At(Some(s))
+    }
+}
+
+impl<'a> From<At<'a>> for Param<'a> {
+    fn from(v: At<'a>) -> Self {
+        Param::At(v.0)
+    }
 }
 
 impl<'a> From<&'a str> for Param<'a> {
@@ -82,9 +107,12 @@ impl<'a, Q: 'static> Fixed<'a, Q> {
         }
     }
 
-    /// Runs it; returns the number of rows changed.
-    pub fn execute(self, conn: &mut SqliteConnection) -> QueryResult<usize> {
-        RunQueryDsl::execute(self, conn)
+    /// Runs it on the backend's own connection; returns the number of rows changed.
+    pub fn execute(self, conn: &mut DbConnection) -> QueryResult<usize> {
+        match conn {
+            DbConnection::Sqlite(c) => RunQueryDsl::execute(self, c),
+            DbConnection::Postgres(c) => RunQueryDsl::execute(self, c),
+        }
     }
 }
 
@@ -110,36 +138,44 @@ impl<Q: 'static> QueryId for Fixed<'_, Q> {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<Q> QueryFragment<Sqlite> for Fixed<'_, Q> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        let Some((first, rest)) = self.pieces.split_first() else {
-            return Ok(());
-        };
-        if rest.len() != self.params.len() {
-            return Err(diesel::result::Error::QueryBuilderError(
-                format!(
-                    "`{}` takes {} values, {} given",
-                    self.sql,
-                    rest.len(),
-                    self.params.len()
-                )
-                .into(),
-            ));
-        }
-        out.push_sql(first);
-        for (piece, param) in rest.iter().zip(self.params) {
-            match param {
-                Param::Text(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
-                Param::Int(v) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
-                Param::Real(v) => out.push_bind_param::<Nullable<Double>, _>(v)?,
+macro_rules! fixed_for_backend {
+    ($backend:ty, $conn:ty) => {
+        impl<Q> QueryFragment<$backend> for Fixed<'_, Q> {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $backend>) -> QueryResult<()> {
+                let Some((first, rest)) = self.pieces.split_first() else {
+                    return Ok(());
+                };
+                if rest.len() != self.params.len() {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        format!(
+                            "`{}` takes {} values, {} given",
+                            self.sql,
+                            rest.len(),
+                            self.params.len()
+                        )
+                        .into(),
+                    ));
+                }
+                out.push_sql(first);
+                for (piece, param) in rest.iter().zip(self.params) {
+                    match param {
+                        Param::Text(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                        Param::Int(v) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
+                        Param::Real(v) => out.push_bind_param::<Nullable<Double>, _>(v)?,
+                        Param::At(v) => out.push_bind_param::<Nullable<Instant>, _>(v)?,
+                    }
+                    out.push_sql(piece);
+                }
+                Ok(())
             }
-            out.push_sql(piece);
         }
-        Ok(())
-    }
+
+        impl<Q> RunQueryDsl<$conn> for Fixed<'_, Q> {}
+    };
 }
 
-impl<Q> RunQueryDsl<SqliteConnection> for Fixed<'_, Q> {}
+fixed_for_backend!(Sqlite, SqliteConnection);
+fixed_for_backend!(Pg, PgConnection);
 
 #[cfg(test)]
 mod tests {
@@ -147,9 +183,13 @@ mod tests {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
 
+    fn memory() -> DbConnection {
+        DbConnection::Sqlite(SqliteConnection::establish(":memory:").expect("memory db"))
+    }
+
     #[test]
     fn binds_values_in_order_and_counts_changed_rows() {
-        let mut conn = SqliteConnection::establish(":memory:").expect("memory db");
+        let mut conn = memory();
         conn.batch_execute(
             "CREATE TABLE t (a TEXT, b INTEGER, c REAL);
              INSERT INTO t VALUES ('x', 1, NULL), ('y', 2, NULL);",
@@ -170,7 +210,7 @@ mod tests {
 
     #[test]
     fn a_wrong_number_of_values_is_an_error_not_a_panic() {
-        let mut conn = SqliteConnection::establish(":memory:").expect("memory db");
+        let mut conn = memory();
         conn.batch_execute("CREATE TABLE t (a TEXT)")
             .expect("schema");
         assert!(crate::fixed_sql!("UPDATE t SET a = ?", [])

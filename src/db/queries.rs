@@ -1,9 +1,12 @@
 //! Read queries for list pages: keyset pagination, no N+1.
 
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::SqliteConnection;
+
+use super::sql::filter;
+use crate::domain::filter::Cond;
 
 /// The text `'active'` written into the SQL rather than bound as a parameter, for
 /// `enrollments.status`: the partial indexes on `status = 'active'` make SQLite look at a
@@ -26,10 +29,10 @@ impl diesel::expression::ValidGrouping<()> for StatusActive {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for StatusActive {
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for StatusActive {
     fn walk_ast<'b>(
         &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
     ) -> diesel::QueryResult<()> {
         out.push_sql("'active'");
         Ok(())
@@ -45,7 +48,7 @@ pub struct IdRow {
 /// One page of contact ids, newest first. `before`: ids below this one (older page);
 /// `after`: ids above (newer page). `q`: prefix of email, first name or last name.
 pub fn contact_page(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     q: Option<&str>,
     name_property_ids: &[i64],
     before: Option<i64>,
@@ -122,7 +125,7 @@ struct DueCount {
 /// Active enrollments whose next step is due at `now` and that no worker holds (the partial
 /// index `enrollments_due` answers it): the `perennial_jobs_due` gauge.
 pub fn jobs_due(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<i64> {
     let now = crate::clock::fmt_instant(now);
@@ -142,9 +145,10 @@ struct CountRow {
     n: i64,
 }
 
-/// How many contacts satisfy `where_sql`, a condition over `contacts c` built by the workflow
-/// criteria (review, "See all contacts in lists").
-pub fn count_contacts_where(conn: &mut SqliteConnection, where_sql: &str) -> anyhow::Result<i64> {
+/// How many contacts satisfy `cond`, the workflow criteria (review, "See all contacts in
+/// lists").
+pub fn count_contacts_where(conn: &mut DbConnection, cond: &Cond) -> anyhow::Result<i64> {
+    let where_sql = filter::render(cond, filter::dialect(conn));
     Ok(diesel::sql_query(format!(
         "SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}"
     ))
@@ -161,14 +165,15 @@ struct ValueCountRow {
     n: i64,
 }
 
-/// The distinct values of property `property_id` among the contacts satisfying `where_sql`,
+/// The distinct values of property `property_id` among the contacts satisfying `cond`,
 /// with how many contacts have each: the anchor dates Review plans once per date rather than
 /// once per contact (a century of birthdays is ~36,500 rows whatever the contact count).
 pub fn value_counts_where(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     property_id: i64,
-    where_sql: &str,
+    cond: &Cond,
 ) -> anyhow::Result<Vec<(String, i64)>> {
+    let where_sql = filter::render(cond, filter::dialect(conn));
     Ok(diesel::sql_query(format!(
         "SELECT dv.value AS value, COUNT(*) AS n FROM contacts c
          JOIN contact_values dv ON dv.contact_id = c.id AND dv.property_id = {property_id}
@@ -181,14 +186,15 @@ pub fn value_counts_where(
     .collect())
 }
 
-/// Adds every contact satisfying `where_sql` (over `contacts c`) to static list `list_id`, in
+/// Adds every contact satisfying `cond` to static list `list_id`, in
 /// one statement; returns how many were added.
 pub fn add_to_list_where(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     list_id: i64,
-    where_sql: &str,
+    cond: &Cond,
     now: &str,
 ) -> anyhow::Result<usize> {
+    let where_sql = filter::render(cond, filter::dialect(conn));
     diesel::sql_query(format!(
         "INSERT OR IGNORE INTO list_members (list_id, contact_id, added_at)
          SELECT {list_id}, c.id, ?1 FROM contacts c WHERE {where_sql}"

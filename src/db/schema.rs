@@ -1,15 +1,23 @@
-// Diesel table definitions, kept by hand in step with `migrations/`.
+// Diesel table definitions, kept by hand in step with `migrations/sqlite` and
+// `migrations/postgres` (the same tables and columns on both). `Instant` and `Day`
+// (`db::types`) are text on SQLite, `timestamptz` and `date` on PostgreSQL.
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     users (id) {
         id -> BigInt,
         email -> Text,
         password_hash -> Text,
-        created_at -> Text,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     app_settings (key) {
         key -> Text,
         value -> Text,
@@ -17,18 +25,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     api_tokens (id) {
         id -> BigInt,
         name -> Text,
         token_hash -> Text,
         prefix -> Text,
-        created_at -> Text,
-        last_used_at -> Nullable<Text>,
-        revoked_at -> Nullable<Text>,
+        created_at -> Instant,
+        last_used_at -> Nullable<Instant>,
+        revoked_at -> Nullable<Instant>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     properties (id) {
         id -> BigInt,
         name -> Text,
@@ -37,20 +51,26 @@ diesel::table! {
         options -> Text,
         builtin -> Bool,
         type_locked -> Bool,
-        created_at -> Text,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     contacts (id) {
         id -> BigInt,
         email -> Nullable<Text>,
-        created_at -> Text,
-        updated_at -> Text,
+        created_at -> Instant,
+        updated_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     contact_values (contact_id, property_id) {
         contact_id -> BigInt,
         property_id -> BigInt,
@@ -60,23 +80,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     lists (id) {
         id -> BigInt,
         name -> Text,
         source_workflow_id -> Nullable<BigInt>,
-        created_at -> Text,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     list_members (list_id, contact_id) {
         list_id -> BigInt,
         contact_id -> BigInt,
-        added_at -> Text,
+        added_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     workflows (id) {
         id -> BigInt,
         name -> Text,
@@ -88,33 +117,42 @@ diesel::table! {
         backfill_state -> Text,
         backfill_total -> BigInt,
         backfill_done -> BigInt,
-        published_at -> Nullable<Text>,
-        created_at -> Text,
-        updated_at -> Text,
+        published_at -> Nullable<Instant>,
+        created_at -> Instant,
+        updated_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     workflow_drafts (workflow_id) {
         workflow_id -> BigInt,
         definition -> Text,
         base_revision -> Integer,
         author -> Text,
-        updated_at -> Text,
+        updated_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     workflow_revisions (workflow_id, revision) {
         workflow_id -> BigInt,
         revision -> Integer,
         definition -> Text,
         author -> Text,
-        created_at -> Text,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     enrollments (id) {
         id -> BigInt,
         workflow_id -> BigInt,
@@ -122,36 +160,43 @@ diesel::table! {
         cycle_year -> Integer,
         status -> Text,
         revision -> Integer,
-        anchor_date -> Nullable<Text>,
+        anchor_date -> Nullable<Day>,
         next_step -> Nullable<Text>,
-        next_due_at -> Nullable<Text>,
-        lease_until -> Nullable<Text>,
+        next_due_at -> Nullable<Instant>,
+        lease_until -> Nullable<Instant>,
         attempts -> Integer,
         reason -> Nullable<Text>,
-        enrolled_at -> Text,
-        ended_at -> Nullable<Text>,
-        last_run_at -> Nullable<Text>,
+        enrolled_at -> Instant,
+        ended_at -> Nullable<Instant>,
+        last_run_at -> Nullable<Instant>,
+        lease_owner -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     action_runs (enrollment_id, step) {
         enrollment_id -> BigInt,
         step -> Text,
         state -> Text,
         result -> Nullable<Text>,
-        started_at -> Text,
-        finished_at -> Nullable<Text>,
+        started_at -> Instant,
+        finished_at -> Nullable<Instant>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     history_events (id) {
         id -> BigInt,
         workflow_id -> BigInt,
         enrollment_id -> Nullable<BigInt>,
         contact_id -> BigInt,
-        at -> Text,
+        at -> Instant,
         event -> Text,
         step -> Nullable<Text>,
         detail -> Text,
@@ -160,6 +205,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     outbox (id) {
         id -> BigInt,
         workflow_id -> Nullable<BigInt>,
@@ -169,35 +217,44 @@ diesel::table! {
         subject -> Text,
         body -> Text,
         delivery -> Text,
-        created_at -> Text,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     notifications (id) {
         id -> BigInt,
         workflow_id -> Nullable<BigInt>,
         contact_id -> Nullable<BigInt>,
         message -> Text,
-        read_at -> Nullable<Text>,
-        created_at -> Text,
+        read_at -> Nullable<Instant>,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     tasks (id) {
         id -> BigInt,
         workflow_id -> Nullable<BigInt>,
         contact_id -> Nullable<BigInt>,
         title -> Text,
         notes -> Text,
-        due_date -> Nullable<Text>,
+        due_date -> Nullable<Day>,
         done -> Bool,
-        created_at -> Text,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     import_jobs (id) {
         id -> BigInt,
         filename -> Text,
@@ -206,8 +263,8 @@ diesel::table! {
         processed_rows -> BigInt,
         imported_rows -> BigInt,
         errors -> Text,
-        created_at -> Text,
-        finished_at -> Nullable<Text>,
+        created_at -> Instant,
+        finished_at -> Nullable<Instant>,
     }
 }
 
@@ -240,16 +297,32 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::{Day, Instant};
+
     contact_events (id) {
         id -> BigInt,
         contact_id -> BigInt,
         name -> Text,
         source -> Text,
-        occurred_at -> Text,
+        occurred_at -> Instant,
         properties -> Text,
-        created_at -> Text,
+        created_at -> Instant,
     }
 }
 
 diesel::joinable!(contact_events -> contacts (contact_id));
 diesel::allow_tables_to_appear_in_same_query!(contact_events, contacts);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::Instant;
+
+    worker_heartbeats (worker_id) {
+        worker_id -> Text,
+        host -> Text,
+        pid -> BigInt,
+        started_at -> Instant,
+        beat_at -> Instant,
+    }
+}

@@ -6,9 +6,9 @@
 //! inserted with `INSERT … SELECT` joins in id-range batches — never a loop of single-row
 //! round trips. Progress is stored on the workflow row for the page to show.
 
+use crate::db::DbConnection;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use super::context::{domain_catalog, WorkflowCtx};
 use super::enroll::{local_rfc3339, Why, SKIPPED_PAST_AT_ENROLLMENT};
@@ -19,7 +19,7 @@ use crate::db::models::WorkflowId;
 use crate::db::sql::backfill as bf;
 use crate::db::DbPool;
 use crate::domain::definition::{Start, Step, ZoneChoice};
-use crate::domain::filter::compile_groups_sql;
+use crate::domain::filter::{compile_groups, Cond};
 use crate::domain::schedule::{self, StepStatus, Zones};
 
 /// Contacts per transaction: big enough to amortise, small enough to show progress and let
@@ -75,16 +75,12 @@ pub enum Mode {
 }
 
 /// Enrolls every contact meeting the criteria now. Returns the final progress.
-pub fn run(
-    conn: &mut SqliteConnection,
-    id: WorkflowId,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Report> {
+pub fn run(conn: &mut DbConnection, id: WorkflowId, now: DateTime<Utc>) -> anyhow::Result<Report> {
     run_mode(conn, id, now, Mode::Publish)
 }
 
 pub fn run_mode(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     now: DateTime<Utc>,
     mode: Mode,
@@ -110,10 +106,10 @@ pub fn run_mode(
     // No filter groups: the built-in "[property] is known" alone, which the anchor join below
     // already requires.
     let only_builtin = def.triggers.filter_groups.is_empty();
-    let mut trigger_sql = if only_builtin {
-        "1".to_string()
+    let mut trigger = if only_builtin {
+        Cond::TRUE
     } else {
-        compile_groups_sql(&def.triggers.filter_groups, &catalog, today)
+        compile_groups(&def.triggers.filter_groups, &catalog, today)
             .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?
     };
     if let Mode::Sweep { since } = mode {
@@ -126,24 +122,20 @@ pub fn run_mode(
             });
         }
         // Only a transition counts: meets the criteria today, did not on the last check.
-        let before = compile_groups_sql(&def.triggers.filter_groups, &catalog, since)
+        let before = compile_groups(&def.triggers.filter_groups, &catalog, since)
             .map_err(|e| anyhow::anyhow!("trigger filter: {}", e.message))?;
-        trigger_sql = format!("({trigger_sql} AND NOT {before})");
+        trigger = trigger.and(before.negate());
     }
-    let suppress_sql = if def.settings.suppression.filter_groups.is_empty() {
-        "0".to_string()
+    let suppressed = if def.settings.suppression.filter_groups.is_empty() {
+        Cond::FALSE
     } else {
-        compile_groups_sql(&def.settings.suppression.filter_groups, &catalog, today)
+        compile_groups(&def.settings.suppression.filter_groups, &catalog, today)
             .map_err(|e| anyhow::anyhow!("suppression filter: {}", e.message))?
     };
-    let suppress_lists = def
-        .settings
-        .suppression
-        .list_ids
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    // The date being known is not part of it: the anchor join requires it.
+    let criteria = trigger
+        .and(suppressed.negate())
+        .and(Cond::InAnyList(def.settings.suppression.list_ids.clone()).negate());
     let date_prop = match &def.start {
         Start::ContactDateProperty { property } => Some(
             props
@@ -269,7 +261,7 @@ pub fn run_mode(
     let max_id = bf::max_contact_id(conn)?;
     let total: i64 = crate::db::models::contact::Contact::count(conn)?;
     let progress =
-        |conn: &mut SqliteConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
+        |conn: &mut DbConnection, state: &str, done: i64, total: i64| -> anyhow::Result<()> {
             if mode == Mode::Publish {
                 Workflow::set_backfill(conn, id, state, done, total)?;
             }
@@ -297,9 +289,7 @@ pub fn run_mode(
         let batch = bf::Batch {
             workflow_id: wid,
             revision: rev,
-            trigger_sql: &trigger_sql,
-            suppress_sql: &suppress_sql,
-            suppress_lists: &suppress_lists,
+            criteria: &criteria,
             reenroll: def.reenroll.enabled,
             now: &now_s,
         };
@@ -327,7 +317,7 @@ pub fn run_mode(
 
 /// "When enrolled here, unenroll from these other workflows", for the batch just enrolled.
 fn unenroll_others(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     after_id: i64,
     now_s: &str,
@@ -360,7 +350,7 @@ fn uses_contact_zone(steps: &[Step]) -> bool {
 /// The periodic sweep: workflows whose triggers depend on today's date are re-checked,
 /// set-based, for contacts that began to meet them since the last check (or since the
 /// workflow was turned on).
-pub fn sweep(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub fn sweep(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
     use crate::db::models::app_setting;
     const LAST_SWEEP: &str = "last_trigger_sweep_at";
     let last = app_setting::get(conn, LAST_SWEEP)?.and_then(|s| crate::clock::parse_instant(&s));

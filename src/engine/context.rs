@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::db::DbConnection;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use diesel::SqliteConnection;
 
 use crate::db::models::contact::ContactRecord;
 use crate::db::models::list::List;
@@ -72,7 +72,7 @@ impl WorkflowCtx {
     }
 
     pub fn load(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: crate::db::models::WorkflowId,
     ) -> anyhow::Result<Option<WorkflowCtx>> {
         let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
@@ -83,7 +83,7 @@ impl WorkflowCtx {
     }
 
     /// Every workflow that is on.
-    pub fn active(conn: &mut SqliteConnection) -> anyhow::Result<Vec<WorkflowCtx>> {
+    pub fn active(conn: &mut DbConnection) -> anyhow::Result<Vec<WorkflowCtx>> {
         let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
         Workflow::active(conn)?
             .into_iter()
@@ -153,7 +153,7 @@ impl ContactView for ContactSnapshot {
 
 impl ContactSnapshot {
     pub fn from_record(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         rec: &ContactRecord,
     ) -> anyhow::Result<ContactSnapshot> {
         Ok(ContactSnapshot {
@@ -167,7 +167,7 @@ impl ContactSnapshot {
     }
 
     pub fn load(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         catalog: &crate::db::models::property::Catalog,
         id: ContactId,
     ) -> anyhow::Result<Option<ContactSnapshot>> {
@@ -180,7 +180,7 @@ impl ContactSnapshot {
 
 /// The catalog filters and validation need: properties, list ids, workflow ids.
 pub fn domain_catalog(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     props: &crate::db::models::property::Catalog,
 ) -> anyhow::Result<crate::domain::filter::Catalog> {
     use crate::domain::filter::PropertyInfo;

@@ -1,7 +1,8 @@
 //! Starting, re-planning, finishing and ending enrollments, each with its history events.
 
+use crate::db::types::{DayText, Ts};
+use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::SqliteConnection;
 
 use super::context::{ContactSnapshot, WorkflowCtx};
 use super::events::Listeners;
@@ -128,7 +129,7 @@ pub fn meets_triggers(
 
 /// Enrolls a contact now, or says why not.
 pub fn enroll(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     contact: &ContactSnapshot,
     on: Listeners,
@@ -183,7 +184,7 @@ pub fn enroll(
 /// Writes a new enrollment record for a plan with its history: enrolled, the skipped steps,
 /// and either the first scheduled step or completion.
 pub fn start_cycle(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     contact: &ContactSnapshot,
     on: Listeners,
@@ -320,7 +321,7 @@ pub fn scheduled_event(
 
 /// Ends an active enrollment early.
 pub fn unenroll(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     e: &Enrollment,
     reason: &str,
@@ -350,7 +351,7 @@ pub fn unenroll(
 /// The anchor date moved while enrolled: re-plan the remaining steps of this cycle from the new
 /// date. Steps already executed never run again; re-planned steps now in the past are skipped.
 pub fn replan(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     e: &Enrollment,
     contact: &ContactSnapshot,
@@ -388,10 +389,10 @@ pub fn replan(
             diesel::update(crate::db::schema::enrollments::table.find(e.id))
                 .set((
                     crate::db::schema::enrollments::anchor_date
-                        .eq(cycle_anchor.format("%Y-%m-%d").to_string()),
+                        .eq(DayText::from(cycle_anchor.format("%Y-%m-%d").to_string())),
                     crate::db::schema::enrollments::cycle_year.eq(cycle_year),
                     crate::db::schema::enrollments::next_step.eq(s.index.to_string()),
-                    crate::db::schema::enrollments::next_due_at.eq(fmt_instant(s.due_at)),
+                    crate::db::schema::enrollments::next_due_at.eq(Ts::from(fmt_instant(s.due_at))),
                     crate::db::schema::enrollments::lease_until.eq(None::<String>),
                 ))
                 .execute(conn)?;
@@ -434,7 +435,7 @@ use diesel::prelude::*;
 /// The cycle's last step has run (or none is left): complete it and, for workflows that repeat
 /// annually, schedule next year's cycle after re-checking triggers and suppression.
 pub fn finish_cycle(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     e: &Enrollment,
     contact: &ContactSnapshot,

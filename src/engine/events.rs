@@ -1,7 +1,7 @@
 //! Recording contact events and firing event-based triggers (issue 7).
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 use serde_json::{Map, Value};
 
 use super::context::{ContactSnapshot, WorkflowCtx};
@@ -61,7 +61,7 @@ pub struct WorkflowCycle<'a> {
 
 /// Stores events for one contact and returns them with their ids (to fire triggers with).
 pub fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     contact_id: i64,
     events: Vec<Pending>,
     now: DateTime<Utc>,
@@ -71,7 +71,7 @@ pub fn record(
 
 /// Stores events for one contact when nothing will fire on them: their ids are not read back.
 pub fn record_quiet(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     contact_id: i64,
     events: Vec<Pending>,
     now: DateTime<Utc>,
@@ -109,7 +109,7 @@ pub struct Listeners<'a> {
 /// Records one event the engine itself caused and fires the event triggers listening for it.
 /// Its id is read back only when some workflow listens for an event of that name.
 pub fn record_and_fire(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     on: Listeners,
     contact: &ContactSnapshot,
     pending: Pending,
@@ -176,7 +176,7 @@ pub fn any_listen(workflows: &[WorkflowCtx]) -> bool {
 
 /// Fires the event triggers of every workflow that is on for these occurrences.
 pub fn fire(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     workflows: &[WorkflowCtx],
     catalog: &Catalog,
     contact: &ContactSnapshot,

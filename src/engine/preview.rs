@@ -1,9 +1,9 @@
 //! The timeline a contact would get if enrolled at a given moment: the API's preview and the
 //! editor's Test panel, computed by the same function the engine enrolls with.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use diesel::SqliteConnection;
 use serde_json::{json, Value};
 
 use super::context::{ContactSnapshot, WorkflowCtx};
@@ -140,7 +140,7 @@ impl Timeline {
 }
 
 pub fn preview(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     contact: ContactId,
     now: DateTime<Utc>,

@@ -2,9 +2,10 @@
 //! revision, and their pending times are re-planned under it. [`impact`] runs the same
 //! re-planning without writing, so Review can say what saving would do before it is saved.
 
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::context::{domain_catalog, ContactSnapshot, WorkflowCtx};
 use super::enroll::{event, finish_cycle, local_rfc3339};
@@ -75,7 +76,7 @@ fn replan_one(
 }
 
 fn active_enrollments(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     limit: i64,
 ) -> anyhow::Result<Vec<Enrollment>> {
@@ -93,7 +94,7 @@ fn active_enrollments(
 pub const IMPACT_SAMPLE: i64 = 5_000;
 
 pub fn replan_pending(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -126,7 +127,7 @@ pub fn replan_pending(
                     .set((
                         enrollments::revision.eq(wf.row.revision),
                         enrollments::next_step.eq(index.to_string()),
-                        enrollments::next_due_at.eq(fmt_instant(due_at)),
+                        enrollments::next_due_at.eq(Ts::from(fmt_instant(due_at))),
                     ))
                     .execute(conn)?;
                 if changed {
@@ -186,7 +187,7 @@ impl Impact {
 /// [`replan_pending`] as a dry run: `edited` is the workflow as it would be after the save
 /// (its `row.definition` the edited one). Reads only.
 pub fn impact(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     edited: &WorkflowCtx,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Impact> {

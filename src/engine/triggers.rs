@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use super::context::{ContactSnapshot, WorkflowCtx};
 use super::enroll::{self, event, meets_triggers, suppression_reason, EnrollOutcome, Why};
@@ -24,7 +24,7 @@ pub struct EngineCtx {
 
 impl EngineCtx {
     pub fn load(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         props: &crate::db::models::property::Catalog,
     ) -> anyhow::Result<EngineCtx> {
         let workflows = WorkflowCtx::active(conn)?;
@@ -54,7 +54,7 @@ pub struct Delta<'a> {
 
 /// Evaluates every workflow that is on against one contact change.
 pub fn evaluate(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     workflows: &[WorkflowCtx],
     catalog: &Catalog,
     delta: &Delta,
@@ -158,7 +158,7 @@ fn cannot_start(wf: &WorkflowCtx, delta: &Delta, was_enrolled: bool) -> bool {
 }
 
 fn on_change_while_enrolled(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     active: EnrollmentId,
     on: Listeners,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use diesel::SqliteConnection;
+use crate::db::DbConnection;
 use serde_json::Value;
 
 use crate::clock::now_text;
@@ -130,7 +130,7 @@ fn duplicate_email(email: &str) -> ContactError {
 
 /// Creates a contact (refusing a duplicate email).
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     input: &ContactInput,
     field_prefix: &str,
@@ -149,7 +149,7 @@ pub fn create(
 
 /// Creates, or updates the contact with this email (API and CSV import semantics).
 pub fn upsert_by_email(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     input: &ContactInput,
     field_prefix: &str,
@@ -163,7 +163,7 @@ pub fn upsert_by_email(
 
 /// The upsert inside the caller's transaction (CSV import batches many rows in one).
 pub fn upsert_validated(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     email: Option<&str>,
     changes: &[Change],
@@ -173,7 +173,7 @@ pub fn upsert_validated(
 
 /// As [`upsert_validated`], with the trigger context loaded once by the caller (per batch).
 pub fn upsert_validated_with(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     email: Option<&str>,
     changes: &[Change],
@@ -209,7 +209,7 @@ pub type BatchInput = Result<ContactInput, FieldError>;
 /// order to the one contact, so the later input's values win and both results show that
 /// contact as the batch left it.
 pub fn upsert_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     inputs: Vec<BatchInput>,
     list: &str,
@@ -265,7 +265,7 @@ pub fn upsert_batch(
 
 /// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     id: ContactId,
     input: &ContactInput,
@@ -284,7 +284,7 @@ pub fn update(
 /// keeps it exact), so nothing is read again; the contact after the write is returned with
 /// what changed. Email changes go through [`update`], never through here.
 pub fn apply_changes(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     known: &ContactSnapshot,
     changes: &[Change],
     source: Source,
@@ -304,7 +304,7 @@ pub fn apply_changes(
 /// Writes the value changes that change something into the contact's values (by name, as
 /// they stand in this transaction) and returns them.
 fn write_values(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: ContactId,
     values: &mut BTreeMap<String, String>,
     changes: &[Change],
@@ -336,7 +336,7 @@ fn write_values(
 }
 
 fn write_new(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     email: Option<&str>,
     changes: &[Change],
@@ -370,7 +370,7 @@ fn write_new(
 }
 
 fn write_existing(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     id: ContactId,
     email: Option<Option<String>>,
@@ -424,7 +424,7 @@ fn write_existing(
 
 /// Loads one contact with its values by name (see [`ContactRecord::load`]).
 pub fn load(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     id: ContactId,
 ) -> anyhow::Result<Option<ContactRecord>> {
@@ -433,7 +433,7 @@ pub fn load(
 
 /// Where the workflow engine learns of every contact write (same transaction).
 fn after_write(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     catalog: &Catalog,
     written: &Written,
     source: Source,
@@ -466,7 +466,7 @@ fn after_write(
 
 /// Records the write's built-in events, then lets every workflow that is on react to it.
 fn react(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &EngineCtx,
     created: bool,
     changes: &[ValueChange],

@@ -1,7 +1,7 @@
 //! `perennial demo`: realistic sample contacts so a newcomer sees the product working at once.
 
+use crate::db::DbConnection;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use diesel::SqliteConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -115,7 +115,7 @@ const STAGES: &[&str] = &[
 
 /// The custom date properties the demo (and the browser test) use.
 pub fn ensure_property(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     name: &str,
     label: &str,
     field_type: &str,
@@ -161,7 +161,7 @@ pub fn sample(rng: &mut StdRng, i: usize, today: NaiveDate) -> [String; 6] {
 }
 
 /// Loads `n` sample contacts (upsert by email, so running it twice does not duplicate).
-pub fn load_demo(conn: &mut SqliteConnection, n: usize) -> anyhow::Result<usize> {
+pub fn load_demo(conn: &mut DbConnection, n: usize) -> anyhow::Result<usize> {
     ensure_property(conn, "birthday", "Birthday", "date")?;
     ensure_property(conn, "renewal_date", "Renewal date", "date")?;
     ensure_property(conn, "customer_since", "Customer since", "date")?;

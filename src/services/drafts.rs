@@ -4,8 +4,8 @@
 //! directly, a revision per save. The API's `PUT` is the integration's explicit save and
 //! always makes a revision (DESIGN §7); unpublished changes made in the browser stay as they are.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 use serde_json::Value;
 
 use super::workflows::{check, save_in, WorkflowError};
@@ -33,7 +33,7 @@ impl Saved {
 
 /// A save from the editor or the settings page.
 pub fn save_edit(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     def: &Definition,
     author: &str,
@@ -57,7 +57,7 @@ pub fn save_edit(
 /// A restore from the Revisions page: like [`save_edit`], so a live workflow's restore is
 /// reviewed before it reaches anyone.
 pub fn restore_edit(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     revision: i32,
     author: &str,
@@ -80,7 +80,7 @@ pub fn restore_edit(
 
 /// The row as the pages edit it: its definition (and name) replaced by the unpublished
 /// changes when there are some.
-pub fn working(conn: &mut SqliteConnection, mut wf: Workflow) -> anyhow::Result<Workflow> {
+pub fn working(conn: &mut DbConnection, mut wf: Workflow) -> anyhow::Result<Workflow> {
     if let Some(d) = Draft::find(conn, wf.id())? {
         if let Ok(def) = d.parsed() {
             wf.name = def.name.trim().to_string();
@@ -92,7 +92,7 @@ pub fn working(conn: &mut SqliteConnection, mut wf: Workflow) -> anyhow::Result<
 
 /// Saves the unpublished changes as a revision. `Ok(None)` when there are none.
 pub fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     author: &str,
     now: DateTime<Utc>,
@@ -110,7 +110,7 @@ pub fn apply(
 
 /// Inside the caller's transaction: saves the changes as a revision when they are still valid.
 pub(crate) fn apply_if_valid(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     now: DateTime<Utc>,
 ) -> Result<Option<Workflow>, WorkflowError> {
@@ -129,6 +129,6 @@ pub(crate) fn apply_if_valid(
 }
 
 /// Drops the unpublished changes; `true` when there were some.
-pub fn discard(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<bool> {
+pub fn discard(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<bool> {
     Draft::delete(conn, id)
 }

@@ -1,7 +1,7 @@
 //! Manual enrollment: the one path the API, the workflow's Test page and a contact's page share.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::{ContactId, WorkflowId};
@@ -24,7 +24,7 @@ pub enum ManualEnrollError {
 
 /// Enrolls `contact` in workflow `id` by hand, at `now`, in one transaction.
 pub fn manual_enroll(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     contact: ContactId,
     now: DateTime<Utc>,

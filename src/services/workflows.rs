@@ -1,8 +1,8 @@
 //! Workflow lifecycle: create, save (a new revision each time), restore, clone, publish, turn
 //! off, delete. The API and the editor both come through here.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 use serde_json::Value;
 
 use crate::db::models::workflow::{Workflow, STATUS_OFF, STATUS_ON};
@@ -32,19 +32,19 @@ impl From<diesel::result::Error> for WorkflowError {
     }
 }
 
-pub fn catalog(conn: &mut SqliteConnection) -> anyhow::Result<DomainCatalog> {
+pub fn catalog(conn: &mut DbConnection) -> anyhow::Result<DomainCatalog> {
     let props = Catalog::load(conn)?;
     domain_catalog(conn, &props)
 }
 
 /// Parses and validates a JSON definition; all errors, first one first.
-pub fn check(conn: &mut SqliteConnection, json: &Value) -> Result<Definition, WorkflowError> {
+pub fn check(conn: &mut DbConnection, json: &Value) -> Result<Definition, WorkflowError> {
     let def = validate::parse_definition(json).map_err(|e| WorkflowError::Invalid(vec![e]))?;
     check_typed(conn, &def)?;
     Ok(def)
 }
 
-pub fn check_typed(conn: &mut SqliteConnection, def: &Definition) -> Result<(), WorkflowError> {
+pub fn check_typed(conn: &mut DbConnection, def: &Definition) -> Result<(), WorkflowError> {
     let errors = validate::validate(def, &catalog(conn)?);
     if errors.is_empty() {
         Ok(())
@@ -55,7 +55,7 @@ pub fn check_typed(conn: &mut SqliteConnection, def: &Definition) -> Result<(), 
 
 /// Creates a workflow from API JSON, stored exactly as posted (it round-trips unchanged).
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     json: &Value,
     author: &str,
 ) -> Result<Workflow, WorkflowError> {
@@ -67,7 +67,7 @@ pub fn create(
 
 /// Creates a workflow from the editor's typed definition.
 pub fn create_typed(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     def: &Definition,
     author: &str,
 ) -> Result<Workflow, WorkflowError> {
@@ -77,7 +77,7 @@ pub fn create_typed(
 
 /// Saves a new revision from API JSON. A live workflow's pending steps are re-planned.
 pub fn save(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     json: &Value,
     author: &str,
@@ -88,7 +88,7 @@ pub fn save(
 
 /// [`save`] inside the caller's transaction.
 pub(crate) fn save_in(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     json: &Value,
     author: &str,
@@ -106,7 +106,7 @@ pub(crate) fn save_in(
 }
 
 pub fn save_typed(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     def: &Definition,
     author: &str,
@@ -118,7 +118,7 @@ pub fn save_typed(
 
 /// Makes an old revision the current one (as a new revision, so nothing is lost).
 pub fn restore(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     revision: i32,
     author: &str,
@@ -139,7 +139,7 @@ pub fn restore(
 
 /// A copy, off, named "… (copy)".
 pub fn clone(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     author: &str,
 ) -> Result<Workflow, WorkflowError> {
@@ -158,7 +158,7 @@ pub fn clone(
 }
 
 /// What blocks turning this workflow on right now.
-pub fn problems(conn: &mut SqliteConnection, wf: &Workflow) -> anyhow::Result<Vec<Problem>> {
+pub fn problems(conn: &mut DbConnection, wf: &Workflow) -> anyhow::Result<Vec<Problem>> {
     let catalog = catalog(conn)?;
     // A workflow with unpublished changes is judged by them: they are what Review publishes.
     let wf = crate::services::drafts::working(conn, wf.clone())?;
@@ -175,7 +175,7 @@ pub fn problems(conn: &mut SqliteConnection, wf: &Workflow) -> anyhow::Result<Ve
 /// Turns a workflow on. With `enroll_existing`, contacts meeting the criteria now are enrolled
 /// (see `engine::backfill`); the caller runs that after this commits.
 pub fn publish(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     enroll_existing: bool,
 ) -> Result<Workflow, WorkflowError> {
@@ -197,7 +197,7 @@ pub fn publish(
 
 /// Turns a workflow off. Unpublished changes waiting for "Review and update" become a revision
 /// (an off workflow is edited directly); if they no longer pass validation they stay unpublished.
-pub fn turn_off(conn: &mut SqliteConnection, id: WorkflowId) -> Result<Workflow, WorkflowError> {
+pub fn turn_off(conn: &mut DbConnection, id: WorkflowId) -> Result<Workflow, WorkflowError> {
     crate::db::write_transaction(conn, |conn| {
         if Workflow::find(conn, id)?.is_none() {
             return Err(WorkflowError::NotFound);
@@ -208,7 +208,7 @@ pub fn turn_off(conn: &mut SqliteConnection, id: WorkflowId) -> Result<Workflow,
     })
 }
 
-pub fn delete(conn: &mut SqliteConnection, id: WorkflowId) -> Result<(), WorkflowError> {
+pub fn delete(conn: &mut DbConnection, id: WorkflowId) -> Result<(), WorkflowError> {
     if Workflow::delete(conn, id)? {
         Ok(())
     } else {

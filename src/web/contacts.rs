@@ -58,7 +58,7 @@ struct ListQuery {
 
 /// Loads records for ids with one query for all their values.
 pub fn load_records(
-    conn: &mut diesel::SqliteConnection,
+    conn: &mut crate::db::DbConnection,
     catalog: &Catalog,
     ids: &[i64],
 ) -> anyhow::Result<Vec<ContactRecord>> {
@@ -316,7 +316,7 @@ async fn create(
 
 /// Workflow memberships and list names of a contact, for its page.
 fn contact_context(
-    conn: &mut diesel::SqliteConnection,
+    conn: &mut crate::db::DbConnection,
     id: ContactId,
 ) -> anyhow::Result<(Vec<Membership>, Vec<String>)> {
     let memberships = crate::web::memberships::for_contact(conn, id)?;

@@ -1,5 +1,6 @@
 //! CSV import page: upload, background import with progress, report of rejected rows.
 
+use crate::db::types::Ts;
 use std::collections::BTreeSet;
 
 use actix_multipart::Multipart;
@@ -158,7 +159,7 @@ async fn upload(
             .values((
                 import_jobs::filename.eq(&name),
                 import_jobs::state.eq("running"),
-                import_jobs::created_at.eq(now_text()),
+                import_jobs::created_at.eq(Ts::from(now_text())),
             ))
             .returning(import_jobs::id)
             .get_result(conn)
@@ -216,7 +217,7 @@ async fn upload(
                         import_jobs::total_rows.eq(total as i64),
                         import_jobs::processed_rows.eq(total as i64),
                         import_jobs::errors.eq(&stored),
-                        import_jobs::finished_at.eq(now_text()),
+                        import_jobs::finished_at.eq(Ts::from(now_text())),
                     ))
                     .execute(conn)
             });

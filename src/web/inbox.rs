@@ -2,13 +2,14 @@
 //! configured), **Tasks** (from "Create task" actions; mark done) and the **Inbox** (internal
 //! notifications; mark read). Newest first, keyset pagination by id.
 
+use crate::db::types::Ts;
 use std::collections::HashMap;
 
+use crate::db::DbConnection;
 use actix_web::web;
 use askama::Template;
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 use serde::Deserialize;
 
 use super::extract::{CsrfForm, Ctx, SignedIn};
@@ -50,7 +51,7 @@ struct Refs {
 
 impl Refs {
     fn load(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         contact_ids: impl Iterator<Item = i64>,
     ) -> anyhow::Result<Refs> {
         let mut ids: Vec<i64> = contact_ids.collect();
@@ -439,7 +440,7 @@ async fn read_one(
                 .find(id)
                 .filter(notifications::read_at.is_null()),
         )
-        .set(notifications::read_at.eq(now_text()))
+        .set(notifications::read_at.eq(Ts::from(now_text())))
         .execute(conn)?;
         Ok(exists)
     })
@@ -459,7 +460,7 @@ async fn read_all(
     let n = crate::db::run(&state.pool, move |conn| {
         Ok(
             diesel::update(notifications::table.filter(notifications::read_at.is_null()))
-                .set(notifications::read_at.eq(now_text()))
+                .set(notifications::read_at.eq(Ts::from(now_text())))
                 .execute(conn)?,
         )
     })

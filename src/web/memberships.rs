@@ -1,8 +1,8 @@
 //! A contact's workflow memberships (contact page).
 
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use crate::clock::parse_instant;
 use crate::db::models::workflow::Workflow;
@@ -11,7 +11,7 @@ use crate::db::schema::{enrollments, workflows};
 use crate::engine::context::WorkflowCtx;
 use crate::web::contacts::Membership;
 
-pub fn for_contact(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<Vec<Membership>> {
+pub fn for_contact(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<Vec<Membership>> {
     let rows: Vec<(Workflow, String, i32, Option<String>)> = enrollments::table
         .inner_join(workflows::table)
         .filter(enrollments::contact_id.eq(id.0))

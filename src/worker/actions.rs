@@ -2,8 +2,8 @@
 //! write path as a user's edit (so they can trigger other workflows), messages go to the
 //! Outbox, the inbox and the Tasks page.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::SqliteConnection;
 use serde_json::Value;
 
 use super::execute::RoundCtx;
@@ -44,7 +44,7 @@ fn fail<T>(message: impl Into<String>) -> Result<T, ActionFailure> {
 /// action wrote the contact's values, the contact as it now is (so the worker need not read it
 /// again).
 pub fn execute(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &RoundCtx,
     wf: &WorkflowCtx,
     e: &Enrollment,
@@ -72,7 +72,7 @@ pub fn may_change_contact(step: &Step) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 fn run(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &RoundCtx,
     fresh: &mut Option<ContactSnapshot>,
     wf: &WorkflowCtx,
@@ -309,7 +309,7 @@ fn unchanged_note(changed: bool) -> &'static str {
 
 /// Sets (or with `Null`, clears) one property through the contacts write path.
 fn set_value(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &RoundCtx,
     fresh: &mut Option<ContactSnapshot>,
     contact: &ContactSnapshot,
@@ -374,7 +374,7 @@ fn after(before: &ContactSnapshot, w: &contacts::Written) -> ContactSnapshot {
 /// List membership is a trigger input too.
 #[allow(clippy::too_many_arguments)]
 fn list_changed(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &RoundCtx,
     catalog: &Catalog,
     before: &ContactSnapshot,

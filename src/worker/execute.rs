@@ -2,8 +2,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::{Connection, SqliteConnection};
+use diesel::Connection;
 
 use super::actions::{self, ActionFailure};
 use super::external;
@@ -80,7 +81,7 @@ pub fn run_due(
 /// later (after a minute, its attempts counted); otherwise any job's error rolls back the
 /// whole batch.
 fn run_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &mut Option<RoundCtx>,
     config: &WorkerConfig,
     external_jobs: &mut Vec<ExternalJob>,
@@ -232,7 +233,7 @@ fn due_of(
 /// Runs an enrollment's due steps in order until one lies in the future, the cycle ends, or an
 /// external action must run outside the transaction.
 pub fn process(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &mut RoundCtx,
     id: i64,
     now: DateTime<Utc>,
@@ -247,7 +248,7 @@ pub fn process(
 /// an earlier job of the batch had the same contact (a job changes only its own contact's
 /// enrollments), in which case it is read again.
 fn process_claimed(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &mut RoundCtx,
     claimed: &Enrollment,
     now: DateTime<Utc>,
@@ -259,7 +260,7 @@ fn process_claimed(
 }
 
 fn run_job(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &mut RoundCtx,
     e: Enrollment,
     now: DateTime<Utc>,
@@ -294,7 +295,7 @@ fn suppressed_now(
 
 /// The loop of [`process`]; `contact` is kept current as actions change it.
 fn run_steps(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &mut RoundCtx,
     mut e: Enrollment,
     wf: &WorkflowCtx,
@@ -479,7 +480,7 @@ fn run_steps(
 
 /// Reads the contact again after an action that may have changed it.
 fn reload(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &RoundCtx,
     contact: &mut ContactSnapshot,
 ) -> anyhow::Result<()> {
@@ -506,7 +507,7 @@ fn branch_entry(steps: &[Step], path: &str, yes: bool) -> Option<String> {
 /// Moves the enrollment's pointer to `e`'s next step. `held_until`: a lease for a job that
 /// leaves the batch (an external action run after the commit); otherwise none.
 fn point(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     e: &Enrollment,
     last_run: Option<DateTime<Utc>>,
     held_until: Option<DateTime<Utc>>,
@@ -522,17 +523,13 @@ fn point(
 }
 
 /// Whether this step already ran (recorded as done) for this enrollment.
-pub fn already_done(
-    conn: &mut SqliteConnection,
-    enrollment: i64,
-    path: &str,
-) -> anyhow::Result<bool> {
+pub fn already_done(conn: &mut DbConnection, enrollment: i64, path: &str) -> anyhow::Result<bool> {
     Ok(sql::step_done(conn, enrollment, path)?)
 }
 
 /// Records a step's run as done (an update, else an insert).
 pub fn mark_done(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment: i64,
     path: &str,
     result: &str,
@@ -549,7 +546,7 @@ pub fn mark_done(
 
 /// Records a step's first run as done.
 pub(super) fn insert_done(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment: i64,
     path: &str,
     result: &str,

@@ -2,8 +2,8 @@
 //! database transaction, bracketed by a durable "started" record: a crash between sending and
 //! committing is detected on restart and the action is not repeated (never sent twice).
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel::SqliteConnection;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -35,7 +35,7 @@ enum Begin {
 
 /// Runs one external action: record the start, send, record the outcome and advance.
 pub fn run(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ctx: &mut RoundCtx,
     job: ExternalJob,
     now: DateTime<Utc>,

@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::SqliteConnection;
 
 use super::execute::{already_done, insert_done, mark_done};
 use super::WorkerConfig;
@@ -49,7 +49,7 @@ pub(super) struct BatchCache {
 }
 
 impl RoundCtx {
-    pub fn load(conn: &mut SqliteConnection, config: &WorkerConfig) -> anyhow::Result<RoundCtx> {
+    pub fn load(conn: &mut DbConnection, config: &WorkerConfig) -> anyhow::Result<RoundCtx> {
         let props = Catalog::load(conn)?;
         let mut engine = EngineCtx::load(conn, &props)?;
         if engine.catalog.properties.is_empty() {
@@ -75,7 +75,7 @@ impl RoundCtx {
     /// The workflow (on or off) of a job.
     pub fn workflow(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i64,
     ) -> anyhow::Result<Option<Arc<WorkflowCtx>>> {
         if let Some(w) = self.workflows.get(&id) {
@@ -89,7 +89,7 @@ impl RoundCtx {
     }
 
     /// The domain catalog (lists and workflows included) even when no workflow is on.
-    pub fn catalog(&mut self, conn: &mut SqliteConnection) -> anyhow::Result<&filter::Catalog> {
+    pub fn catalog(&mut self, conn: &mut DbConnection) -> anyhow::Result<&filter::Catalog> {
         if self.engine.catalog.properties.is_empty() {
             self.engine.catalog = crate::engine::context::domain_catalog(conn, &self.props)?;
         }
@@ -99,7 +99,7 @@ impl RoundCtx {
     /// Reads the contacts and step runs of a batch's jobs: five queries for the whole batch.
     pub(super) fn prefetch(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         jobs: &[Enrollment],
     ) -> anyhow::Result<()> {
         let mut cache = BatchCache::default();
@@ -157,7 +157,7 @@ impl RoundCtx {
     /// A contact as filters see it: from the batch cache, else from the database.
     pub(super) fn take_contact(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i64,
     ) -> anyhow::Result<Option<ContactSnapshot>> {
         if let Some(c) = self.batch.as_mut().and_then(|b| b.contacts.remove(&id)) {
@@ -184,7 +184,7 @@ impl RoundCtx {
     /// Whether this step already ran (recorded as done) for this enrollment.
     pub(super) fn already_done(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         enrollment: i64,
         path: &str,
     ) -> anyhow::Result<bool> {
@@ -198,7 +198,7 @@ impl RoundCtx {
 
     pub(super) fn mark_done(
         &mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         enrollment: i64,
         path: &str,
         result: &str,

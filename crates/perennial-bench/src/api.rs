@@ -132,14 +132,14 @@ fn with_event_trigger(i: i64) -> Value {
     def
 }
 
-fn create_on(conn: &mut diesel::SqliteConnection, def: &Value) -> anyhow::Result<i64> {
+fn create_on(conn: &mut perennial::db::DbConnection, def: &Value) -> anyhow::Result<i64> {
     let wf = svc::create(conn, def, "bench").map_err(|e| anyhow::anyhow!("creating: {e:?}"))?;
     svc::publish(conn, WorkflowId(wf.id), false)
         .map_err(|e| anyhow::anyhow!("publishing: {e:?}"))?;
     Ok(wf.id)
 }
 
-fn switch(conn: &mut diesel::SqliteConnection, off: &[i64], on: &[i64]) -> anyhow::Result<()> {
+fn switch(conn: &mut perennial::db::DbConnection, off: &[i64], on: &[i64]) -> anyhow::Result<()> {
     for id in off {
         svc::turn_off(conn, WorkflowId(*id)).map_err(|e| anyhow::anyhow!("turning off: {e:?}"))?;
     }

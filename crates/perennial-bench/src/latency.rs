@@ -45,7 +45,9 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let due_sql = format!(
         "strftime('%Y-%m-%dT%H:%M:%fZ', {start_s:.3} + (id - 1) * {window:.6} / {n}, 'unixepoch')"
     );
-    conn.immediate_transaction::<_, anyhow::Error, _>(|conn| enroll_due(conn, wf, n, &due_sql))?;
+    perennial::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
+        enroll_due(conn, wf, n, &due_sql)
+    })?;
     pool.notifier().notify();
     say(format!(
         "latency: {n} actions due over {window} s while the worker runs…"

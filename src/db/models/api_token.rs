@@ -1,8 +1,9 @@
 //! API tokens: shown once, stored as a SHA-256 hash, revocable.
 
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -35,7 +36,7 @@ fn hash_token(token: &str) -> String {
 /// Database methods
 impl ApiToken {
     /// Creates a token and returns it with its plain text, which is never stored.
-    pub fn create(conn: &mut SqliteConnection, name: &str) -> anyhow::Result<(ApiToken, String)> {
+    pub fn create(conn: &mut DbConnection, name: &str) -> anyhow::Result<(ApiToken, String)> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let plain = format!("prn_{}", hex::encode(bytes));
@@ -44,15 +45,15 @@ impl ApiToken {
                 api_tokens::name.eq(name.trim()),
                 api_tokens::token_hash.eq(hash_token(&plain)),
                 api_tokens::prefix.eq(&plain[..10]),
-                api_tokens::created_at.eq(now_text()),
+                api_tokens::created_at.eq(Ts::from(now_text())),
             ))
-            .returning(ApiToken::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<ApiToken>())
+            .get_result::<ApiToken>(conn)
             .context("creating API token")?;
         Ok((token, plain))
     }
 
-    pub fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<ApiToken>> {
+    pub fn all(conn: &mut DbConnection) -> anyhow::Result<Vec<ApiToken>> {
         api_tokens::table
             .order(api_tokens::id.desc())
             .select(ApiToken::as_select())
@@ -63,10 +64,7 @@ impl ApiToken {
     /// The active token with this plain text, if any; records its use (Settings > API tokens
     /// shows "Last used"). The write happens at most once a minute per token, so a busy
     /// script does not turn every request into a write.
-    pub fn authenticate(
-        conn: &mut SqliteConnection,
-        plain: &str,
-    ) -> anyhow::Result<Option<ApiToken>> {
+    pub fn authenticate(conn: &mut DbConnection, plain: &str) -> anyhow::Result<Option<ApiToken>> {
         // Loaded without `.first()` (token_hash is unique): no bound LIMIT, so the statement
         // stays prepared (see `Contact::find`).
         let found: Vec<ApiToken> = api_tokens::table
@@ -82,7 +80,7 @@ impl ApiToken {
         let minute = |t: &str| t.get(..16).map(str::to_string);
         if token.last_used_at.as_deref().and_then(minute) != minute(&now) {
             diesel::update(api_tokens::table.find(token.id))
-                .set(api_tokens::last_used_at.eq(&now))
+                .set(api_tokens::last_used_at.eq(Ts::from(&now)))
                 .execute(conn)
                 .context("recording API token use")?;
             token.last_used_at = Some(now);
@@ -90,13 +88,13 @@ impl ApiToken {
         Ok(Some(token))
     }
 
-    pub fn revoke(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<bool> {
+    pub fn revoke(conn: &mut DbConnection, id: i64) -> anyhow::Result<bool> {
         let n = diesel::update(
             api_tokens::table
                 .find(id)
                 .filter(api_tokens::revoked_at.is_null()),
         )
-        .set(api_tokens::revoked_at.eq(now_text()))
+        .set(api_tokens::revoked_at.eq(Ts::from(now_text())))
         .execute(conn)
         .context("revoking API token")?;
         Ok(n > 0)

@@ -1,16 +1,16 @@
 //! Account-wide key/value settings.
 
+use crate::db::DbConnection;
 use anyhow::Context;
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use crate::db::schema::app_settings;
 
 pub const ACCOUNT_TIME_ZONE: &str = "account_time_zone";
 pub const COOKIE_KEY: &str = "cookie_key";
 
-pub fn get(conn: &mut SqliteConnection, key: &str) -> anyhow::Result<Option<String>> {
+pub fn get(conn: &mut DbConnection, key: &str) -> anyhow::Result<Option<String>> {
     // `load` rather than `first`: a bound LIMIT makes SQLite re-prepare the statement on
     // every call, and this runs on every contact write.
     Ok(app_settings::table
@@ -22,23 +22,26 @@ pub fn get(conn: &mut SqliteConnection, key: &str) -> anyhow::Result<Option<Stri
         .next())
 }
 
-pub fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> anyhow::Result<()> {
-    diesel::replace_into(app_settings::table)
+pub fn set(conn: &mut DbConnection, key: &str, value: &str) -> anyhow::Result<()> {
+    crate::on_backend!(conn, |c| diesel::insert_into(app_settings::table)
         .values((app_settings::key.eq(key), app_settings::value.eq(value)))
-        .execute(conn)
-        .with_context(|| format!("writing setting {key}"))?;
+        .on_conflict(app_settings::key)
+        .do_update()
+        .set(app_settings::value.eq(value))
+        .execute(c))
+    .with_context(|| format!("writing setting {key}"))?;
     Ok(())
 }
 
 /// The account time zone, UTC until someone chooses one.
-pub fn account_time_zone(conn: &mut SqliteConnection) -> anyhow::Result<Tz> {
+pub fn account_time_zone(conn: &mut DbConnection) -> anyhow::Result<Tz> {
     Ok(get(conn, ACCOUNT_TIME_ZONE)?
         .and_then(|s| s.parse().ok())
         .unwrap_or(Tz::UTC))
 }
 
 /// The secret that signs session cookies, made once and kept so sessions survive restarts.
-pub fn cookie_key(conn: &mut SqliteConnection) -> anyhow::Result<Vec<u8>> {
+pub fn cookie_key(conn: &mut DbConnection) -> anyhow::Result<Vec<u8>> {
     if let Some(hex_key) = get(conn, COOKIE_KEY)? {
         if let Ok(bytes) = hex::decode(hex_key) {
             if bytes.len() >= 64 {

@@ -1,10 +1,12 @@
 //! Contacts and their property values.
 
+use crate::db::prepared::At;
+use crate::db::types::Ts;
 use std::collections::{BTreeMap, HashMap};
 
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::ContactId;
 use crate::db::schema::{contact_values, contacts};
@@ -59,7 +61,7 @@ impl Contact {
     // parameter, and SQLite (3.47+) re-prepares a statement whose bound LIMIT changes on every
     // execution, so `.first()` defeats the statement cache. These run once per row of an
     // import, so that matters (see the 100,000-row import test).
-    pub fn find(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<Option<Contact>> {
+    pub fn find(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<Option<Contact>> {
         let rows: Vec<Contact> = contacts::table
             .filter(contacts::id.eq(id.0))
             .select(Contact::as_select())
@@ -69,10 +71,7 @@ impl Contact {
     }
 
     /// The contact with this email (case-insensitive: the column is `COLLATE NOCASE`).
-    pub fn find_by_email(
-        conn: &mut SqliteConnection,
-        email: &str,
-    ) -> anyhow::Result<Option<Contact>> {
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> anyhow::Result<Option<Contact>> {
         let rows: Vec<Contact> = contacts::table
             .filter(contacts::email.eq(email.trim()))
             .select(Contact::as_select())
@@ -82,23 +81,23 @@ impl Contact {
     }
 
     pub fn insert(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         email: Option<&str>,
         now: &str,
     ) -> anyhow::Result<Contact> {
         diesel::insert_into(contacts::table)
             .values((
                 contacts::email.eq(email),
-                contacts::created_at.eq(now),
-                contacts::updated_at.eq(now),
+                contacts::created_at.eq(Ts::from(now)),
+                contacts::updated_at.eq(Ts::from(now)),
             ))
-            .returning(Contact::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<Contact>())
+            .get_result::<Contact>(conn)
             .context("inserting contact")
     }
 
     pub fn set_email(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: ContactId,
         email: Option<&str>,
     ) -> anyhow::Result<()> {
@@ -109,17 +108,17 @@ impl Contact {
         Ok(())
     }
 
-    pub fn touch(conn: &mut SqliteConnection, id: ContactId, now: &str) -> anyhow::Result<()> {
+    pub fn touch(conn: &mut DbConnection, id: ContactId, now: &str) -> anyhow::Result<()> {
         crate::fixed_sql!(
             "UPDATE contacts SET updated_at = ? WHERE id = ?",
-            [now, id.0],
+            [At::some(now), id.0],
         )
         .execute(conn)
         .context("touching contact")?;
         Ok(())
     }
 
-    pub fn delete(conn: &mut SqliteConnection, id: ContactId) -> anyhow::Result<bool> {
+    pub fn delete(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<bool> {
         // Its enrollments go with it (ON DELETE CASCADE).
         super::enrollment::note_ended();
         let n = diesel::delete(contacts::table.find(id.0))
@@ -128,7 +127,7 @@ impl Contact {
         Ok(n > 0)
     }
 
-    pub fn count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
+    pub fn count(conn: &mut DbConnection) -> anyhow::Result<i64> {
         contacts::table
             .count()
             .get_result(conn)
@@ -136,10 +135,7 @@ impl Contact {
     }
 
     /// Values of one contact by property id.
-    pub fn values(
-        conn: &mut SqliteConnection,
-        id: ContactId,
-    ) -> anyhow::Result<HashMap<i64, String>> {
+    pub fn values(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<HashMap<i64, String>> {
         let rows: Vec<(i64, String)> = contact_values::table
             .filter(contact_values::contact_id.eq(id.0))
             .select((contact_values::property_id, contact_values::value))
@@ -150,7 +146,7 @@ impl Contact {
 
     /// Values of many contacts in one query (no N+1 on list pages).
     pub fn values_for(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         ids: &[i64],
     ) -> anyhow::Result<Vec<(i64, i64, String)>> {
         contact_values::table
@@ -169,7 +165,7 @@ impl Contact {
     /// kept prepared (diesel would prepare an `ON CONFLICT DO UPDATE` afresh each time; see
     /// `db::prepared`). Callers hold a write transaction, so nothing can slip in between.
     pub fn put_value(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: ContactId,
         property_id: i64,
         value: &str,
@@ -196,7 +192,7 @@ impl Contact {
     }
 
     pub fn clear_value(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: ContactId,
         property_id: i64,
     ) -> anyhow::Result<()> {
@@ -223,7 +219,7 @@ pub struct ValueChange {
 impl ContactRecord {
     /// One contact with its values by property name.
     pub fn load(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         catalog: &super::property::Catalog,
         id: ContactId,
     ) -> anyhow::Result<Option<ContactRecord>> {

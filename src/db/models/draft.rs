@@ -2,9 +2,10 @@
 //! workflow, replaced by every save — so the user sees the impact on enrolled contacts before
 //! the change reaches them ("Review and update" turns it into a revision).
 
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::WorkflowId;
 use crate::clock::now_text;
@@ -37,7 +38,7 @@ impl Draft {
 
 /// Database methods
 impl Draft {
-    pub fn find(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Draft>> {
+    pub fn find(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option<Draft>> {
         workflow_drafts::table
             .find(id.0)
             .select(Draft::as_select())
@@ -48,20 +49,20 @@ impl Draft {
 
     /// Stores the changes, replacing earlier ones.
     pub fn put(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: WorkflowId,
         json: &str,
         base_revision: i32,
         author: &str,
     ) -> anyhow::Result<()> {
         let now = now_text();
-        diesel::insert_into(workflow_drafts::table)
+        crate::on_backend!(conn, |c| diesel::insert_into(workflow_drafts::table)
             .values((
                 workflow_drafts::workflow_id.eq(id.0),
                 workflow_drafts::definition.eq(json),
                 workflow_drafts::base_revision.eq(base_revision),
                 workflow_drafts::author.eq(author),
-                workflow_drafts::updated_at.eq(&now),
+                workflow_drafts::updated_at.eq(Ts::from(&now)),
             ))
             .on_conflict(workflow_drafts::workflow_id)
             .do_update()
@@ -69,15 +70,15 @@ impl Draft {
                 workflow_drafts::definition.eq(json),
                 workflow_drafts::base_revision.eq(base_revision),
                 workflow_drafts::author.eq(author),
-                workflow_drafts::updated_at.eq(&now),
+                workflow_drafts::updated_at.eq(Ts::from(&now)),
             ))
-            .execute(conn)
-            .context("saving unpublished changes")?;
+            .execute(c))
+        .context("saving unpublished changes")?;
         Ok(())
     }
 
     /// Drops the changes; `true` when there were some.
-    pub fn delete(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<bool> {
+    pub fn delete(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<bool> {
         let n = diesel::delete(workflow_drafts::table.find(id.0))
             .execute(conn)
             .context("discarding unpublished changes")?;

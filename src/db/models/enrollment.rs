@@ -1,11 +1,13 @@
 //! Enrollments: one record per (workflow, contact, cycle). The record is also the job: it
 //! points at the next step and when it is due, and carries the worker's lease.
 
+use crate::db::prepared::At;
+use crate::db::types::{OptDay, OptTs, Ts};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::{ContactId, EnrollmentId, WorkflowId};
 use crate::db::schema::enrollments;
@@ -67,11 +69,15 @@ pub struct NewEnrollment<'a> {
     pub cycle_year: i32,
     pub status: &'a str,
     pub revision: i32,
+    #[diesel(serialize_as = OptDay)]
     pub anchor_date: Option<String>,
     pub next_step: Option<String>,
+    #[diesel(serialize_as = OptTs)]
     pub next_due_at: Option<String>,
     pub reason: Option<String>,
+    #[diesel(serialize_as = Ts)]
     pub enrolled_at: String,
+    #[diesel(serialize_as = OptTs)]
     pub ended_at: Option<String>,
 }
 
@@ -96,18 +102,15 @@ impl Enrollment {
 
 /// Database methods
 impl Enrollment {
-    pub fn insert(conn: &mut SqliteConnection, new: &NewEnrollment) -> anyhow::Result<Enrollment> {
+    pub fn insert(conn: &mut DbConnection, new: &NewEnrollment) -> anyhow::Result<Enrollment> {
         diesel::insert_into(enrollments::table)
-            .values(new)
-            .returning(Enrollment::as_returning())
-            .get_result(conn)
+            .values(new.clone())
+            .returning(crate::db::columns_of::<Enrollment>())
+            .get_result::<Enrollment>(conn)
             .context("inserting enrollment")
     }
 
-    pub fn find(
-        conn: &mut SqliteConnection,
-        id: EnrollmentId,
-    ) -> anyhow::Result<Option<Enrollment>> {
+    pub fn find(conn: &mut DbConnection, id: EnrollmentId) -> anyhow::Result<Option<Enrollment>> {
         // `get_result` rather than `.first()`: a primary-key lookup needs no LIMIT, and a bound
         // LIMIT makes SQLite re-prepare the statement on every call (see `db::models::contact`).
         enrollments::table
@@ -119,7 +122,7 @@ impl Enrollment {
     }
 
     pub fn active_for(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         workflow: WorkflowId,
         contact: ContactId,
     ) -> anyhow::Result<Option<Enrollment>> {
@@ -137,7 +140,7 @@ impl Enrollment {
 
     /// Every enrollment of a contact, in no particular order, as [`Membership`]s.
     pub fn memberships_of(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         contact: ContactId,
     ) -> anyhow::Result<Vec<Membership>> {
         let rows: Vec<(i64, i64, String)> = enrollments::table
@@ -160,7 +163,7 @@ impl Enrollment {
     }
 
     pub fn for_workflow(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         workflow: WorkflowId,
         contact: Option<ContactId>,
         limit: i64,
@@ -177,7 +180,7 @@ impl Enrollment {
         q.load(conn).context("listing enrollments")
     }
 
-    pub fn count_active(conn: &mut SqliteConnection, workflow: WorkflowId) -> anyhow::Result<i64> {
+    pub fn count_active(conn: &mut DbConnection, workflow: WorkflowId) -> anyhow::Result<i64> {
         enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .filter(enrollments::status.eq(crate::db::queries::StatusActive))
@@ -188,7 +191,7 @@ impl Enrollment {
 
     /// Moves the pointer to the next step (or clears it), releasing any lease.
     pub fn point_at(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: EnrollmentId,
         step: Option<&str>,
         due: Option<&str>,
@@ -198,7 +201,7 @@ impl Enrollment {
         crate::fixed_sql!(
             "UPDATE enrollments SET next_step = ?, next_due_at = ?, lease_until = ?,
                 attempts = 0, last_run_at = ? WHERE id = ?",
-            [step, due, lease_until, last_run_at, id.0],
+            [step, At(due), At(lease_until), At(last_run_at), id.0],
         )
         .execute(conn)
         .context("moving enrollment to its next step")?;
@@ -207,7 +210,7 @@ impl Enrollment {
 
     /// Ends an enrollment (completed or unenrolled) with a reason.
     pub fn finish(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: EnrollmentId,
         status: &str,
         reason: &str,
@@ -219,13 +222,13 @@ impl Enrollment {
             COMPLETED => crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'completed', reason = ?, ended_at = ?,
                     next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
-                [reason, at, id.0]
+                [reason, At::some(at), id.0]
             )
             .execute(conn),
             UNENROLLED => crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'unenrolled', reason = ?, ended_at = ?,
                     next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
-                [reason, at, id.0]
+                [reason, At::some(at), id.0]
             )
             .execute(conn),
             other => anyhow::bail!("an enrollment cannot end as {other:?}"),

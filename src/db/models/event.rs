@@ -1,8 +1,10 @@
 //! Contact events: what happened to a contact, built-in or posted by another system.
 
+use crate::db::prepared::At;
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use crate::db::schema::contact_events;
 
@@ -32,8 +34,10 @@ pub struct NewContactEvent {
     pub contact_id: i64,
     pub name: String,
     pub source: &'static str,
+    #[diesel(serialize_as = Ts)]
     pub occurred_at: String,
     pub properties: String,
+    #[diesel(serialize_as = Ts)]
     pub created_at: String,
 }
 
@@ -48,7 +52,7 @@ impl ContactEvent {
 impl ContactEvent {
     /// Inserts events and returns them with their ids (in order).
     pub fn insert_all(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         events: &[NewContactEvent],
     ) -> anyhow::Result<Vec<ContactEvent>> {
         events
@@ -74,7 +78,7 @@ impl ContactEvent {
     /// Inserts one event. A fixed statement, and no `RETURNING`: SQLite runs that as a
     /// trigger-like multi-row write and so journals every page it changes inside the
     /// caller's transaction (a fifth of the worker's time, measured).
-    pub fn insert(conn: &mut SqliteConnection, e: &NewContactEvent) -> anyhow::Result<()> {
+    pub fn insert(conn: &mut DbConnection, e: &NewContactEvent) -> anyhow::Result<()> {
         crate::fixed_sql!(
             "INSERT INTO contact_events
                 (contact_id, name, source, occurred_at, properties, created_at)
@@ -83,9 +87,9 @@ impl ContactEvent {
                 e.contact_id,
                 e.name.as_str(),
                 e.source,
-                e.occurred_at.as_str(),
+                At::some(e.occurred_at.as_str()),
                 e.properties.as_str(),
-                e.created_at.as_str(),
+                At::some(e.created_at.as_str()),
             ],
         )
         .execute(conn)
@@ -95,7 +99,7 @@ impl ContactEvent {
 
     /// A contact's events, newest first (keyset: ids below `before`).
     pub fn of_contact(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         contact_id: i64,
         before: Option<i64>,
         limit: i64,
@@ -113,7 +117,7 @@ impl ContactEvent {
     }
 
     /// Custom event names seen so far (for the trigger panel).
-    pub fn custom_names(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
+    pub fn custom_names(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
         contact_events::table
             // Spelled out, not bound, so the partial index `contact_events_custom_names`
             // (`WHERE source = 'custom'`) applies.

@@ -1,8 +1,9 @@
 //! Static lists and their members.
 
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::{ContactId, ListId};
 use crate::clock::now_text;
@@ -26,7 +27,7 @@ impl List {
 
 /// Database methods
 impl List {
-    pub fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<(List, i64)>> {
+    pub fn all(conn: &mut DbConnection) -> anyhow::Result<Vec<(List, i64)>> {
         let lists: Vec<List> = lists::table
             .order(lists::id.desc())
             .select(List::as_select())
@@ -50,14 +51,14 @@ impl List {
             .collect())
     }
 
-    pub fn ids(conn: &mut SqliteConnection) -> anyhow::Result<Vec<i64>> {
+    pub fn ids(conn: &mut DbConnection) -> anyhow::Result<Vec<i64>> {
         lists::table
             .select(lists::id)
             .load(conn)
             .context("listing list ids")
     }
 
-    pub fn find(conn: &mut SqliteConnection, id: ListId) -> anyhow::Result<Option<List>> {
+    pub fn find(conn: &mut DbConnection, id: ListId) -> anyhow::Result<Option<List>> {
         lists::table
             .find(id.0)
             .select(List::as_select())
@@ -67,7 +68,7 @@ impl List {
     }
 
     pub fn create(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         name: &str,
         source_workflow_id: Option<i64>,
     ) -> anyhow::Result<List> {
@@ -75,14 +76,14 @@ impl List {
             .values((
                 lists::name.eq(name.trim()),
                 lists::source_workflow_id.eq(source_workflow_id),
-                lists::created_at.eq(now_text()),
+                lists::created_at.eq(Ts::from(now_text())),
             ))
-            .returning(List::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<List>())
+            .get_result::<List>(conn)
             .context("creating list")
     }
 
-    pub fn delete(conn: &mut SqliteConnection, id: ListId) -> anyhow::Result<()> {
+    pub fn delete(conn: &mut DbConnection, id: ListId) -> anyhow::Result<()> {
         diesel::delete(lists::table.find(id.0))
             .execute(conn)
             .context("deleting list")?;
@@ -90,7 +91,7 @@ impl List {
     }
 
     pub fn member_ids(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: ListId,
         after: Option<i64>,
         limit: i64,
@@ -107,7 +108,7 @@ impl List {
         q.load(conn).context("listing list members")
     }
 
-    pub fn member_count(conn: &mut SqliteConnection, id: ListId) -> anyhow::Result<i64> {
+    pub fn member_count(conn: &mut DbConnection, id: ListId) -> anyhow::Result<i64> {
         list_members::table
             .filter(list_members::list_id.eq(id.0))
             .count()
@@ -117,24 +118,26 @@ impl List {
 
     /// Adds a contact; true when it was not a member before.
     pub fn add_member(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: ListId,
         contact: ContactId,
     ) -> anyhow::Result<bool> {
-        let n = diesel::insert_or_ignore_into(list_members::table)
+        let now = Ts(now_text());
+        let n = crate::on_backend!(conn, |c| diesel::insert_into(list_members::table)
             .values((
                 list_members::list_id.eq(id.0),
                 list_members::contact_id.eq(contact.0),
-                list_members::added_at.eq(now_text()),
+                list_members::added_at.eq(&now),
             ))
-            .execute(conn)
-            .context("adding list member")?;
+            .on_conflict_do_nothing()
+            .execute(c))
+        .context("adding list member")?;
         Ok(n > 0)
     }
 
     /// Removes a contact; true when it was a member.
     pub fn remove_member(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: ListId,
         contact: ContactId,
     ) -> anyhow::Result<bool> {
@@ -148,7 +151,7 @@ impl List {
         Ok(n > 0)
     }
 
-    pub fn lists_of(conn: &mut SqliteConnection, contact: ContactId) -> anyhow::Result<Vec<i64>> {
+    pub fn lists_of(conn: &mut DbConnection, contact: ContactId) -> anyhow::Result<Vec<i64>> {
         list_members::table
             .filter(list_members::contact_id.eq(contact.0))
             .select(list_members::list_id)

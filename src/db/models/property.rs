@@ -1,8 +1,9 @@
 //! Contact properties: the defaults of DESIGN §1 and custom ones.
 
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::PropertyId;
 use crate::clock::now_text;
@@ -102,7 +103,7 @@ pub fn clean_options(raw: &str) -> Vec<String> {
 
 /// Database methods
 impl Property {
-    pub fn all(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Property>> {
+    pub fn all(conn: &mut DbConnection) -> anyhow::Result<Vec<Property>> {
         properties::table
             .order((properties::builtin.desc(), properties::label.asc()))
             .select(Property::as_select())
@@ -110,7 +111,7 @@ impl Property {
             .context("listing properties")
     }
 
-    pub fn find(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Property>> {
+    pub fn find(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Property>> {
         properties::table
             .find(id)
             .select(Property::as_select())
@@ -119,10 +120,7 @@ impl Property {
             .context("loading property")
     }
 
-    pub fn find_by_name(
-        conn: &mut SqliteConnection,
-        name: &str,
-    ) -> anyhow::Result<Option<Property>> {
+    pub fn find_by_name(conn: &mut DbConnection, name: &str) -> anyhow::Result<Option<Property>> {
         properties::table
             .filter(properties::name.eq(name))
             .select(Property::as_select())
@@ -132,7 +130,7 @@ impl Property {
     }
 
     pub fn create(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         input: &PropertyInput,
     ) -> anyhow::Result<Result<Property, Vec<FieldError>>> {
         let ft = match input.check() {
@@ -158,16 +156,16 @@ impl Property {
                 properties::options.eq(serde_json::to_string(&options)?),
                 properties::builtin.eq(false),
                 properties::type_locked.eq(false),
-                properties::created_at.eq(now_text()),
+                properties::created_at.eq(Ts::from(now_text())),
             ))
-            .returning(Property::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<Property>())
+            .get_result::<Property>(conn)
             .context("creating property")?;
         Ok(Ok(p))
     }
 
     /// How many contacts have a value for this property.
-    pub fn usage(&self, conn: &mut SqliteConnection) -> anyhow::Result<i64> {
+    pub fn usage(&self, conn: &mut DbConnection) -> anyhow::Result<i64> {
         contact_values::table
             .filter(contact_values::property_id.eq(self.id))
             .count()
@@ -180,7 +178,7 @@ impl Property {
     /// would corrupt them.
     pub fn update(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         input: &PropertyInput,
     ) -> anyhow::Result<Result<Property, Vec<FieldError>>> {
         let mut probe = input.clone();
@@ -220,13 +218,13 @@ impl Property {
                 properties::field_type.eq(ft.as_str()),
                 properties::options.eq(serde_json::to_string(&options)?),
             ))
-            .returning(Property::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<Property>())
+            .get_result::<Property>(conn)
             .context("updating property")?;
         Ok(Ok(p))
     }
 
-    pub fn delete(&self, conn: &mut SqliteConnection) -> anyhow::Result<()> {
+    pub fn delete(&self, conn: &mut DbConnection) -> anyhow::Result<()> {
         diesel::delete(properties::table.find(self.id))
             .execute(conn)
             .context("deleting property")?;
@@ -242,7 +240,7 @@ pub struct Catalog {
 
 /// Database methods
 impl Catalog {
-    pub fn load(conn: &mut SqliteConnection) -> anyhow::Result<Catalog> {
+    pub fn load(conn: &mut DbConnection) -> anyhow::Result<Catalog> {
         Ok(Catalog {
             properties: Property::all(conn)?,
         })

@@ -1,10 +1,11 @@
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use anyhow::Context;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::UserId;
 use crate::clock::now_text;
@@ -57,14 +58,14 @@ pub fn check_new_user(email: &str, password: &str) -> Result<(), (&'static str, 
 
 /// Database methods
 impl User {
-    pub fn count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
+    pub fn count(conn: &mut DbConnection) -> anyhow::Result<i64> {
         users::table
             .count()
             .get_result(conn)
             .context("counting users")
     }
 
-    pub fn find_by_email(conn: &mut SqliteConnection, email: &str) -> anyhow::Result<Option<User>> {
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> anyhow::Result<Option<User>> {
         users::table
             .filter(users::email.eq(email.trim()))
             .select(User::as_select())
@@ -73,7 +74,7 @@ impl User {
             .context("loading user")
     }
 
-    pub fn find(conn: &mut SqliteConnection, id: UserId) -> anyhow::Result<Option<User>> {
+    pub fn find(conn: &mut DbConnection, id: UserId) -> anyhow::Result<Option<User>> {
         users::table
             .find(id.0)
             .select(User::as_select())
@@ -82,20 +83,16 @@ impl User {
             .context("loading user")
     }
 
-    pub fn create(
-        conn: &mut SqliteConnection,
-        email: &str,
-        password: &str,
-    ) -> anyhow::Result<User> {
+    pub fn create(conn: &mut DbConnection, email: &str, password: &str) -> anyhow::Result<User> {
         let hash = hash_password(password)?;
         diesel::insert_into(users::table)
             .values((
                 users::email.eq(email.trim()),
                 users::password_hash.eq(hash),
-                users::created_at.eq(now_text()),
+                users::created_at.eq(Ts::from(now_text())),
             ))
-            .returning(User::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<User>())
+            .get_result::<User>(conn)
             .context("creating user")
     }
 }

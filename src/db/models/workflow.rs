@@ -1,9 +1,10 @@
 //! Workflows and their revisions. The definition JSON (DESIGN §7) is stored as text exactly as
 //! it was last saved, so what an API client posted is what it reads back.
 
+use crate::db::types::Ts;
+use crate::db::DbConnection;
 use anyhow::Context;
 use diesel::prelude::*;
-use diesel::SqliteConnection;
 
 use super::WorkflowId;
 use crate::clock::now_text;
@@ -73,7 +74,7 @@ impl Workflow {
 
 /// Database methods
 impl Workflow {
-    pub fn find(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Workflow>> {
+    pub fn find(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option<Workflow>> {
         workflows::table
             .find(id.0)
             .select(Workflow::as_select())
@@ -82,7 +83,7 @@ impl Workflow {
             .context("loading workflow")
     }
 
-    pub fn all(conn: &mut SqliteConnection, q: Option<&str>) -> anyhow::Result<Vec<Workflow>> {
+    pub fn all(conn: &mut DbConnection, q: Option<&str>) -> anyhow::Result<Vec<Workflow>> {
         let mut query = workflows::table
             .order(workflows::updated_at.desc())
             .select(Workflow::as_select())
@@ -93,14 +94,14 @@ impl Workflow {
         query.load(conn).context("listing workflows")
     }
 
-    pub fn ids(conn: &mut SqliteConnection) -> anyhow::Result<Vec<i64>> {
+    pub fn ids(conn: &mut DbConnection) -> anyhow::Result<Vec<i64>> {
         workflows::table
             .select(workflows::id)
             .load(conn)
             .context("listing workflow ids")
     }
 
-    pub fn active(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Workflow>> {
+    pub fn active(conn: &mut DbConnection) -> anyhow::Result<Vec<Workflow>> {
         workflows::table
             .filter(workflows::status.eq(STATUS_ON))
             .select(Workflow::as_select())
@@ -110,7 +111,7 @@ impl Workflow {
 
     /// Creates a workflow at revision 1 from an already validated definition.
     pub fn create(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         def: &Definition,
         json: &str,
         author: &str,
@@ -123,11 +124,11 @@ impl Workflow {
                 workflows::status.eq(STATUS_OFF),
                 workflows::revision.eq(1),
                 workflows::definition.eq(json),
-                workflows::created_at.eq(&now),
-                workflows::updated_at.eq(&now),
+                workflows::created_at.eq(Ts::from(&now)),
+                workflows::updated_at.eq(Ts::from(&now)),
             ))
-            .returning(Workflow::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<Workflow>())
+            .get_result::<Workflow>(conn)
             .context("creating workflow")?;
         Self::record_revision(conn, wf.id, 1, json, author, &now)?;
         Ok(wf)
@@ -135,7 +136,7 @@ impl Workflow {
 
     /// Saves a new revision of the definition (every save is kept).
     pub fn save(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: WorkflowId,
         def: &Definition,
         json: &str,
@@ -148,17 +149,17 @@ impl Workflow {
                 workflows::start_type.eq(def.start.type_name()),
                 workflows::revision.eq(workflows::revision + 1),
                 workflows::definition.eq(json),
-                workflows::updated_at.eq(&now),
+                workflows::updated_at.eq(Ts::from(&now)),
             ))
-            .returning(Workflow::as_returning())
-            .get_result(conn)
+            .returning(crate::db::columns_of::<Workflow>())
+            .get_result::<Workflow>(conn)
             .context("saving workflow")?;
         Self::record_revision(conn, wf.id, wf.revision, json, author, &now)?;
         Ok(wf)
     }
 
     fn record_revision(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: i64,
         revision: i32,
         json: &str,
@@ -171,14 +172,14 @@ impl Workflow {
                 workflow_revisions::revision.eq(revision),
                 workflow_revisions::definition.eq(json),
                 workflow_revisions::author.eq(author),
-                workflow_revisions::created_at.eq(now),
+                workflow_revisions::created_at.eq(Ts::from(now)),
             ))
             .execute(conn)
             .context("recording revision")?;
         Ok(())
     }
 
-    pub fn revisions(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Vec<Revision>> {
+    pub fn revisions(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Vec<Revision>> {
         workflow_revisions::table
             .filter(workflow_revisions::workflow_id.eq(id.0))
             .order(workflow_revisions::revision.desc())
@@ -188,7 +189,7 @@ impl Workflow {
     }
 
     pub fn revision(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: WorkflowId,
         revision: i32,
     ) -> anyhow::Result<Option<Revision>> {
@@ -201,7 +202,7 @@ impl Workflow {
     }
 
     pub fn set_status(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: WorkflowId,
         status: &str,
         enroll_existing: bool,
@@ -212,13 +213,16 @@ impl Workflow {
                 .set((
                     workflows::status.eq(status),
                     workflows::enroll_existing.eq(enroll_existing),
-                    workflows::published_at.eq(&now),
-                    workflows::updated_at.eq(&now),
+                    workflows::published_at.eq(Ts::from(&now)),
+                    workflows::updated_at.eq(Ts::from(&now)),
                 ))
                 .execute(conn)
         } else {
             diesel::update(workflows::table.find(id.0))
-                .set((workflows::status.eq(status), workflows::updated_at.eq(&now)))
+                .set((
+                    workflows::status.eq(status),
+                    workflows::updated_at.eq(Ts::from(&now)),
+                ))
                 .execute(conn)
         }
         .context("changing workflow status")?;
@@ -226,7 +230,7 @@ impl Workflow {
     }
 
     pub fn set_backfill(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         id: WorkflowId,
         state: &str,
         done: i64,
@@ -243,7 +247,7 @@ impl Workflow {
         Ok(())
     }
 
-    pub fn delete(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<bool> {
+    pub fn delete(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<bool> {
         let n = diesel::delete(workflows::table.find(id.0))
             .execute(conn)
             .context("deleting workflow")?;
@@ -251,7 +255,7 @@ impl Workflow {
     }
 
     /// Active enrollments per workflow, for the list page (one grouped query).
-    pub fn enrolled_counts(conn: &mut SqliteConnection) -> anyhow::Result<Vec<(i64, i64)>> {
+    pub fn enrolled_counts(conn: &mut DbConnection) -> anyhow::Result<Vec<(i64, i64)>> {
         enrollments::table
             .filter(enrollments::status.eq("active"))
             .group_by(enrollments::workflow_id)

@@ -3,10 +3,13 @@
 //! per id range of contacts. The engine computes the plans (pure schedule code) and the
 //! criteria conditions; this file only moves rows.
 
+use crate::db::DbConnection;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-use diesel::SqliteConnection;
+
+use super::filter;
+use crate::domain::filter::Cond;
 
 /// Where a contact's date (and, when a step uses it, its zone) live.
 #[derive(Debug, Clone, Copy)]
@@ -33,15 +36,12 @@ pub struct PlanRow<'a> {
     pub last_step: Option<String>,
 }
 
-/// What one batch inserts: the workflow, and the conditions (over `contacts c`) a contact
-/// must meet, compiled by the caller.
+/// What one batch inserts: the workflow, and the condition a contact must meet (triggers and
+/// not suppressed), built by the caller.
 pub struct Batch<'a> {
     pub workflow_id: i64,
     pub revision: i32,
-    pub trigger_sql: &'a str,
-    pub suppress_sql: &'a str,
-    /// Suppression list ids, comma-separated ("" for none).
-    pub suppress_lists: &'a str,
+    pub criteria: &'a Cond,
     /// Re-enrollment on: only an active enrollment keeps a contact out.
     pub reenroll: bool,
     pub now: &'a str,
@@ -61,7 +61,7 @@ struct MaxRow {
     v: Option<i64>,
 }
 
-pub fn create_plan_tables(conn: &mut SqliteConnection) -> anyhow::Result<()> {
+pub fn create_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
     conn.batch_execute(
         "DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;
          CREATE TEMP TABLE bf_plan (anchor TEXT NOT NULL, tz TEXT NOT NULL, cycle_year INTEGER NOT NULL,
@@ -74,7 +74,7 @@ pub fn create_plan_tables(conn: &mut SqliteConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn drop_plan_tables(conn: &mut SqliteConnection) -> anyhow::Result<()> {
+pub fn drop_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
     conn.batch_execute("DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;")?;
     Ok(())
 }
@@ -82,7 +82,7 @@ pub fn drop_plan_tables(conn: &mut SqliteConnection) -> anyhow::Result<()> {
 /// Every distinct (date value, zone value or "") among the contacts that have the date; one
 /// ("", "") for a Specific date workflow.
 pub fn distinct_anchors(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     src: AnchorSource,
 ) -> anyhow::Result<Vec<(String, String)>> {
     let rows = match (src.date_property, src.zone_property) {
@@ -101,7 +101,7 @@ pub fn distinct_anchors(
     Ok(rows.into_iter().map(|r| (r.anchor, r.tz)).collect())
 }
 
-pub fn insert_plan(conn: &mut SqliteConnection, p: &PlanRow<'_>) -> anyhow::Result<()> {
+pub fn insert_plan(conn: &mut DbConnection, p: &PlanRow<'_>) -> anyhow::Result<()> {
     diesel::sql_query(
         "INSERT INTO bf_plan (anchor, tz, cycle_year, anchor_date, status, next_step, next_due_at, reason,
            enrolled_detail, last_detail, last_event, last_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -124,7 +124,7 @@ pub fn insert_plan(conn: &mut SqliteConnection, p: &PlanRow<'_>) -> anyhow::Resu
 
 /// A step the plan skips (its time has passed), written as a `skipped` event per contact.
 pub fn insert_skip(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     anchor: &str,
     tz: &str,
     step: &str,
@@ -139,7 +139,7 @@ pub fn insert_skip(
     Ok(())
 }
 
-pub fn max_contact_id(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
+pub fn max_contact_id(conn: &mut DbConnection) -> anyhow::Result<i64> {
     Ok(diesel::sql_query("SELECT MAX(id) AS v FROM contacts")
         .get_result::<MaxRow>(conn)?
         .v
@@ -171,21 +171,14 @@ fn anchor_join(src: AnchorSource, contact: &str) -> String {
 /// enrollment). Returns the highest enrollment id before the batch (the new rows are above
 /// it) and how many were enrolled. Call inside a write transaction.
 pub fn enroll_range(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     src: AnchorSource,
     b: &Batch<'_>,
     lo: i64,
     hi: i64,
 ) -> anyhow::Result<(i64, usize)> {
     let (wid, rev) = (b.workflow_id, b.revision);
-    let not_suppressed = if b.suppress_lists.is_empty() {
-        format!("NOT {}", b.suppress_sql)
-    } else {
-        format!(
-            "NOT {} AND NOT EXISTS (SELECT 1 FROM list_members sm WHERE sm.contact_id = c.id AND sm.list_id IN ({}))",
-            b.suppress_sql, b.suppress_lists
-        )
-    };
+    let criteria = filter::render(b.criteria, filter::dialect(conn));
     let not_enrolled = if b.reenroll {
         format!("NOT EXISTS (SELECT 1 FROM enrollments x WHERE x.workflow_id = {wid} AND x.contact_id = c.id AND x.status = 'active')")
     } else {
@@ -201,10 +194,9 @@ pub fn enroll_range(
          SELECT {wid}, c.id, p.cycle_year, p.status, {rev}, p.anchor_date, p.next_step, p.next_due_at,
             p.reason, ?1, CASE WHEN p.status = 'completed' THEN ?1 END
          FROM contacts c {join}
-         WHERE c.id > {lo} AND c.id <= {hi} AND {trigger} AND {not_suppressed} AND {not_enrolled}
+         WHERE c.id > {lo} AND c.id <= {hi} AND {criteria} AND {not_enrolled}
          ORDER BY c.id",
         join = anchor_join(src, "c.id"),
-        trigger = b.trigger_sql,
     ))
     .bind::<Text, _>(b.now)
     .execute(conn)?;
@@ -222,7 +214,7 @@ pub fn enroll_range(
 }
 
 fn write_history(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wid: i64,
     rev: i32,
     after_id: i64,
@@ -257,7 +249,7 @@ fn write_history(
 /// Unenrolls, from workflow `other`, the contacts of the enrollments of `wid` above
 /// `after_id` (the batch just enrolled), with `reason`; their history says so.
 pub fn unenroll_batch_from(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wid: i64,
     after_id: i64,
     other: i64,

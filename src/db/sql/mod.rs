@@ -3,4 +3,5 @@
 //! a second backend adds its twin beside each file.
 
 pub mod backfill;
+pub mod filter;
 pub mod worker;

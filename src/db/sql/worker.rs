@@ -4,9 +4,11 @@
 //! loop reads to know how long to sleep. Moved here from `worker` with the same text and the
 //! same query types (so diesel's statement cache keys are unchanged).
 
+use crate::db::prepared::At;
+use crate::db::types::{DayText, Ts};
+use crate::db::DbConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::SqliteConnection;
 
 use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::Enrollment;
@@ -34,11 +36,7 @@ struct DataVersion {
 
 /// The due jobs (active, due by `now_s`, not leased), oldest first, at most `limit`. Read
 /// inside the batch's write transaction.
-pub fn claim_due(
-    conn: &mut SqliteConnection,
-    now_s: &str,
-    limit: i64,
-) -> QueryResult<Vec<Enrollment>> {
+pub fn claim_due(conn: &mut DbConnection, now_s: &str, limit: i64) -> QueryResult<Vec<Enrollment>> {
     let ids: Vec<i64> = diesel::sql_query(
         "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
            AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
@@ -61,10 +59,10 @@ pub fn claim_due(
 
 /// A job that failed in its savepoint: leased until `until_s` (retried after that) and its
 /// attempts counted.
-pub fn hold_back_failed(conn: &mut SqliteConnection, id: i64, until_s: &str) -> QueryResult<()> {
+pub fn hold_back_failed(conn: &mut DbConnection, id: i64, until_s: &str) -> QueryResult<()> {
     diesel::update(enrollments::table.find(id))
         .set((
-            enrollments::lease_until.eq(until_s),
+            enrollments::lease_until.eq(Ts::from(until_s)),
             enrollments::attempts.eq(enrollments::attempts + 1),
         ))
         .execute(conn)?;
@@ -72,7 +70,7 @@ pub fn hold_back_failed(conn: &mut SqliteConnection, id: i64, until_s: &str) -> 
 }
 
 /// The contact records of a batch (`ids`: sorted, distinct).
-pub fn contacts_of(conn: &mut SqliteConnection, ids: &[i64]) -> QueryResult<Vec<Contact>> {
+pub fn contacts_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Contact>> {
     contacts::table
         .filter(contacts::id.eq_any(ids))
         .select(Contact::as_select())
@@ -81,7 +79,7 @@ pub fn contacts_of(conn: &mut SqliteConnection, ids: &[i64]) -> QueryResult<Vec<
 
 /// `(contact_id, list_id)` for every list membership of these contacts.
 pub fn list_memberships_of(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     contact_ids: &[i64],
 ) -> QueryResult<Vec<(i64, i64)>> {
     list_members::table
@@ -92,7 +90,7 @@ pub fn list_memberships_of(
 
 /// `(enrollment_id, step, state)` of every recorded step run of these enrollments.
 pub fn step_runs_of(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment_ids: &[i64],
 ) -> QueryResult<Vec<(i64, String, String)>> {
     action_runs::table
@@ -106,7 +104,7 @@ pub fn step_runs_of(
 }
 
 /// Whether this step already ran (recorded as done) for this enrollment.
-pub fn step_done(conn: &mut SqliteConnection, enrollment: i64, path: &str) -> QueryResult<bool> {
+pub fn step_done(conn: &mut DbConnection, enrollment: i64, path: &str) -> QueryResult<bool> {
     // No `.first()`: diesel binds its LIMIT, and SQLite re-prepares a statement whose bound
     // LIMIT is rebound — a primary-key lookup needs no LIMIT and stays in the statement cache.
     let state: Vec<String> = action_runs::table
@@ -119,7 +117,7 @@ pub fn step_done(conn: &mut SqliteConnection, enrollment: i64, path: &str) -> Qu
 
 /// Records a step's run as done at `now_s`: updates its record, else inserts one.
 pub fn mark_step_done(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment: i64,
     path: &str,
     result: &str,
@@ -130,7 +128,7 @@ pub fn mark_step_done(
     let updated = crate::fixed_sql!(
         "UPDATE action_runs SET state = 'done', result = ?, finished_at = ?
          WHERE enrollment_id = ? AND step = ?",
-        [result, now_s, enrollment, path],
+        [result, At::some(now_s), enrollment, path],
     )
     .execute(conn)?;
     if updated == 0 {
@@ -141,7 +139,7 @@ pub fn mark_step_done(
 
 /// Records a step's first run as done at `now_s` (the caller knows it has no record yet).
 pub fn insert_step_done(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment: i64,
     path: &str,
     result: &str,
@@ -150,7 +148,7 @@ pub fn insert_step_done(
     crate::fixed_sql!(
         "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
          VALUES (?, ?, 'done', ?, ?, ?)",
-        [enrollment, path, result, now_s, now_s],
+        [enrollment, path, result, At::some(now_s), At::some(now_s)],
     )
     .execute(conn)?;
     Ok(())
@@ -158,7 +156,7 @@ pub fn insert_step_done(
 
 /// The state of a step's run record (`done`, `started`, …), if it has one.
 pub fn step_run_state(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment: i64,
     path: &str,
 ) -> QueryResult<Option<String>> {
@@ -171,7 +169,7 @@ pub fn step_run_state(
 
 /// The durable "started" record of an external action, written before it is sent.
 pub fn start_step_run(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment: i64,
     path: &str,
     now_s: &str,
@@ -181,7 +179,7 @@ pub fn start_step_run(
             action_runs::enrollment_id.eq(enrollment),
             action_runs::step.eq(path),
             action_runs::state.eq("started"),
-            action_runs::started_at.eq(now_s),
+            action_runs::started_at.eq(Ts::from(now_s)),
         ))
         .execute(conn)?;
     Ok(())
@@ -190,7 +188,7 @@ pub fn start_step_run(
 /// A failed external action to be tried again: its "started" record is removed, and the
 /// enrollment is due again at `retry_at_s`, unleased, with `attempts` counted.
 pub fn retry_step_later(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     enrollment: i64,
     path: &str,
     attempts: i32,
@@ -200,7 +198,7 @@ pub fn retry_step_later(
     diesel::update(enrollments::table.find(enrollment))
         .set((
             enrollments::attempts.eq(attempts),
-            enrollments::next_due_at.eq(retry_at_s),
+            enrollments::next_due_at.eq(Ts::from(retry_at_s)),
             enrollments::lease_until.eq(None::<String>),
         ))
         .execute(conn)?;
@@ -218,7 +216,7 @@ pub struct KeptEmail<'a> {
     pub created_at: &'a str,
 }
 
-pub fn keep_email(conn: &mut SqliteConnection, m: &KeptEmail<'_>) -> QueryResult<()> {
+pub fn keep_email(conn: &mut DbConnection, m: &KeptEmail<'_>) -> QueryResult<()> {
     diesel::insert_into(outbox::table)
         .values((
             outbox::workflow_id.eq(Some(m.workflow_id)),
@@ -228,7 +226,7 @@ pub fn keep_email(conn: &mut SqliteConnection, m: &KeptEmail<'_>) -> QueryResult
             outbox::subject.eq(m.subject),
             outbox::body.eq(m.body),
             outbox::delivery.eq("kept"),
-            outbox::created_at.eq(m.created_at),
+            outbox::created_at.eq(Ts::from(m.created_at)),
         ))
         .execute(conn)?;
     Ok(())
@@ -236,7 +234,7 @@ pub fn keep_email(conn: &mut SqliteConnection, m: &KeptEmail<'_>) -> QueryResult
 
 /// A notification in the inbox, about a workflow and one of its contacts.
 pub fn add_notification(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     workflow_id: i64,
     contact_id: i64,
     message: &str,
@@ -247,7 +245,7 @@ pub fn add_notification(
             notifications::workflow_id.eq(Some(workflow_id)),
             notifications::contact_id.eq(Some(contact_id)),
             notifications::message.eq(message),
-            notifications::created_at.eq(created_at),
+            notifications::created_at.eq(Ts::from(created_at)),
         ))
         .execute(conn)?;
     Ok(())
@@ -255,7 +253,7 @@ pub fn add_notification(
 
 /// A task on the Tasks page, from a workflow for one of its contacts.
 pub fn add_task(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     workflow_id: i64,
     contact_id: i64,
     title: &str,
@@ -269,18 +267,15 @@ pub fn add_task(
             tasks::contact_id.eq(Some(contact_id)),
             tasks::title.eq(title),
             tasks::notes.eq(notes),
-            tasks::due_date.eq(due_date),
-            tasks::created_at.eq(created_at),
+            tasks::due_date.eq(due_date.map(DayText::from)),
+            tasks::created_at.eq(Ts::from(created_at)),
         ))
         .execute(conn)?;
     Ok(())
 }
 
 /// The earliest due time of an active job that is not leased at `now_s`, if any.
-pub fn earliest_unleased_due(
-    conn: &mut SqliteConnection,
-    now_s: &str,
-) -> QueryResult<Option<String>> {
+pub fn earliest_unleased_due(conn: &mut DbConnection, now_s: &str) -> QueryResult<Option<String>> {
     let row: NextDue = diesel::sql_query(
         "SELECT MIN(next_due_at) AS v FROM enrollments WHERE status = 'active' AND next_due_at IS NOT NULL
            AND (lease_until IS NULL OR lease_until < ?1)",
@@ -291,7 +286,7 @@ pub fn earliest_unleased_due(
 }
 
 /// The earliest end of a lease still held at `now_s` on an active job, if any.
-pub fn earliest_lease_end(conn: &mut SqliteConnection, now_s: &str) -> QueryResult<Option<String>> {
+pub fn earliest_lease_end(conn: &mut DbConnection, now_s: &str) -> QueryResult<Option<String>> {
     let leased: NextDue = diesel::sql_query(
         "SELECT MIN(lease_until) AS v FROM enrollments WHERE status = 'active' AND lease_until >= ?1",
     )
@@ -302,7 +297,7 @@ pub fn earliest_lease_end(conn: &mut SqliteConnection, now_s: &str) -> QueryResu
 
 /// SQLite's data version of this connection's database (`PRAGMA data_version`): it changes
 /// when another connection commits.
-pub fn data_version(conn: &mut SqliteConnection) -> QueryResult<i64> {
+pub fn data_version(conn: &mut DbConnection) -> QueryResult<i64> {
     diesel::sql_query("PRAGMA data_version")
         .get_result::<DataVersion>(conn)
         .map(|v| v.data_version)

@@ -1,3 +1,6 @@
+//! The validation rules, table by table: every error names its field. Compiled only under
+//! `#[cfg(test)]` (declared so in `mod.rs`).
+
 use super::*;
 use crate::domain::filter::{FieldType, PropertyInfo};
 use serde_json::{json, Value};

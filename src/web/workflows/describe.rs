@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use diesel::SqliteConnection;
+use crate::db::DbConnection;
 use serde_json::Value;
 
 use crate::db::models::list::List;
@@ -25,7 +25,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn load(conn: &mut SqliteConnection) -> anyhow::Result<Names> {
+    pub fn load(conn: &mut DbConnection) -> anyhow::Result<Names> {
         let catalog = Catalog::load(conn)?;
         Ok(Names {
             properties: catalog

@@ -3,10 +3,10 @@
 //! through `services::enrollment::manual_enroll`, the same path as the API; a refusal (off,
 //! suppressed, no date, already enrolled) comes back as a flash with the reason.
 
+use crate::db::DbConnection;
 use actix_web::web;
 use askama::Template;
 use chrono::Utc;
-use diesel::SqliteConnection;
 use serde::Deserialize;
 
 use super::describe::Names;
@@ -56,7 +56,7 @@ fn name_lists(message: &str, names: &Names) -> String {
 /// Enrolls a contact manually now. `Ok(message)` when enrolled, `Err(reason)` when refused;
 /// both are sentences for a flash.
 pub fn enroll_now(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf_id: WorkflowId,
     contact: ContactId,
 ) -> anyhow::Result<Result<String, String>> {

@@ -401,7 +401,7 @@ pub struct Lookups {
 }
 
 impl Lookups {
-    pub fn load(conn: &mut diesel::SqliteConnection) -> anyhow::Result<Lookups> {
+    pub fn load(conn: &mut crate::db::DbConnection) -> anyhow::Result<Lookups> {
         let catalog = crate::services::workflows::catalog(conn)?;
         let lists = crate::db::models::list::List::all(conn)?
             .into_iter()

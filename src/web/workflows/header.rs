@@ -1,7 +1,7 @@
 //! The header every workflow page shares: name, on/off, enrolled count, enrollment progress,
 //! and the tabs (Edit, Settings, Review and publish, Test, History).
 
-use diesel::SqliteConnection;
+use crate::db::DbConnection;
 
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::workflow::Workflow;
@@ -25,7 +25,7 @@ pub struct WorkflowHeader {
 
 impl WorkflowHeader {
     pub fn load(
-        conn: &mut SqliteConnection,
+        conn: &mut DbConnection,
         wf: &Workflow,
         tab: &'static str,
     ) -> anyhow::Result<WorkflowHeader> {

@@ -112,7 +112,7 @@ fn step_label(path: &str, def: Option<&Definition>) -> String {
 /// first one recorded a day after `to` is therefore after `to`, so that id can bound the
 /// keyset scan. Found by binary search over the workflow's ids: O(log n) index lookups.
 fn id_bound_after(
-    conn: &mut diesel::SqliteConnection,
+    conn: &mut crate::db::DbConnection,
     workflow: i64,
     to: &str,
 ) -> anyhow::Result<Option<i64>> {
@@ -123,7 +123,7 @@ fn id_bound_after(
     };
     let after = fmt_instant(t + Duration::days(1));
     let at_or_after =
-        |conn: &mut diesel::SqliteConnection, id: i64| -> anyhow::Result<Option<String>> {
+        |conn: &mut crate::db::DbConnection, id: i64| -> anyhow::Result<Option<String>> {
             Ok(dsl::history_events
                 .filter(dsl::workflow_id.eq(workflow))
                 .filter(dsl::id.ge(id))
@@ -141,7 +141,7 @@ fn id_bound_after(
     };
     // g(k): the workflow's first event at or after id k was recorded at or after `after`; g is monotone
     // in k and g(max) must hold for a bound to exist. Find the smallest k with g(k).
-    let g = |conn: &mut diesel::SqliteConnection, k: i64| -> anyhow::Result<bool> {
+    let g = |conn: &mut crate::db::DbConnection, k: i64| -> anyhow::Result<bool> {
         Ok(at_or_after(conn, k)?.is_some_and(|at| at >= after))
     };
     if !g(conn, hi)? {

@@ -2,10 +2,10 @@
 //! on the contacts enrolled now (shown on Review and on the confirmation), Update and Discard;
 //! and Turn off, which asks first and says what happens to the pending actions.
 
+use crate::db::DbConnection;
 use actix_web::web;
 use askama::Template;
 use chrono::Utc;
-use diesel::SqliteConnection;
 
 use super::changes;
 use super::describe::Names;
@@ -92,10 +92,7 @@ pub fn impact_sentence(i: &Impact) -> String {
 
 /// The changes waiting on a live workflow, compared with the live revision. `None` when there
 /// are none (or the workflow is off: it is edited directly then).
-pub fn pending(
-    conn: &mut SqliteConnection,
-    live: &Workflow,
-) -> anyhow::Result<Option<PendingView>> {
+pub fn pending(conn: &mut DbConnection, live: &Workflow) -> anyhow::Result<Option<PendingView>> {
     if !live.is_on() {
         return Ok(None);
     }

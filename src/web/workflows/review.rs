@@ -2,10 +2,10 @@
 //! turning it on (each linking to its card), the live count of contacts meeting the criteria
 //! now, "See all contacts in lists", and Turn on → confirm → publish. Also Turn off.
 
+use crate::db::DbConnection;
 use actix_web::web;
 use askama::Template;
 use chrono::{NaiveDate, Utc};
-use diesel::SqliteConnection;
 use serde::Deserialize;
 
 use super::describe::{self, Names, StepLine};
@@ -14,7 +14,7 @@ use super::support;
 use crate::db::models::list::List;
 use crate::db::models::WorkflowId;
 use crate::domain::definition::{Definition, Start};
-use crate::domain::filter::compile_groups_sql;
+use crate::domain::filter::{compile_groups, Cond};
 use crate::domain::schedule::Zones;
 use crate::domain::values::parse_iso_date;
 use crate::domain::warnings::{self, Skipping};
@@ -35,20 +35,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/workflows/{id}/publish", web::post().to(publish));
 }
 
-/// Who meets the enrollment criteria now, as SQL over `contacts c`.
+/// Who meets the enrollment criteria now, as one condition on a contact.
 pub enum Criteria {
     /// No criteria (manual only, or only event triggers): nobody "meets the criteria".
     ManualOnly,
     /// A filter cannot be compiled (e.g. its property was deleted): the problems list says so.
     Invalid(String),
-    /// A boolean expression over `contacts c`.
-    Sql(String),
+    /// The condition a contact meets (rendered as SQL by `db`).
+    Met(Cond),
 }
 
 /// The criteria as one set-based condition: the trigger filters, the date being known (for
 /// date-property workflows), and not suppressed (filters or lists).
 pub fn criteria(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
     today: NaiveDate,
 ) -> anyhow::Result<Criteria> {
@@ -59,33 +59,30 @@ pub fn criteria(
     let catalog = svc::catalog(conn)?;
     // No filter groups: the built-in "[property] is known" alone (`date_known` below).
     let trigger = if def.triggers.filter_groups.is_empty() {
-        "1".to_string()
+        Cond::TRUE
     } else {
-        match compile_groups_sql(&def.triggers.filter_groups, &catalog, today) {
-            Ok(sql) => sql,
+        match compile_groups(&def.triggers.filter_groups, &catalog, today) {
+            Ok(cond) => cond,
             Err(e) => return Ok(Criteria::Invalid(format!("trigger filter: {}", e.message))),
         }
     };
     let date_known = match &def.start {
         Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
-            Some(p) => format!(
-                "EXISTS (SELECT 1 FROM contact_values dv WHERE dv.contact_id = c.id AND dv.property_id = {})",
-                p.id
-            ),
+            Some(p) => Cond::HasValue(p.id),
             None => {
                 return Ok(Criteria::Invalid(format!(
                     "the date property “{property}” no longer exists"
                 )))
             }
         },
-        _ => "1".to_string(),
+        _ => Cond::TRUE,
     };
     let suppression = &def.settings.suppression;
     let suppressed = if suppression.filter_groups.is_empty() {
-        "0".to_string()
+        Cond::FALSE
     } else {
-        match compile_groups_sql(&suppression.filter_groups, &catalog, today) {
-            Ok(sql) => sql,
+        match compile_groups(&suppression.filter_groups, &catalog, today) {
+            Ok(cond) => cond,
             Err(e) => {
                 return Ok(Criteria::Invalid(format!(
                     "suppression filter: {}",
@@ -94,22 +91,13 @@ pub fn criteria(
             }
         }
     };
-    let in_lists = if suppression.list_ids.is_empty() {
-        String::new()
-    } else {
-        let ids = suppression
-            .list_ids
-            .iter()
-            .map(|l| l.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        format!(
-            " AND NOT EXISTS (SELECT 1 FROM list_members sm WHERE sm.contact_id = c.id AND sm.list_id IN ({ids}))"
-        )
-    };
-    Ok(Criteria::Sql(format!(
-        "{trigger} AND {date_known} AND NOT {suppressed}{in_lists}"
-    )))
+    let in_lists = Cond::InAnyList(suppression.list_ids.clone());
+    Ok(Criteria::Met(
+        trigger
+            .and(date_known)
+            .and(suppressed.negate())
+            .and(in_lists.negate()),
+    ))
 }
 
 pub struct ProblemView {
@@ -165,7 +153,7 @@ struct Review {
     skipping: Option<Skipping>,
 }
 
-fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Review>> {
+fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option<Review>> {
     let Some((wf, header)) = support::load_working(conn, id, "review")? else {
         return Ok(None);
     };
@@ -198,7 +186,7 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
             },
         ),
         Criteria::Invalid(why) => (None, format!("Cannot count: {why}. Fix the problems above.")),
-        Criteria::Sql(sql) => {
+        Criteria::Met(sql) => {
             let (n, skip) = count_and_skipping(conn, &wf, &sql)?;
             skipping = Some(skip);
             let date = match &wf.def.start {
@@ -231,9 +219,9 @@ fn load_review(conn: &mut SqliteConnection, id: WorkflowId) -> anyhow::Result<Op
 /// contacts are counted per distinct date (which the date-known condition already requires) and
 /// each date is planned once.
 fn count_and_skipping(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     wf: &WorkflowCtx,
-    sql: &str,
+    sql: &Cond,
 ) -> anyhow::Result<(i64, Skipping)> {
     let (n, dates): (i64, Vec<(NaiveDate, i64)>) = match &wf.def.start {
         Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
@@ -407,7 +395,7 @@ async fn save_list(
             Criteria::Invalid(why) => {
                 return Ok(Some(Err(format!("Cannot list the contacts: {why}."))))
             }
-            Criteria::Sql(sql) => sql,
+            Criteria::Met(sql) => sql,
         };
         let name = format!("{} — meets criteria {today}", wf.row.name);
         let now = crate::clock::now_text();

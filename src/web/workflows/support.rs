@@ -2,9 +2,9 @@
 //! revisions family: loading a workflow with its header, times in the workflow's zone, and
 //! where a problem's card lives.
 
+use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use diesel::SqliteConnection;
 
 use super::header::WorkflowHeader;
 use crate::db::models::WorkflowId;
@@ -12,7 +12,7 @@ use crate::engine::WorkflowCtx;
 
 /// A workflow (parsed, with its zone) and the shared page header for tab `tab`.
 pub fn load(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     tab: &'static str,
 ) -> anyhow::Result<Option<(WorkflowCtx, WorkflowHeader)>> {
@@ -26,7 +26,7 @@ pub fn load(
 /// Like [`load`], with the workflow as the pages edit it: its unpublished changes, when there
 /// are some (see `services::drafts`). For Settings, Review and Test.
 pub fn load_working(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: WorkflowId,
     tab: &'static str,
 ) -> anyhow::Result<Option<(WorkflowCtx, WorkflowHeader)>> {

@@ -1,9 +1,9 @@
 //! Saving from the editor and how every form post ends (back to the canvas with a flash, or
 //! the page again with the panel as typed), and the trigger, date, repeat and name forms.
 
+use crate::db::DbConnection;
 use actix_web::{http::StatusCode, web};
 use chrono::Utc;
-use diesel::SqliteConnection;
 
 use super::panels::PanelState;
 use super::show::{load, page, respond, Loaded};
@@ -24,7 +24,7 @@ use crate::web::{see_other, WebError, WebResult};
 /// Saves a new revision (or, for a live workflow, unpublished changes); validation errors come
 /// back as data.
 pub(super) fn try_save(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: i64,
     def: &Definition,
     author: &str,

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::DbConnection;
 use actix_web::{http::StatusCode, web, HttpResponse};
 use askama::Template;
-use diesel::SqliteConnection;
 use serde::Deserialize;
 
 use super::canvas::{canvas, other_triggers, CanvasCtx, CanvasItem};
@@ -37,7 +37,7 @@ pub struct Sample {
 }
 
 /// The first contact that has a first name.
-fn sample_contact(conn: &mut SqliteConnection) -> anyhow::Result<Option<Sample>> {
+fn sample_contact(conn: &mut DbConnection) -> anyhow::Result<Option<Sample>> {
     use crate::db::schema::{contact_values, properties};
     use diesel::prelude::*;
     let id: Option<i64> = contact_values::table
@@ -76,7 +76,7 @@ pub(super) struct Loaded {
     pub(super) event_names: Vec<String>,
 }
 
-pub(super) fn load(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Loaded>> {
+pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Loaded>> {
     let Some(wf) = Workflow::find(conn, WorkflowId(id))? else {
         return Ok(None);
     };

@@ -1,8 +1,8 @@
 //! The step forms: adding a step where a + was chosen, editing one from its panel, deleting
 //! it and moving it up or down among its siblings.
 
+use crate::db::DbConnection;
 use actix_web::{http::StatusCode, web};
-use diesel::SqliteConnection;
 use serde::Deserialize;
 
 use super::panels::{type_static, PanelState, Target};
@@ -18,7 +18,7 @@ use crate::web::{WebError, WebResult};
 
 /// Saves one step (added or edited) from its panel.
 fn save_step(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     id: i64,
     author: &str,
     target: Target,

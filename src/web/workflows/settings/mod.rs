@@ -83,7 +83,7 @@ struct Loaded {
     account_zone: String,
 }
 
-fn load(conn: &mut diesel::SqliteConnection, id: WorkflowId) -> anyhow::Result<Option<Loaded>> {
+fn load(conn: &mut crate::db::DbConnection, id: WorkflowId) -> anyhow::Result<Option<Loaded>> {
     let Some((wf, header)) = support::load_working(conn, id, "settings")? else {
         return Ok(None);
     };

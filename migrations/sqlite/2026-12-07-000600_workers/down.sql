@@ -1,0 +1,2 @@
+DROP TABLE worker_heartbeats;
+ALTER TABLE enrollments DROP COLUMN lease_owner;
