@@ -1,4 +1,5 @@
-//! The command line: `perennial [serve|migrate|user create|token create|import-contacts|demo]`.
+//! The command line: `perennial [serve|migrate|worker|user create|token create|import-contacts|
+//! demo|bench]`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -59,6 +60,17 @@ pub enum Command {
     Demo {
         #[arg(long, default_value_t = 1000)]
         contacts: usize,
+    },
+    /// Measure performance on a fresh temporary database (see BENCHMARKS.md); prints a table
+    /// and, last, one JSON line.
+    ///
+    /// Runs the `perennial-bench` executable beside this one with the arguments given
+    /// (`perennial bench --help` lists them).
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Passed to `perennial-bench` as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
     },
 }
 
@@ -185,7 +197,47 @@ pub fn main() -> anyhow::Result<()> {
             eprintln!("Loaded {n} sample contacts.");
             Ok(())
         }
+        Some(Command::Bench { args }) => bench(args),
     }
+}
+
+/// `perennial bench …`: the benchmark is a crate of its own (crates/perennial-bench), which
+/// depends on this library, so this binary cannot link it; it runs the `perennial-bench`
+/// executable that cargo builds into the same directory, with inherited stdio, and ends with
+/// its exit code.
+fn bench(args: Vec<std::ffi::OsString>) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("finding the current executable")?;
+    let name = format!("perennial-bench{}", std::env::consts::EXE_SUFFIX);
+    let Some(bench) = exe
+        .parent()
+        .map(|dir| dir.join(name))
+        .filter(|p| p.is_file())
+    else {
+        anyhow::bail!(
+            "the benchmark is a separate binary: build it with \
+             `cargo build --release -p perennial-bench` \
+             (or run `cargo run --release -p perennial-bench -- …`)"
+        );
+    };
+    let status = std::process::Command::new(&bench)
+        .args(args)
+        .status()
+        .with_context(|| format!("running {}", bench.display()))?;
+    if status.success() {
+        return Ok(());
+    }
+    // The bench has said what went wrong on stderr: pass its exit code on, adding nothing.
+    #[cfg(unix)]
+    let code = {
+        use std::os::unix::process::ExitStatusExt;
+        status
+            .code()
+            .or_else(|| status.signal().map(|s| 128 + s))
+            .unwrap_or(1)
+    };
+    #[cfg(not(unix))]
+    let code = status.code().unwrap_or(1);
+    std::process::exit(code)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {

@@ -5,7 +5,6 @@
 //! `worker` (the scheduler loop).
 
 pub mod api;
-
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The built `perennial` binary against a temp database: migrate, user create, token create,
-//! import-contacts, demo; and the app served on the same file sees what the CLI wrote.
+//! import-contacts, demo; and the app served on the same file sees what the CLI wrote. `bench`
+//! runs the `perennial-bench` executable beside it.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -229,10 +230,69 @@ fn the_cli_explains_itself() {
         "token",
         "import-contacts",
         "demo",
+        "bench",
     ] {
         assert!(help.contains(sub), "{sub} in {help}");
     }
     assert!(!db.exists(), "--help touches no database");
     let out = perennial(&db, &["frobnicate"]);
     assert!(!out.status.success());
+}
+
+/// `perennial bench …` runs the `perennial-bench` executable in its own directory with every
+/// argument as given, and ends with its exit code; without that executable it says how to
+/// build it. A copy of `perennial` in a directory of its own, beside a stand-in script.
+#[cfg(unix)]
+#[test]
+fn bench_runs_the_perennial_bench_executable_beside_it() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = dir.path().join("perennial");
+    // A hard link is enough (the kernel reports the path it was started by) and costs nothing.
+    if std::fs::hard_link(env!("CARGO_BIN_EXE_perennial"), &exe).is_err() {
+        std::fs::copy(env!("CARGO_BIN_EXE_perennial"), &exe).unwrap();
+    }
+    let db = dir.path().join("bench.db");
+    let run = |args: &[&str]| {
+        Command::new(&exe)
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env_remove("PERENNIAL_LOG")
+            .output()
+            .expect("the perennial binary runs")
+    };
+
+    let missing = run(&["bench", "--quick"]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains(
+            "the benchmark is a separate binary: build it with \
+             `cargo build --release -p perennial-bench`"
+        ),
+        "{}",
+        stderr(&missing)
+    );
+
+    // The stand-in prints each argument on a line, complains, and fails with 3. A child shell
+    // writes it, so this test process never holds it open for writing (no "text file busy"
+    // when it is run while another test's child is being spawned).
+    let fake = dir.path().join("perennial-bench");
+    let script = "#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done\necho oops >&2\nexit 3\n";
+    let made = Command::new("sh")
+        .args(["-c", r#"printf '%s' "$2" > "$1" && chmod +x "$1""#, "sh"])
+        .arg(&fake)
+        .arg(script)
+        .status()
+        .unwrap();
+    assert!(made.success());
+
+    let out = run(&["bench", "--quick", "--only", "enroll", "--keep", "--help"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "[--quick]\n[--only]\n[enroll]\n[--keep]\n[--help]\n"
+    );
+    assert_eq!(stderr(&out), "oops\n", "perennial adds nothing of its own");
+    let out = run(&["bench", "--help"]);
+    assert_eq!(stdout(&out), "[--help]\n", "the bench's own --help");
+    assert!(!db.exists(), "bench touches no database of its own");
 }

@@ -7,12 +7,12 @@ use std::time::Instant;
 use anyhow::Context;
 use diesel::prelude::*;
 
-use super::api::Server;
-use super::http::{form, Client, Response};
-use super::worker::count;
-use super::{percentile, say, BenchArgs, Report};
-use crate::db::DbPool;
-use crate::services::workflows as svc;
+use crate::api::Server;
+use crate::http::{form, Client, Response};
+use crate::worker::count;
+use crate::{percentile, say, BenchArgs, Report};
+use perennial::db::DbPool;
+use perennial::services::workflows as svc;
 
 /// Timed requests per URL (after one untimed warm-up).
 const REPEAT: usize = 15;
@@ -21,7 +21,7 @@ const REPEAT: usize = 15;
 /// what the page shows).
 pub fn create_history_workflow(pool: &DbPool) -> anyhow::Result<i64> {
     let mut conn = pool.get()?;
-    let def = super::enroll::birthday_definition("Birthday greetings (a busy year of history)");
+    let def = crate::enroll::birthday_definition("Birthday greetings (a busy year of history)");
     let wf = svc::create(&mut conn, &def, "bench")
         .map_err(|e| anyhow::anyhow!("creating the history workflow: {e:?}"))?;
     Ok(wf.id)
@@ -272,24 +272,24 @@ pub fn run(
 /// workflow — its Review with unpublished changes, whose impact re-plans its enrollments (up
 /// to `revise::IMPACT_SAMPLE`).
 fn review_urls(pool: &DbPool, history_wf: i64) -> anyhow::Result<Vec<String>> {
-    use crate::db::models::workflow::Workflow;
-    use crate::db::models::WorkflowId;
+    use perennial::db::models::workflow::Workflow;
+    use perennial::db::models::WorkflowId;
     let mut urls = vec![format!("/workflows/{history_wf}/review")];
     let mut conn = pool.get()?;
     let live = Workflow::active(&mut conn)?.into_iter().max_by_key(|w| {
-        crate::db::models::enrollment::Enrollment::count_active(&mut conn, WorkflowId(w.id))
+        perennial::db::models::enrollment::Enrollment::count_active(&mut conn, WorkflowId(w.id))
             .unwrap_or(0)
     });
     if let Some(wf) = live {
         let mut def = wf.parsed()?;
         def.name = format!("{} (edited)", def.name);
-        if let Some(crate::domain::definition::Step::DateDelay { time_of_day, .. }) =
+        if let Some(perennial::domain::definition::Step::DateDelay { time_of_day, .. }) =
             def.steps.first_mut()
         {
             *time_of_day = Some("10:30".into());
         }
         let json = serde_json::to_string(&def)?;
-        crate::db::models::draft::Draft::put(&mut conn, wf.id(), &json, wf.revision, "bench")?;
+        perennial::db::models::draft::Draft::put(&mut conn, wf.id(), &json, wf.revision, "bench")?;
         urls.push(format!("/workflows/{}/review", wf.id));
     }
     Ok(urls)

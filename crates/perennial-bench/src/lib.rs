@@ -1,4 +1,5 @@
-//! `perennial bench`: the performance figures of DESIGN §6 on this machine.
+//! `perennial-bench` (also run by `perennial bench`): the performance figures of DESIGN §6 on
+//! this machine. A crate of its own, beside the app, which it uses through the app's library.
 //!
 //! A fresh temporary database is filled with realistic contacts and history, then each
 //! measurement runs against it in turn: publish-time enrollment (and the raw SQLite limit for
@@ -20,7 +21,7 @@ use std::time::Instant;
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
-use crate::db;
+use perennial::db;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {

@@ -8,11 +8,11 @@ use std::time::Instant;
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use super::sqlite::RawDb;
-use super::{say, BenchArgs, Report};
-use crate::db::models::WorkflowId;
-use crate::db::DbPool;
-use crate::services::workflows as svc;
+use crate::sqlite::RawDb;
+use crate::{say, BenchArgs, Report};
+use perennial::db::models::WorkflowId;
+use perennial::db::DbPool;
+use perennial::services::workflows as svc;
 
 pub fn birthday_definition(name: &str) -> Value {
     json!({
@@ -44,11 +44,11 @@ pub fn run(
 
     say("enroll: publishing with \"enroll existing\"…");
     let t = Instant::now();
-    let cpu0 = super::thread_cpu_seconds();
+    let cpu0 = crate::thread_cpu_seconds();
     svc::publish(&mut conn, id, true).map_err(|e| anyhow::anyhow!("publishing: {e:?}"))?;
-    let done = crate::engine::backfill::run(&mut conn, id, chrono::Utc::now())?;
+    let done = perennial::engine::backfill::run(&mut conn, id, chrono::Utc::now())?;
     let enroll_s = t.elapsed().as_secs_f64();
-    let enroll_cpu = super::thread_cpu_seconds() - cpu0;
+    let enroll_cpu = crate::thread_cpu_seconds() - cpu0;
     let enrolled = done.done;
     say(format!(
         "enroll: {enrolled} enrollments in {enroll_s:.2} s ({enroll_cpu:.2} s CPU)"
@@ -74,10 +74,10 @@ pub fn run(
         rows.history.len()
     ));
     let t = Instant::now();
-    let cpu0 = super::thread_cpu_seconds();
+    let cpu0 = crate::thread_cpu_seconds();
     rows.insert(&raw, twin)?;
     let raw_s = t.elapsed().as_secs_f64();
-    let raw_cpu = super::thread_cpu_seconds() - cpu0;
+    let raw_cpu = crate::thread_cpu_seconds() - cpu0;
     let check = |sql: &str| raw.query_i64(sql);
     let (e1, e2) = (
         check(&format!(

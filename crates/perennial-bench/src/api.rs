@@ -8,15 +8,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use super::data::{Props, STAGES};
-use super::http::Client;
-use super::{percentile, say, BenchArgs, Report};
-use crate::config::Config;
-use crate::db::models::WorkflowId;
-use crate::db::DbPool;
-use crate::services::demo::{FIRST_NAMES, LAST_NAMES};
-use crate::services::workflows as svc;
-use crate::startup::Application;
+use crate::data::{Props, STAGES};
+use crate::http::Client;
+use crate::{percentile, say, BenchArgs, Report};
+use perennial::config::Config;
+use perennial::db::models::WorkflowId;
+use perennial::db::DbPool;
+use perennial::services::demo::{FIRST_NAMES, LAST_NAMES};
+use perennial::services::workflows as svc;
+use perennial::startup::Application;
 
 /// The app, serving the benchmark's database on a loopback port (no worker: the benchmark
 /// drives the worker itself). It runs until the process ends.
@@ -53,9 +53,9 @@ impl Server {
             })?;
         let port = rx.recv()??;
         let token = {
-            let pool = crate::db::connect(db_path, 1)?;
+            let pool = perennial::db::connect(db_path, 1)?;
             let mut conn = pool.get()?;
-            crate::db::models::api_token::ApiToken::create(&mut conn, "bench")?.1
+            perennial::db::models::api_token::ApiToken::create(&mut conn, "bench")?.1
         };
         Ok(Server { port, token })
     }
@@ -132,14 +132,14 @@ fn with_event_trigger(i: i64) -> Value {
     def
 }
 
-fn create_on(conn: &mut diesel::SqliteConnection, def: &Value) -> anyhow::Result<i64> {
+fn create_on(conn: &mut perennial::db::DbConnection, def: &Value) -> anyhow::Result<i64> {
     let wf = svc::create(conn, def, "bench").map_err(|e| anyhow::anyhow!("creating: {e:?}"))?;
     svc::publish(conn, WorkflowId(wf.id), false)
         .map_err(|e| anyhow::anyhow!("publishing: {e:?}"))?;
     Ok(wf.id)
 }
 
-fn switch(conn: &mut diesel::SqliteConnection, off: &[i64], on: &[i64]) -> anyhow::Result<()> {
+fn switch(conn: &mut perennial::db::DbConnection, off: &[i64], on: &[i64]) -> anyhow::Result<()> {
     for id in off {
         svc::turn_off(conn, WorkflowId(*id)).map_err(|e| anyhow::anyhow!("turning off: {e:?}"))?;
     }
@@ -179,8 +179,8 @@ pub fn run(
     // Existing contacts' emails to update (half the requests), spread over the table.
     let step = (args.contacts / 20_000).max(1);
     let emails: Vec<String> = {
-        use crate::db::schema::contacts::dsl;
         use diesel::prelude::*;
+        use perennial::db::schema::contacts::dsl;
         dsl::contacts
             .filter(
                 dsl::id.eq_any(

@@ -3,13 +3,13 @@
 //! a workflow history of millions of events.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use diesel::SqliteConnection;
+use perennial::db::DbConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::sqlite::RawDb;
-use crate::db::models::property::Property;
-use crate::services::demo::{ensure_property, FIRST_NAMES, LAST_NAMES};
+use crate::sqlite::RawDb;
+use perennial::db::models::property::Property;
+use perennial::services::demo::{ensure_property, FIRST_NAMES, LAST_NAMES};
 
 /// Lifecycle stages as a CRM export has them (no "other": every contact has a real stage).
 pub const STAGES: &[&str] = &[
@@ -66,11 +66,11 @@ pub struct Props {
 
 /// The custom properties the benchmark uses (date pickers for the anchors, a text property
 /// the worker's actions set).
-pub fn ensure_properties(conn: &mut SqliteConnection) -> anyhow::Result<Props> {
+pub fn ensure_properties(conn: &mut DbConnection) -> anyhow::Result<Props> {
     ensure_property(conn, "birthday", "Birthday", "date")?;
     ensure_property(conn, "renewal_date", "Renewal date", "date")?;
     ensure_property(conn, "bench_status", "Benchmark status", "text")?;
-    let id = |conn: &mut SqliteConnection, name: &str| -> anyhow::Result<i64> {
+    let id = |conn: &mut DbConnection, name: &str| -> anyhow::Result<i64> {
         Ok(Property::find_by_name(conn, name)?
             .ok_or_else(|| anyhow::anyhow!("property {name} missing"))?
             .id)

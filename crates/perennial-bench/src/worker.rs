@@ -8,12 +8,12 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use serde_json::json;
 
-use super::{say, BenchArgs, Report};
-use crate::clock::fmt_instant;
-use crate::db::models::WorkflowId;
-use crate::db::DbPool;
-use crate::services::workflows as svc;
-use crate::worker::WorkerConfig;
+use crate::{say, BenchArgs, Report};
+use perennial::clock::fmt_instant;
+use perennial::db::models::WorkflowId;
+use perennial::db::{DbConnection, DbPool};
+use perennial::services::workflows as svc;
+use perennial::worker::WorkerConfig;
 
 #[derive(QueryableByName)]
 struct Count {
@@ -21,16 +21,12 @@ struct Count {
     n: i64,
 }
 
-pub fn count(conn: &mut SqliteConnection, sql: &str) -> anyhow::Result<i64> {
+pub fn count(conn: &mut DbConnection, sql: &str) -> anyhow::Result<i64> {
     Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
 }
 
 /// A manual-only workflow with one action: set `bench_status`.
-pub fn tagging_workflow(
-    conn: &mut SqliteConnection,
-    name: &str,
-    value: &str,
-) -> anyhow::Result<i64> {
+pub fn tagging_workflow(conn: &mut DbConnection, name: &str, value: &str) -> anyhow::Result<i64> {
     let def = json!({
         "name": name,
         "start": {"type": "blank"},
@@ -47,7 +43,7 @@ pub fn tagging_workflow(
 
 /// Enrolls contacts `1..=n` in `workflow_id` with their one step due at `due` (set-based).
 pub fn enroll_due(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     workflow_id: i64,
     n: i64,
     due_sql: &str,
@@ -74,7 +70,7 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
             &format!("Tag contacts #{}", workflows.len() + 1),
             "tagged",
         )?;
-        conn.immediate_transaction::<_, anyhow::Error, _>(|conn| {
+        perennial::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
             enroll_due(conn, id, n, &format!("'{due}'"))
         })?;
         workflows.push(id);
@@ -95,17 +91,17 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let config = WorkerConfig::default();
     let stop = AtomicBool::new(false);
     let start = Instant::now();
-    let cpu0 = super::thread_cpu_seconds();
+    let cpu0 = crate::thread_cpu_seconds();
     let mut rounds = 0;
     loop {
-        let n = crate::worker::execute::run_due(pool, &config, chrono::Utc::now(), &stop)?;
+        let n = perennial::worker::execute::run_due(pool, &config, chrono::Utc::now(), &stop)?;
         if n == 0 {
             break;
         }
         rounds += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    let cpu = super::thread_cpu_seconds() - cpu0;
+    let cpu = crate::thread_cpu_seconds() - cpu0;
     let ids = workflows
         .iter()
         .map(|i| i.to_string())

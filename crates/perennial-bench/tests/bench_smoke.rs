@@ -1,4 +1,4 @@
-//! `perennial bench` still works end to end: a small run (10,000 contacts) through the real
+//! `perennial-bench` still works end to end: a small run (10,000 contacts) through the real
 //! binary, checking that every stage ran and the JSON line comes last. Not a timing test:
 //! the figures of BENCHMARKS.md come from a full release run, never from CI.
 
@@ -6,9 +6,8 @@ use std::process::Command;
 
 #[test]
 fn a_small_benchmark_runs_every_stage_and_prints_the_json_line_last() {
-    let out = Command::new(env!("CARGO_BIN_EXE_perennial"))
+    let out = Command::new(env!("CARGO_BIN_EXE_perennial-bench"))
         .args([
-            "bench",
             "--contacts",
             "10000",
             "--history-events",
@@ -27,7 +26,7 @@ fn a_small_benchmark_runs_every_stage_and_prints_the_json_line_last() {
             "1",
         ])
         .output()
-        .expect("running perennial bench");
+        .expect("running perennial-bench");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::worker::{enroll_due, tagging_workflow};
-use super::{percentile, say, BenchArgs, Report};
-use crate::clock::parse_instant;
-use crate::db::DbPool;
-use crate::worker::WorkerConfig;
+use crate::worker::{enroll_due, tagging_workflow};
+use crate::{percentile, say, BenchArgs, Report};
+use perennial::clock::parse_instant;
+use perennial::db::DbPool;
+use perennial::worker::WorkerConfig;
 
 #[derive(QueryableByName)]
 struct IdText {
@@ -37,7 +37,7 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let window = args.latency_window_secs;
     let mut conn = pool.get()?;
     let wf = tagging_workflow(&mut conn, "On time", "on time")?;
-    let handle = crate::worker::spawn(pool.clone(), WorkerConfig::default());
+    let handle = perennial::worker::spawn(pool.clone(), WorkerConfig::default());
     // Let the worker start (its first round and the periodic trigger check) before the window.
     std::thread::sleep(Duration::from_millis(300));
     let first_due = Utc::now() + chrono::Duration::milliseconds(1000);
@@ -45,7 +45,9 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let due_sql = format!(
         "strftime('%Y-%m-%dT%H:%M:%fZ', {start_s:.3} + (id - 1) * {window:.6} / {n}, 'unixepoch')"
     );
-    conn.immediate_transaction::<_, anyhow::Error, _>(|conn| enroll_due(conn, wf, n, &due_sql))?;
+    perennial::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
+        enroll_due(conn, wf, n, &due_sql)
+    })?;
     pool.notifier().notify();
     say(format!(
         "latency: {n} actions due over {window} s while the worker runs…"
