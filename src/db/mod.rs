@@ -241,8 +241,11 @@ pub fn connect(database_url: &str, max_size: u32) -> anyhow::Result<DbPool> {
                 .build(manager)
                 .with_context(|| format!("opening SQLite database at {url}"))?
         }
+        // Connections open as needed (a server process rarely needs all of them at once, and
+        // the server's `max_connections` is shared by every process).
         Backend::Postgres => Pool::builder()
             .max_size(max_size)
+            .min_idle(Some(max_size.min(2)))
             .connection_timeout(std::time::Duration::from_secs(10))
             .connection_customizer(Box::new(PostgresSession))
             .build(manager)

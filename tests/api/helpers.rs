@@ -51,7 +51,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
     // Retries of failing webhooks come quickly in tests (the default first wait is 30 s).
     std::env::set_var("PERENNIAL_RETRY_BASE_MS", "200");
-    let db = perennial::db::scratch::ScratchDb::new().expect("a scratch database");
+    // The `api_postgres` binary is this suite on PostgreSQL; otherwise PERENNIAL_TEST_BACKEND.
+    let backend = if env!("CARGO_CRATE_NAME") == "api_postgres" {
+        perennial::db::Backend::Postgres
+    } else {
+        perennial::db::scratch::test_backend()
+    };
+    let db = perennial::db::scratch::ScratchDb::of(backend).expect("a scratch database");
     let mut config = Config {
         bind: "127.0.0.1:0".into(),
         database_url: db.url().to_string(),

@@ -1,26 +1,26 @@
 //! HTTP tests: the app spawned on a random port with its own temp database per test.
 //! Compiled as one binary (zero2prod layout).
 
-mod helpers;
+pub(crate) mod helpers;
 
-mod api_batch;
-mod api_contacts;
-mod api_properties;
-mod auth;
-mod builtin_trigger;
-mod cli;
-mod contacts;
-mod demo;
-mod engine;
-mod events;
-mod forms_safety;
-mod import;
-mod lists;
-mod live_edit;
-mod ops;
-mod properties;
-mod settings;
-mod test_page;
-mod workflow_pages;
-mod workflows_api;
-mod workflows_editor;
+pub(crate) mod api_batch;
+pub(crate) mod api_contacts;
+pub(crate) mod api_properties;
+pub(crate) mod auth;
+pub(crate) mod builtin_trigger;
+pub(crate) mod cli;
+pub(crate) mod contacts;
+pub(crate) mod demo;
+pub(crate) mod engine;
+pub(crate) mod events;
+pub(crate) mod forms_safety;
+pub(crate) mod import;
+pub(crate) mod lists;
+pub(crate) mod live_edit;
+pub(crate) mod ops;
+pub(crate) mod properties;
+pub(crate) mod settings;
+pub(crate) mod test_page;
+pub(crate) mod workflow_pages;
+pub(crate) mod workflows_api;
+pub(crate) mod workflows_editor;
