@@ -1,6 +1,5 @@
 //! Starting, re-planning, finishing and ending enrollments, each with its history events.
 
-use crate::db::types::{DayText, Ts};
 use crate::db::DbConnection;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -386,16 +385,14 @@ pub fn replan(
     );
     match steps.iter().find(|s| s.status == StepStatus::Due) {
         Some(s) => {
-            diesel::update(crate::db::schema::enrollments::table.find(e.id))
-                .set((
-                    crate::db::schema::enrollments::anchor_date
-                        .eq(DayText::from(cycle_anchor.format("%Y-%m-%d").to_string())),
-                    crate::db::schema::enrollments::cycle_year.eq(cycle_year),
-                    crate::db::schema::enrollments::next_step.eq(s.index.to_string()),
-                    crate::db::schema::enrollments::next_due_at.eq(Ts::from(fmt_instant(s.due_at))),
-                    crate::db::schema::enrollments::lease_until.eq(None::<String>),
-                ))
-                .execute(conn)?;
+            Enrollment::replan_cycle(
+                conn,
+                EnrollmentId(e.id),
+                &cycle_anchor.format("%Y-%m-%d").to_string(),
+                cycle_year,
+                &s.index.to_string(),
+                &fmt_instant(s.due_at),
+            )?;
             events.push(event(
                 wf,
                 Some(e.id),
@@ -429,8 +426,6 @@ pub fn replan(
     }
     Ok(())
 }
-
-use diesel::prelude::*;
 
 /// The cycle's last step has run (or none is left): complete it and, for workflows that repeat
 /// annually, schedule next year's cycle after re-checking triggers and suppression.

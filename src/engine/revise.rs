@@ -2,19 +2,16 @@
 //! revision, and their pending times are re-planned under it. [`impact`] runs the same
 //! re-planning without writing, so Review can say what saving would do before it is saved.
 
-use crate::db::types::Ts;
 use crate::db::DbConnection;
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 
 use super::context::{domain_catalog, ContactSnapshot, WorkflowCtx};
 use super::enroll::{event, finish_cycle, local_rfc3339};
 use crate::clock::fmt_instant;
-use crate::db::models::enrollment::{self as enr, Enrollment};
+use crate::db::models::enrollment::Enrollment;
 use crate::db::models::history;
 use crate::db::models::property::Catalog;
-use crate::db::models::{ContactId, WorkflowId};
-use crate::db::schema::enrollments;
+use crate::db::models::{ContactId, EnrollmentId, WorkflowId};
 use crate::domain::schedule::{self, StepStatus};
 
 /// What re-planning does to one enrollment.
@@ -80,13 +77,7 @@ fn active_enrollments(
     id: WorkflowId,
     limit: i64,
 ) -> anyhow::Result<Vec<Enrollment>> {
-    Ok(enrollments::table
-        .filter(enrollments::workflow_id.eq(id.0))
-        .filter(enrollments::status.eq(enr::ACTIVE))
-        .order(enrollments::id.asc())
-        .limit(limit)
-        .select(Enrollment::as_select())
-        .load(conn)?)
+    Enrollment::active_of_workflow(conn, id, limit)
 }
 
 /// The impact preview checks at most this many enrollments, so Review stays fast on a
@@ -123,13 +114,13 @@ pub fn replan_pending(
                 due_at,
                 changed,
             } => {
-                diesel::update(enrollments::table.find(e.id))
-                    .set((
-                        enrollments::revision.eq(wf.row.revision),
-                        enrollments::next_step.eq(index.to_string()),
-                        enrollments::next_due_at.eq(Ts::from(fmt_instant(due_at))),
-                    ))
-                    .execute(conn)?;
+                Enrollment::follow_revision(
+                    conn,
+                    EnrollmentId(e.id),
+                    wf.row.revision,
+                    &index.to_string(),
+                    &fmt_instant(due_at),
+                )?;
                 if changed {
                     history::record(
                         conn,

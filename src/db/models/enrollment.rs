@@ -2,7 +2,7 @@
 //! points at the next step and when it is due, and carries the worker's lease.
 
 use crate::db::prepared::At;
-use crate::db::types::{OptDay, OptTs, Ts};
+use crate::db::types::{DayText, OptDay, OptTs, Ts};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::db::DbConnection;
@@ -212,6 +212,66 @@ impl Enrollment {
         )
         .execute(conn)
         .context("moving enrollment to its next step")?;
+        Ok(())
+    }
+
+    /// The first `limit` active enrollments of a workflow, oldest first.
+    pub fn active_of_workflow(
+        conn: &mut DbConnection,
+        id: WorkflowId,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Enrollment>> {
+        enrollments::table
+            .filter(enrollments::workflow_id.eq(id.0))
+            .filter(enrollments::status.eq(crate::db::queries::StatusActive))
+            .order(enrollments::id.asc())
+            .limit(limit)
+            .select(Enrollment::as_select())
+            .load(conn)
+            .context("loading the workflow's active enrollments")
+    }
+
+    /// The cycle's date changed while enrolled: the pointer moves to `step`, due at `due`,
+    /// in the (possibly new) cycle of `anchor_date`; any lease is released.
+    pub fn replan_cycle(
+        conn: &mut DbConnection,
+        id: EnrollmentId,
+        anchor_date: &str,
+        cycle_year: i32,
+        step: &str,
+        due: &str,
+    ) -> anyhow::Result<()> {
+        diesel::update(enrollments::table.find(id.0))
+            .set((
+                enrollments::anchor_date.eq(DayText::of(anchor_date)),
+                enrollments::cycle_year.eq(cycle_year),
+                enrollments::next_step.eq(step),
+                enrollments::next_due_at.eq(Ts::of(due)),
+                enrollments::lease_until.eq(None::<Ts>),
+                enrollments::lease_owner.eq(None::<String>),
+            ))
+            .execute(conn)
+            .context("re-planning enrollment")?;
+        Ok(())
+    }
+
+    /// The workflow was edited: the enrollment follows `revision`, its pointer at `step`
+    /// due at `due`.
+    pub fn follow_revision(
+        conn: &mut DbConnection,
+        id: EnrollmentId,
+        revision: i32,
+        step: &str,
+        due: &str,
+    ) -> anyhow::Result<()> {
+        diesel::update(enrollments::table.find(id.0))
+            .set((
+                enrollments::revision.eq(revision),
+                enrollments::next_step.eq(step),
+                enrollments::next_due_at.eq(Ts::of(due)),
+            ))
+            .execute(conn)
+            .context("moving enrollment to the new revision")?;
         Ok(())
     }
 

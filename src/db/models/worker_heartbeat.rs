@@ -2,11 +2,11 @@
 //! `perennial worker`), its beat refreshed while it runs and the row removed when it stops.
 //! `GET /readyz` of a process without a worker and the Workflows page read it.
 
+use crate::db::types::Ts;
 use anyhow::Context;
 use diesel::prelude::*;
 
 use crate::db::schema::worker_heartbeats;
-use crate::db::types::Ts;
 use crate::db::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -257,7 +257,7 @@ impl Workflow {
     /// Active enrollments per workflow, for the list page (one grouped query).
     pub fn enrolled_counts(conn: &mut DbConnection) -> anyhow::Result<Vec<(i64, i64)>> {
         enrollments::table
-            .filter(enrollments::status.eq("active"))
+            .filter(enrollments::status.eq(crate::db::queries::StatusActive))
             .group_by(enrollments::workflow_id)
             .select((enrollments::workflow_id, diesel::dsl::count_star()))
             .load(conn)

@@ -10,13 +10,13 @@
 //! which PostgreSQL, planning by statistics, spells plain `JOIN`. Plans are written in
 //! multi-row inserts, never a round trip per row.
 
+use crate::db::types::{Instant, OptDay, OptTs};
 use crate::db::DbConnection;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::{filter, portable};
-use crate::db::types::{Instant, OptDay, OptTs};
 use crate::db::Backend;
 use crate::domain::filter::Cond;
 

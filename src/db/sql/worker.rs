@@ -6,8 +6,7 @@
 
 use crate::db::prepared::At;
 use crate::db::sql::portable;
-use crate::db::types::Instant;
-use crate::db::types::{DayText, Ts};
+use crate::db::types::{DayText, Instant, Ts};
 use crate::db::DbConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
