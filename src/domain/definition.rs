@@ -22,6 +22,20 @@ pub struct Definition {
     pub steps: Vec<Step>,
     #[serde(default)]
     pub settings: Settings,
+    /// "Goal": a contact who meets it leaves the workflow at once (also while waiting), and
+    /// counts as a conversion. Absent: no goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<Goal>,
+}
+
+/// The goal criteria (DESIGN §4, issue 17): OR between groups, AND inside a group, the same
+/// filters as triggers. Checked on every change of the contact and before each action; a
+/// contact who already meets it is not enrolled.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Goal {
+    #[serde(default)]
+    pub filter_groups: Vec<Vec<Filter>>,
 }
 
 /// How the workflow is centred: on nothing, a fixed date, or a date on each contact.
@@ -114,6 +128,10 @@ pub struct Filter {
     pub operator: Operator,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
+    /// `within_next_days` / `within_last_days` only: compare the month and day, whatever the
+    /// year (birthdays, anniversaries: "birthday in the next 7 days").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_year: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -129,10 +147,14 @@ pub enum Operator {
     Before,
     After,
     InList,
+    /// A date (or the day of a datetime) from today to today + N days (N = the value).
+    WithinNextDays,
+    /// A date (or the day of a datetime) from today − N days to today.
+    WithinLastDays,
 }
 
 impl Operator {
-    pub const ALL: [Operator; 10] = [
+    pub const ALL: [Operator; 12] = [
         Operator::Eq,
         Operator::Neq,
         Operator::Contains,
@@ -143,6 +165,8 @@ impl Operator {
         Operator::Before,
         Operator::After,
         Operator::InList,
+        Operator::WithinNextDays,
+        Operator::WithinLastDays,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,7 +181,14 @@ impl Operator {
             Operator::Before => "before",
             Operator::After => "after",
             Operator::InList => "in_list",
+            Operator::WithinNextDays => "within_next_days",
+            Operator::WithinLastDays => "within_last_days",
         }
+    }
+
+    /// The relative-window operators (`within_next_days`, `within_last_days`).
+    pub fn is_within(self) -> bool {
+        matches!(self, Operator::WithinNextDays | Operator::WithinLastDays)
     }
 
     pub fn parse(s: &str) -> Option<Operator> {
@@ -377,6 +408,56 @@ pub enum Step {
     UnenrollFromWorkflow {
         workflow_id: i64,
     },
+    /// Wait until the contact meets `condition` and/or an event named `event` happens to it,
+    /// at most `timeout`: then the `met` path, or the `timed_out` path when the time is up.
+    /// Met already on arrival: the `met` path at once.
+    WaitUntil {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        condition: Vec<Vec<Filter>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<String>,
+        timeout: Timeout,
+        #[serde(default)]
+        #[schema(no_recursion)]
+        met: Vec<Step>,
+        #[serde(default)]
+        #[schema(no_recursion)]
+        timed_out: Vec<Step>,
+    },
+    /// Random split: each contact takes one path by its `percent`, chosen by a hash of the
+    /// workflow and the contact (stable: re-plans and edits never move a contact); the
+    /// `holdout_percent` rest gets nothing and serves as the control group.
+    RandomSplit {
+        #[schema(no_recursion)]
+        paths: Vec<SplitPath>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        holdout_percent: u32,
+    },
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+/// How long a [`Step::WaitUntil`] waits at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timeout {
+    pub amount: u32,
+    pub unit: TimeUnit,
+}
+
+/// One path of a [`Step::RandomSplit`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitPath {
+    /// What people call it ("A", "Short subject").
+    pub name: String,
+    /// Share of contacts, 1–100 (all paths plus the holdout add up to 100).
+    pub percent: u32,
+    #[serde(default)]
+    #[schema(no_recursion)]
+    pub steps: Vec<Step>,
 }
 
 impl Step {
@@ -398,6 +479,8 @@ impl Step {
             Step::Branch { .. } => "branch",
             Step::EnrollInWorkflow { .. } => "enroll_in_workflow",
             Step::UnenrollFromWorkflow { .. } => "unenroll_from_workflow",
+            Step::WaitUntil { .. } => "wait_until",
+            Step::RandomSplit { .. } => "random_split",
         }
     }
 
@@ -409,9 +492,56 @@ impl Step {
         )
     }
 
-    /// Steps the execution window applies to (actions, not delays or branches).
+    /// Steps that choose a path (if/then branch, wait until, random split): not actions, never
+    /// moved by the execution window.
+    pub fn is_fork(&self) -> bool {
+        matches!(
+            self,
+            Step::Branch { .. } | Step::WaitUntil { .. } | Step::RandomSplit { .. }
+        )
+    }
+
+    /// Steps the execution window applies to (actions, not delays or forks).
     pub fn is_windowed_action(&self) -> bool {
-        !self.is_delay() && !matches!(self, Step::Branch { .. })
+        !self.is_delay() && !self.is_fork()
+    }
+
+    /// The step lists nested in this step, each with its name in a step path
+    /// (`3/yes/0`, `3/met/0`, `3/p1/0`): a branch's `yes` and `no`, a wait's `met` and
+    /// `timed_out`, a split's `p0`, `p1`, …
+    pub fn arms(&self) -> Vec<(String, &[Step])> {
+        match self {
+            Step::Branch { yes, no, .. } => vec![
+                ("yes".to_string(), yes.as_slice()),
+                ("no".to_string(), no.as_slice()),
+            ],
+            Step::WaitUntil { met, timed_out, .. } => vec![
+                ("met".to_string(), met.as_slice()),
+                ("timed_out".to_string(), timed_out.as_slice()),
+            ],
+            Step::RandomSplit { paths, .. } => paths
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("p{i}"), p.steps.as_slice()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The nested list named `arm` (see [`Step::arms`]).
+    pub fn arm(&self, arm: &str) -> Option<&[Step]> {
+        match (self, arm) {
+            (Step::Branch { yes, .. }, "yes") => Some(yes),
+            (Step::Branch { no, .. }, "no") => Some(no),
+            (Step::WaitUntil { met, .. }, "met") => Some(met),
+            (Step::WaitUntil { timed_out, .. }, "timed_out") => Some(timed_out),
+            (Step::RandomSplit { paths, .. }, p) => p
+                .strip_prefix('p')
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| paths.get(i))
+                .map(|p| p.steps.as_slice()),
+            _ => None,
+        }
     }
 }
 
@@ -494,6 +624,33 @@ pub struct Settings {
     pub campaign: Option<String>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub notifications: Notifications,
+    /// This workflow's email pacing; absent: the account's (Settings > Account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing: Option<Pacing>,
+}
+
+/// Email pacing (issue 17): at most `max_emails` emails per contact in any `per_days` days,
+/// counted over every workflow, and none during the contact's quiet hours (their `timezone`
+/// property, else the workflow's zone). An email that would break either is deferred to the
+/// first allowed time, never dropped.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pacing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_emails: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// Local times ("HH:MM") between which no email goes out; `start` after `end` spans midnight
+/// (21:00–08:00).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub start: String,
+    pub end: String,
 }
 
 impl Default for Settings {
@@ -509,6 +666,7 @@ impl Default for Settings {
             unenroll_from_workflows: Vec::new(),
             campaign: None,
             notifications: Notifications::default(),
+            pacing: None,
         }
     }
 }

@@ -110,6 +110,9 @@ fn matches_event_property(f: &Filter, actual: Option<&Value>, today: NaiveDate) 
         Operator::Known => actual_text.is_some(),
         Operator::Unknown => actual_text.is_none(),
         Operator::InList => false,
+        Operator::WithinNextDays | Operator::WithinLastDays => {
+            crate::domain::filter::within_matches(f, actual_text.as_deref(), today)
+        }
         _ => {
             let (Some(a), Some(e)) = (actual, expected) else {
                 return false;
@@ -149,7 +152,11 @@ fn matches_event_property(f: &Filter, actual: Option<&Value>, today: NaiveDate) 
                         _ => false,
                     }
                 }
-                Operator::Known | Operator::Unknown | Operator::InList => false,
+                Operator::Known
+                | Operator::Unknown
+                | Operator::InList
+                | Operator::WithinNextDays
+                | Operator::WithinLastDays => false,
             }
         }
     }

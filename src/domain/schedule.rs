@@ -492,7 +492,9 @@ fn time_or_default(s: Option<&str>) -> NaiveTime {
 
 /// `base` + a blank workflow's delay. Minutes and hours are elapsed time; days and weeks are
 /// calendar days in `tz` at the same wall-clock time.
-fn add_delay(base: DateTime<Utc>, amount: u32, unit: TimeUnit, tz: Tz) -> DateTime<Utc> {
+/// `base` plus a plain delay: minutes and hours as elapsed time, days and weeks as calendar
+/// days at the same local time in `tz`.
+pub fn add_delay(base: DateTime<Utc>, amount: u32, unit: TimeUnit, tz: Tz) -> DateTime<Utc> {
     let elapsed = |d: Duration| base.checked_add_signed(d).unwrap_or(base);
     match unit {
         TimeUnit::Minutes => elapsed(Duration::minutes(
@@ -591,11 +593,21 @@ pub fn plan_steps(
                     next_weekday_time(nominal_base, days, time, wz),
                 )
             }
-            Step::Branch { .. } => (base, nominal_base),
+            // Forks choose a path when reached; they are not moved by the window.
+            s if s.is_fork() => (base, nominal_base),
             _ => (rules.apply(base, wz), nominal_base),
         };
-        cursor = Some(due_at);
-        nominal_cursor = Some(nominal_at);
+        // A wait until may last until its timeout: what follows it is planned from there
+        // (the latest it can start; the `met` path may start sooner).
+        let (next_cursor, next_nominal) = match step {
+            Step::WaitUntil { timeout, .. } => (
+                add_delay(due_at, timeout.amount, timeout.unit, wz),
+                add_delay(nominal_at, timeout.amount, timeout.unit, wz),
+            ),
+            _ => (due_at, nominal_at),
+        };
+        cursor = Some(next_cursor);
+        nominal_cursor = Some(next_nominal);
         out.push(PlannedStep {
             index,
             type_name: step.type_name(),
@@ -771,9 +783,17 @@ fn check_steps(steps: &[Step], path: &str) -> Result<(), ScheduleError> {
         let time = match step {
             Step::DateDelay { time_of_day, .. } => time_of_day.as_deref(),
             Step::DelayUntil { time_of_day, .. } => Some(time_of_day.as_str()),
-            Step::Branch { yes, no, .. } => {
-                check_steps(yes, &format!("{here}.yes"))?;
-                check_steps(no, &format!("{here}.no"))?;
+            s if s.is_fork() => {
+                for (arm, steps) in s.arms() {
+                    // Split paths are `paths[k].steps` in the JSON.
+                    let at = match arm.strip_prefix('p').and_then(|k| k.parse::<usize>().ok()) {
+                        Some(k) if matches!(s, Step::RandomSplit { .. }) => {
+                            format!("{here}.paths[{k}].steps")
+                        }
+                        _ => format!("{here}.{arm}"),
+                    };
+                    check_steps(steps, &at)?;
+                }
                 None
             }
             _ => None,

@@ -10,7 +10,9 @@
 //! * the trigger filters' properties and lists;
 //! * the anchor property of a contact-date-property workflow (no date, no enrollment);
 //! * the suppression filters' properties and the suppression lists;
-//! * the properties chosen for re-enrollment.
+//! * the properties chosen for re-enrollment;
+//! * the goal's filters, and the conditions of wait-until steps (a contact who comes to meet
+//!   them leaves the workflow, or moves on from the wait, at once).
 //!
 //! Inputs are named as [`Delta::changed`](crate::engine::triggers::Delta) names them: the
 //! property's internal name, and `list:<id>` for a list membership. The same holds for a
@@ -46,7 +48,22 @@ impl Watched {
                 .iter()
                 .map(|p| p.trim().to_string()),
         );
+        if let Some(goal) = &def.goal {
+            w.add_groups(&goal.filter_groups);
+        }
+        w.add_waits(&def.steps);
         w
+    }
+
+    fn add_waits(&mut self, steps: &[super::definition::Step]) {
+        for step in steps {
+            if let super::definition::Step::WaitUntil { condition, .. } = step {
+                self.add_groups(condition);
+            }
+            for (_, arm) in step.arms() {
+                self.add_waits(arm);
+            }
+        }
     }
 
     /// Whether any of the changed inputs is one this workflow reads.

@@ -132,10 +132,17 @@ pub fn run_mode(
         compile_groups(&def.settings.suppression.filter_groups, &catalog, today)
             .map_err(|e| anyhow::anyhow!("suppression filter: {}", e.message))?
     };
+    // A contact who already meets the goal is not enrolled.
+    let goal_met = match def.goal.as_ref().filter(|g| !g.filter_groups.is_empty()) {
+        Some(goal) => compile_groups(&goal.filter_groups, &catalog, today)
+            .map_err(|e| anyhow::anyhow!("goal filter: {}", e.message))?,
+        None => Cond::FALSE,
+    };
     // The date being known is not part of it: the anchor join requires it.
     let criteria = trigger
         .and(suppressed.negate())
-        .and(Cond::InAnyList(def.settings.suppression.list_ids.clone()).negate());
+        .and(Cond::InAnyList(def.settings.suppression.list_ids.clone()).negate())
+        .and(goal_met.negate());
     let date_prop = match &def.start {
         Start::ContactDateProperty { property } => Some(
             props
@@ -344,7 +351,7 @@ fn unenroll_others(
 fn uses_contact_zone(steps: &[Step]) -> bool {
     steps.iter().any(|s| match s {
         Step::DateDelay { zone, .. } => *zone == Some(ZoneChoice::Contact),
-        Step::Branch { yes, no, .. } => uses_contact_zone(yes) || uses_contact_zone(no),
+        s if s.is_fork() => s.arms().iter().any(|(_, steps)| uses_contact_zone(steps)),
         _ => false,
     })
 }

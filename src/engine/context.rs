@@ -5,14 +5,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::db::DbConnection;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::db::models::contact::ContactRecord;
 use crate::db::models::list::List;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::ContactId;
-use crate::domain::definition::{Definition, Start};
+use crate::domain::definition::{Definition, Start, Step};
 use crate::domain::filter::ContactView;
 use crate::domain::schedule::{self, Zones};
 use crate::domain::values::parse_iso_date;
@@ -122,6 +122,42 @@ impl WorkflowCtx {
             workflow: self.tz,
             contact: contact.value("timezone").and_then(schedule::parse_zone),
         }
+    }
+
+    /// When the step at `path` is due for an enrollment of this cycle (`anchor_date`, the
+    /// cycle's anchor), given the step before it ran at `prev`. A contact waiting at a
+    /// wait-until step (`…/wait`) is due when the wait times out.
+    pub fn due_of(
+        &self,
+        anchor_date: Option<&str>,
+        contact: &dyn ContactView,
+        path: &str,
+        prev: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let zones = self.zones_for(contact);
+        if crate::domain::paths::is_waiting(path) {
+            let Some(Step::WaitUntil { timeout, .. }) =
+                crate::domain::paths::step_at(&self.def.steps, path)
+            else {
+                return None;
+            };
+            return Some(schedule::add_delay(
+                prev,
+                timeout.amount,
+                timeout.unit,
+                zones.workflow,
+            ));
+        }
+        let (list, last) = crate::domain::paths::list_of(&self.def.steps, path)?;
+        let ctx = schedule::PlanContext {
+            settings: &self.def.settings,
+            anchor: anchor_date.and_then(parse_iso_date),
+            zones,
+        };
+        schedule::plan_steps(list, &ctx, last, Some(prev), prev)
+            .into_iter()
+            .find(|s| s.index == last)
+            .map(|s| s.due_at)
     }
 }
 

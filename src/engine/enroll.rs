@@ -140,6 +140,11 @@ pub fn enroll(
     if let Some(reason) = suppression_reason(wf, contact, catalog, today) {
         return Ok(EnrollOutcome::Refused(format!("suppressed: {reason}")));
     }
+    if super::goals::meets_goal(wf, contact, catalog, today) {
+        return Ok(EnrollOutcome::Refused(
+            "already meets the workflow's goal".into(),
+        ));
+    }
     if Enrollment::active_for(conn, WorkflowId(wf.id()), ContactId(contact.id))?.is_some() {
         return Ok(EnrollOutcome::Refused("already enrolled".into()));
     }

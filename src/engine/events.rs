@@ -122,7 +122,7 @@ pub fn record_and_fire(
             .events
             .iter()
             .any(|t| t.name.eq_ignore_ascii_case(&pending.name))
-    });
+    }) || super::goals::any_waits_for(on.workflows, &pending.name);
     if !listening {
         return record_quiet(conn, contact.id, vec![pending], now);
     }
@@ -169,9 +169,13 @@ impl Drop for ChainLevel {
     }
 }
 
-/// Whether any of these workflows listens for events at all (skip the work when none do).
+/// Whether any of these workflows listens for events at all — an event trigger, or a wait
+/// until an event — so recording events must read their ids back and fire (skip the work
+/// when none do).
 pub fn any_listen(workflows: &[WorkflowCtx]) -> bool {
-    workflows.iter().any(|w| w.def.triggers.events_enroll())
+    workflows
+        .iter()
+        .any(|w| w.def.triggers.events_enroll() || super::goals::waits_for_any_event(&w.def.steps))
 }
 
 /// Fires the event triggers of every workflow that is on for these occurrences.
@@ -184,7 +188,18 @@ pub fn fire(
     source: Source,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    if events.is_empty() || !any_listen(workflows) {
+    if events.is_empty() {
+        return Ok(());
+    }
+    // Contacts waiting for one of these events move on first (wait until, issue 17).
+    let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+    if names
+        .iter()
+        .any(|n| super::goals::any_waits_for(workflows, n))
+    {
+        super::goals::on_events(conn, Listeners { workflows, catalog }, contact, &names, now)?;
+    }
+    if !workflows.iter().any(|w| w.def.triggers.events_enroll()) {
         return Ok(());
     }
     let Some(_level) = ChainLevel::enter() else {

@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod context;
 pub mod enroll;
 pub mod events;
+pub mod goals;
 pub mod preview;
 pub mod revise;
 pub mod triggers;

@@ -184,6 +184,13 @@ fn on_change_while_enrolled(
     } else {
         None
     };
+    if !date_cleared
+        && unenroll_for.is_none()
+        && super::goals::on_change(conn, wf, active, contact, on, now)?
+    {
+        // Met the goal (left), or moved on from a wait: nothing else to decide.
+        return Ok(());
+    }
     if !date_moved && unenroll_for.is_none() {
         // Nothing happens to the enrollment: its record is read only when something does.
         return Ok(());

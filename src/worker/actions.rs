@@ -288,7 +288,11 @@ fn run(
         | Step::DateDelay { .. }
         | Step::Delay { .. }
         | Step::DelayUntil { .. }
-        | Step::Branch { .. } => fail(format!("{} is not an internal action", step.type_name())),
+        | Step::Branch { .. }
+        | Step::WaitUntil { .. }
+        | Step::RandomSplit { .. } => {
+            fail(format!("{} is not an internal action", step.type_name()))
+        }
     }
 }
 

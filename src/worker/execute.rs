@@ -18,8 +18,6 @@ use crate::db::sql::worker as sql;
 use crate::db::DbPool;
 use crate::domain::definition::Step;
 use crate::domain::filter;
-use crate::domain::schedule::{self, PlanContext};
-use crate::domain::values::parse_iso_date;
 use crate::engine::context::{ContactSnapshot, WorkflowCtx};
 use crate::engine::enroll::{event, finish_cycle, local_rfc3339};
 use crate::monitoring::jobs;
@@ -141,72 +139,9 @@ pub struct ExternalJob {
     pub path: String,
 }
 
-/// One segment of a step path: `3/yes/0` = step 3, its yes path, step 0 there.
-fn parse_path(s: &str) -> Option<Vec<(usize, Option<bool>)>> {
-    let parts: Vec<&str> = s.split('/').collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < parts.len() {
-        let idx: usize = parts[i].parse().ok()?;
-        let arm = match parts.get(i + 1) {
-            None => None,
-            Some(&"yes") => Some(true),
-            Some(&"no") => Some(false),
-            Some(_) => return None,
-        };
-        out.push((idx, arm));
-        i += 2;
-    }
-    Some(out)
-}
-
-fn format_path(p: &[(usize, Option<bool>)]) -> String {
-    p.iter()
-        .map(|(i, arm)| match arm {
-            None => i.to_string(),
-            Some(true) => format!("{i}/yes"),
-            Some(false) => format!("{i}/no"),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The list a path's last index points into.
-fn list_at<'a>(steps: &'a [Step], path: &[(usize, Option<bool>)]) -> Option<&'a [Step]> {
-    let mut list = steps;
-    for (idx, arm) in &path[..path.len().saturating_sub(1)] {
-        match (list.get(*idx)?, arm) {
-            (Step::Branch { yes, .. }, Some(true)) => list = yes,
-            (Step::Branch { no, .. }, Some(false)) => list = no,
-            _ => return None,
-        }
-    }
-    Some(list)
-}
-
-pub fn step_at<'a>(steps: &'a [Step], path: &str) -> Option<&'a Step> {
-    let p = parse_path(path)?;
-    let (last, _) = *p.last()?;
-    list_at(steps, &p)?.get(last)
-}
-
-/// The path after `path` (leaving a branch path continues after the branch).
-fn next_path(steps: &[Step], path: &str) -> Option<String> {
-    let mut p = parse_path(path)?;
-    loop {
-        let (last, _) = *p.last()?;
-        let len = list_at(steps, &p)?.len();
-        if last + 1 < len {
-            if let Some(seg) = p.last_mut() {
-                seg.0 = last + 1;
-            }
-            return Some(format_path(&p));
-        }
-        // The end of a branch path: carry on after the branch that holds it.
-        p.pop();
-        p.last_mut()?.1 = None;
-    }
-}
+use super::forks::{self, Fork};
+pub use crate::domain::paths::step_at;
+use crate::domain::paths::{self, next as next_path};
 
 /// When the step at `path` is due, given the previous step ran at `prev`.
 fn due_of(
@@ -216,18 +151,7 @@ fn due_of(
     path: &str,
     prev: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let p = parse_path(path)?;
-    let (last, _) = *p.last()?;
-    let list = list_at(&wf.def.steps, &p)?;
-    let ctx = PlanContext {
-        settings: &wf.def.settings,
-        anchor: e.anchor_date.as_deref().and_then(parse_iso_date),
-        zones: wf.zones_for(contact),
-    };
-    schedule::plan_steps(list, &ctx, last, Some(prev), prev)
-        .into_iter()
-        .find(|s| s.index == last)
-        .map(|s| s.due_at)
+    wf.due_of(e.anchor_date.as_deref(), contact, path, prev)
 }
 
 /// Runs an enrollment's due steps in order until one lies in the future, the cycle ends, or an
@@ -320,27 +244,49 @@ fn run_steps(
             finish_cycle(conn, wf, &e, contact, ctx.listeners(), now)?;
             return Ok(None);
         };
+        let today = now.with_timezone(&wf.tz).date_naive();
+        if crate::engine::goals::meets_goal(wf, contact, &ctx.engine.catalog, today) {
+            // The goal is checked before every step, not only when the contact changes:
+            // criteria relative to today come to hold as time passes.
+            history::record(conn, &events)?;
+            crate::engine::goals::end_goal_met(conn, wf, &e, Some(path), now)?;
+            return Ok(None);
+        }
         let mut ran_at = due;
-        let mut branch_choice: Option<bool> = None;
+        let mut fork: Option<Fork> = None;
         if step.is_delay() {
             // A delay simply ends at its time.
-        } else if let Step::Branch { condition, .. } = &step {
-            let today = now.with_timezone(&wf.tz).date_naive();
-            let yes = filter::matches_groups(condition, &*contact, &ctx.engine.catalog, today);
-            branch_choice = Some(yes);
+        } else if step.is_fork() {
+            let (decided, words) = forks::decide(
+                wf,
+                &step,
+                &path,
+                contact,
+                &ctx.engine.catalog,
+                e.anchor_date.as_deref(),
+                due,
+                now,
+            );
             jobs::executed(Some(due));
+            let waiting = matches!(decided, Fork::Wait(_));
             events.push(event(
                 wf,
                 Some(e.id),
                 e.contact_id,
                 now,
-                history::ACTION_EXECUTED,
-                Some(path.clone()),
-                format!(
-                    "if/then branch: took the {} path",
-                    if yes { "yes" } else { "no" }
-                ),
+                if waiting {
+                    history::SCHEDULED
+                } else {
+                    history::ACTION_EXECUTED
+                },
+                Some(if waiting {
+                    format!("{path}/{}", crate::domain::paths::WAITING)
+                } else {
+                    path.clone()
+                }),
+                words,
             ));
+            fork = Some(decided);
         } else if !wf.row.is_on() {
             jobs::skipped("workflow_off");
             events.push(event(
@@ -378,6 +324,26 @@ fn run_steps(
             history::record(conn, &events)?;
             crate::engine::enroll::unenroll(conn, wf, &e, &reason, now)?;
             return Ok(None);
+        } else if let Some(deferral) = match step {
+            Step::SendEmail { .. } => forks::email_deferral(conn, ctx, wf, contact, now)?,
+            _ => None,
+        } {
+            // Pacing: the email waits (never dropped); the pointer stays, due later.
+            events.push(event(
+                wf,
+                Some(e.id),
+                e.contact_id,
+                now,
+                history::RESCHEDULED,
+                Some(path.clone()),
+                format!(
+                    "email deferred by pacing ({}); now due {}",
+                    deferral.why,
+                    local_rfc3339(deferral.until, wf)
+                ),
+            ));
+            e.next_due_at = Some(fmt_instant(deferral.until));
+            continue;
         } else if ctx.already_done(conn, e.id, &path)? {
             // Ran before a crash, committed its record, but the pointer did not move: never twice.
         } else if external::is_external(&step, &ctx.config) {
@@ -446,10 +412,19 @@ fn run_steps(
             }
         }
         last_run = Some(ran_at);
-        let next = match branch_choice {
-            Some(yes) => {
-                branch_entry(&wf.def.steps, &path, yes).or_else(|| next_path(&wf.def.steps, &path))
+        let fork_path = crate::domain::paths::waiting_at(&path)
+            .unwrap_or(&path)
+            .to_string();
+        let next = match fork {
+            Some(Fork::Arm(arm)) => paths::take_arm(&wf.def.steps, &fork_path, &arm),
+            Some(Fork::Wait(until)) => {
+                // Waits at the step; due when it times out (or moved on by `engine::goals`).
+                e.next_step = Some(format!("{path}/{}", crate::domain::paths::WAITING));
+                e.next_due_at = Some(fmt_instant(until));
+                continue;
             }
+            // The holdout gets nothing more: its cycle ends here (the history names it).
+            Some(Fork::Holdout) => None,
             None => next_path(&wf.def.steps, &path),
         };
         let Some(next) = next else {
@@ -493,20 +468,6 @@ fn reload(
         *contact = fresh;
     }
     Ok(())
-}
-
-/// The first step of a branch's chosen path, if it has any.
-fn branch_entry(steps: &[Step], path: &str, yes: bool) -> Option<String> {
-    let step = step_at(steps, path)?;
-    let Step::Branch { yes: y, no: n, .. } = step else {
-        return None;
-    };
-    let list = if yes { y } else { n };
-    if list.is_empty() {
-        None
-    } else {
-        Some(format!("{path}/{}/0", if yes { "yes" } else { "no" }))
-    }
 }
 
 /// Moves the enrollment's pointer to `e`'s next step. `held`: a lease (until, worker) for a
@@ -575,46 +536,5 @@ pub fn human_duration(d: ChronoDuration) -> String {
         format!("{h} h")
     } else {
         format!("{} min", d.num_minutes().max(1))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn steps() -> Vec<Step> {
-        serde_json::from_value(serde_json::json!([
-            {"type": "delay", "amount": 1, "unit": "hours"},
-            {"type": "branch", "condition": [], "yes": [
-                {"type": "clear_property", "property": "a"},
-                {"type": "branch", "condition": [], "yes": [{"type": "clear_property", "property": "b"}], "no": []}
-            ], "no": []},
-            {"type": "clear_property", "property": "c"}
-        ]))
-        .unwrap()
-    }
-
-    #[test]
-    fn paths_walk_into_and_out_of_branches() {
-        let s = steps();
-        let cases = [
-            ("0", Some("1")),
-            ("1", Some("2")),
-            ("1/yes/0", Some("1/yes/1")),
-            ("1/yes/1", Some("2")),
-            ("1/yes/1/yes/0", Some("2")),
-            ("2", None),
-        ];
-        for (from, want) in cases {
-            assert_eq!(next_path(&s, from).as_deref(), want, "after {from}");
-        }
-        assert_eq!(branch_entry(&s, "1", true).as_deref(), Some("1/yes/0"));
-        assert_eq!(branch_entry(&s, "1", false), None);
-        assert!(matches!(
-            step_at(&s, "1/yes/1/yes/0"),
-            Some(Step::ClearProperty { .. })
-        ));
-        assert!(step_at(&s, "7").is_none());
-        assert!(step_at(&s, "1/maybe/0").is_none());
     }
 }

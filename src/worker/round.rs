@@ -25,6 +25,8 @@ pub struct RoundCtx {
     /// Workflows by id (shared, never cloned per job).
     pub workflows: HashMap<i64, Arc<WorkflowCtx>>,
     pub account_tz: chrono_tz::Tz,
+    /// The account's email pacing (a workflow's own replaces it), read once per round.
+    pub account_pacing: Option<crate::domain::definition::Pacing>,
     pub config: WorkerConfig,
     /// What the batch transaction read up front (see [`BatchCache`]); `None` outside it.
     pub(super) batch: Option<BatchCache>,
@@ -57,6 +59,7 @@ impl RoundCtx {
             engine.catalog = crate::engine::context::domain_catalog(conn, &props)?;
         }
         let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        let account_pacing = crate::db::models::app_setting::account_pacing(conn)?;
         let workflows = engine
             .workflows
             .iter()
@@ -67,6 +70,7 @@ impl RoundCtx {
             engine,
             workflows,
             account_tz,
+            account_pacing,
             config: config.clone(),
             batch: None,
         })

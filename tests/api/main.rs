@@ -8,6 +8,7 @@ pub(crate) mod api_contacts;
 pub(crate) mod api_properties;
 pub(crate) mod auth;
 pub(crate) mod builtin_trigger;
+pub(crate) mod campaign_tools;
 pub(crate) mod cli;
 pub(crate) mod contacts;
 pub(crate) mod demo;

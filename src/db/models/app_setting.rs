@@ -58,3 +58,27 @@ pub fn cookie_key(conn: &mut DbConnection) -> anyhow::Result<Vec<u8>> {
     set(conn, COOKIE_KEY, &hex::encode(key))?;
     Ok(key.to_vec())
 }
+
+/// The key of the account's email pacing (JSON of `domain::definition::Pacing`).
+pub const ACCOUNT_PACING: &str = "account_pacing";
+
+/// The account's email pacing (Settings > Account), if one is set.
+pub fn account_pacing(
+    conn: &mut DbConnection,
+) -> anyhow::Result<Option<crate::domain::definition::Pacing>> {
+    Ok(get(conn, ACCOUNT_PACING)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .filter(crate::domain::pacing::is_active))
+}
+
+/// Sets (or, with `None`, removes) the account's email pacing.
+pub fn set_account_pacing(
+    conn: &mut DbConnection,
+    pacing: Option<&crate::domain::definition::Pacing>,
+) -> anyhow::Result<()> {
+    let json = match pacing {
+        Some(p) => serde_json::to_string(p)?,
+        None => "null".to_string(),
+    };
+    set(conn, ACCOUNT_PACING, &json)
+}

@@ -151,6 +151,31 @@ fn test(t: &Test, col: &str, num: &str, dialect: Dialect) -> String {
             op(*cmp),
             literal(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         ),
+        Test::DaysBetween { from, to, datetime } => {
+            let (a, b) = if *datetime {
+                (day_start(*from), day_end(*to))
+            } else {
+                (
+                    from.format("%Y-%m-%d").to_string(),
+                    to.format("%Y-%m-%d").to_string(),
+                )
+            };
+            format!("{col} BETWEEN {} AND {}", literal(&a), literal(&b))
+        }
+        // Characters 6–10 of a stored date or datetime are its month and day.
+        Test::MonthDayIn(ranges) if ranges.is_empty() => dialect.bool(false).to_string(),
+        Test::MonthDayIn(ranges) => format!(
+            "({})",
+            ranges
+                .iter()
+                .map(|(a, b)| format!(
+                    "substr({col}, 6, 5) BETWEEN {} AND {}",
+                    literal(a),
+                    literal(b)
+                ))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        ),
     }
 }
 

@@ -318,6 +318,20 @@ pub fn add_task(
     Ok(())
 }
 
+/// When the emails to a contact since `since` went out (every workflow; kept in the Outbox or
+/// sent over SMTP): what email pacing counts.
+pub fn emails_sent_to(
+    conn: &mut DbConnection,
+    contact_id: i64,
+    since: &str,
+) -> QueryResult<Vec<String>> {
+    outbox::table
+        .filter(outbox::contact_id.eq(contact_id))
+        .filter(outbox::created_at.ge(Ts::of(since)))
+        .select(outbox::created_at)
+        .load(conn)
+}
+
 /// The earliest due time of an active job that is not leased at `now_s`, if any.
 pub fn earliest_unleased_due(conn: &mut DbConnection, now_s: &str) -> QueryResult<Option<String>> {
     let row: NextDue = diesel::sql_query(portable::sql(

@@ -136,6 +136,15 @@ pub(crate) fn f(property: &str, operator: &str, value: Value) -> Filter {
         property: (!property.is_empty()).then(|| property.to_string()),
         operator: Operator::parse(operator).unwrap(),
         value: (!value.is_null()).then_some(value),
+        ignore_year: false,
+    }
+}
+
+/// `f` with "ignore the year".
+pub(crate) fn yearly(property: &str, operator: &str, value: Value) -> Filter {
+    Filter {
+        ignore_year: true,
+        ..f(property, operator, value)
     }
 }
 
@@ -224,6 +233,34 @@ pub(crate) fn cases() -> Vec<(Filter, Vec<i64>)> {
         // lists
         (f("", "in_list", json!(10)), vec![1, 2]),
         (f("", "in_list", json!("11")), vec![2, 4]),
+        // within the next / last N days (today is 2026-03-01)
+        (f("renewal_date", "within_next_days", json!(30)), vec![1, 6]),
+        (f("renewal_date", "within_next_days", json!("29")), vec![6]),
+        (f("renewal_date", "within_next_days", json!(0)), vec![6]),
+        (f("renewal_date", "within_last_days", json!(30)), vec![2, 6]),
+        (f("last_seen", "within_last_days", json!(0)), vec![1, 6]),
+        (f("last_seen", "within_next_days", json!(1)), vec![1, 3, 6]),
+        // … ignoring the year: 29 February counts on 28 February in 2026
+        (
+            yearly("renewal_date", "within_last_days", json!(1)),
+            vec![3, 6],
+        ),
+        (
+            yearly("renewal_date", "within_next_days", json!(30)),
+            vec![1, 6],
+        ),
+        (
+            yearly("renewal_date", "within_last_days", json!(40)),
+            vec![2, 3, 6],
+        ),
+        (
+            yearly("renewal_date", "within_next_days", json!(365)),
+            vec![1, 2, 3, 6],
+        ),
+        (
+            yearly("last_seen", "within_next_days", json!(1)),
+            vec![1, 3, 6],
+        ),
         // hostile text is only ever a literal
         (f("firstname", "eq", json!("x' OR '1'='1")), vec![]),
         (

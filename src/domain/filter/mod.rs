@@ -123,6 +123,7 @@ pub enum FilterPart {
     Property,
     Operator,
     Value,
+    IgnoreYear,
 }
 
 impl FilterPart {
@@ -131,6 +132,7 @@ impl FilterPart {
             FilterPart::Property => "property",
             FilterPart::Operator => "operator",
             FilterPart::Value => "value",
+            FilterPart::IgnoreYear => "ignore_year",
         }
     }
 }
@@ -172,6 +174,7 @@ pub fn operator_applies(op: Operator, ft: FieldType) -> bool {
         Operator::Contains => matches!(ft, Text | Enum),
         Operator::Gt | Operator::Lt => matches!(ft, Number | Date | Datetime),
         Operator::Before | Operator::After => matches!(ft, Date | Datetime),
+        Operator::WithinNextDays | Operator::WithinLastDays => matches!(ft, Date | Datetime),
         Operator::InList => false,
     }
 }
@@ -236,16 +239,18 @@ pub fn parse_date_operand(s: &str) -> Option<DateOperand> {
 /// the calendar and the periodic sweep must re-evaluate it.
 pub fn is_time_relative(groups: &[Vec<Filter>]) -> bool {
     groups.iter().flatten().any(|f| {
-        matches!(
-            f.operator,
-            Operator::Eq
-                | Operator::Neq
-                | Operator::Gt
-                | Operator::Lt
-                | Operator::Before
-                | Operator::After
-        ) && matches!(&f.value, Some(Value::String(s))
+        f.operator.is_within() || {
+            matches!(
+                f.operator,
+                Operator::Eq
+                    | Operator::Neq
+                    | Operator::Gt
+                    | Operator::Lt
+                    | Operator::Before
+                    | Operator::After
+            ) && matches!(&f.value, Some(Value::String(s))
             if parse_date_operand(s).is_some_and(DateOperand::is_relative))
+        }
     })
 }
 
@@ -427,6 +432,15 @@ pub enum Test {
     DatetimeDay(Cmp, NaiveDate),
     /// Datetime property against an instant.
     Instant(Cmp, DateTime<Utc>),
+    /// A date (or a datetime's UTC day) within these days, inclusive.
+    DaysBetween {
+        from: NaiveDate,
+        to: NaiveDate,
+        datetime: bool,
+    },
+    /// Month and day (`MM-DD`, characters 6–10 of the stored value) within one of these
+    /// inclusive ranges, whatever the year (anniversaries).
+    MonthDayIn(Vec<(String, String)>),
 }
 
 /// A filter resolved against the catalog: what to test, and on which value.
@@ -494,7 +508,16 @@ fn prepare(filter: &Filter, catalog: &Catalog, today: NaiveDate) -> Result<Predi
         ));
     }
 
-    let test = if !op.takes_value() {
+    if filter.ignore_year && !op.is_within() {
+        return Err((
+            FilterPart::IgnoreYear,
+            "\"Ignore the year\" goes with \"is within the next/last … days\" only.".into(),
+        ));
+    }
+    let test = if op.is_within() {
+        let raw = raw.ok_or((FilterPart::Value, "Enter a number of days.".to_string()))?;
+        within(op, raw, filter.ignore_year, ft, today).map_err(|m| (FilterPart::Value, m))?
+    } else if !op.takes_value() {
         if raw.is_some() {
             return Err((
                 FilterPart::Value,
@@ -588,6 +611,123 @@ fn operand(
             Ok(Test::Instant(cmp, t))
         }
     }
+}
+
+/// A `within_…` filter on a value that is not a stored contact property (an event's
+/// property): the value's first ten characters as a date, else false.
+pub fn within_matches(f: &Filter, value: Option<&str>, today: NaiveDate) -> bool {
+    let (Some(v), Some(raw)) = (value, f.value.as_ref()) else {
+        return false;
+    };
+    let Some(day) = v.get(..10).and_then(parse_iso_date) else {
+        return false;
+    };
+    within(f.operator, raw, f.ignore_year, FieldType::Date, today)
+        .is_ok_and(|t| t.eval(Some(&day.format("%Y-%m-%d").to_string())))
+}
+
+/// The largest N of "within the next/last N days" (about 100 years).
+pub const MAX_WITHIN_DAYS: i64 = 36_500;
+
+/// `within_next_days` / `within_last_days` N: the days from today to today ± N, as dates or
+/// — ignoring the year — as month-day ranges. A 29 February falls on 28 February in a year
+/// without one (the scheduling default, DESIGN §2).
+fn within(
+    op: Operator,
+    raw: &Value,
+    ignore_year: bool,
+    ft: FieldType,
+    today: NaiveDate,
+) -> Result<Test, String> {
+    let n = match raw {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    }
+    .filter(|n| (0..=MAX_WITHIN_DAYS).contains(n))
+    .ok_or_else(|| {
+        format!(
+            "{} is not a number of days (a whole number from 0 to {MAX_WITHIN_DAYS})",
+            short(raw)
+        )
+    })?;
+    let other = if op == Operator::WithinNextDays {
+        today.checked_add_signed(Duration::days(n))
+    } else {
+        today.checked_sub_signed(Duration::days(n))
+    }
+    .ok_or_else(|| "that many days goes past the calendar".to_string())?;
+    let (from, to) = if other < today {
+        (other, today)
+    } else {
+        (today, other)
+    };
+    if !ignore_year {
+        return Ok(Test::DaysBetween {
+            from,
+            to,
+            datetime: ft == FieldType::Datetime,
+        });
+    }
+    Ok(Test::MonthDayIn(month_day_ranges(from, to)))
+}
+
+/// The month-days (`MM-DD`) of the days `from..=to` as sorted inclusive ranges; a 28 February
+/// of a year without a 29th also stands for `02-29`.
+pub fn month_day_ranges(from: NaiveDate, to: NaiveDate) -> Vec<(String, String)> {
+    if (to - from).num_days() >= 365 {
+        return vec![("01-01".into(), "12-31".into())];
+    }
+    let mut days: Vec<String> = Vec::new();
+    let mut d = from;
+    while d <= to {
+        days.push(d.format("%m-%d").to_string());
+        if d.month() == 2 && d.day() == 28 && NaiveDate::from_ymd_opt(d.year(), 2, 29).is_none() {
+            days.push("02-29".into());
+        }
+        match d.succ_opt() {
+            Some(next) => d = next,
+            None => break,
+        }
+    }
+    days.sort();
+    days.dedup();
+    // Runs of calendar-consecutive month-days become ranges ("02-28", "02-29", "03-01" are
+    // consecutive in the text order the database compares too).
+    let all = all_month_days();
+    let mut ranges: Vec<(String, String)> = Vec::new();
+    let mut run: Option<(usize, usize)> = None;
+    for md in &days {
+        let Some(pos) = all.iter().position(|a| a == md) else {
+            continue;
+        };
+        run = match run {
+            Some((start, end)) if pos == end + 1 => Some((start, pos)),
+            Some((start, end)) => {
+                ranges.push((all[start].clone(), all[end].clone()));
+                Some((pos, pos))
+            }
+            None => Some((pos, pos)),
+        };
+    }
+    if let Some((start, end)) = run {
+        ranges.push((all[start].clone(), all[end].clone()));
+    }
+    ranges
+}
+
+/// Every month-day of a leap year, in order (`01-01` … `12-31`).
+fn all_month_days() -> Vec<String> {
+    let mut out = Vec::with_capacity(366);
+    let mut d = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+    while d.year() == 2000 {
+        out.push(d.format("%m-%d").to_string());
+        match d.succ_opt() {
+            Some(next) => d = next,
+            None => break,
+        }
+    }
+    out
 }
 
 fn day_operand(raw: &Value, today: NaiveDate) -> Result<NaiveDate, String> {
@@ -702,6 +842,21 @@ impl Test {
                 .is_ok_and(|t| cmp.holds(t.with_timezone(&Utc).date_naive().cmp(d))),
             Test::Instant(cmp, t) => DateTime::parse_from_rfc3339(v)
                 .is_ok_and(|vt| cmp.holds(vt.with_timezone(&Utc).cmp(t))),
+            Test::DaysBetween { from, to, datetime } => {
+                let day = if *datetime {
+                    DateTime::parse_from_rfc3339(v)
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc).date_naive())
+                } else {
+                    parse_iso_date(v)
+                };
+                day.is_some_and(|d| *from <= d && d <= *to)
+            }
+            Test::MonthDayIn(ranges) => v.get(5..10).is_some_and(|md| {
+                ranges
+                    .iter()
+                    .any(|(a, b)| a.as_str() <= md && md <= b.as_str())
+            }),
         }
     }
 

@@ -158,6 +158,50 @@ fn invalid_filters_never_match_and_do_not_compile() {
 }
 
 #[test]
+fn within_windows_ignoring_the_year_wrap_and_keep_29_february() {
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let r = |a: &str, b: &str| (a.to_string(), b.to_string());
+    // Across new year: two ranges.
+    assert_eq!(
+        month_day_ranges(d("2026-12-28"), d("2027-01-03")),
+        vec![r("01-01", "01-03"), r("12-28", "12-31")]
+    );
+    // A year without 29 February: 28 February stands for it.
+    assert_eq!(
+        month_day_ranges(d("2027-02-27"), d("2027-02-28")),
+        vec![r("02-27", "02-29")]
+    );
+    assert_eq!(
+        month_day_ranges(d("2028-02-28"), d("2028-02-28")),
+        vec![r("02-28", "02-28")],
+        "a leap year keeps 29 February for itself"
+    );
+    assert_eq!(
+        month_day_ranges(d("2026-01-01"), d("2027-01-01")),
+        vec![r("01-01", "12-31")]
+    );
+    // Validation of the value and of "ignore the year".
+    let cat = catalog();
+    let err = check_filter(&f("renewal_date", "within_next_days", json!(-1)), &cat).unwrap_err();
+    assert_eq!(err.0, FilterPart::Value);
+    let err = check_filter(
+        &f("renewal_date", "within_next_days", json!("a week")),
+        &cat,
+    )
+    .unwrap_err();
+    assert_eq!(err.0, FilterPart::Value);
+    let err = check_filter(&yearly("renewal_date", "eq", json!("2026-01-01")), &cat).unwrap_err();
+    assert_eq!(err.0, FilterPart::IgnoreYear);
+    let err = check_filter(&f("firstname", "within_last_days", json!(3)), &cat).unwrap_err();
+    assert_eq!(err.0, FilterPart::Operator);
+    assert!(is_time_relative(&[vec![f(
+        "renewal_date",
+        "within_next_days",
+        json!(7)
+    )]]));
+}
+
+#[test]
 fn relative_dates_parse_and_resolve() {
     use DateOperand::*;
     let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
@@ -227,7 +271,18 @@ fn operators_offered_per_field_type() {
     );
     assert_eq!(
         names(FieldType::Date),
-        ["eq", "neq", "known", "unknown", "gt", "lt", "before", "after"]
+        [
+            "eq",
+            "neq",
+            "known",
+            "unknown",
+            "gt",
+            "lt",
+            "before",
+            "after",
+            "within_next_days",
+            "within_last_days"
+        ]
     );
     assert_eq!(names(FieldType::Datetime), names(FieldType::Date));
 }

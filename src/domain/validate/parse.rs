@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::domain::definition::{
-    Definition, EventTrigger, ExecutionWindow, Filter, Notifications, Reenroll, Settings, Start,
-    Step, Suppression, Triggers, Weekday,
+    Definition, EventTrigger, ExecutionWindow, Filter, Goal, Notifications, Pacing, QuietHours,
+    Reenroll, Settings, SplitPath, Start, Step, Suppression, Timeout, Triggers, Weekday,
 };
 use crate::domain::errors::FieldError;
 
@@ -37,6 +37,12 @@ enum Shape {
     ExecutionWindow,
     Suppression,
     Notifications,
+    Goal,
+    Timeout,
+    SplitPaths,
+    SplitPath,
+    Pacing,
+    QuietHours,
     Weekdays,
     Strings,
     Ids,
@@ -69,6 +75,12 @@ impl Shape {
             Shape::ExecutionWindow => try_parse::<ExecutionWindow>(v),
             Shape::Suppression => try_parse::<Suppression>(v),
             Shape::Notifications => try_parse::<Notifications>(v),
+            Shape::Goal => try_parse::<Goal>(v),
+            Shape::Timeout => try_parse::<Timeout>(v),
+            Shape::SplitPaths => try_parse::<Vec<SplitPath>>(v),
+            Shape::SplitPath => try_parse::<SplitPath>(v),
+            Shape::Pacing => try_parse::<Pacing>(v),
+            Shape::QuietHours => try_parse::<QuietHours>(v),
             Shape::Weekdays => try_parse::<Vec<Weekday>>(v),
             Shape::Strings => try_parse::<Vec<String>>(v),
             Shape::Ids => try_parse::<Vec<i64>>(v),
@@ -88,6 +100,7 @@ impl Shape {
             Shape::Weekdays => Some(Shape::Weekday),
             Shape::Strings => Some(Shape::Str),
             Shape::Ids => Some(Shape::Id),
+            Shape::SplitPaths => Some(Shape::SplitPath),
             _ => None,
         }
     }
@@ -106,6 +119,11 @@ impl Shape {
                 | Shape::ExecutionWindow
                 | Shape::Suppression
                 | Shape::Notifications
+                | Shape::Goal
+                | Shape::Timeout
+                | Shape::SplitPath
+                | Shape::Pacing
+                | Shape::QuietHours
         )
     }
 
@@ -120,6 +138,15 @@ impl Shape {
             (Shape::Definition, "reenroll", _) => Shape::Reenroll,
             (Shape::Definition, "steps", _) => Shape::Steps,
             (Shape::Definition, "settings", _) => Shape::Settings,
+            (Shape::Definition, "goal", _) => Shape::Goal,
+            (Shape::Goal, "filter_groups", _) => Shape::FilterGroups,
+            (Shape::Step, "condition", Some("wait_until")) => Shape::FilterGroups,
+            (Shape::Step, "met" | "timed_out", Some("wait_until")) => Shape::Steps,
+            (Shape::Step, "timeout", Some("wait_until")) => Shape::Timeout,
+            (Shape::Step, "paths", Some("random_split")) => Shape::SplitPaths,
+            (Shape::SplitPath, "steps", _) => Shape::Steps,
+            (Shape::Settings, "pacing", _) => Shape::Pacing,
+            (Shape::Pacing, "quiet_hours", _) => Shape::QuietHours,
             (Shape::Triggers | Shape::Suppression, "filter_groups", _) => Shape::FilterGroups,
             (Shape::Triggers, "events", _) => Shape::EventTriggers,
             (Shape::EventTrigger, "filters", _) => Shape::FilterGroup,

@@ -44,6 +44,9 @@ pub(super) fn check(def: &Definition, catalog: &Catalog) -> Vec<Finding> {
     c.steps_overall(&def.steps);
     c.steps(&def.steps, "steps", "step");
     c.settings(&def.settings);
+    if let Some(goal) = &def.goal {
+        c.groups(&goal.filter_groups, "goal.filter_groups", "goal");
+    }
     c.found
 }
 
@@ -57,7 +60,7 @@ fn plural(n: u64, unit: &str) -> String {
 
 fn has_action(steps: &[Step]) -> bool {
     steps.iter().any(|s| match s {
-        Step::Branch { yes, no, .. } => has_action(yes) || has_action(no),
+        s if s.is_fork() => s.arms().iter().any(|(_, steps)| has_action(steps)),
         s => !s.is_delay(),
     })
 }
@@ -502,6 +505,75 @@ impl<'a> Checker<'a> {
             Step::EnrollInWorkflow { workflow_id } | Step::UnenrollFromWorkflow { workflow_id } => {
                 self.workflow(card, &f("workflow_id"), *workflow_id);
             }
+            Step::WaitUntil {
+                condition,
+                event,
+                timeout,
+                met,
+                timed_out,
+            } => {
+                let event = event.as_deref().map(str::trim).filter(|e| !e.is_empty());
+                if condition.is_empty() && event.is_none() {
+                    self.problem(
+                        card,
+                        f("condition"),
+                        "Say what to wait for: a condition on the contact, an event, or both.",
+                    );
+                }
+                if event.is_some_and(|e| !crate::domain::events::valid_name(e)) {
+                    self.error(
+                        card,
+                        f("event"),
+                        "Name the event: letters, digits, _ - . or : (at most 100 characters).",
+                    );
+                }
+                self.groups(condition, &f("condition"), card);
+                let minutes = u64::from(timeout.amount)
+                    * match timeout.unit {
+                        TimeUnit::Minutes => 1,
+                        TimeUnit::Hours => 60,
+                        TimeUnit::Days => 1440,
+                        TimeUnit::Weeks => 10080,
+                    };
+                if timeout.amount == 0 {
+                    self.error(card, f("timeout.amount"), "Wait at least 1 minute.");
+                } else if minutes > MAX_DELAY_MINUTES {
+                    self.error(card, f("timeout.amount"), "Wait at most one year.");
+                }
+                self.steps(met, &f("met"), &format!("{card}-met"));
+                self.steps(timed_out, &f("timed_out"), &format!("{card}-timed_out"));
+            }
+            Step::RandomSplit {
+                paths,
+                holdout_percent,
+            } => {
+                if paths.is_empty() {
+                    self.error(card, f("paths"), "Add at least one path.");
+                }
+                for (k, path) in paths.iter().enumerate() {
+                    let pf = |name: &str| format!("{p}.paths[{k}].{name}");
+                    if path.name.trim().is_empty() {
+                        self.error(card, pf("name"), "Name the path (e.g. A, B).");
+                    }
+                    if path.percent == 0 || path.percent > 100 {
+                        self.error(card, pf("percent"), "A share from 1 to 100 percent.");
+                    }
+                    self.steps(&path.steps, &pf("steps"), &format!("{card}-p{k}"));
+                }
+                let total: u32 = paths.iter().map(|p| p.percent.min(100)).sum::<u32>()
+                    + holdout_percent.min(&100);
+                if *holdout_percent > 100 {
+                    self.error(card, f("holdout_percent"), "At most 100 percent.");
+                } else if total != 100 && !paths.is_empty() {
+                    self.error(
+                        card,
+                        f("holdout_percent"),
+                        format!(
+                            "The paths and the holdout must add up to 100 percent (now {total})."
+                        ),
+                    );
+                }
+            }
         }
     }
 
@@ -569,6 +641,11 @@ impl<'a> Checker<'a> {
             "settings.suppression.filter_groups",
             card,
         );
+        if let Some(pacing) = &s.pacing {
+            for (field, message) in crate::domain::pacing::check(pacing) {
+                self.error(card, format!("settings.pacing.{field}"), message);
+            }
+        }
         for (k, id) in s.suppression.list_ids.iter().enumerate() {
             self.list(card, &format!("settings.suppression.list_ids[{k}]"), *id);
         }

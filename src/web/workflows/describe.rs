@@ -97,6 +97,8 @@ pub fn operator_words(op: Operator, ft: Option<FieldType>) -> &'static str {
         Operator::Before => "is before",
         Operator::After => "is after",
         Operator::InList => "is a member of list",
+        Operator::WithinNextDays => "is within the next",
+        Operator::WithinLastDays => "is within the last",
     }
 }
 
@@ -113,6 +115,8 @@ pub fn operator_label(op: Operator) -> &'static str {
         Operator::Before => "is before (dates)",
         Operator::After => "is after (dates)",
         Operator::InList => "is a member of list",
+        Operator::WithinNextDays => "is within the next N days (dates)",
+        Operator::WithinLastDays => "is within the last N days (dates)",
     }
 }
 
@@ -251,6 +255,8 @@ pub fn step_type_label(type_name: &str) -> &'static str {
         "branch" => "If/then branch",
         "enroll_in_workflow" => "Enroll in another workflow",
         "unenroll_from_workflow" => "Unenroll from another workflow",
+        "wait_until" => "Wait until",
+        "random_split" => "Random split",
         _ => "Step",
     }
 }
@@ -400,6 +406,53 @@ pub fn step_words(step: &Step, def: &Definition, names: &Names, tz_name: &str) -
                 names.workflow_label(*workflow_id)
             )
         }
+        Step::WaitUntil {
+            condition,
+            event,
+            timeout,
+            ..
+        } => {
+            let cond = groups_words(condition, names);
+            let mut what = Vec::new();
+            if !cond.is_empty() {
+                what.push(cond.join(", or "));
+            }
+            if let Some(e) = event.as_deref().filter(|e| !e.trim().is_empty()) {
+                what.push(format!("the event “{e}” happens"));
+            }
+            let what = if what.is_empty() {
+                "(nothing chosen yet)".to_string()
+            } else {
+                what.join(", or ")
+            };
+            format!(
+                "Wait until {what}, at most {}",
+                timeout_words(timeout.amount, timeout.unit)
+            )
+        }
+        Step::RandomSplit {
+            paths,
+            holdout_percent,
+        } => {
+            let mut parts: Vec<String> = paths
+                .iter()
+                .map(|p| format!("{} {}%", p.name, p.percent))
+                .collect();
+            if *holdout_percent > 0 {
+                parts.push(format!("holdout {holdout_percent}% (gets nothing)"));
+            }
+            format!("Random split: {}", parts.join(", "))
+        }
+    }
+}
+
+fn timeout_words(n: u32, unit: crate::domain::definition::TimeUnit) -> String {
+    use crate::domain::definition::TimeUnit;
+    match unit {
+        TimeUnit::Minutes => amount_unit(n, "minute", "minutes"),
+        TimeUnit::Hours => amount_unit(n, "hour", "hours"),
+        TimeUnit::Days => amount_unit(n, "day", "days"),
+        TimeUnit::Weeks => amount_unit(n, "week", "weeks"),
     }
 }
 
@@ -446,14 +499,15 @@ fn walk(
             is_delay: step.is_delay(),
             heading: false,
         });
-        if let Step::Branch { yes, no, .. } = step {
-            for (path, steps) in [("yes", yes), ("no", no)] {
+        for (path, steps) in step.arms() {
+            let label = crate::domain::paths::arm_label(step, &path);
+            {
                 out.push(StepLine {
                     number: String::new(),
                     text: if steps.is_empty() {
-                        format!("If {path}: nothing (the contact goes on)")
+                        format!("If {label}: nothing (the contact goes on)")
                     } else {
-                        format!("If {path}:")
+                        format!("If {label}:")
                     },
                     card: card.clone(),
                     depth: depth + 1,
@@ -488,20 +542,7 @@ pub fn step_path_label(path: &str) -> String {
 
 /// The step at a path ("3/yes/0") of a step list.
 pub fn step_at<'a>(steps: &'a [Step], path: &str) -> Option<&'a Step> {
-    let mut parts = path.split('/');
-    let mut current = steps.get(parts.next()?.parse::<usize>().ok()?)?;
-    while let Some(branch) = parts.next() {
-        let Step::Branch { yes, no, .. } = current else {
-            return None;
-        };
-        let list = match branch {
-            "yes" => yes,
-            "no" => no,
-            _ => return None,
-        };
-        current = list.get(parts.next()?.parse::<usize>().ok()?)?;
-    }
-    Some(current)
+    crate::domain::paths::step_at(steps, path)
 }
 
 /// "Monday–Friday" for consecutive days, else "Monday, Wednesday".

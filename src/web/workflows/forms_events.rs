@@ -142,6 +142,7 @@ pub fn from_form(v: &FormValues) -> (Vec<EventTrigger>, Vec<(usize, Vec<usize>)>
                 property: Some(property),
                 operator,
                 value,
+                ignore_year: false,
             });
             rows.push(i);
         }

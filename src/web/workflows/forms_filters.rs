@@ -1,7 +1,8 @@
 //! The filter-group editor used by the trigger panel and by if/then branches.
 //!
 //! Form convention: one row per condition, named `g{group}_f{row}_{part}` with parts
-//! `property`, `operator`, `value` and `remove` (a checkbox). Each group also has one blank row
+//! `property`, `operator`, `value`, `ignore_year` (a checkbox, for "is within the next/last …
+//! days") and `remove` (a checkbox). Each group also has one blank row
 //! to add a condition (the next free row number) and `g{group}_addlist`, a select that adds a
 //! list-membership condition. AND inside a group, OR between groups. A row with neither a
 //! property nor a value is ignored; a group left without rows disappears.
@@ -26,6 +27,8 @@ pub struct FilterRow {
     pub property: String,
     pub operator: String,
     pub value: String,
+    /// "Ignore the year" (within the next/last N days only).
+    pub ignore_year: bool,
     pub remove: bool,
 }
 
@@ -50,6 +53,8 @@ pub fn operator_label(op: Operator) -> &'static str {
         Operator::Before => "is before",
         Operator::After => "is after",
         Operator::InList => "is member of list",
+        Operator::WithinNextDays => "is within the next … days",
+        Operator::WithinLastDays => "is within the last … days",
     }
 }
 
@@ -114,6 +119,7 @@ pub fn rows_from_groups(groups: &[Vec<Filter>]) -> Vec<GroupRows> {
                     property: f.property.clone().unwrap_or_default(),
                     operator: f.operator.as_str().to_string(),
                     value: value_text(f.value.as_ref()),
+                    ignore_year: f.ignore_year,
                     remove: false,
                 })
                 .collect(),
@@ -158,12 +164,14 @@ pub fn rows_from_form(v: &FormValues) -> Vec<GroupRows> {
             property: String::new(),
             operator: String::new(),
             value: String::new(),
+            ignore_year: false,
             remove: false,
         });
         match part {
             "property" => row.property = value.trim().to_string(),
             "operator" => row.operator = value.trim().to_string(),
             "value" => row.value = value.clone(),
+            "ignore_year" => row.ignore_year = !value.is_empty(),
             "remove" => row.remove = !value.is_empty(),
             _ => {}
         }
@@ -188,6 +196,7 @@ pub fn rows_from_form(v: &FormValues) -> Vec<GroupRows> {
                     property: String::new(),
                     operator: Operator::InList.as_str().to_string(),
                     value: list.clone(),
+                    ignore_year: false,
                     remove: false,
                 });
                 next += 1;
@@ -248,6 +257,7 @@ pub fn to_filters(groups: &[GroupRows], lookups: &Lookups, original: &[Vec<Filte
                     property: None,
                     operator: op,
                     value,
+                    ignore_year: false,
                 }
             } else {
                 let property = row.property.trim().to_string();
@@ -268,6 +278,7 @@ pub fn to_filters(groups: &[GroupRows], lookups: &Lookups, original: &[Vec<Filte
                     property: Some(property),
                     operator: op,
                     value,
+                    ignore_year: row.ignore_year && op.is_within(),
                 }
             };
             filters.push(filter);
@@ -288,6 +299,7 @@ pub struct RowView {
     pub property: String,
     pub operator: String,
     pub value: String,
+    pub ignore_year: bool,
     pub remove: bool,
     pub is_list: bool,
     /// The empty row that adds a condition.
@@ -378,6 +390,7 @@ fn row_view(row: &FilterRow, lookups: &Lookups, errors: &Errors) -> RowView {
         property: row.property.clone(),
         operator: row.operator.clone(),
         value: row.value.clone(),
+        ignore_year: row.ignore_year,
         remove: row.remove,
         is_list,
         blank: false,
@@ -426,6 +439,7 @@ pub fn editor(
                 property: String::new(),
                 operator: String::new(),
                 value: String::new(),
+                ignore_year: false,
                 remove: false,
             };
             let mut rows: Vec<RowView> = group
@@ -572,6 +586,7 @@ mod tests {
             property: Some("score".into()),
             operator: Operator::Gt,
             value: Some(json!("3")),
+            ignore_year: false,
         }]];
         let rows = rows_from_groups(&original);
         let c = to_filters(&rows, &lookups(), &original);

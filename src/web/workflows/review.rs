@@ -92,11 +92,20 @@ pub fn criteria(
         }
     };
     let in_lists = Cond::InAnyList(suppression.list_ids.clone());
+    // Who already meets the goal is not enrolled (issue 17).
+    let goal_met = match def.goal.as_ref().filter(|g| !g.filter_groups.is_empty()) {
+        Some(goal) => match compile_groups(&goal.filter_groups, &catalog, today) {
+            Ok(cond) => cond,
+            Err(e) => return Ok(Criteria::Invalid(format!("goal filter: {}", e.message))),
+        },
+        None => Cond::FALSE,
+    };
     Ok(Criteria::Met(
         trigger
             .and(date_known)
             .and(suppressed.negate())
-            .and(in_lists.negate()),
+            .and(in_lists.negate())
+            .and(goal_met.negate()),
     ))
 }
 

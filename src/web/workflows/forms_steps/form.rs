@@ -150,7 +150,8 @@ pub fn to_form(step: &Step) -> FormValues {
             v.set("url", url.clone());
             v.set("secret", secret.clone().unwrap_or_default());
         }
-        Step::Branch { .. } => {}
+        // Their conditions and paths are edited where they are shown (not a flat panel).
+        Step::Branch { .. } | Step::WaitUntil { .. } | Step::RandomSplit { .. } => {}
         Step::EnrollInWorkflow { workflow_id } | Step::UnenrollFromWorkflow { workflow_id } => {
             v.set("workflow_id", workflow_id.to_string())
         }

@@ -226,6 +226,51 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
                 icon: "◇",
             }
         }
+        Step::WaitUntil {
+            condition,
+            event,
+            timeout,
+            ..
+        } => {
+            let mut lines = condition_lines(condition, lookups);
+            if let Some(e) = event.as_deref().filter(|e| !e.trim().is_empty()) {
+                lines.push(format!("or the event “{e}” happens"));
+            }
+            let unit = match timeout.unit {
+                crate::domain::definition::TimeUnit::Minutes => "minute(s)",
+                crate::domain::definition::TimeUnit::Hours => "hour(s)",
+                crate::domain::definition::TimeUnit::Days => "day(s)",
+                crate::domain::definition::TimeUnit::Weeks => "week(s)",
+            };
+            lines.push(format!(
+                "At most {} {unit}, then the “timed out” path",
+                timeout.amount
+            ));
+            Summary {
+                title: "Wait until".into(),
+                lines,
+                kind: "branch",
+                icon: "⧗",
+            }
+        }
+        Step::RandomSplit {
+            paths,
+            holdout_percent,
+        } => {
+            let mut lines: Vec<String> = paths
+                .iter()
+                .map(|p| format!("{}: {}%", p.name, p.percent))
+                .collect();
+            if *holdout_percent > 0 {
+                lines.push(format!("Holdout: {holdout_percent}% get nothing"));
+            }
+            Summary {
+                title: "Random split".into(),
+                lines,
+                kind: "branch",
+                icon: "⑂",
+            }
+        }
         Step::EnrollInWorkflow { workflow_id } => action(
             "Enroll in another workflow",
             vec![format!(

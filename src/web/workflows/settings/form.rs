@@ -104,6 +104,7 @@ fn row_filter(row: &FilterRow) -> Result<Filter, (&'static str, String)> {
             property: None,
             operator: Operator::InList,
             value: Some(value),
+            ignore_year: false,
         });
     }
     let op = Operator::parse(&row.operator)
@@ -114,6 +115,7 @@ fn row_filter(row: &FilterRow) -> Result<Filter, (&'static str, String)> {
         operator: op,
         value: (op.takes_value() && !row.value.is_empty())
             .then(|| Value::String(row.value.clone())),
+        ignore_year: false,
     })
 }
 
