@@ -236,3 +236,63 @@ pub fn add_to_list_where(
         .execute(conn)
         .context("adding the contacts meeting the criteria to a list")
 }
+
+/// How many contacts a workflow enrolled (any cycle) and how many of them met its goal
+/// (issue 17): the conversions and the conversion rate of the workflow page.
+pub fn conversions(conn: &mut DbConnection, workflow_id: i64) -> anyhow::Result<(i64, i64)> {
+    use crate::db::schema::enrollments;
+    let enrolled: i64 = enrollments::table
+        .filter(enrollments::workflow_id.eq(workflow_id))
+        .select(diesel::dsl::count(enrollments::contact_id).aggregate_distinct())
+        .get_result(conn)
+        .context("counting enrolled contacts")?;
+    let converted: i64 = enrollments::table
+        .filter(enrollments::workflow_id.eq(workflow_id))
+        .filter(enrollments::reason.eq(crate::db::models::enrollment::GOAL_MET))
+        .select(diesel::dsl::count(enrollments::contact_id).aggregate_distinct())
+        .get_result(conn)
+        .context("counting conversions")?;
+    Ok((enrolled, converted))
+}
+
+#[derive(QueryableByName)]
+struct SplitRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+    #[diesel(sql_type = BigInt)]
+    contacts: i64,
+    #[diesel(sql_type = BigInt)]
+    converted: i64,
+}
+
+/// Per path of the random split at `step` (its history words, e.g. `random split: took path
+/// “A”` or `… holdout …`): how many contacts took it and how many of them converted — met the
+/// goal while enrolled, or meet it now (`goal`; the holdout leaves at once, so its
+/// conversions are counted as they stand).
+pub fn split_outcomes(
+    conn: &mut DbConnection,
+    workflow_id: i64,
+    step: &str,
+    goal: &Cond,
+) -> anyhow::Result<Vec<(String, i64, i64)>> {
+    let meets = filter::render(goal, filter::dialect(conn));
+    let goal_met = crate::db::models::enrollment::GOAL_MET;
+    let sql = format!(
+        "SELECT h.detail AS detail, COUNT(DISTINCT h.contact_id) AS contacts,
+            COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM enrollments x
+                    WHERE x.workflow_id = {workflow_id} AND x.contact_id = h.contact_id
+                      AND x.reason = '{goal_met}') OR {meets}
+                THEN h.contact_id END) AS converted
+         FROM history_events h JOIN contacts c ON c.id = h.contact_id
+         WHERE h.workflow_id = {workflow_id} AND h.step = ?1 AND h.event = 'action_executed'
+           AND h.detail LIKE 'random split:%'
+         GROUP BY h.detail ORDER BY h.detail"
+    );
+    Ok(diesel::sql_query(portable::sql(conn, &sql))
+        .bind::<Text, _>(step)
+        .load::<SplitRow>(conn)
+        .context("comparing the paths of a random split")?
+        .into_iter()
+        .map(|r| (r.detail, r.contacts, r.converted))
+        .collect())
+}

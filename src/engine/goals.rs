@@ -25,8 +25,7 @@ use crate::domain::definition::Step;
 use crate::domain::filter::{self, Catalog};
 use crate::domain::paths;
 
-/// The reason of an enrollment that ended because its contact met the goal (a conversion).
-pub const GOAL_MET: &str = "goal met";
+pub use crate::db::models::enrollment::GOAL_MET;
 
 /// Whether the contact meets the workflow's goal (a workflow without one has none to meet).
 pub fn meets_goal(

@@ -38,6 +38,16 @@ pub struct Verdict {
     pub branches: Vec<(usize, bool)>,
     /// Per top-level email: its index, subject and body rendered with the contact's values.
     pub emails: Vec<(usize, String, String)>,
+    /// The contact meets the workflow's goal now: it would not be enrolled.
+    pub goal_met: bool,
+    /// Per top-level wait until: its index and whether its condition holds now (the `met`
+    /// path at once) — else it waits for the condition or event, at most its timeout.
+    pub waits: Vec<(usize, bool)>,
+    /// Per top-level random split: its index and the path this contact takes (its name), or
+    /// `None` for the holdout.
+    pub splits: Vec<(usize, Option<String>)>,
+    /// Emails whose time the pacing moves: index and why.
+    pub deferred: Vec<(usize, String)>,
 }
 
 /// The verdict for one contact at `today` (the workflow's zone).
@@ -82,8 +92,21 @@ pub fn verdict(
     let look = |name: &str| contact.value(name).map(str::to_string);
     let mut branches = Vec::new();
     let mut emails = Vec::new();
+    let mut waits = Vec::new();
+    let mut splits = Vec::new();
     for (i, step) in def.steps.iter().enumerate() {
         match step {
+            Step::WaitUntil { condition, .. } => waits.push((
+                i,
+                !condition.is_empty() && filter::matches_groups(condition, contact, catalog, today),
+            )),
+            Step::RandomSplit { paths, .. } => {
+                let bucket = crate::domain::split::bucket(wf.id(), &i.to_string(), contact.id);
+                splits.push((
+                    i,
+                    crate::domain::split::choose(paths, bucket).map(|k| paths[k].name.clone()),
+                ));
+            }
             Step::Branch { condition, .. } => branches.push((
                 i,
                 filter::matches_groups(condition, contact, catalog, today),
@@ -108,6 +131,10 @@ pub fn verdict(
             .find(|l| contact.in_list(*l)),
         branches,
         emails,
+        goal_met: super::goals::meets_goal(wf, contact, catalog, today),
+        waits,
+        splits,
+        deferred: Vec::new(),
     }
 }
 
@@ -156,7 +183,67 @@ pub fn preview(
     let catalog = super::context::domain_catalog(conn, &props)?;
     let today = now.with_timezone(&wf.tz).date_naive();
     let verdict = verdict(&wf, &snapshot, &catalog, today);
-    Ok(timeline(&wf, &snapshot, rec.display_name(), now, verdict))
+    let mut result = timeline(&wf, &snapshot, rec.display_name(), now, verdict);
+    if let PreviewResult::Timeline(t) = &mut result {
+        let account = crate::db::models::app_setting::account_pacing(conn)?;
+        apply_pacing(conn, &wf, &snapshot, account.as_ref(), t)?;
+    }
+    Ok(result)
+}
+
+/// Moves the planned emails the pacing would defer (issue 17), counting the emails already
+/// sent to the contact and the earlier emails of this timeline.
+fn apply_pacing(
+    conn: &mut DbConnection,
+    wf: &WorkflowCtx,
+    contact: &ContactSnapshot,
+    account: Option<&crate::domain::definition::Pacing>,
+    t: &mut Timeline,
+) -> anyhow::Result<()> {
+    use crate::domain::definition::Step;
+    let Some(p) = wf
+        .def
+        .settings
+        .pacing
+        .as_ref()
+        .or(account)
+        .filter(|p| crate::domain::pacing::is_active(p))
+    else {
+        return Ok(());
+    };
+    let Some(first) = t.steps.iter().map(|s| s.due_at).min() else {
+        return Ok(());
+    };
+    let since = first - chrono::Duration::days(i64::from(p.per_days.unwrap_or(0)));
+    let mut sent: Vec<DateTime<Utc>> = crate::db::sql::worker::emails_sent_to(
+        conn,
+        contact.id,
+        &crate::clock::fmt_instant(since),
+    )?
+    .iter()
+    .filter_map(|s| crate::clock::parse_instant(s))
+    .collect();
+    let zones = wf.zones_for(contact);
+    let tz = zones.contact.unwrap_or(zones.workflow);
+    for s in t.steps.iter_mut() {
+        let is_email = matches!(wf.def.steps.get(s.index), Some(Step::SendEmail { .. }));
+        if !is_email || s.status != schedule::StepStatus::Due {
+            continue;
+        }
+        if let Some(d) = crate::domain::pacing::defer(p, &sent, tz, s.due_at) {
+            t.verdict.deferred.push((
+                s.index,
+                format!(
+                    "deferred by pacing ({}) to {}",
+                    d.why,
+                    d.until.with_timezone(&wf.tz).to_rfc3339()
+                ),
+            ));
+            s.due_at = d.until;
+        }
+        sent.push(s.due_at);
+    }
+    Ok(())
 }
 
 pub fn timeline(

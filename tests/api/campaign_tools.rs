@@ -128,6 +128,12 @@ async fn a_contact_meeting_the_goal_leaves_at_once_even_while_waiting() {
             .starts_with("goal met"),
         "{ev:?}"
     );
+    // One enrolled contact, one conversion (the one refused at enrollment does not count).
+    let mut conn = app.db();
+    assert_eq!(
+        perennial::db::queries::conversions(&mut conn, wf).expect("counts"),
+        (1, 1)
+    );
 }
 
 #[tokio::test]
@@ -380,6 +386,18 @@ async fn a_random_split_deals_contacts_by_percent_stably_with_a_holdout() {
     assert!((55..=105).contains(&counts.0), "{counts:?}");
     assert!((55..=105).contains(&counts.1), "{counts:?}");
     assert!((20..=60).contains(&counts.2), "{counts:?}");
+    // The comparison of the paths: who took each, and who converted (no goal here: nobody).
+    let mut conn = app.db();
+    let cond = perennial::domain::filter::Cond::FALSE;
+    let outcomes =
+        perennial::db::queries::split_outcomes(&mut conn, wf, "0", &cond).expect("outcomes");
+    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().map(|(_, n, _)| n).sum::<i64>(),
+        200,
+        "{outcomes:?}"
+    );
+    assert!(outcomes.iter().all(|(_, _, converted)| *converted == 0));
     // Stable: the same contact in the same split lands on the same path.
     assert_eq!(
         perennial::domain::split::bucket(wf, "0", 1),

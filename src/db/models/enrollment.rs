@@ -30,6 +30,8 @@ pub fn note_ended() {
     ENDED.fetch_add(1, Ordering::SeqCst);
 }
 pub const COMPLETED: &str = "completed";
+/// The reason of an enrollment that ended because its contact met the goal (a conversion).
+pub const GOAL_MET: &str = "goal met";
 pub const UNENROLLED: &str = "unenrolled";
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
