@@ -142,7 +142,7 @@ pub enum PreviewResult {
     NoWorkflow,
     NoContact,
     Invalid(String, String),
-    Timeline(Timeline),
+    Timeline(Box<Timeline>),
 }
 
 impl Timeline {
@@ -267,14 +267,14 @@ pub fn timeline(
         Ok(a) => a,
         Err(super::context::NoAnchor) => {
             let prop = wf.date_property().unwrap_or("date");
-            return PreviewResult::Timeline(empty(format!(
+            return PreviewResult::Timeline(Box::new(empty(format!(
                 "This contact has no valid date in “{prop}”, so it would not be enrolled."
-            )));
+            ))));
         }
     };
     let zones = wf.zones_for(contact);
     match schedule::plan_enrollment(&wf.def, anchor, &zones, now) {
-        Ok(plan) => PreviewResult::Timeline(Timeline {
+        Ok(plan) => PreviewResult::Timeline(Box::new(Timeline {
             contact_id: contact.id,
             contact_name: name,
             anchor_date: plan.anchor_date,
@@ -285,10 +285,10 @@ pub fn timeline(
             steps: plan.steps,
             tz: wf.tz,
             verdict,
-        }),
+        })),
         Err(schedule::ScheduleError::Invalid { field, message }) => {
             PreviewResult::Invalid(field, message)
         }
-        Err(e) => PreviewResult::Timeline(empty(e.to_string())),
+        Err(e) => PreviewResult::Timeline(Box::new(empty(e.to_string()))),
     }
 }
