@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod listen;
+pub mod locks;
 pub mod models;
 pub mod prepared;
 pub mod queries;

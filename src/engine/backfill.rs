@@ -360,6 +360,16 @@ fn uses_contact_zone(steps: &[Step]) -> bool {
 /// set-based, for contacts that began to meet them since the last check (or since the
 /// workflow was turned on).
 pub fn sweep(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    // One worker process at a time (the others find the lock taken and skip this hour).
+    Ok(
+        crate::db::locks::if_free(conn, crate::db::locks::TRIGGER_SWEEP, |conn| {
+            sweep_now(conn, now)
+        })?
+        .unwrap_or(0),
+    )
+}
+
+fn sweep_now(conn: &mut DbConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
     use crate::db::models::app_setting;
     const LAST_SWEEP: &str = "last_trigger_sweep_at";
     let last = app_setting::get(conn, LAST_SWEEP)?.and_then(|s| crate::clock::parse_instant(&s));

@@ -19,6 +19,7 @@ pub(crate) mod import;
 pub(crate) mod lists;
 pub(crate) mod live_edit;
 pub(crate) mod ops;
+pub(crate) mod processes;
 pub(crate) mod properties;
 pub(crate) mod settings;
 pub(crate) mod test_page;
