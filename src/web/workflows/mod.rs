@@ -2,6 +2,7 @@
 //! and publish, test timeline, history. One file per page (or panel family).
 
 pub mod changes;
+pub mod charts;
 pub mod describe;
 pub mod editor;
 pub mod enroll;
@@ -14,8 +15,10 @@ pub mod history;
 pub mod list;
 pub mod live_edit;
 pub mod new;
+pub mod performance;
 pub mod review;
 pub mod revisions;
+pub mod sentences;
 pub mod settings;
 pub mod support;
 pub mod test;
@@ -32,5 +35,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(enroll::routes);
     cfg.configure(test::routes);
     cfg.configure(history::routes);
+    cfg.configure(performance::routes);
     cfg.configure(revisions::routes);
 }
