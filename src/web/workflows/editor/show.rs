@@ -200,7 +200,12 @@ pub(super) fn page(
                 operators: crate::domain::definition::Operator::ALL
                     .iter()
                     .filter(|o| **o != crate::domain::definition::Operator::InList)
-                    .map(|o| o.as_str())
+                    .map(|o| {
+                        Choice::new(
+                            o.as_str(),
+                            crate::web::workflows::forms_filters::operator_label(*o),
+                        )
+                    })
                     .collect(),
                 v,
                 errors,
