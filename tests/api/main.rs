@@ -7,6 +7,7 @@ pub(crate) mod api_batch;
 pub(crate) mod api_contacts;
 pub(crate) mod api_properties;
 pub(crate) mod auth;
+pub(crate) mod authoring;
 pub(crate) mod builtin_trigger;
 pub(crate) mod cli;
 pub(crate) mod contacts;
