@@ -95,10 +95,10 @@ async fn form(user: SignedIn, state: web::Data<AppState>, path: web::Path<String
         .collect();
     let mut v = FormValues::default();
     v.set("name", t.name);
+    // Only the property the template is made for is chosen for the person: a birthday
+    // greeting must not quietly centre on "Customer since".
     if let Some(p) = templates::matching_property(t, &dates) {
         v.set("property", p);
-    } else if dates.len() == 1 {
-        v.set("property", dates[0].0.clone());
     }
     v.set("create_key", new_create_key());
     render(&page(&user, t, v, Errors::default(), &props))

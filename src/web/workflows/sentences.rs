@@ -341,9 +341,9 @@ impl Ctx<'_> {
             .and_then(|a| {
                 let (date, cycle) = a.split_once(", cycle ")?;
                 Some(format!(
-                    " · {} {}, cycle {cycle}",
-                    self.date_name(),
-                    date_words(date)
+                    " · cycle {cycle}, centred on {} ({})",
+                    date_words(date),
+                    self.date_name()
                 ))
             })
             .unwrap_or_default();

@@ -72,7 +72,7 @@ fn every_event_reads_as_a_sentence() {
             "enrolled",
             None,
             "met the enrollment triggers; anchor 2026-12-29, cycle 2026",
-            "Enrolled: met the enrollment triggers · Renewal date Tue 29 Dec 2026, cycle 2026",
+            "Enrolled: met the enrollment triggers · cycle 2026, centred on Tue 29 Dec 2026 (Renewal date)",
         ),
         ("enrolled", None, "annual cycle 2027", "Enrolled: the next yearly cycle (2027)"),
         (
