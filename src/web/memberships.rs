@@ -46,13 +46,7 @@ pub fn for_contact(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<Vec
                 next: next
                     .as_deref()
                     .and_then(parse_instant)
-                    .map(|at| {
-                        format!(
-                            "{} ({})",
-                            at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-                            tz.name()
-                        )
-                    })
+                    .map(|at| crate::web::filters::when_in(at, tz))
                     .unwrap_or_else(|| "—".into()),
             }
         })
@@ -95,10 +89,10 @@ pub fn recent_activity(
     let mut contexts: std::collections::HashMap<i64, WorkflowCtx> = Default::default();
     let mut out = Vec::new();
     for e in events {
-        if !contexts.contains_key(&e.workflow_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = contexts.entry(e.workflow_id) {
             match WorkflowCtx::load(conn, crate::db::models::WorkflowId(e.workflow_id))? {
                 Some(w) => {
-                    contexts.insert(e.workflow_id, w);
+                    slot.insert(w);
                 }
                 None => continue,
             }

@@ -100,6 +100,14 @@ async fn performance_counts_steps_and_draws_the_chart_and_calendar() {
         )]
     );
 
+    // The editor's cards carry the same counts.
+    let editor = app.get_html(&format!("/workflows/{wf}")).await;
+    assert_eq!(
+        text(&editor, "#card-step-0 .card-counts").as_deref(),
+        Some("2 waiting")
+    );
+    assert!(text(&editor, "#card-step-1 .card-counts").is_none());
+
     // The emails run: executed on the email's row and in today's bar.
     app.make_all_due_at(&perennial::clock::fmt_instant(
         chrono::Utc::now() - Duration::minutes(1),
@@ -114,6 +122,11 @@ async fn performance_counts_steps_and_draws_the_chart_and_calendar() {
         Some("3 enrolled and 2 actions executed in the last 30 days.")
     );
     assert!(html.contains("Nothing is scheduled in the next 30 days."));
+    let editor = app.get_html(&format!("/workflows/{wf}")).await;
+    assert_eq!(
+        text(&editor, "#card-step-1 .card-counts").as_deref(),
+        Some("2 executed in 30 days")
+    );
 
     // Periods: all time counts the same; an unknown period is the default (30 days).
     let html = app.get_html(&format!("{page}?range=all")).await;

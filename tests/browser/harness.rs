@@ -816,6 +816,13 @@ impl Browser {
     /// as the editor's sticky side panel) so everything is in the picture, then restored.
     pub async fn shot(&mut self, name: &str) -> PathBuf {
         let cdp = self.driver.cdp();
+        // The whole page from its top, wherever the last click scrolled it.
+        let scrolled = self
+            .js(
+                "const y = window.scrollY; window.scrollTo(0, 0); return y",
+                vec![],
+            )
+            .await;
         let mut height = self
             .js("return window.innerHeight", vec![])
             .await
@@ -849,6 +856,8 @@ impl Browser {
             .await
             .expect("capture screenshot");
         self.emulate(self.viewport.height).await;
+        self.js("window.scrollTo(0, arguments[0])", vec![scrolled])
+            .await;
         let data = shot["data"].as_str().expect("screenshot data");
         use base64::Engine as _;
         let png = base64::engine::general_purpose::STANDARD

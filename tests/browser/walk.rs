@@ -122,10 +122,11 @@ async fn run(viewport: Viewport, shots: &str, test: &str) {
     let editor = crate::walk_build::build_and_test(&mut b).await;
     crate::walk_live::publish_and_follow(&mut b, &editor).await;
     crate::walk_live::from_a_template(&mut b).await;
+    crate::walk_live::tour(&mut b).await;
     if viewport.phone {
         let checked = b.checked.lock().expect("checked pages").clone();
         assert!(
-            checked.len() >= 25,
+            checked.len() >= 40,
             "every page of the walk was checked at phone width: {checked:#?}"
         );
     }
@@ -234,7 +235,7 @@ async fn setup_and_contacts(b: &mut Browser) {
         .expect("choose the file");
     b.shot("import-choose-file").await;
     b.click("Import").await;
-    wait_for_text(&b, "rows imported", Duration::from_secs(30)).await;
+    wait_for_text(b, "rows imported", Duration::from_secs(30)).await;
     b.expect_text("2 of 2 rows imported (2 created, 0 updated)")
         .await;
     b.expect_text("0 rejected").await;

@@ -220,7 +220,7 @@ pub(crate) async fn build_and_test(b: &mut Browser) -> String {
         b.text_of("#cycle-year").await,
         ada_plan.cycle_year.to_string()
     );
-    let rows = timeline_rows(&b).await;
+    let rows = timeline_rows(b).await;
     assert_eq!(rows.len(), 5, "five steps: {rows:?}");
     assert_eq!(
         b.text_of("#trigger-verdict").await,
@@ -263,7 +263,7 @@ pub(crate) async fn build_and_test(b: &mut Browser) -> String {
     b.select("Contact", kat.email).await;
     b.click("Show timeline").await;
     b.expect_text(&format!("Timeline for {}", kat.name())).await;
-    let rows = timeline_rows(&b).await;
+    let rows = timeline_rows(b).await;
     assert!(
         rows[0][2].starts_with(&expected::page_time(&kat_plan.first_delay_ends))
             && rows[1][2].starts_with(&expected::page_time(&kat_plan.first_action)),

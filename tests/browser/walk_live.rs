@@ -79,7 +79,7 @@ pub(crate) async fn publish_and_follow(b: &mut Browser, editor: &str) {
             b.describe().await
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
-        b.goto(&editor).await;
+        b.goto(editor).await;
     }
     b.shot("workflow-on").await;
 
@@ -232,8 +232,9 @@ pub(crate) async fn publish_and_follow(b: &mut Browser, editor: &str) {
     b.shot("review-past-date").await;
 }
 
-/// 12. Create workflow > From a template: the birthday greeting needs a date property the
-/// account lacks; the page offers it, creates it and comes back; the editor opens prefilled.
+/// Step 12, Create workflow > From a template: the birthday greeting needs a date property
+/// the account lacks; the page offers it, creates it and comes back; the editor opens
+/// prefilled.
 pub(crate) async fn from_a_template(b: &mut Browser) {
     b.nav("Automations › Workflows").await;
     b.click("From a template").await;
@@ -293,6 +294,43 @@ pub(crate) async fn from_a_template(b: &mut Browser) {
         .await;
     b.expect_text("Repeats every year").await;
     b.shot("template-editor").await;
+}
+
+/// Step 13, the other screens a person opens, each checked (at phone width, for sideways
+/// scrolling) and photographed: a contact's activity, Lists, Outbox, Tasks, Inbox, the
+/// workflow's revisions, CSV import, Settings > Account and API tokens, Properties.
+pub(crate) async fn tour(b: &mut Browser) {
+    let ada = &FORM_CONTACTS[0];
+    b.nav("Contacts").await;
+    b.click(&ada.name()).await;
+    b.click("Activity").await;
+    b.expect_text("Contact created").await;
+    b.shot("contact-activity").await;
+    for (nav, shot, expect) in [
+        ("Lists", "lists", "Lists"),
+        ("Outbox", "outbox", "Outbox"),
+        ("Tasks", "tasks", "Tasks"),
+        ("Inbox", "inbox", "Inbox"),
+    ] {
+        b.nav(nav).await;
+        b.expect_text(expect).await;
+        b.shot(shot).await;
+    }
+    b.nav("Automations › Workflows").await;
+    b.click(WORKFLOW_NAME).await;
+    b.click_in("Revisions", "nav[aria-label=Workflow]").await;
+    b.shot("revisions").await;
+    b.nav("Contacts").await;
+    b.click("Import").await;
+    b.shot("import").await;
+    b.nav("Settings").await;
+    b.expect_text("Account time zone").await;
+    b.shot("settings-account").await;
+    b.click_in("API tokens", "nav[aria-label=Settings]").await;
+    b.shot("settings-tokens").await;
+    b.click_in("Properties", "nav[aria-label=Settings]").await;
+    b.click("Create property").await;
+    b.shot("create-property-empty").await;
 }
 
 #[derive(Debug, serde::Deserialize)]

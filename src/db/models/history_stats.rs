@@ -163,7 +163,7 @@ pub fn recent_for_contact(
                 .context("reading a contact's history")?,
         );
     }
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|e| std::cmp::Reverse(e.id));
     out.truncate(limit.max(0) as usize);
     Ok(out)
 }

@@ -252,14 +252,13 @@ async fn show(
         let names = describe::Names::load(conn)?;
         let mut defs: HashMap<i32, Option<Definition>> = HashMap::new();
         for e in &events {
-            if !defs.contains_key(&e.revision) {
-                let def = if e.revision == wf.row.revision {
+            if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(e.revision) {
+                slot.insert(if e.revision == wf.row.revision {
                     Some((*wf.def).clone())
                 } else {
                     Workflow::revision(conn, id, e.revision)?
                         .and_then(|r| serde_json::from_str::<Definition>(&r.definition).ok())
-                };
-                defs.insert(e.revision, def);
+                });
             }
         }
         let rows: Vec<EventRow> = events

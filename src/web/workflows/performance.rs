@@ -370,6 +370,64 @@ async fn show(
     render(&page)
 }
 
+/// The counts a canvas card shows (editor), by step path: "3 waiting · 12 executed, 1 failed
+/// in 30 days"; steps with nothing to count are left out.
+pub fn card_counts(
+    conn: &mut DbConnection,
+    wf: i64,
+    tz: Tz,
+) -> anyhow::Result<HashMap<String, String>> {
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let from_id = id_from(
+        conn,
+        wf,
+        support::start_of_day(today - Duration::days(DAYS - 1), tz),
+    )?;
+    let map = |rows: Vec<(Option<String>, i64)>| -> HashMap<String, i64> {
+        rows.into_iter()
+            .filter_map(|(p, n)| p.map(|p| (p, n)))
+            .collect()
+    };
+    let waiting = map(stats::waiting_by_step(conn, wf)?);
+    let executed = map(stats::counts_by_step(
+        conn,
+        wf,
+        history::ACTION_EXECUTED,
+        from_id,
+    )?);
+    let failed = map(stats::counts_by_step(
+        conn,
+        wf,
+        history::ACTION_FAILED,
+        from_id,
+    )?);
+    let mut out = HashMap::new();
+    for path in waiting.keys().chain(executed.keys()).chain(failed.keys()) {
+        if out.contains_key(path) {
+            continue;
+        }
+        let n = |m: &HashMap<String, i64>| m.get(path).copied().unwrap_or(0);
+        let mut words = Vec::new();
+        if n(&waiting) > 0 {
+            words.push(format!("{} waiting", thousands(n(&waiting))));
+        }
+        let mut recent = Vec::new();
+        if n(&executed) > 0 {
+            recent.push(format!("{} executed", thousands(n(&executed))));
+        }
+        if n(&failed) > 0 {
+            recent.push(format!("{} failed", thousands(n(&failed))));
+        }
+        if !recent.is_empty() {
+            words.push(format!("{} in 30 days", recent.join(", ")));
+        }
+        if !words.is_empty() {
+            out.insert(path.clone(), words.join(" · "));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

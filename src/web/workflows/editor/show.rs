@@ -74,6 +74,9 @@ pub(super) struct Loaded {
     pub(super) sample: Option<Sample>,
     /// Built-in event names, then custom ones seen before.
     pub(super) event_names: Vec<String>,
+    /// The cards' counts (waiting, executed, failed), by step path: only while the canvas
+    /// shows the live version (no unpublished changes that move steps around).
+    pub(super) counts: std::collections::HashMap<String, String>,
 }
 
 pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Loaded>> {
@@ -81,6 +84,13 @@ pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Lo
         return Ok(None);
     };
     let header = WorkflowHeader::load(conn, &wf, "edit")?;
+    let counts = if header.draft {
+        Default::default()
+    } else {
+        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        let tz = crate::domain::schedule::workflow_zone(&wf.parsed()?, account_tz);
+        crate::web::workflows::performance::card_counts(conn, wf.id, tz)?
+    };
     // A live workflow is edited through its unpublished changes.
     let wf = crate::services::drafts::working(conn, wf)?;
     let def = wf.parsed()?;
@@ -100,6 +110,7 @@ pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Lo
         problems,
         sample,
         event_names,
+        counts,
     }))
 }
 
@@ -131,13 +142,19 @@ pub(super) fn page(
 ) -> EditorPage {
     let id = loaded.wf.id;
     let selected = selected_of(&state);
-    let canvas = canvas(&CanvasCtx {
+    let mut canvas = canvas(&CanvasCtx {
         id,
         def: &loaded.def,
         lookups: &loaded.lookups,
         problems: &loaded.problems,
         selected,
     });
+    for item in canvas.iter_mut().filter(|i| i.kind == "card") {
+        let path = item.card.trim_start_matches("step-").replace('-', "/");
+        if let Some(c) = loaded.counts.get(&path) {
+            item.counts = c.clone();
+        }
+    }
     let problems = loaded
         .problems
         .iter()
