@@ -57,7 +57,7 @@ pub const TEMPLATES: [WorkflowTemplate; 3] = [
     WorkflowTemplate {
         key: "customer_since",
         name: "Customer anniversary",
-        summary: "Thank customers on their “customer since” anniversary, every year: 300 days after the date, as in the seed example.",
+        summary: "Thank customers on their “customer since” anniversary, every year: 300 days after the date.",
         outline: &[
             "300 days after the Customer since date at 09:00: send a thank-you email",
             "Repeats every year",
