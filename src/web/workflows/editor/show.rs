@@ -65,6 +65,9 @@ fn sample_contact(conn: &mut DbConnection) -> anyhow::Result<Option<Sample>> {
     }))
 }
 
+/// Up to how many enrolled contacts the canvas cards show their counts.
+const CARD_COUNTS_UP_TO: i64 = 100_000;
+
 pub(super) struct Loaded {
     pub(super) wf: Workflow,
     pub(super) def: Definition,
@@ -84,7 +87,10 @@ pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Lo
         return Ok(None);
     };
     let header = WorkflowHeader::load(conn, &wf, "edit")?;
-    let counts = if header.draft {
+    // The cards' counts read every active enrollment's step: left to the Performance tab for
+    // very large workflows, so the editor stays quick.
+    let active = crate::db::models::enrollment::Enrollment::count_active(conn, WorkflowId(id))?;
+    let counts = if header.draft || active > CARD_COUNTS_UP_TO {
         Default::default()
     } else {
         let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
