@@ -83,6 +83,25 @@ pub fn normalize_value(
     normalize_text(ft, options, &text).map(Some)
 }
 
+/// The contact property whose values are IANA time zone names (DESIGN §2: a date delay may
+/// run in the contact's zone).
+pub const TIME_ZONE_PROPERTY: &str = "timezone";
+
+/// [`normalize_value`] for the property named `name`: the `timezone` property (single-line
+/// text, as in HubSpot) holds only IANA time zone names, in their canonical spelling.
+pub fn normalize_property_value(
+    name: &str,
+    ft: FieldType,
+    options: &[String],
+    raw: &Value,
+) -> Result<Option<String>, String> {
+    let value = normalize_value(ft, options, raw)?;
+    match value {
+        Some(v) if name == TIME_ZONE_PROPERTY => super::zones::normalize_zone(&v).map(Some),
+        other => Ok(other),
+    }
+}
+
 /// Like [`normalize_value`] for text input (forms, CSV cells), which is never empty here.
 pub fn normalize_text(ft: FieldType, options: &[String], text: &str) -> Result<String, String> {
     match ft {
@@ -105,14 +124,17 @@ pub fn normalize_text(ft: FieldType, options: &[String], text: &str) -> Result<S
             .ok_or_else(|| {
                 format!("\"{text}\" is not a valid date and time (e.g. 2026-05-01T09:30:00Z)")
             }),
-        FieldType::Enum => options
-            .iter()
-            .find(|o| o.eq_ignore_ascii_case(text))
+        // By internal value or by label: "Marketing qualified lead" is `marketingqualifiedlead`.
+        FieldType::Enum => super::labels::find_option(options, text)
             .cloned()
             .ok_or_else(|| {
                 format!(
                     "\"{text}\" is not one of the options: {}",
-                    options.join(", ")
+                    options
+                        .iter()
+                        .map(|o| super::labels::option_label(o))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }),
         FieldType::Bool => match text.to_ascii_lowercase().as_str() {
@@ -239,6 +261,29 @@ mod tests {
                 Err(()) => assert!(got.is_err(), "{ft:?} {raw} should fail, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_timezone_property_holds_iana_names() {
+        let tz = |raw: Value| normalize_property_value("timezone", FieldType::Text, &[], &raw);
+        assert_eq!(tz(json!("europe/oslo")), Ok(Some("Europe/Oslo".into())));
+        assert_eq!(tz(json!("")), Ok(None));
+        assert_eq!(tz(Value::Null), Ok(None));
+        assert!(tz(json!("Oslo")).unwrap_err().contains("IANA"));
+        // Any other text property takes any text.
+        let other = normalize_property_value("city", FieldType::Text, &[], &json!("Oslo"));
+        assert_eq!(other, Ok(Some("Oslo".into())));
+    }
+
+    #[test]
+    fn dropdown_values_are_found_by_label_too() {
+        let opts = vec!["marketingqualifiedlead".to_string()];
+        assert_eq!(
+            normalize_value(FieldType::Enum, &opts, &json!("Marketing qualified lead")),
+            Ok(Some("marketingqualifiedlead".into()))
+        );
+        let err = normalize_value(FieldType::Enum, &opts, &json!("vip")).unwrap_err();
+        assert!(err.contains("Marketing qualified lead"), "{err}");
     }
 
     #[test]

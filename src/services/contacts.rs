@@ -14,7 +14,7 @@ pub use crate::db::models::property::Catalog;
 use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
 use crate::domain::events as ev;
-use crate::domain::values::{looks_like_email, normalize_value, numeric_mirror};
+use crate::domain::values::{looks_like_email, normalize_property_value, numeric_mirror};
 use crate::engine::context::ContactSnapshot;
 use crate::engine::events::{self, Pending};
 pub use crate::engine::triggers::Source;
@@ -90,7 +90,7 @@ pub fn validate(
             }
             continue;
         }
-        match normalize_value(prop.kind(), &prop.option_list(), raw) {
+        match normalize_property_value(&prop.name, prop.kind(), &prop.option_list(), raw) {
             Ok(value) => changes.push(Change {
                 property_id: prop.id,
                 name: prop.name.clone(),

@@ -45,6 +45,8 @@ struct ListPage {
     q: String,
     rows: Vec<ContactRow>,
     total: String,
+    /// The account's time zone (the list's times).
+    tz: String,
     newer: Option<String>,
     older: Option<String>,
 }
@@ -96,7 +98,7 @@ async fn list(
     let q = query.q.clone().unwrap_or_default();
     let (before, after) = (query.before, query.after);
     let qq = q.clone();
-    let (records, total, has_more) = crate::db::run(&state.pool, move |conn| {
+    let (records, total, has_more, tz) = crate::db::run(&state.pool, move |conn| {
         let catalog = Catalog::load(conn)?;
         let name_ids: Vec<i64> = ["firstname", "lastname"]
             .iter()
@@ -113,7 +115,8 @@ async fn list(
             }
         }
         let records = load_records(conn, &catalog, &ids)?;
-        Ok((records, Contact::count(conn)?, has_more))
+        let tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        Ok((records, Contact::count(conn)?, has_more, tz))
     })
     .await?;
     let qs = if q.is_empty() {
@@ -141,13 +144,8 @@ async fn list(
             id: r.contact.id,
             name: r.display_name(),
             email: r.contact.email.clone().unwrap_or_default(),
-            stage: r.value("lifecyclestage").unwrap_or("").to_string(),
-            updated_at: r
-                .contact
-                .updated_at
-                .get(..16)
-                .unwrap_or("")
-                .replace('T', " "),
+            stage: crate::domain::labels::option_label(r.value("lifecyclestage").unwrap_or("")),
+            updated_at: super::filters::when_text(&r.contact.updated_at, tz),
         })
         .collect();
     render(&ListPage {
@@ -155,6 +153,7 @@ async fn list(
         q,
         rows,
         total: super::filters::thousands(total),
+        tz: tz.name().to_string(),
         newer,
         older,
     })
@@ -164,17 +163,18 @@ async fn list(
 pub struct FieldRow {
     pub name: String,
     pub label: String,
-    /// text | number | date | datetime-local | select | bool
+    /// text | number | date | datetime-local | select | bool | zone
     pub widget: &'static str,
     pub value: String,
-    pub options: Vec<String>,
+    /// A dropdown's options: (stored value, label).
+    pub options: Vec<(String, String)>,
     pub hint: String,
 }
 
 impl FieldRow {
     /// A stored dropdown value that is no longer an option still shows (and is kept).
     pub fn value_outside_options(&self) -> bool {
-        !self.value.is_empty() && !self.options.iter().any(|o| o == &self.value)
+        !self.value.is_empty() && !self.options.iter().any(|(o, _)| o == &self.value)
     }
 }
 
@@ -193,9 +193,10 @@ fn field_row(p: &Property, value: String) -> FieldRow {
             "text",
             "Single-line text (as in HubSpot), e.g. 1990-05-17".to_string(),
         ),
-        FieldType::Text if p.name == "timezone" => {
-            ("text", "IANA time zone, e.g. Europe/Oslo".to_string())
-        }
+        FieldType::Text if p.name == crate::domain::values::TIME_ZONE_PROPERTY => (
+            "zone",
+            "Type to search the list of time zones, e.g. Europe/Oslo. Date delays may run in the contact's zone.".to_string(),
+        ),
         FieldType::Text => ("text", String::new()),
         FieldType::Number => ("number", "A number, e.g. 42 or 3.5".to_string()),
         FieldType::Date => ("date", "YYYY-MM-DD".to_string()),
@@ -213,12 +214,33 @@ fn field_row(p: &Property, value: String) -> FieldRow {
     } else {
         value
     };
+    // A date the browser's picker cannot hold (typed elsewhere, refused) comes back as the
+    // text that was sent, beside its message, instead of an emptied picker.
+    let widget = match widget {
+        "date" if !value.is_empty() && crate::domain::values::parse_iso_date(&value).is_none() => {
+            "text"
+        }
+        "datetime-local"
+            if !value.is_empty()
+                && chrono::NaiveDateTime::parse_from_str(&value, "%Y-%m-%dT%H:%M").is_err() =>
+        {
+            "text"
+        }
+        other => other,
+    };
     FieldRow {
         name: p.name.clone(),
         label: p.label.clone(),
         widget,
         value,
-        options: p.option_list(),
+        options: p
+            .option_list()
+            .into_iter()
+            .map(|o| {
+                let label = crate::domain::labels::option_label(&o);
+                (o, label)
+            })
+            .collect(),
         hint,
     }
 }
@@ -235,6 +257,10 @@ struct FormPage {
     errors: Errors,
     memberships: Vec<Membership>,
     lists: Vec<String>,
+    /// The newest workflow history events of this contact.
+    activity: Vec<crate::web::memberships::ActivityRow>,
+    /// Time zones for the `timezone` property's searchable list.
+    zones: Vec<(&'static str, String)>,
 }
 
 /// A workflow this contact is (or was) enrolled in.
@@ -244,6 +270,23 @@ pub struct Membership {
     pub status: String,
     pub cycle_year: String,
     pub next: String,
+}
+
+impl Membership {
+    /// The status as people read it.
+    pub fn status_label(&self) -> &str {
+        match self.status.as_str() {
+            "active" => "Active",
+            "completed" => "Completed",
+            "unenrolled" => "Unenrolled",
+            other => other,
+        }
+    }
+}
+
+/// The time zones of the searchable list (`timezone` property), with their offsets now.
+pub fn zones() -> Vec<(&'static str, String)> {
+    crate::domain::zones::choices(chrono::Utc::now())
 }
 
 async fn new_form(user: SignedIn, state: web::Data<AppState>) -> WebResult {
@@ -257,6 +300,8 @@ async fn new_form(user: SignedIn, state: web::Data<AppState>) -> WebResult {
         errors: Errors::default(),
         memberships: vec![],
         lists: vec![],
+        activity: vec![],
+        zones: zones(),
     })
 }
 
@@ -307,6 +352,8 @@ async fn create(
                 errors: errors.into(),
                 memberships: vec![],
                 lists: vec![],
+                activity: vec![],
+                zones: zones(),
             })
         }
         (Err(ContactError::NotFound), _, _) => Err(WebError::NotFound),
@@ -315,10 +362,13 @@ async fn create(
 }
 
 /// Workflow memberships and list names of a contact, for its page.
-fn contact_context(
-    conn: &mut crate::db::DbConnection,
-    id: ContactId,
-) -> anyhow::Result<(Vec<Membership>, Vec<String>)> {
+type Context = (
+    Vec<Membership>,
+    Vec<String>,
+    Vec<crate::web::memberships::ActivityRow>,
+);
+
+fn contact_context(conn: &mut crate::db::DbConnection, id: ContactId) -> anyhow::Result<Context> {
     let memberships = crate::web::memberships::for_contact(conn, id)?;
     let list_ids = crate::db::models::list::List::lists_of(conn, id)?;
     let mut lists = Vec::new();
@@ -328,7 +378,8 @@ fn contact_context(
             lists.push(l.name);
         }
     }
-    Ok((memberships, lists))
+    let activity = crate::web::memberships::recent_activity(conn, id, 8)?;
+    Ok((memberships, lists, activity))
 }
 
 async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
@@ -338,11 +389,11 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
         let Some(rec) = contacts::load(conn, &catalog, id)? else {
             return Ok(None);
         };
-        let (memberships, lists) = contact_context(conn, id)?;
-        Ok(Some((catalog, rec, memberships, lists)))
+        let context = contact_context(conn, id)?;
+        Ok(Some((catalog, rec, context)))
     })
     .await?;
-    let Some((catalog, rec, memberships, lists)) = loaded else {
+    let Some((catalog, rec, (memberships, lists, activity))) = loaded else {
         return Err(WebError::NotFound);
     };
     render(&FormPage {
@@ -354,6 +405,8 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
         errors: Errors::default(),
         memberships,
         lists,
+        activity,
+        zones: zones(),
     })
 }
 
@@ -393,7 +446,7 @@ async fn update(
                     .map(|(_, v)| v.clone())
                     .unwrap_or_default()
             };
-            let (memberships, lists) = extra.unwrap_or_default();
+            let (memberships, lists, activity) = extra.unwrap_or_default();
             render_invalid(&FormPage {
                 ctx: user.ctx("contacts"),
                 contact_id: Some(id.0),
@@ -403,6 +456,8 @@ async fn update(
                 errors: errors.into(),
                 memberships,
                 lists,
+                activity,
+                zones: zones(),
             })
         }
         (Err(ContactError::NotFound), _, _, _) => Err(WebError::NotFound),

@@ -1,6 +1,6 @@
 //! Formatting helpers shared by templates (called from page structs and templates).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 /// `2026-11-28 13:00 CET` in the given zone; the raw text if it is not an instant.
@@ -13,6 +13,31 @@ pub fn instant_in(s: &str, tz: Tz) -> String {
 
 pub fn instant(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// `Tue 22 Dec 2026 09:00` in the given zone: what people read in sentences and lists.
+pub fn when(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz)
+        .format("%a %-d %b %Y %H:%M")
+        .to_string()
+}
+
+/// `Tue 22 Dec 2026 09:00 (Europe/Oslo)`.
+pub fn when_in(t: DateTime<Utc>, tz: Tz) -> String {
+    format!("{} ({})", when(t, tz), tz.name())
+}
+
+/// A stored instant (`2026-11-28T12:00:00.000Z`) as [`when`]; the text itself when it is not one.
+pub fn when_text(s: &str, tz: Tz) -> String {
+    match crate::clock::parse_instant(s) {
+        Some(t) => when(t, tz),
+        None => s.to_string(),
+    }
+}
+
+/// `Tue 22 Dec 2026`.
+pub fn day(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
 }
 
 /// `1,000,000`
@@ -34,6 +59,18 @@ pub fn thousands(n: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_read_as_words() {
+        let tz: chrono_tz::Tz = "Europe/Oslo".parse().unwrap();
+        assert_eq!(
+            super::when_text("2026-12-22T08:00:00.000Z", tz),
+            "Tue 22 Dec 2026 09:00"
+        );
+        let t = crate::clock::parse_instant("2026-12-22T08:00:00.000Z").unwrap();
+        assert_eq!(super::when_in(t, tz), "Tue 22 Dec 2026 09:00 (Europe/Oslo)");
+        assert_eq!(super::when_text("soon", tz), "soon");
+    }
+
     #[test]
     fn thousands_groups_digits() {
         assert_eq!(super::thousands(0), "0");

@@ -24,6 +24,8 @@ pub struct ListRow {
     pub name: String,
     pub members: String,
     pub source_workflow_id: Option<i64>,
+    /// The name of the workflow whose review saved the list.
+    pub source_workflow: String,
     pub created_at: String,
 }
 
@@ -32,10 +34,19 @@ pub struct ListRow {
 struct IndexPage {
     ctx: Ctx,
     lists: Vec<ListRow>,
+    /// The account's time zone (the list's times).
+    tz: String,
 }
 
 async fn index(user: SignedIn, state: web::Data<AppState>) -> WebResult {
-    let lists = crate::db::run(&state.pool, List::all).await?;
+    let (lists, workflows, tz) = crate::db::run(&state.pool, |conn| {
+        Ok((
+            List::all(conn)?,
+            crate::db::models::workflow::Workflow::all(conn, None)?,
+            crate::db::models::app_setting::account_time_zone(conn)?,
+        ))
+    })
+    .await?;
     render(&IndexPage {
         ctx: user.ctx("lists"),
         lists: lists
@@ -44,10 +55,21 @@ async fn index(user: SignedIn, state: web::Data<AppState>) -> WebResult {
                 id: l.id,
                 name: l.name,
                 members: super::filters::thousands(n),
+                source_workflow: l
+                    .source_workflow_id
+                    .map(|w| {
+                        workflows
+                            .iter()
+                            .find(|x| x.id == w)
+                            .map(|x| x.name.clone())
+                            .unwrap_or_else(|| format!("Workflow {w} (deleted)"))
+                    })
+                    .unwrap_or_default(),
                 source_workflow_id: l.source_workflow_id,
-                created_at: l.created_at.get(..10).unwrap_or("").to_string(),
+                created_at: super::filters::when_text(&l.created_at, tz),
             })
             .collect(),
+        tz: tz.name().to_string(),
     })
 }
 
@@ -125,7 +147,7 @@ async fn show(
                 id: r.contact.id,
                 name: r.display_name(),
                 email: r.contact.email.clone().unwrap_or_default(),
-                stage: r.value("lifecyclestage").unwrap_or("").to_string(),
+                stage: crate::domain::labels::option_label(r.value("lifecyclestage").unwrap_or("")),
                 updated_at: r
                     .contact
                     .updated_at

@@ -65,6 +65,8 @@ struct FormPage {
     builtin: bool,
     types: Vec<TypeChoice>,
     errors: Errors,
+    /// Where to go after creating (a local path, e.g. back to a workflow template).
+    next: String,
 }
 
 #[derive(Deserialize)]
@@ -73,14 +75,31 @@ struct NewQuery {
     field_type: Option<String>,
     #[serde(default)]
     label: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// A local path to return to, or empty.
+fn local_next(next: Option<&str>) -> String {
+    match next.map(str::trim) {
+        Some(n) if !n.is_empty() => super::safe_next(Some(n)),
+        _ => String::new(),
+    }
 }
 
 async fn new_form(user: SignedIn, query: web::Query<NewQuery>) -> WebResult {
+    let label = query.label.clone().unwrap_or_default();
     render(&FormPage {
         ctx: user.ctx("settings"),
         id: None,
-        name: String::new(),
-        label: query.label.clone().unwrap_or_default(),
+        name: query
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::domain::labels::internal_name_from_label(&label)),
+        next: local_next(query.next.as_deref()),
+        label,
         field_type: query.field_type.clone().unwrap_or_else(|| "text".into()),
         options: String::new(),
         type_locked: false,
@@ -98,12 +117,19 @@ struct PropertyForm {
     field_type: String,
     #[serde(default)]
     options: String,
+    #[serde(default)]
+    next: String,
 }
 
 impl PropertyForm {
     fn input(&self) -> PropertyInput {
+        // Left empty, the internal name comes from the label (as the page suggests it).
+        let name = match self.name.trim() {
+            "" => crate::domain::labels::internal_name_from_label(&self.label),
+            n => n.to_string(),
+        };
         PropertyInput {
-            name: self.name.trim().to_string(),
+            name,
             label: self.label.clone(),
             field_type: self.field_type.clone(),
             options: clean_options(&self.options),
@@ -117,6 +143,7 @@ async fn create(
     CsrfForm(form): CsrfForm<PropertyForm>,
 ) -> WebResult {
     let input = form.input();
+    let name = input.name.clone();
     let result = crate::db::run(&state.pool, move |conn| Property::create(conn, &input)).await?;
     match result {
         Ok(p) => {
@@ -124,12 +151,18 @@ async fn create(
                 "success",
                 format!("Created the property “{}” ({}).", p.label, p.name),
             );
-            Ok(see_other("/settings/properties"))
+            let next = local_next(Some(&form.next));
+            Ok(see_other(if next.is_empty() {
+                "/settings/properties"
+            } else {
+                &next
+            }))
         }
         Err(errors) => render_invalid(&FormPage {
             ctx: user.ctx("settings"),
             id: None,
-            name: form.name,
+            next: local_next(Some(&form.next)),
+            name,
             label: form.label,
             field_type: form.field_type,
             options: form.options,
@@ -157,6 +190,7 @@ async fn edit_form(user: SignedIn, state: web::Data<AppState>, path: web::Path<i
         builtin: p.builtin,
         types: type_choices(),
         errors: Errors::default(),
+        next: String::new(),
     })
 }
 
@@ -198,6 +232,7 @@ async fn update(
             builtin: p.builtin,
             types: type_choices(),
             errors: errors.into(),
+            next: String::new(),
         }),
     }
 }

@@ -2,7 +2,6 @@
 
 use actix_web::web;
 use askama::Template;
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::extract::{CsrfForm, Ctx, SignedIn};
@@ -30,12 +29,13 @@ async fn index(_user: SignedIn) -> WebResult {
 struct AccountPage {
     ctx: Ctx,
     time_zone: String,
-    zones: Vec<&'static str>,
+    /// The searchable list of time zones: (IANA name, offset now).
+    zones: Vec<(&'static str, String)>,
     errors: Errors,
 }
 
-fn zones() -> Vec<&'static str> {
-    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect()
+fn zones() -> Vec<(&'static str, String)> {
+    super::contacts::zones()
 }
 
 async fn account(user: SignedIn, state: web::Data<AppState>) -> WebResult {
@@ -58,19 +58,22 @@ async fn save_account(
     state: web::Data<AppState>,
     CsrfForm(form): CsrfForm<AccountForm>,
 ) -> WebResult {
-    let name = form.time_zone.trim().to_string();
-    if name.parse::<Tz>().is_err() {
-        return render_invalid(&AccountPage {
-            ctx: user.ctx("settings"),
-            errors: vec![FieldError::new(
-                "time_zone",
-                format!("“{name}” is not an IANA time zone name (for example Europe/Oslo or America/New_York)."),
-            )]
-            .into(),
-            time_zone: name,
-            zones: zones(),
-        });
-    }
+    let typed = form.time_zone.trim().to_string();
+    let name = match crate::domain::zones::find_zone(&typed) {
+        Some(z) => z.name().to_string(),
+        None => {
+            return render_invalid(&AccountPage {
+                ctx: user.ctx("settings"),
+                errors: vec![FieldError::new(
+                    "time_zone",
+                    format!("“{typed}” is not an IANA time zone name: choose one from the list (for example Europe/Oslo or America/New_York)."),
+                )]
+                .into(),
+                time_zone: typed,
+                zones: zones(),
+            });
+        }
+    };
     let n = name.clone();
     crate::db::run(&state.pool, move |conn| {
         app_setting::set(conn, app_setting::ACCOUNT_TIME_ZONE, &n)

@@ -15,7 +15,7 @@ use crate::db::sql::worker as sql;
 use crate::domain::definition::Step;
 use crate::domain::filter::{Catalog, ContactView};
 use crate::domain::tokens;
-use crate::domain::values::{canonical_number, normalize_value, numeric_mirror};
+use crate::domain::values::{canonical_number, normalize_property_value, numeric_mirror};
 use crate::engine::context::{ContactSnapshot, WorkflowCtx};
 use crate::engine::enroll::{self, EnrollOutcome, Why};
 use crate::engine::triggers::{self, Delta, Source};
@@ -341,7 +341,7 @@ fn set_value(
     let Some(prop) = ctx.props.get(property).cloned() else {
         return fail(format!("the property {property} no longer exists"));
     };
-    let normalized = normalize_value(prop.kind(), &prop.option_list(), value)
+    let normalized = normalize_property_value(&prop.name, prop.kind(), &prop.option_list(), value)
         .or_else(|m| fail(format!("{}: {m}", prop.label)))?;
     let change = Change {
         property_id: prop.id,

@@ -312,10 +312,13 @@ async fn the_contact_activity_page_lists_events_newest_first() {
     )
     .await;
     let html = app.get_html(&format!("/contacts/{cid}/events")).await;
-    let custom = html.find("webinar_attended").expect("custom event shown");
-    let created = html.find("contact_created").expect("built-in event shown");
+    let custom = html
+        .find("Custom event “webinar_attended” received")
+        .expect("custom event shown");
+    let created = html.find("Contact created").expect("built-in event shown");
     assert!(custom < created, "newest first");
-    assert!(html.contains("topic: Renewals"));
+    // The event's properties, behind a disclosure.
+    assert!(html.contains("<dt>topic</dt><dd>Renewals</dd>"));
 }
 
 #[tokio::test]

@@ -272,7 +272,6 @@ async fn internal_names_must_be_lowercase_valid_and_unique() {
         ("2fast", "Use lowercase letters"),
         ("has space", "Use lowercase letters"),
         ("dash-ed", "Use lowercase letters"),
-        ("", "Use lowercase letters"),
         ("email", "A property named \"email\" already exists."),
         (
             "date_of_birth",

@@ -100,6 +100,11 @@ pub fn page_time(t: &DateTime<Tz>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// `Tue 16 Nov 2027 09:00`, as the history's sentences give a time.
+pub fn words(t: &DateTime<Tz>) -> String {
+    t.format("%a %-d %b %Y %H:%M").to_string()
+}
+
 /// `2027-11-16T09:00:00+01:00`, as history details give a due time.
 pub fn rfc3339_local(t: &DateTime<Tz>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()

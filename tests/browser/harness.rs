@@ -138,10 +138,36 @@ pub fn screenshot_dir() -> PathBuf {
     target.join("screenshots")
 }
 
+/// The size of the window the pages are drawn in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewport {
+    pub width: u32,
+    pub height: u32,
+    /// A phone: every page is checked for horizontal scrolling, and the header's links are
+    /// behind its Menu.
+    pub phone: bool,
+}
+
+pub const DESKTOP: Viewport = Viewport {
+    width: 1280,
+    height: 900,
+    phone: false,
+};
+
+/// An iPhone 12–15's CSS pixels.
+pub const PHONE: Viewport = Viewport {
+    width: 390,
+    height: 844,
+    phone: true,
+};
+
 pub struct Browser {
     pub driver: WebDriver,
     /// `http://127.0.0.1:{port}` of the app.
     pub base: String,
+    pub viewport: Viewport,
+    /// Pages checked for horizontal scrolling (phone width), by path.
+    pub checked: std::sync::Mutex<Vec<String>>,
     shot_no: u32,
     shots: PathBuf,
     // Dropped last, in this order: the session is quit explicitly in `finish`.
@@ -155,6 +181,16 @@ impl Browser {
     /// Screenshots are numbered from `first_shot`; files of earlier runs numbered
     /// `first_shot..first_shot + 89` are removed first.
     pub async fn start(tools: &Tools, first_shot: u32) -> Browser {
+        Browser::start_in(tools, first_shot, DESKTOP, "").await
+    }
+
+    /// [`start`](Browser::start) in `viewport`, its screenshots in `screenshots/{subdir}`.
+    pub async fn start_in(
+        tools: &Tools,
+        first_shot: u32,
+        viewport: Viewport,
+        subdir: &str,
+    ) -> Browser {
         // The app, as tests/api/helpers.rs spawns it.
         let app_dir = tempfile::tempdir().expect("temp dir");
         let config = Config {
@@ -202,7 +238,7 @@ impl Browser {
             .await
             .expect("page load timeout");
 
-        let shots = screenshot_dir();
+        let shots = screenshot_dir().join(subdir);
         std::fs::create_dir_all(&shots).expect("screenshot dir");
         if let Ok(entries) = std::fs::read_dir(&shots) {
             for e in entries.flatten() {
@@ -215,14 +251,81 @@ impl Browser {
                 }
             }
         }
-        Browser {
+        let b = Browser {
             driver,
             base,
+            viewport,
+            checked: std::sync::Mutex::new(Vec::new()),
             shot_no: first_shot,
             shots,
             _app_dir: app_dir,
             _profile: profile,
             _chromedriver: chromedriver,
+        };
+        b.emulate(viewport.height).await;
+        b
+    }
+
+    /// Draws the pages `viewport.width` wide and `height` tall. Not Chrome's "mobile"
+    /// emulation: that widens the layout viewport to fit a page too wide for it (so
+    /// `innerWidth` would grow with the page and hide the overflow this checks for).
+    async fn emulate(&self, height: u32) {
+        self.driver
+            .cdp()
+            .send_raw(
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": self.viewport.width, "height": height,
+                        "deviceScaleFactor": 1, "mobile": false }),
+            )
+            .await
+            .expect("set the viewport");
+    }
+
+    /// At phone width: the page must not scroll sideways (nothing wider than the screen).
+    pub async fn check_width(&self) {
+        if !self.viewport.phone {
+            return;
+        }
+        let m = self
+            .js(
+                "const inner = window.innerWidth;
+                 const clipped = e => {
+                     for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                         const ox = getComputedStyle(a).overflowX;
+                         if (ox !== 'visible' && a.getBoundingClientRect().right <= inner + 0.5) return true;
+                     }
+                     return false;
+                 };
+                 const wide = [...document.querySelectorAll('body *')].filter(e => {
+                     const r = e.getBoundingClientRect();
+                     return r.right > inner + 0.5 && getComputedStyle(e).position !== 'fixed' && !clipped(e);
+                 }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '')
+                     + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
+                 return { scroll: document.documentElement.scrollWidth, inner: window.innerWidth, wide };",
+                vec![],
+            )
+            .await;
+        let (scroll, inner) = (
+            m["scroll"].as_f64().unwrap_or(0.0),
+            m["inner"].as_f64().unwrap_or(0.0),
+        );
+        let path = self.path().await;
+        assert!(
+            inner <= f64::from(self.viewport.width),
+            "{path}: the window is {inner} px wide, not {} px",
+            self.viewport.width
+        );
+        assert!(
+            scroll <= inner,
+            "{path} scrolls sideways at {} px: document.documentElement.scrollWidth = {scroll} > \
+             window.innerWidth = {inner}; too wide: {}",
+            self.viewport.width,
+            m["wide"]
+        );
+        let mut checked = self.checked.lock().expect("checked pages");
+        if !checked.contains(&path) {
+            checked.push(path);
         }
     }
 
@@ -242,6 +345,7 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("open {path}: {e}"));
         self.wait_ready().await;
+        self.check_width().await;
     }
 
     /// The path (and query) of the current page.
@@ -295,6 +399,7 @@ impl Browser {
                 .map(|r| r.json() == &Value::Bool(true))
                 .unwrap_or(false);
             if fresh {
+                self.check_width().await;
                 return;
             }
             assert!(
@@ -486,7 +591,21 @@ impl Browser {
             .position(|t| t == option)
             .or_else(|| texts.iter().position(|t| t.contains(option)))
             .unwrap_or_else(|| panic!("{label:?} has no option {option:?} (it has {texts:?})"));
-        options[pick].click().await.expect("choose option");
+        if self.viewport.phone {
+            // A phone picks from its own picker, which WebDriver cannot reach: choose the
+            // option as that picker does (selected, then `input` and `change`).
+            self.driver
+                .execute(
+                    "const [s, i] = arguments; s.focus(); s.selectedIndex = i;
+                     s.dispatchEvent(new Event('input', {bubbles: true}));
+                     s.dispatchEvent(new Event('change', {bubbles: true}));",
+                    vec![el.to_json().expect("element"), json!(pick)],
+                )
+                .await
+                .expect("choose option");
+        } else {
+            options[pick].click().await.expect("choose option");
+        }
         assert!(options[pick].is_selected().await.expect("selected"));
     }
 
@@ -574,15 +693,27 @@ impl Browser {
             .expect("press Ctrl+A");
     }
 
-    /// Clicks the element matched by `css` where that does not load a page.
-    pub async fn click_css_no_nav(&self, css: &str) {
+    /// Scrolls `el` to the middle of the window (clear of sticky bars and the header).
+    pub async fn to_middle(&self, el: &WebElement) {
         self.driver
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+                vec![el.to_json().expect("element")],
+            )
+            .await
+            .expect("scroll into view");
+    }
+
+    /// Clicks the element matched by `css` where that does not load a page (scrolled to the
+    /// middle of the window first, clear of sticky bars, as a person would).
+    pub async fn click_css_no_nav(&self, css: &str) {
+        let el = self
+            .driver
             .find(By::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-            .click()
-            .await
-            .expect("click");
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+        self.to_middle(&el).await;
+        el.click().await.expect("click");
     }
 
     /// The visible button or link whose text (whitespace collapsed) is `text`; inside the
@@ -625,9 +756,41 @@ impl Browser {
         self.click_in(text, "").await;
     }
 
+    /// Goes to a page of the main navigation: the header's bar, or on a phone its Menu.
+    pub async fn nav(&self, text: &str) {
+        if self.viewport.phone {
+            self.click_css_no_nav(".menu > summary").await;
+            self.click_in(text, "nav.menunav").await;
+        } else {
+            self.click_in(text, "nav.mainnav").await;
+        }
+    }
+
+    /// Signs out from the header (on a phone, from its Menu).
+    pub async fn sign_out(&self) {
+        if self.viewport.phone {
+            self.click_css_no_nav(".menu > summary").await;
+            self.click_in("Sign out", ".menu-signout").await;
+        } else {
+            self.click_in("Sign out", ".topbar > .signout").await;
+        }
+    }
+
+    /// Who is signed in, as the header (or its Menu) says.
+    pub async fn who(&self) -> String {
+        let v = self
+            .js(
+                "const w = [...document.querySelectorAll('.topbar .who')];
+                 return w.map(e => e.textContent.trim()).find(t => t) || '';",
+                vec![],
+            )
+            .await;
+        v.as_str().unwrap_or_default().to_string()
+    }
+
     pub async fn click_in(&self, text: &str, within: &str) {
         let el = self.clickable(text, within).await;
-        el.scroll_into_view().await.ok();
+        self.to_middle(&el).await;
         self.navigating(&format!("click {text:?}"), || async {
             el.click().await.expect("click");
         })
@@ -641,7 +804,7 @@ impl Browser {
             .find(By::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element {css}: {e}"));
-        el.scroll_into_view().await.ok();
+        self.to_middle(&el).await;
         self.navigating(&format!("click {css}"), || async {
             el.click().await.expect("click");
         })
@@ -653,6 +816,13 @@ impl Browser {
     /// as the editor's sticky side panel) so everything is in the picture, then restored.
     pub async fn shot(&mut self, name: &str) -> PathBuf {
         let cdp = self.driver.cdp();
+        // The whole page from its top, wherever the last click scrolled it.
+        let scrolled = self
+            .js(
+                "const y = window.scrollY; window.scrollTo(0, 0); return y",
+                vec![],
+            )
+            .await;
         let mut height = self
             .js("return window.innerHeight", vec![])
             .await
@@ -679,20 +849,15 @@ impl Browser {
                 break;
             }
             height = needed.min(16000.0);
-            cdp.send_raw(
-                "Emulation.setDeviceMetricsOverride",
-                json!({ "width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": false }),
-            )
-            .await
-            .expect("resize the viewport");
+            self.emulate(height as u32).await;
         }
         let shot = cdp
             .send_raw("Page.captureScreenshot", json!({ "format": "png" }))
             .await
             .expect("capture screenshot");
-        cdp.send_raw("Emulation.clearDeviceMetricsOverride", json!({}))
-            .await
-            .expect("restore the viewport");
+        self.emulate(self.viewport.height).await;
+        self.js("window.scrollTo(0, arguments[0])", vec![scrolled])
+            .await;
         let data = shot["data"].as_str().expect("screenshot data");
         use base64::Engine as _;
         let png = base64::engine::general_purpose::STANDARD

@@ -7,6 +7,7 @@ pub mod draft;
 pub mod enrollment;
 pub mod event;
 pub mod history;
+pub mod history_stats;
 pub mod list;
 pub mod property;
 pub mod user;

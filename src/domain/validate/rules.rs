@@ -9,7 +9,7 @@ use crate::domain::definition::{
     DateUnit, Definition, EventTrigger, Filter, Reenroll, Settings, Start, Step, TimeUnit, When,
 };
 use crate::domain::filter::{check_filter, Catalog, FieldType, PropertyInfo, EMAIL_PROPERTY};
-use crate::domain::values::{looks_like_email, normalize_value, parse_iso_date};
+use crate::domain::values::{looks_like_email, normalize_property_value, parse_iso_date};
 
 /// One rule's finding, located in the editor.
 pub(super) struct Finding {
@@ -382,7 +382,7 @@ impl<'a> Checker<'a> {
             Step::SetProperty { property, value } => {
                 let field = f("property");
                 if let Some(prop) = self.property(card, &field, property) {
-                    match normalize_value(prop.field_type, &prop.options, value) {
+                    match normalize_property_value(&prop.name, prop.field_type, &prop.options, value) {
                         Err(m) => self.error(card, f("value"), format!("{}.", m.trim_end_matches('.'))),
                         Ok(None) => self.error(
                             card,

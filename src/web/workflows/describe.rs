@@ -18,8 +18,8 @@ use crate::services::contacts::Catalog;
 /// Labels of properties, lists and workflows, loaded once per page.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    /// name → (label, type)
-    pub properties: Vec<(String, String, FieldType)>,
+    /// name → (label, type, dropdown options)
+    pub properties: Vec<(String, String, FieldType, Vec<String>)>,
     pub lists: HashMap<i64, String>,
     pub workflows: HashMap<i64, String>,
 }
@@ -31,7 +31,7 @@ impl Names {
             properties: catalog
                 .properties
                 .iter()
-                .map(|p| (p.name.clone(), p.label.clone(), p.kind()))
+                .map(|p| (p.name.clone(), p.label.clone(), p.kind(), p.option_list()))
                 .collect(),
             lists: List::all(conn)?
                 .into_iter()
@@ -44,7 +44,7 @@ impl Names {
         })
     }
 
-    fn property(&self, name: &str) -> Option<&(String, String, FieldType)> {
+    fn property(&self, name: &str) -> Option<&(String, String, FieldType, Vec<String>)> {
         self.properties.iter().find(|p| p.0 == name)
     }
 
@@ -77,6 +77,31 @@ fn operand(v: Option<&Value>) -> String {
         None | Some(Value::Null) => "(no value)".to_string(),
         Some(Value::String(s)) => format!("“{s}”"),
         Some(other) => other.to_string(),
+    }
+}
+
+/// A value of a property as people read it: a dropdown option by its label ("Marketing
+/// qualified lead", not `marketingqualifiedlead`), a checkbox as Yes/No, else [`operand`].
+fn value_words(v: Option<&Value>, ft: Option<FieldType>) -> String {
+    use crate::domain::labels::{bool_label, option_label};
+    match (ft, v) {
+        (Some(FieldType::Enum), Some(Value::String(s))) => format!("“{}”", option_label(s)),
+        (Some(FieldType::Bool), Some(Value::Bool(b))) => {
+            bool_label(if *b { "true" } else { "false" }).to_string()
+        }
+        (Some(FieldType::Bool), Some(Value::String(s))) => bool_label(s).to_string(),
+        _ => operand(v),
+    }
+}
+
+impl Names {
+    /// The stored value of a property as people read it (dropdown labels, Yes/No).
+    pub fn value_label(&self, property: &str, value: &str) -> String {
+        match self.property(property).map(|p| p.2) {
+            Some(FieldType::Enum) => crate::domain::labels::option_label(value),
+            Some(FieldType::Bool) => crate::domain::labels::bool_label(value).to_string(),
+            _ => value.to_string(),
+        }
     }
 }
 
@@ -147,7 +172,7 @@ pub fn filter_words(f: &Filter, names: &Names) -> String {
         format!(
             "{label} {} {}",
             operator_words(f.operator, ft),
-            operand(f.value.as_ref())
+            value_words(f.value.as_ref(), ft)
         )
     } else {
         format!("{label} {}", operator_words(f.operator, ft))
@@ -321,7 +346,7 @@ pub fn step_words(step: &Step, def: &Definition, names: &Names, tz_name: &str) -
         Step::SetProperty { property, value } => format!(
             "Set {} to {}",
             names.property_label(property),
-            operand(Some(value))
+            value_words(Some(value), names.property(property).map(|p| p.2))
         ),
         Step::CopyProperty { from, to } => format!(
             "Copy {} to {}",
@@ -694,11 +719,13 @@ mod tests {
                     "renewal_date".into(),
                     "Renewal date".into(),
                     FieldType::Date,
+                    vec![],
                 ),
                 (
                     "lifecyclestage".into(),
                     "Lifecycle stage".into(),
                     FieldType::Enum,
+                    vec!["customer".into(), "marketingqualifiedlead".into()],
                 ),
             ],
             lists: [(4, "VIP".to_string())].into_iter().collect(),
@@ -743,7 +770,7 @@ mod tests {
         let d = def();
         assert_eq!(
             groups_words(&d.triggers.filter_groups, &names()),
-            ["Lifecycle stage is “customer” and member of list “VIP”"]
+            ["Lifecycle stage is “Customer” and member of list “VIP”"]
         );
     }
 

@@ -15,6 +15,7 @@ use super::forms_common::{filter_position, Choice, FormValues, Lookups};
 use crate::domain::definition::{Filter, Operator};
 use crate::domain::errors::{Errors, FieldError};
 use crate::domain::filter::operators_for;
+use crate::domain::labels::option_label;
 use crate::domain::values::FieldType;
 
 /// One condition as typed (or as read from the definition).
@@ -311,6 +312,11 @@ pub struct RowView {
     pub operators: Vec<Choice>,
     /// Id of a `<datalist>` with the property's options, or "".
     pub datalist: String,
+    /// A dropdown or checkbox property's values with their labels: the value is chosen from
+    /// a select ("Marketing qualified lead", stored `marketingqualifiedlead`).
+    pub value_options: Vec<Choice>,
+    /// The value is not one of `value_options` (an option since removed): still shown.
+    pub value_outside: bool,
     pub placeholder: &'static str,
     pub err_property: Option<String>,
     pub err_operator: Option<String>,
@@ -385,6 +391,16 @@ fn row_view(row: &FilterRow, lookups: &Lookups, errors: &Errors) -> RowView {
             .get(&format!("{}_{part}", row.key))
             .map(str::to_string)
     };
+    let value_options: Vec<Choice> = match prop.map(|p| (p.field_type, &p.options)) {
+        Some((FieldType::Enum, options)) => options
+            .iter()
+            .map(|o| Choice::new(o.clone(), option_label(o)))
+            .collect(),
+        Some((FieldType::Bool, _)) => vec![Choice::new("true", "Yes"), Choice::new("false", "No")],
+        _ => Vec::new(),
+    };
+    let value_outside =
+        !row.value.trim().is_empty() && !value_options.iter().any(|c| c.value == row.value.trim());
     RowView {
         key: row.key.clone(),
         property: row.property.clone(),
@@ -403,6 +419,8 @@ fn row_view(row: &FilterRow, lookups: &Lookups, errors: &Errors) -> RowView {
         unknown_property: !row.property.trim().is_empty() && prop.is_none(),
         operators,
         datalist,
+        value_options,
+        value_outside,
         placeholder,
         err_property: err("property"),
         err_operator: err("operator"),
@@ -495,10 +513,17 @@ pub fn describe(filter: &Filter, lookups: &Lookups) -> String {
             .unwrap_or(id);
         return format!("is member of list “{name}”");
     }
-    let prop = lookups.property_label(filter.property.as_deref().unwrap_or(""));
+    let name = filter.property.as_deref().unwrap_or("");
+    let prop = lookups.property_label(name);
     let op = operator_label(filter.operator);
     if filter.operator.takes_value() {
-        format!("{prop} {op} {}", value_text(filter.value.as_ref()))
+        let text = value_text(filter.value.as_ref());
+        let value = match lookups.catalog.property(name).map(|p| p.field_type) {
+            Some(FieldType::Enum) => option_label(&text),
+            Some(FieldType::Bool) => crate::domain::labels::bool_label(&text).to_string(),
+            _ => text,
+        };
+        format!("{prop} {op} {value}")
     } else {
         format!("{prop} {op}")
     }

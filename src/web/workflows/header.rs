@@ -19,7 +19,7 @@ pub struct WorkflowHeader {
     pub progress_percent: i64,
     /// Unpublished changes wait for Review and update.
     pub draft: bool,
-    /// Which tab is current: edit | settings | review | test | history.
+    /// Which tab is current: edit | performance | settings | review | test | history | revisions.
     pub tab: &'static str,
 }
 

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::describe;
 use super::header::WorkflowHeader;
+use super::sentences;
 use super::support;
 use crate::clock::fmt_instant;
 use crate::db::models::contact::Contact;
@@ -32,20 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 const PAGE_SIZE: i64 = 50;
 
-/// What each event is called on the page.
-pub fn event_label(event: &str) -> &'static str {
-    match event {
-        history::ENROLLED => "Enrolled",
-        history::SCHEDULED => "Scheduled",
-        history::RESCHEDULED => "Rescheduled",
-        history::ACTION_EXECUTED => "Action executed",
-        history::ACTION_FAILED => "Action failed",
-        history::SKIPPED => "Skipped",
-        history::UNENROLLED => "Unenrolled",
-        history::COMPLETED => "Completed",
-        _ => "Event",
-    }
-}
+pub use super::sentences::event_label;
 
 #[derive(Deserialize)]
 struct HistoryQuery {
@@ -58,7 +46,12 @@ struct HistoryQuery {
 
 pub struct EventRow {
     pub id: i64,
+    /// "Tue 22 Dec 2026 09:00" in the workflow's zone.
     pub at: String,
+    /// The exact recorded instant in the zone, with its abbreviation (the details).
+    pub at_exact: String,
+    /// What happened, in words (after the contact's name).
+    pub sentence: String,
     pub contact_id: i64,
     pub contact_name: String,
     pub contact_email: String,
@@ -256,25 +249,32 @@ async fn show(
         contact_ids.dedup();
         let catalog = Catalog::load(conn)?;
         let records = load_records(conn, &catalog, &contact_ids)?;
+        let names = describe::Names::load(conn)?;
         let mut defs: HashMap<i32, Option<Definition>> = HashMap::new();
         for e in &events {
-            if e.step.is_some() && !defs.contains_key(&e.revision) {
-                let def = if e.revision == wf.row.revision {
+            if let std::collections::hash_map::Entry::Vacant(slot) = defs.entry(e.revision) {
+                slot.insert(if e.revision == wf.row.revision {
                     Some((*wf.def).clone())
                 } else {
                     Workflow::revision(conn, id, e.revision)?
                         .and_then(|r| serde_json::from_str::<Definition>(&r.definition).ok())
-                };
-                defs.insert(e.revision, def);
+                });
             }
         }
         let rows: Vec<EventRow> = events
             .iter()
             .map(|e| {
                 let rec = records.iter().find(|r| r.contact.id == e.contact_id);
+                let words = sentences::Ctx {
+                    def: defs.get(&e.revision).and_then(Option::as_ref),
+                    names: &names,
+                    tz,
+                };
                 EventRow {
                     id: e.id,
-                    at: support::local_text(&e.at, tz),
+                    at: crate::web::filters::when_text(&e.at, tz),
+                    at_exact: support::local_text(&e.at, tz),
+                    sentence: words.sentence(&e.event, e.step.as_deref(), &e.detail),
                     contact_id: e.contact_id,
                     contact_name: rec
                         .map(|r| r.display_name())

@@ -38,6 +38,8 @@ struct IndexPage {
     total: usize,
     /// "Scheduled actions run on 2 workers: …", or the warning that none runs.
     workers: WorkersLine,
+    /// The account's time zone (the list's times).
+    tz: String,
 }
 
 /// What the Workflows page says about the worker processes (`worker_heartbeats`).
@@ -52,11 +54,6 @@ struct ListQuery {
     q: Option<String>,
 }
 
-/// `2026-11-28T12:00:00.000Z` → `2026-11-28 12:00`.
-fn minute(s: &str) -> String {
-    s.get(..16).unwrap_or(s).replace('T', " ")
-}
-
 async fn index(
     user: SignedIn,
     state: web::Data<AppState>,
@@ -68,7 +65,7 @@ async fn index(
         chrono::Utc::now()
             - chrono::Duration::from_std(2 * crate::worker::MAX_SLEEP).unwrap_or_default(),
     );
-    let (workflows, counts, total, live) = crate::db::run(&state.pool, move |conn| {
+    let (workflows, counts, total, live, tz) = crate::db::run(&state.pool, move |conn| {
         let workflows = Workflow::all(conn, Some(&qq))?;
         let total = if qq.is_empty() {
             workflows.len()
@@ -76,7 +73,8 @@ async fn index(
             Workflow::ids(conn)?.len()
         };
         let live = crate::db::models::worker_heartbeat::WorkerHeartbeat::live(conn, &since)?;
-        Ok((workflows, Workflow::enrolled_counts(conn)?, total, live))
+        let tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        Ok((workflows, Workflow::enrolled_counts(conn)?, total, live, tz))
     })
     .await?;
     let workers = WorkersLine {
@@ -85,10 +83,10 @@ async fn index(
             .iter()
             .map(|w| {
                 format!(
-                    "{} (process {}, running since {} UTC)",
+                    "{} (process {}, running since {})",
                     w.host,
                     w.pid,
-                    minute(&w.started_at)
+                    crate::web::filters::when_text(&w.started_at, tz)
                 )
             })
             .collect(),
@@ -107,7 +105,7 @@ async fn index(
                     .map(|c| c.1)
                     .unwrap_or(0),
             ),
-            updated: minute(&w.updated_at),
+            updated: crate::web::filters::when_text(&w.updated_at, tz),
         })
         .collect();
     render(&IndexPage {
@@ -116,6 +114,7 @@ async fn index(
         rows,
         total,
         workers,
+        tz: tz.name().to_string(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! and publish, test timeline, history. One file per page (or panel family).
 
 pub mod changes;
+pub mod charts;
 pub mod describe;
 pub mod editor;
 pub mod enroll;
@@ -9,13 +10,16 @@ pub mod forms_common;
 pub mod forms_events;
 pub mod forms_filters;
 pub mod forms_steps;
+pub mod from_template;
 pub mod header;
 pub mod history;
 pub mod list;
 pub mod live_edit;
 pub mod new;
+pub mod performance;
 pub mod review;
 pub mod revisions;
+pub mod sentences;
 pub mod settings;
 pub mod support;
 pub mod test;
@@ -32,5 +36,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(enroll::routes);
     cfg.configure(test::routes);
     cfg.configure(history::routes);
+    cfg.configure(performance::routes);
     cfg.configure(revisions::routes);
 }

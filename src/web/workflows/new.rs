@@ -23,7 +23,8 @@ use crate::web::{render, render_invalid, see_other, WebError, WebResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/workflows/new", web::get().to(form))
-        .route("/workflows/new", web::post().to(create));
+        .route("/workflows/new", web::post().to(create))
+        .configure(super::from_template::routes);
 }
 
 pub const DEFAULT_NAME: &str = "Unnamed workflow";
@@ -72,13 +73,13 @@ async fn form(user: SignedIn, state: web::Data<AppState>) -> WebResult {
 
 /// A fresh idempotency key for one Create form: Back then Next (or a double click) posts the
 /// same key again and lands on the workflow the first post made, instead of a second one.
-fn new_create_key() -> String {
+pub(super) fn new_create_key() -> String {
     use rand::Rng;
     hex::encode(rand::thread_rng().gen::<[u8; 16]>())
 }
 
 /// The form's idempotency key, when it is one this page issued (32 hex digits).
-fn create_key(v: &FormValues) -> Option<String> {
+pub(super) fn create_key(v: &FormValues) -> Option<String> {
     let key = v.trimmed("create_key");
     (key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit())).then(|| key.to_string())
 }

@@ -27,6 +27,8 @@ pub struct CanvasItem {
     pub label: String,
     /// For the date card: the Repeat annually checkbox.
     pub recur: Option<bool>,
+    /// "3 waiting · 12 executed in 30 days" (a step card of a live workflow).
+    pub counts: String,
 }
 
 impl CanvasItem {
@@ -46,6 +48,7 @@ impl CanvasItem {
             arm: "",
             label: String::new(),
             recur: None,
+            counts: String::new(),
         }
     }
 }

@@ -26,7 +26,8 @@ pub struct TriggerPanel {
     pub events: Vec<forms_events::EventRow>,
     /// Built-in event names and custom ones seen before (a datalist).
     pub event_names: Vec<String>,
-    pub operators: Vec<&'static str>,
+    /// Operators of refinement filters: the internal value and its words.
+    pub operators: Vec<Choice>,
 }
 
 pub struct StartPanel {
@@ -77,6 +78,8 @@ pub struct StepPanel {
     pub workflows: Vec<Choice>,
     pub weekdays: Vec<Choice>,
     pub value_hint: &'static str,
+    /// Set property value on a dropdown or checkbox: its values by label (a select).
+    pub value_options: Vec<Choice>,
     pub preview: Option<Preview>,
     pub tokens: Vec<Choice>,
     pub yes_count: usize,
@@ -100,12 +103,12 @@ impl StepPanel {
     }
 
     pub fn body_hint(&self) -> &'static str {
-        "Personalise with tokens such as {{ contact.firstname }}; a property without a value \
-         renders as nothing."
+        "Personalise with “Insert token” (e.g. {{ contact.firstname }}); a property without a \
+         value renders as nothing."
     }
 
     pub fn message_hint(&self) -> &'static str {
-        "Shown in the in-app inbox. Tokens such as {{ contact.email }} work here too."
+        "Shown in the in-app inbox. Personalise it with “Insert token”."
     }
 }
 
@@ -170,13 +173,16 @@ fn weekday_choices() -> Vec<Choice> {
         .collect()
 }
 
+/// The contact properties as tokens, by label (A–Z).
 fn token_choices(lookups: &Lookups) -> Vec<Choice> {
-    lookups
+    let mut out: Vec<Choice> = lookups
         .catalog
         .properties
         .iter()
         .map(|p| Choice::new(format!("{{{{ contact.{} }}}}", p.name), p.label.clone()))
-        .collect()
+        .collect();
+    out.sort_by_key(|c| c.label.to_lowercase());
+    out
 }
 
 fn preview(v: &FormValues, sample: Option<&Sample>) -> Option<Preview> {
@@ -401,6 +407,17 @@ pub(super) fn step_panel(
             .property(v.trimmed("property"))
             .map(|p| p.field_type),
     );
+    let value_options = match lookups.catalog.property(v.trimmed("property")) {
+        Some(p) if p.field_type == FieldType::Enum => p
+            .options
+            .iter()
+            .map(|o| Choice::new(o.clone(), crate::domain::labels::option_label(o)))
+            .collect(),
+        Some(p) if p.field_type == FieldType::Bool => {
+            vec![Choice::new("true", "Yes"), Choice::new("false", "No")]
+        }
+        _ => Vec::new(),
+    };
     let preview = if t.name == "send_email" {
         preview(&v, loaded.sample.as_ref())
     } else {
@@ -430,6 +447,7 @@ pub(super) fn step_panel(
         workflows: lookups.workflow_choices(id),
         weekdays: weekday_choices(),
         value_hint,
+        value_options,
         preview,
         tokens: token_choices(lookups),
         yes_count,

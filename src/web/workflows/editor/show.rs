@@ -65,6 +65,9 @@ fn sample_contact(conn: &mut DbConnection) -> anyhow::Result<Option<Sample>> {
     }))
 }
 
+/// Up to how many enrolled contacts the canvas cards show their counts.
+const CARD_COUNTS_UP_TO: i64 = 100_000;
+
 pub(super) struct Loaded {
     pub(super) wf: Workflow,
     pub(super) def: Definition,
@@ -74,6 +77,9 @@ pub(super) struct Loaded {
     pub(super) sample: Option<Sample>,
     /// Built-in event names, then custom ones seen before.
     pub(super) event_names: Vec<String>,
+    /// The cards' counts (waiting, executed, failed), by step path: only while the canvas
+    /// shows the live version (no unpublished changes that move steps around).
+    pub(super) counts: std::collections::HashMap<String, String>,
 }
 
 pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Loaded>> {
@@ -81,6 +87,16 @@ pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Lo
         return Ok(None);
     };
     let header = WorkflowHeader::load(conn, &wf, "edit")?;
+    // The cards' counts read every active enrollment's step: left to the Performance tab for
+    // very large workflows, so the editor stays quick.
+    let active = crate::db::models::enrollment::Enrollment::count_active(conn, WorkflowId(id))?;
+    let counts = if header.draft || active > CARD_COUNTS_UP_TO {
+        Default::default()
+    } else {
+        let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+        let tz = crate::domain::schedule::workflow_zone(&wf.parsed()?, account_tz);
+        crate::web::workflows::performance::card_counts(conn, wf.id, tz)?
+    };
     // A live workflow is edited through its unpublished changes.
     let wf = crate::services::drafts::working(conn, wf)?;
     let def = wf.parsed()?;
@@ -100,6 +116,7 @@ pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Lo
         problems,
         sample,
         event_names,
+        counts,
     }))
 }
 
@@ -131,13 +148,19 @@ pub(super) fn page(
 ) -> EditorPage {
     let id = loaded.wf.id;
     let selected = selected_of(&state);
-    let canvas = canvas(&CanvasCtx {
+    let mut canvas = canvas(&CanvasCtx {
         id,
         def: &loaded.def,
         lookups: &loaded.lookups,
         problems: &loaded.problems,
         selected,
     });
+    for item in canvas.iter_mut().filter(|i| i.kind == "card") {
+        let path = item.card.trim_start_matches("step-").replace('-', "/");
+        if let Some(c) = loaded.counts.get(&path) {
+            item.counts = c.clone();
+        }
+    }
     let problems = loaded
         .problems
         .iter()
@@ -200,7 +223,12 @@ pub(super) fn page(
                 operators: crate::domain::definition::Operator::ALL
                     .iter()
                     .filter(|o| **o != crate::domain::definition::Operator::InList)
-                    .map(|o| o.as_str())
+                    .map(|o| {
+                        Choice::new(
+                            o.as_str(),
+                            crate::web::workflows::forms_filters::operator_label(*o),
+                        )
+                    })
                     .collect(),
                 v,
                 errors,

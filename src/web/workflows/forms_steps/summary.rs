@@ -120,7 +120,11 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
             vec![format!(
                 "Set {} to {}",
                 lookups.property_label(property),
-                quote(&forms_filters::value_text(Some(value)))
+                quote(&value_label(
+                    lookups,
+                    property,
+                    &forms_filters::value_text(Some(value))
+                ))
             )],
             "✎",
         ),
@@ -327,5 +331,14 @@ pub fn field_type_hint(ft: Option<FieldType>) -> &'static str {
         Some(FieldType::Bool) => "true or false.",
         Some(FieldType::Enum) => "One of the property's options.",
         _ => "",
+    }
+}
+
+/// A property's value as people read it: a dropdown option by its label, a checkbox as Yes/No.
+fn value_label(lookups: &Lookups, property: &str, text: &str) -> String {
+    match lookups.catalog.property(property).map(|p| p.field_type) {
+        Some(FieldType::Enum) => crate::domain::labels::option_label(text),
+        Some(FieldType::Bool) => crate::domain::labels::bool_label(text).to_string(),
+        _ => text.to_string(),
     }
 }

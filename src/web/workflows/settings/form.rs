@@ -166,7 +166,10 @@ pub(super) fn apply(
             } else if !limited {
                 s.execution_window = None;
             }
+            // Any spelling of a zone's name is its name ("europe/oslo" is Europe/Oslo); anything
+            // else is kept as typed, for validation to name.
             let tz = text(&form.time_zone);
+            let tz = crate::domain::zones::normalize_zone(&tz).unwrap_or(tz);
             s.time_zone = (!tz.is_empty()).then_some(tz);
             s.pause_dates = lines(&form.pause_dates);
             s.feb29 = match form.feb29.as_deref() {

@@ -70,7 +70,8 @@ struct SettingsPage {
     errors: Errors,
     other_errors: Vec<OtherError>,
     account_zone: String,
-    zones: Vec<&'static str>,
+    /// The searchable list of time zones: (IANA name, offset now).
+    zones: Vec<(&'static str, String)>,
     property_options: Vec<Opt>,
     operators: Vec<Opt>,
     recurring: bool,
@@ -119,7 +120,7 @@ fn page(
         errors,
         other_errors,
         account_zone: loaded.account_zone,
-        zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
+        zones: crate::web::contacts::zones(),
         property_options,
         operators: operator_options(),
         recurring: loaded.def.recur_annually,

@@ -182,7 +182,7 @@ pub(super) fn property_options(names: &Names) -> Vec<Opt> {
     let mut out: Vec<Opt> = names
         .properties
         .iter()
-        .map(|(name, label, _)| Opt {
+        .map(|(name, label, _, _)| Opt {
             value: name.clone(),
             label: label.clone(),
             selected: false,
