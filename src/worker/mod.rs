@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod execute;
 pub mod external;
+pub mod guard;
 pub mod round;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

@@ -2,6 +2,7 @@
 //! Compiled as one binary (zero2prod layout).
 
 pub(crate) mod helpers;
+pub(crate) mod openapi_check;
 
 pub(crate) mod api_batch;
 pub(crate) mod api_contacts;
@@ -14,13 +15,17 @@ pub(crate) mod demo;
 pub(crate) mod engine;
 pub(crate) mod events;
 pub(crate) mod forms_safety;
+pub(crate) mod hardening;
 pub(crate) mod import;
+pub(crate) mod import_recovery;
 pub(crate) mod lists;
 pub(crate) mod live_edit;
 pub(crate) mod ops;
 pub(crate) mod properties;
+pub(crate) mod sessions;
 pub(crate) mod settings;
 pub(crate) mod test_page;
+pub(crate) mod webhook_guard;
 pub(crate) mod workflow_pages;
 pub(crate) mod workflows_api;
 pub(crate) mod workflows_editor;

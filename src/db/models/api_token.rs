@@ -20,6 +20,8 @@ pub struct ApiToken {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// The user it acts for; it stops working when that user is disabled or deleted.
+    pub user_id: Option<i64>,
 }
 
 /// Local methods
@@ -35,8 +37,23 @@ fn hash_token(token: &str) -> String {
 
 /// Database methods
 impl ApiToken {
-    /// Creates a token and returns it with its plain text, which is never stored.
+    /// Creates a token for the earliest active user (scripts and the benchmark, which name
+    /// no user); fails when there is none.
     pub fn create(conn: &mut DbConnection, name: &str) -> anyhow::Result<(ApiToken, String)> {
+        let Some(owner) = super::user::User::first_active(conn)? else {
+            anyhow::bail!(
+                "an API token belongs to a user: create one first (`perennial user create`)"
+            );
+        };
+        ApiToken::create_for(conn, name, owner.id())
+    }
+
+    /// Creates a token for `user` and returns it with its plain text, which is never stored.
+    pub fn create_for(
+        conn: &mut DbConnection,
+        name: &str,
+        user: super::UserId,
+    ) -> anyhow::Result<(ApiToken, String)> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let plain = format!("prn_{}", hex::encode(bytes));
@@ -46,6 +63,7 @@ impl ApiToken {
                 api_tokens::token_hash.eq(hash_token(&plain)),
                 api_tokens::prefix.eq(&plain[..10]),
                 api_tokens::created_at.eq(Ts::from(now_text())),
+                api_tokens::user_id.eq(Some(user.0)),
             ))
             .returning(crate::db::columns_of::<ApiToken>())
             .get_result::<ApiToken>(conn)
@@ -61,15 +79,31 @@ impl ApiToken {
             .context("listing API tokens")
     }
 
-    /// The active token with this plain text, if any; records its use (Settings > API tokens
+    /// Every token with its owner's email (`None`: the owner is gone).
+    pub fn all_with_owner(
+        conn: &mut DbConnection,
+    ) -> anyhow::Result<Vec<(ApiToken, Option<String>)>> {
+        use crate::db::schema::users;
+        api_tokens::table
+            .left_join(users::table)
+            .order(api_tokens::id.desc())
+            .select((ApiToken::as_select(), users::email.nullable()))
+            .load(conn)
+            .context("listing API tokens")
+    }
+
+    /// The active token of an active user with this plain text, if any; records its use (Settings > API tokens
     /// shows "Last used"). The write happens at most once a minute per token, so a busy
     /// script does not turn every request into a write.
     pub fn authenticate(conn: &mut DbConnection, plain: &str) -> anyhow::Result<Option<ApiToken>> {
         // Loaded without `.first()` (token_hash is unique): no bound LIMIT, so the statement
         // stays prepared (see `Contact::find`).
+        use crate::db::schema::users;
         let found: Vec<ApiToken> = api_tokens::table
+            .inner_join(users::table)
             .filter(api_tokens::token_hash.eq(hash_token(plain)))
             .filter(api_tokens::revoked_at.is_null())
+            .filter(users::disabled_at.is_null())
             .select(ApiToken::as_select())
             .load(conn)
             .context("checking API token")?;

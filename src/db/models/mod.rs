@@ -7,9 +7,11 @@ pub mod draft;
 pub mod enrollment;
 pub mod event;
 pub mod history;
+pub mod import_job;
 pub mod list;
 pub mod property;
 pub mod user;
+pub mod user_session;
 pub mod worker_heartbeat;
 pub mod workflow;
 

@@ -18,6 +18,9 @@ pub struct User {
     pub email: String,
     pub password_hash: String,
     pub created_at: String,
+    /// Set when an admin disabled the account: it cannot sign in, its sessions ended and its
+    /// API tokens answer 401.
+    pub disabled_at: Option<String>,
 }
 
 /// Local methods
@@ -27,14 +30,34 @@ impl User {
     }
 
     pub fn verify_password(&self, password: &str) -> bool {
-        PasswordHash::new(&self.password_hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+        verify(&self.password_hash, password)
     }
+
+    pub fn is_active(&self) -> bool {
+        self.disabled_at.is_none()
+    }
+}
+
+fn verify(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Spends the time of one real password check on a hash made once per process, so a sign-in
+/// with an unknown email answers no faster than one with a known email (no account probing
+/// by timing). Always false.
+pub fn verify_dummy(password: &str) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| {
+        hash_password("perennial dummy password").unwrap_or_else(|_| String::from("$invalid"))
+    });
+    std::hint::black_box(verify(hash, password));
+    false
 }
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -83,6 +106,90 @@ impl User {
             .context("loading user")
     }
 
+    /// Every user, oldest first (Settings > Users, `perennial user list`).
+    pub fn all(conn: &mut DbConnection) -> anyhow::Result<Vec<User>> {
+        users::table
+            .order(users::id.asc())
+            .select(User::as_select())
+            .load(conn)
+            .context("listing users")
+    }
+
+    /// Users who can sign in.
+    pub fn active_count(conn: &mut DbConnection) -> anyhow::Result<i64> {
+        users::table
+            .filter(users::disabled_at.is_null())
+            .count()
+            .get_result(conn)
+            .context("counting active users")
+    }
+
+    /// The earliest active user (who owns API tokens made without naming one).
+    pub fn first_active(conn: &mut DbConnection) -> anyhow::Result<Option<User>> {
+        Ok(users::table
+            .filter(users::disabled_at.is_null())
+            .order(users::id.asc())
+            .select(User::as_select())
+            .load(conn)
+            .context("loading users")?
+            .into_iter()
+            .next())
+    }
+
+    /// Disables (`true`) or re-enables a user; disabling ends their sessions. Refuses to
+    /// disable the last active user (nobody could sign in again). `Ok(false)`: no such user.
+    pub fn set_disabled(
+        conn: &mut DbConnection,
+        id: UserId,
+        disabled: bool,
+    ) -> Result<bool, UserChangeError> {
+        crate::db::write_transaction(conn, |conn| {
+            let Some(user) = User::find(conn, id)? else {
+                return Ok(false);
+            };
+            if disabled {
+                if user.is_active() && User::active_count(conn)? <= 1 {
+                    return Err(UserChangeError::LastActive);
+                }
+                diesel::update(users::table.find(id.0))
+                    .set(users::disabled_at.eq(Some(Ts::from(now_text()))))
+                    .execute(conn)
+                    .context("disabling user")?;
+                super::user_session::UserSession::end_all(conn, id)?;
+            } else {
+                diesel::update(users::table.find(id.0))
+                    .set(users::disabled_at.eq(None::<Ts>))
+                    .execute(conn)
+                    .context("enabling user")?;
+            }
+            Ok(true)
+        })
+    }
+
+    /// Deletes a user with their sessions and API tokens. Refuses to delete the last active
+    /// user. `Ok(false)`: no such user.
+    pub fn delete(conn: &mut DbConnection, id: UserId) -> Result<bool, UserChangeError> {
+        use crate::db::schema::{api_tokens, user_sessions};
+        crate::db::write_transaction(conn, |conn| {
+            let Some(user) = User::find(conn, id)? else {
+                return Ok(false);
+            };
+            if user.is_active() && User::active_count(conn)? <= 1 {
+                return Err(UserChangeError::LastActive);
+            }
+            diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(id.0)))
+                .execute(conn)
+                .context("ending sessions")?;
+            diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(id.0)))
+                .execute(conn)
+                .context("deleting the user's API tokens")?;
+            diesel::delete(users::table.find(id.0))
+                .execute(conn)
+                .context("deleting user")?;
+            Ok(true)
+        })
+    }
+
     pub fn create(conn: &mut DbConnection, email: &str, password: &str) -> anyhow::Result<User> {
         let hash = hash_password(password)?;
         diesel::insert_into(users::table)
@@ -94,5 +201,20 @@ impl User {
             .returning(crate::db::columns_of::<User>())
             .get_result::<User>(conn)
             .context("creating user")
+    }
+}
+
+/// Why a user could not be disabled or deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum UserChangeError {
+    #[error("this is the only active user: nobody could sign in afterwards")]
+    LastActive,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for UserChangeError {
+    fn from(e: diesel::result::Error) -> Self {
+        UserChangeError::Internal(e.into())
     }
 }
