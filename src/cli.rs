@@ -212,7 +212,13 @@ pub fn main() -> anyhow::Result<()> {
             let pool = db::connect(&database_url, 1)?;
             let mut conn = pool.get()?;
             let (_, plain) = match user {
-                None => ApiToken::create(&mut conn, &name)?,
+                None => {
+                    let made = ApiToken::create(&mut conn, &name)?;
+                    if made.0.user_id.is_none() {
+                        eprintln!("No user exists yet: the token works until the first user is created, and then acts for them.");
+                    }
+                    made
+                }
                 Some(email) => {
                     let Some(u) = User::find_by_email(&mut conn, &email)? else {
                         anyhow::bail!("no user has the email {email} (`perennial user list`)");

@@ -91,6 +91,8 @@ impl Application {
 
 fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<Server> {
     crate::monitoring::init();
+    // Made off the serving threads now, so sign-in of an unknown email never pays for it.
+    std::thread::spawn(|| crate::db::models::user::dummy_hash().len());
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

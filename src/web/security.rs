@@ -38,13 +38,10 @@ pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     })
 }
 
-/// Whether the browser reached us over HTTPS: a trusted proxy said so
-/// (`X-Forwarded-Proto: https`), or the connection itself is TLS.
+/// Whether the browser reached us over HTTPS. Perennial serves plain HTTP itself, so only a
+/// trusted proxy can say so (`X-Forwarded-Proto: https`); from anyone else the header (and
+/// `Forwarded`) is ignored.
 pub fn is_https(req: &HttpRequest) -> bool {
-    if req.connection_info().scheme() == "https" && req.headers().get("x-forwarded-proto").is_none()
-    {
-        return true;
-    }
     let (Some(peer), Some(opts)) = (req.peer_addr(), options(req)) else {
         return false;
     };

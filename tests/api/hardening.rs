@@ -370,3 +370,44 @@ async fn a_json_body_with_a_nul_character_is_refused_naming_the_field() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(found["contacts"], json!([]), "nothing saved");
 }
+
+#[tokio::test]
+async fn the_binary_serves_its_pages_and_assets_from_any_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_perennial"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", dir.path().join("elsewhere.db"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let css = client.get(format!("{base}/static/app.css")).send().await;
+    let setup = client.get(format!("{base}/setup")).send().await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "the server started");
+    let css = css.unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(!css.bytes().await.unwrap().is_empty());
+    let setup = setup.unwrap();
+    assert_eq!(setup.status(), StatusCode::OK);
+    assert!(setup.text().await.unwrap().contains("/static/app.css"));
+}

@@ -55,11 +55,6 @@ impl Server {
         let token = {
             let pool = perennial::db::connect(db_path, 1)?;
             let mut conn = pool.get()?;
-            // An API token acts for a user (issue 16): the bench's own.
-            use perennial::db::models::user::User;
-            if User::first_active(&mut conn)?.is_none() {
-                User::create(&mut conn, "bench@example.com", "bench password")?;
-            }
             perennial::db::models::api_token::ApiToken::create(&mut conn, "bench")?.1
         };
         Ok(Server { port, token })

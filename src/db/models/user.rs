@@ -52,12 +52,17 @@ fn verify(hash: &str, password: &str) -> bool {
 /// with an unknown email answers no faster than one with a known email (no account probing
 /// by timing). Always false.
 pub fn verify_dummy(password: &str) -> bool {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = DUMMY.get_or_init(|| {
-        hash_password("perennial dummy password").unwrap_or_else(|_| String::from("$invalid"))
-    });
-    std::hint::black_box(verify(hash, password));
+    std::hint::black_box(verify(dummy_hash(), password));
     false
+}
+
+/// The dummy hash, made on first use; `startup` makes it before serving, so not even the
+/// first unknown email answers differently.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password("perennial dummy password").unwrap_or_else(|_| String::from("$invalid"))
+    })
 }
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -190,17 +195,27 @@ impl User {
         })
     }
 
+    /// Creates a user. API tokens made before any user existed (from the command line) become
+    /// theirs.
     pub fn create(conn: &mut DbConnection, email: &str, password: &str) -> anyhow::Result<User> {
+        use crate::db::schema::api_tokens;
         let hash = hash_password(password)?;
-        diesel::insert_into(users::table)
-            .values((
-                users::email.eq(email.trim()),
-                users::password_hash.eq(hash),
-                users::created_at.eq(Ts::from(now_text())),
-            ))
-            .returning(crate::db::columns_of::<User>())
-            .get_result::<User>(conn)
-            .context("creating user")
+        crate::db::write_transaction(conn, |conn| {
+            let user = diesel::insert_into(users::table)
+                .values((
+                    users::email.eq(email.trim()),
+                    users::password_hash.eq(&hash),
+                    users::created_at.eq(Ts::from(now_text())),
+                ))
+                .returning(crate::db::columns_of::<User>())
+                .get_result::<User>(conn)
+                .context("creating user")?;
+            diesel::update(api_tokens::table.filter(api_tokens::user_id.is_null()))
+                .set(api_tokens::user_id.eq(Some(user.id)))
+                .execute(conn)
+                .context("giving earlier API tokens to the first user")?;
+            Ok(user)
+        })
     }
 }
 
