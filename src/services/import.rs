@@ -317,6 +317,7 @@ fn run_batches(
                 ImportJob::record_batch(
                     conn,
                     t.job_id,
+                    process_id(),
                     processed as i64,
                     next.imported as i64,
                     total as i64,

@@ -112,25 +112,38 @@ impl ImportJob {
     /// Records a committed batch (call inside its transaction): progress, the report so far,
     /// a heartbeat, and what it did to each contact (the first record of a contact wins: it
     /// holds the values from before the import).
+    ///
+    /// Fenced: only the running job's owner records; anyone else's batch fails (and rolls
+    /// back), so a job marked stopped and resumed elsewhere never runs twice.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_batch(
         conn: &mut DbConnection,
         id: i64,
+        owner: &str,
         processed: i64,
         imported: i64,
         total: i64,
         report_json: &str,
         changes: &[Change],
     ) -> anyhow::Result<()> {
-        diesel::update(import_jobs::table.find(id))
-            .set((
-                import_jobs::processed_rows.eq(processed),
-                import_jobs::imported_rows.eq(imported),
-                import_jobs::total_rows.eq(total),
-                import_jobs::errors.eq(report_json),
-                import_jobs::beat_at.eq(Some(Ts::from(now_text()))),
-            ))
-            .execute(conn)
-            .context("recording import progress")?;
+        let n = diesel::update(
+            import_jobs::table
+                .find(id)
+                .filter(import_jobs::state.eq(RUNNING))
+                .filter(import_jobs::owner.eq(owner)),
+        )
+        .set((
+            import_jobs::processed_rows.eq(processed),
+            import_jobs::imported_rows.eq(imported),
+            import_jobs::total_rows.eq(total),
+            import_jobs::errors.eq(report_json),
+            import_jobs::beat_at.eq(Some(Ts::from(now_text()))),
+        ))
+        .execute(conn)
+        .context("recording import progress")?;
+        if n == 0 {
+            anyhow::bail!("import {id} was marked stopped or taken over by another process; this batch is not saved");
+        }
         for chunk in changes.chunks(500) {
             let rows: Vec<_> = chunk
                 .iter()
