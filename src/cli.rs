@@ -38,6 +38,16 @@ pub enum Command {
         /// processes sharing the database (PostgreSQL).
         #[arg(long)]
         no_worker: bool,
+        /// Always mark the session cookie `Secure` (the site is only reached over HTTPS).
+        #[arg(long, env = "PERENNIAL_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// A reverse proxy (address or CIDR range) whose X-Forwarded-For and
+        /// X-Forwarded-Proto are believed; repeat or separate with commas.
+        #[arg(long = "trusted-proxy", env = "PERENNIAL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+        trusted_proxies: Vec<ipnet::IpNet>,
+        /// Ask for `Authorization: Bearer <token>` on GET /metrics.
+        #[arg(long, env = "PERENNIAL_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Create the database file if needed and apply pending migrations.
     Migrate,
@@ -83,6 +93,23 @@ pub enum UserCommand {
         #[arg(long)]
         password: String,
     },
+    /// List the users: id, email, status.
+    List,
+    /// Disable a user: their sessions end and their API tokens stop working.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled user sign in again (their API tokens work again).
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Delete a user with their sessions and API tokens.
+    Delete {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,23 +118,47 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// The user the token acts for (default: the earliest active user). The token stops
+        /// working when that user is disabled or deleted.
+        #[arg(long)]
+        user: Option<String>,
     },
+}
+
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    crate::config::parse_net(s)
 }
 
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let database_url = cli.database_url;
     match cli.command {
-        None => serve(Config {
-            database_url,
-            ..Config::from_env()
-        }),
-        Some(Command::Serve { bind, no_worker }) => serve(Config {
+        None => serve(
+            Config {
+                database_url,
+                ..Config::from_env()
+            },
+            crate::config::HttpOptions::from_env(),
+        ),
+        Some(Command::Serve {
             bind,
-            database_url,
-            run_worker: !no_worker,
-            ..Config::from_env()
-        }),
+            no_worker,
+            secure_cookies,
+            trusted_proxies,
+            metrics_token,
+        }) => serve(
+            Config {
+                bind,
+                database_url,
+                run_worker: !no_worker,
+                ..Config::from_env()
+            },
+            crate::config::HttpOptions {
+                secure_cookies,
+                trusted_proxies,
+                metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
+            },
+        ),
         Some(Command::Worker) => {
             let pool = db::connect(&database_url, crate::config::pool_size_from_env().min(4))?;
             let config = crate::worker::WorkerConfig {
@@ -149,15 +200,35 @@ pub fn main() -> anyhow::Result<()> {
             eprintln!("Created user {} ({}).", user.email, user.id);
             Ok(())
         }
+        Some(Command::User { command }) => users(&database_url, command),
         Some(Command::Token {
-            command: TokenCommand::Create { name },
+            command: TokenCommand::Create { name, user },
         }) => {
+            use crate::db::models::api_token::ApiToken;
+            use crate::db::models::user::User;
             if name.trim().is_empty() {
                 anyhow::bail!("--name must not be empty");
             }
             let pool = db::connect(&database_url, 1)?;
             let mut conn = pool.get()?;
-            let (_, plain) = crate::db::models::api_token::ApiToken::create(&mut conn, &name)?;
+            let (_, plain) = match user {
+                None => {
+                    let made = ApiToken::create(&mut conn, &name)?;
+                    if made.0.user_id.is_none() {
+                        eprintln!("No user exists yet: the token works until the first user is created, and then acts for them.");
+                    }
+                    made
+                }
+                Some(email) => {
+                    let Some(u) = User::find_by_email(&mut conn, &email)? else {
+                        anyhow::bail!("no user has the email {email} (`perennial user list`)");
+                    };
+                    if !u.is_active() {
+                        anyhow::bail!("{email} is disabled: their tokens would not work");
+                    }
+                    ApiToken::create_for(&mut conn, &name, u.id())?
+                }
+            };
             println!("{plain}");
             Ok(())
         }
@@ -177,7 +248,7 @@ pub fn main() -> anyhow::Result<()> {
                 report.total,
                 report.created,
                 report.updated,
-                report.errors.len()
+                report.errors.len() as u64 + report.more_errors
             );
             if !report.ignored_columns.is_empty() {
                 println!(
@@ -240,10 +311,41 @@ fn bench(args: Vec<std::ffi::OsString>) -> anyhow::Result<()> {
     std::process::exit(code)
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+/// `perennial user list|disable|enable|delete` (`create` is handled beside the others).
+fn users(database_url: &str, command: UserCommand) -> anyhow::Result<()> {
+    use crate::db::models::user::User;
+    let pool = db::connect(database_url, 1)?;
+    let mut conn = pool.get()?;
+    let (email, done) = match &command {
+        UserCommand::List => {
+            for u in User::all(&mut conn)? {
+                let status = if u.is_active() { "active" } else { "disabled" };
+                println!("{}\t{}\t{status}", u.id, u.email);
+            }
+            return Ok(());
+        }
+        UserCommand::Create { .. } => anyhow::bail!("user create is handled elsewhere"),
+        UserCommand::Disable { email } => (email.clone(), "disabled"),
+        UserCommand::Enable { email } => (email.clone(), "enabled"),
+        UserCommand::Delete { email } => (email.clone(), "deleted"),
+    };
+    let Some(user) = User::find_by_email(&mut conn, &email)? else {
+        anyhow::bail!("no user has the email {email} (`perennial user list`)");
+    };
+    let result = match command {
+        UserCommand::Disable { .. } => User::set_disabled(&mut conn, user.id(), true),
+        UserCommand::Enable { .. } => User::set_disabled(&mut conn, user.id(), false),
+        _ => User::delete(&mut conn, user.id()),
+    };
+    result.map_err(|e| anyhow::anyhow!("{email} was not {done}: {e}"))?;
+    eprintln!("{email} is {done}.");
+    Ok(())
+}
+
+fn serve(config: Config, http: crate::config::HttpOptions) -> anyhow::Result<()> {
     let rt = actix_web::rt::System::new();
     rt.block_on(async move {
-        let app = crate::startup::Application::build(config.clone())?;
+        let app = crate::startup::Application::build_with(config.clone(), http)?;
         tracing::info!(
             "Perennial listening on http://{}",
             display_addr(&config.bind, app.port())

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod engine;
 pub mod monitoring;
 pub mod notifier;
+pub mod ratelimit;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -11,7 +11,7 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
-use crate::config::Config;
+use crate::config::{Config, HttpOptions};
 use crate::db;
 use crate::state::AppState;
 use crate::{api, web as pages};
@@ -24,10 +24,18 @@ pub struct Application {
 }
 
 impl Application {
+    /// Builds with the default HTTP options (no trusted proxy, no metrics token).
     pub fn build(config: Config) -> anyhow::Result<Application> {
+        Self::build_with(config, HttpOptions::default())
+    }
+
+    pub fn build_with(config: Config, http: HttpOptions) -> anyhow::Result<Application> {
         let pool = db::connect(&config.database_url, crate::config::pool_size_from_env())?;
         let key = {
             let mut conn = pool.get().context("getting a connection")?;
+            // Imports cut off by an earlier crash say so in the database (resume or roll back
+            // from their page).
+            crate::services::import::stop_dead_jobs(&mut conn, &[])?;
             crate::db::models::app_setting::cookie_key(&mut conn)?
         };
         let listener =
@@ -41,7 +49,9 @@ impl Application {
             crate::worker::spawn(pool.clone(), wc)
         });
         let state = Arc::new(
-            AppState::new(pool).with_worker_heartbeat(worker.as_ref().map(|w| w.heartbeat())),
+            AppState::new(pool)
+                .with_worker_heartbeat(worker.as_ref().map(|w| w.heartbeat()))
+                .with_http(http),
         );
         let server = match run(listener, state.clone(), Key::from(&key)) {
             Ok(s) => s,
@@ -81,6 +91,8 @@ impl Application {
 
 fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<Server> {
     crate::monitoring::init();
+    // Made off the serving threads now, so sign-in of an unknown email never pays for it.
+    std::thread::spawn(|| crate::db::models::user::dummy_hash().len());
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -91,16 +103,26 @@ fn run(listener: TcpListener, state: Arc<AppState>, key: Key) -> anyhow::Result<
             .cookie_content_security(CookieContentSecurity::Private)
             .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::days(14)))
             .build();
+        // Middleware runs outside in: the last `wrap` sees the request first.
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(pages::security::headers))
             .wrap(tracing_actix())
             .wrap(actix_web::middleware::from_fn(
                 crate::monitoring::http_metrics,
             ))
+            .wrap(actix_web::middleware::from_fn(pages::security::head_as_get))
             .configure(pages::ops::routes)
+            .configure(pages::assets::routes)
             .configure(api::openapi::routes)
             .service(api::scope())
-            .service(web::scope("").wrap(sessions).configure(pages::routes))
+            .service(
+                web::scope("")
+                    .app_data(web::PayloadConfig::new(pages::MAX_FORM_BYTES))
+                    .wrap(actix_web::middleware::from_fn(pages::security::same_origin))
+                    .wrap(sessions)
+                    .configure(pages::routes),
+            )
     })
     .listen(listener)?
     .run();

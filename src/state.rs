@@ -4,7 +4,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use anyhow::Context;
+
+use crate::ratelimit::Limiter;
 
 use crate::db::DbPool;
 
@@ -18,6 +22,31 @@ pub struct AppState {
     pub imports_running: std::sync::Mutex<std::collections::BTreeSet<i64>>,
     /// The heartbeat of the worker this process runs, if it runs one (`GET /readyz`).
     pub worker_heartbeat: Option<Arc<crate::worker::Heartbeat>>,
+    /// Cookies, proxies, the metrics token.
+    pub http: crate::config::HttpOptions,
+    /// Failed attempts: sign-ins by client address and by account, API tokens by address,
+    /// token creation by account.
+    pub limits: Limits,
+}
+
+/// How many failures each key may have within its window before it gets 429.
+pub struct Limits {
+    pub login_by_ip: Limiter,
+    pub login_by_account: Limiter,
+    pub token_by_ip: Limiter,
+    pub token_creation: Limiter,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let quarter = Duration::from_secs(15 * 60);
+        Limits {
+            login_by_ip: Limiter::new(20, quarter),
+            login_by_account: Limiter::new(5, quarter),
+            token_by_ip: Limiter::new(20, quarter),
+            token_creation: Limiter::new(20, Duration::from_secs(60 * 60)),
+        }
+    }
 }
 
 impl AppState {
@@ -27,7 +56,14 @@ impl AppState {
             has_users: AtomicBool::new(false),
             imports_running: Default::default(),
             worker_heartbeat: None,
+            http: Default::default(),
+            limits: Limits::default(),
         }
+    }
+
+    pub fn with_http(mut self, http: crate::config::HttpOptions) -> Self {
+        self.http = http;
+        self
     }
 
     /// Readiness also requires this worker's heartbeat to be fresh.

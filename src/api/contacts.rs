@@ -108,7 +108,7 @@ pub(super) fn map_error(e: ContactError) -> ApiError {
 async fn create(
     _auth: ApiAuth,
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_body(body.into_inner(), true)?;
     let (written, catalog) = crate::db::run(&state.pool, move |conn| {
@@ -146,7 +146,7 @@ async fn patch(
     _auth: ApiAuth,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let id = ContactId(path.into_inner());
     let input = parse_body(body.into_inner(), true)?;

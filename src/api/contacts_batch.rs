@@ -50,7 +50,7 @@ fn parse_inputs(body: Value) -> ApiResult<Vec<BatchInput>> {
 async fn batch(
     _auth: ApiAuth,
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let inputs = parse_inputs(body.into_inner())?;
     let (written, catalog) = crate::db::run(&state.pool, move |conn| {

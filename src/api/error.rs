@@ -20,6 +20,12 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// A body over the cap (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// Too many failed attempts from this address (429 with `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests { retry_after: u64, message: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -60,6 +66,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +90,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthorized(_)) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let ApiError::TooManyRequests { retry_after, .. } = self {
+            res.insert_header(("Retry-After", retry_after.to_string()));
         }
         res.json(body)
     }

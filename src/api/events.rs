@@ -250,9 +250,9 @@ fn ingest(
     path = "/api/v1/events",
     tag = "events",
     summary = "Record a custom event, or a batch of them (`{events:[...]}` or a JSON array)",
-    request_body = crate::api::openapi::EventBody,
+    request_body = crate::api::openapi::EventsInput,
     responses(
-        (status = 201, description = "The event (or `{events:[...]}` for a batch)", body = crate::api::openapi::ContactEvent),
+        (status = 201, description = "The event (or `{events:[...]}` for a batch)", body = crate::api::openapi::EventsPosted),
         (status = 404, description = "No such contact", body = crate::api::openapi::ApiErrorBody),
         (status = 422, description = "Bad input, naming the field", body = crate::api::openapi::ApiErrorBody),
         (status = 401, description = "Missing or bad token", body = crate::api::openapi::ApiErrorBody),
@@ -261,7 +261,7 @@ fn ingest(
 async fn post_events(
     _auth: ApiAuth,
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let (items, batch) = match &body {

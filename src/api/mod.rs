@@ -2,6 +2,7 @@
 //! the field on bad input.
 
 pub mod auth;
+pub mod body;
 pub mod contacts;
 pub mod contacts_batch;
 pub mod error;
@@ -35,12 +36,33 @@ pub fn scope() -> Scope {
         }))
 }
 
-/// Malformed JSON is a 422 naming where it broke, never a panic or an HTML page.
+/// The largest JSON body the API reads (a batch of 1,000 contacts fits several times over).
+pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
+
+/// Malformed JSON is a 422 naming where it broke, never a panic or an HTML page; a body over
+/// [`MAX_JSON_BYTES`] is a 413; JSON nested deeper than 128 levels is refused while parsing
+/// (serde_json's recursion limit), before anything walks it.
 fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(4 * 1024 * 1024)
-        .error_handler(|e, _| {
-            let message = format!("the body is not valid JSON: {e}");
-            ApiError::field("body", message).into()
-        })
+        .limit(MAX_JSON_BYTES)
+        .error_handler(|e, _| json_error(&e).into())
+}
+
+fn json_error(e: &actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match e {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::TooLarge(format!(
+            "the body is larger than the API accepts ({} MB); send fewer inputs per request",
+            MAX_JSON_BYTES / (1024 * 1024)
+        )),
+        E::Deserialize(d) if d.to_string().contains("recursion limit") => ApiError::field(
+            "body",
+            "the JSON is nested too deeply (more than 128 levels)",
+        ),
+        E::ContentType => ApiError::field(
+            "body",
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        other => ApiError::field("body", format!("the body is not valid JSON: {other}")),
+    }
 }

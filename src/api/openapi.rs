@@ -14,7 +14,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::domain::definition::Definition;
+use crate::domain::definition::{Definition, SplitPath};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/openapi.json", web::get().to(openapi_json))
@@ -93,9 +93,10 @@ Settings → API tokens). The machine-readable description is
         ContactBatch, ContactBatchResults, PropertyBody, Property, PropertyList, Workflow,
         WorkflowList, Published, EnrollmentReport, PublishBody, EnrollBody, Enrollment,
         EnrollmentList, HistoryEvent, HistoryPage, Preview, PreviewStep, EventBody, EventBatch,
-        ContactEvent, ContactEventList, ContactEventPage, Definition,
+        ContactEvent, ContactEventList, ContactEventPage, Definition, EventsInput, EventsPosted,
+        SplitPath,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = [])),
     tags(
         (name = "contacts", description = "Contacts and their property values"),
@@ -121,6 +122,59 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers every operation can give, added where a handler's attribute does not list
+/// them: 401 (token), 429 (too many wrong tokens), 422 (bad query or body), 413 (a body over
+/// the cap), 404 (a path id that names nothing).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            utoipa::openapi::RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ApiErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let has_body = op.request_body.is_some();
+                let r = &mut op.responses.responses;
+                r.entry("401".into()).or_insert_with(|| {
+                    error("Missing, wrong or revoked token, or its user is disabled")
+                });
+                r.entry("429".into()).or_insert_with(|| {
+                    error("Too many wrong tokens from this address; wait as Retry-After says")
+                });
+                r.entry("422".into())
+                    .or_insert_with(|| error("Bad input; `field` names where"));
+                if has_body {
+                    r.entry("413".into())
+                        .or_insert_with(|| error("The body is larger than 4 MB"));
+                }
+                if path.contains('{') {
+                    r.entry("404".into())
+                        .or_insert_with(|| error("No such resource"));
+                }
+            }
+        }
     }
 }
 
@@ -302,11 +356,24 @@ pub struct HistoryEvent {
     pub contact_id: Option<i64>,
     /// e.g. `enrolled`, `action_executed`, `action_failed`, `skipped`, `unenrolled`.
     pub event: String,
-    /// A top-level step index, or a path such as `3/yes/0` inside a branch.
-    #[schema(value_type = Option<Object>)]
+    /// A top-level step index (a number), or a path such as `3/yes/0` inside a branch (text).
+    #[schema(schema_with = step_schema)]
     pub step: Option<Value>,
     pub detail: String,
     pub revision: i64,
+}
+
+/// A history event's step: a number, a text path, or null.
+fn step_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{OneOfBuilder, Schema, Type};
+    use utoipa::openapi::ObjectBuilder;
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Integer))
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    )
 }
 
 /// Newest first; pass `next` as `before` for the next page.
@@ -340,7 +407,7 @@ pub struct PreviewStep {
 }
 
 /// One custom event, about a contact by id or by email.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct EventBody {
     pub contact_id: Option<i64>,
     pub email: Option<String>,
@@ -355,13 +422,13 @@ pub struct EventBody {
 }
 
 /// Up to 1,000 events in one transaction (a bare JSON array is accepted too).
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct EventBatch {
     #[schema(max_items = 1000, min_items = 1)]
     pub events: Vec<EventBody>,
 }
 
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct ContactEvent {
     pub id: i64,
     pub contact_id: i64,
@@ -372,7 +439,7 @@ pub struct ContactEvent {
     pub properties: BTreeMap<String, Value>,
 }
 
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct ContactEventList {
     pub events: Vec<ContactEvent>,
 }
@@ -381,4 +448,23 @@ pub struct ContactEventList {
 pub struct ContactEventPage {
     pub events: Vec<ContactEvent>,
     pub next: Option<String>,
+}
+
+/// What `POST /events` takes: one event, `{ "events": [...] }`, or a bare array of events.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum EventsInput {
+    One(EventBody),
+    Batch(EventBatch),
+    List(Vec<EventBody>),
+}
+
+/// What `POST /events` answers: the event, or `{ "events": [...] }` for a batch.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum EventsPosted {
+    One(ContactEvent),
+    Batch(ContactEventList),
 }

@@ -54,7 +54,7 @@ fn str_field(obj: &Map<String, Value>, key: &str, required: bool) -> ApiResult<O
 async fn create(
     _auth: ApiAuth,
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let Value::Object(obj) = body.into_inner() else {
         return Err(ApiError::field("body", "expected a JSON object"));

@@ -84,7 +84,7 @@ fn not_found() -> ApiError {
 async fn create(
     _auth: ApiAuth,
     state: web::Data<AppState>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let json = body.into_inner();
     let wf = crate::db::run(&state.pool, move |conn| {
@@ -153,7 +153,7 @@ async fn replace(
     _auth: ApiAuth,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let json = body.into_inner();
@@ -183,7 +183,7 @@ async fn publish(
     _auth: ApiAuth,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: Option<web::Json<Value>>,
+    body: Option<super::body::JsonBody>,
 ) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let enroll_existing = match body.map(|b| b.into_inner()) {
@@ -331,7 +331,7 @@ async fn enroll_manually(
     _auth: ApiAuth,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Json<Value>,
+    body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let id = WorkflowId(path.into_inner());
     let Value::Object(obj) = body.into_inner() else {

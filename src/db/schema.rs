@@ -11,6 +11,7 @@ diesel::table! {
         email -> Text,
         password_hash -> Text,
         created_at -> Instant,
+        disabled_at -> Nullable<Instant>,
     }
 }
 
@@ -36,6 +37,7 @@ diesel::table! {
         created_at -> Instant,
         last_used_at -> Nullable<Instant>,
         revoked_at -> Nullable<Instant>,
+        user_id -> Nullable<BigInt>,
     }
 }
 
@@ -265,6 +267,8 @@ diesel::table! {
         errors -> Text,
         created_at -> Instant,
         finished_at -> Nullable<Instant>,
+        owner -> Nullable<Text>,
+        beat_at -> Nullable<Instant>,
     }
 }
 
@@ -326,3 +330,36 @@ diesel::table! {
         beat_at -> Instant,
     }
 }
+
+// Hardening (issue 16): server-side sessions, import files and undo records.
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::Instant;
+
+    user_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Instant,
+        seen_at -> Instant,
+    }
+}
+
+diesel::table! {
+    import_files (job_id) {
+        job_id -> BigInt,
+        content_b64 -> Text,
+    }
+}
+
+diesel::table! {
+    import_changes (job_id, contact_id) {
+        job_id -> BigInt,
+        contact_id -> BigInt,
+        created -> Bool,
+        before_values -> Text,
+    }
+}
+
+diesel::joinable!(user_sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(user_sessions, users);

@@ -52,13 +52,30 @@ impl FieldType {
     }
 }
 
-/// Strict `YYYY-MM-DD` (chrono alone would accept `2021-2-3`).
+/// Strict `YYYY-MM-DD` (chrono alone would accept `2021-2-3`), years 0001–9999 (there is no
+/// year 0000, and PostgreSQL refuses it).
 pub fn parse_iso_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+}
+
+/// Why a date's year is out of range, for the message (`None` when it is not the problem).
+fn year_problem(text: &str) -> Option<String> {
+    let year: i32 = text.get(..4)?.parse().ok()?;
+    (year == 0).then(|| {
+        format!("\"{text}\" has the year 0000, which does not exist (years run from 0001)")
+    })
+}
+
+/// A NUL character cannot be stored (PostgreSQL refuses it in text) and is never meant.
+pub fn nul_problem(text: &str) -> Option<String> {
+    text.contains('\0')
+        .then(|| "contains a NUL character (\\0), which cannot be stored".to_string())
 }
 
 /// Canonical stored text for a raw value of a property, `Ok(None)` to clear it (JSON null or an
@@ -104,6 +121,9 @@ pub fn normalize_property_value(
 
 /// Like [`normalize_value`] for text input (forms, CSV cells), which is never empty here.
 pub fn normalize_text(ft: FieldType, options: &[String], text: &str) -> Result<String, String> {
+    if let Some(problem) = nul_problem(text) {
+        return Err(problem);
+    }
     match ft {
         FieldType::Text => {
             if text.chars().count() > 65_536 {
@@ -118,11 +138,17 @@ pub fn normalize_text(ft: FieldType, options: &[String], text: &str) -> Result<S
         },
         FieldType::Date => parse_iso_date(text)
             .map(|d| d.format("%Y-%m-%d").to_string())
-            .ok_or_else(|| format!("\"{text}\" is not a valid date (YYYY-MM-DD)")),
+            .ok_or_else(|| {
+                year_problem(text)
+                    .unwrap_or_else(|| format!("\"{text}\" is not a valid date (YYYY-MM-DD)"))
+            }),
         FieldType::Datetime => parse_datetime(text)
+            .filter(|t| (1..=9999).contains(&chrono::Datelike::year(t)))
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
             .ok_or_else(|| {
-                format!("\"{text}\" is not a valid date and time (e.g. 2026-05-01T09:30:00Z)")
+                year_problem(text).unwrap_or_else(|| {
+                    format!("\"{text}\" is not a valid date and time (e.g. 2026-05-01T09:30:00Z)")
+                })
             }),
         // By internal value or by label: "Marketing qualified lead" is `marketingqualifiedlead`.
         FieldType::Enum => super::labels::find_option(options, text)
@@ -201,7 +227,7 @@ pub fn looks_like_email(s: &str) -> bool {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
                 && !domain.contains('@')
-                && !s.chars().any(char::is_whitespace)
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
                 && s.len() <= 254
         }
         None => false,
@@ -284,6 +310,20 @@ mod tests {
         );
         let err = normalize_value(FieldType::Enum, &opts, &json!("vip")).unwrap_err();
         assert!(err.contains("Marketing qualified lead"), "{err}");
+    }
+
+    #[test]
+    fn year_zero_and_nul_characters_are_refused_with_the_reason() {
+        let err = normalize_text(FieldType::Date, &[], "0000-05-01").unwrap_err();
+        assert!(err.contains("0000"), "{err}");
+        assert!(normalize_text(FieldType::Datetime, &[], "0000-05-01T10:00:00Z").is_err());
+        assert_eq!(
+            normalize_text(FieldType::Date, &[], "0001-01-01").unwrap(),
+            "0001-01-01"
+        );
+        let err = normalize_text(FieldType::Text, &[], "a\0b").unwrap_err();
+        assert!(err.contains("NUL"), "{err}");
+        assert!(!looks_like_email("a\0@example.com"));
     }
 
     #[test]

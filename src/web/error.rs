@@ -16,6 +16,15 @@ pub enum WebError {
     BadRequest(String),
     #[error("redirect to {0}")]
     Redirect(String),
+    /// A state-changing request whose Origin/Referer is another site.
+    #[error("cross-site request: {0}")]
+    CrossSite(String),
+    /// Too many failed attempts: try again after this many seconds.
+    #[error("too many attempts: {message}")]
+    TooManyRequests { retry_after: u64, message: String },
+    /// A body over its cap.
+    #[error("too large: {0}")]
+    PayloadTooLarge(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -52,6 +61,9 @@ impl ResponseError for WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Redirect(_) => StatusCode::SEE_OTHER,
+            WebError::CrossSite(_) => StatusCode::FORBIDDEN,
+            WebError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +95,33 @@ impl ResponseError for WebError {
             WebError::BadRequest(why) => html(
                 StatusCode::BAD_REQUEST,
                 page("That request could not be read", &html_escape(why)),
+            ),
+            WebError::CrossSite(why) => html(
+                StatusCode::FORBIDDEN,
+                page(
+                    "This form came from another site",
+                    &format!(
+                        "Nothing was changed: {}. Open Perennial directly and submit the form there.",
+                        html_escape(why)
+                    ),
+                ),
+            ),
+            WebError::TooManyRequests {
+                retry_after,
+                message,
+            } => {
+                let mut res = html(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    page("Too many attempts", &html_escape(message)),
+                );
+                if let Ok(v) = header::HeaderValue::from_str(&retry_after.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                res
+            }
+            WebError::PayloadTooLarge(why) => html(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                page("That upload is too large", &html_escape(why)),
             ),
             WebError::Redirect(to) => HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, to.as_str()))

@@ -85,13 +85,15 @@ impl FromRequest for SignedIn {
         let req = req.clone();
         Box::pin(async move {
             let session = req.get_session();
-            let Some(user_id) = session::user_id(&session) else {
+            let Some(sid) = session::session_id(&session) else {
                 gate(&req)?;
                 unreachable!("gate always redirects");
             };
             let state = state(&req)?;
+            // One query: the session is live (not signed out, not idle too long) and its user
+            // is active.
             let user = crate::db::run(&state.pool, move |conn| {
-                crate::db::models::user::User::find(conn, crate::db::models::UserId(user_id))
+                crate::db::models::user_session::UserSession::user(conn, &sid)
             })
             .await?;
             let Some(user) = user else {
@@ -100,7 +102,7 @@ impl FromRequest for SignedIn {
                 unreachable!("gate always redirects");
             };
             Ok(SignedIn {
-                user_id,
+                user_id: user.id,
                 email: user.email,
                 csrf: session::csrf_token(&session),
                 session,
@@ -123,13 +125,35 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body
-                .await
-                .map_err(|e| WebError::Forbidden(format!("unreadable form: {e}")))?;
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    WebError::PayloadTooLarge(format!(
+                        "A form may send at most {} KB; nothing was saved.",
+                        super::MAX_FORM_BYTES / 1024
+                    ))
+                } else {
+                    WebError::BadRequest(format!("the form could not be read: {e}"))
+                }
+            })?;
             let session = req.get_session();
             let token = form_field(&body, "csrf_token").unwrap_or_default();
             if !session::check_csrf(&session, &token) {
                 return Err(WebError::Forbidden("missing or invalid CSRF token".into()));
+            }
+            // A NUL character cannot be stored (PostgreSQL refuses it) and no person types
+            // one: refused before the handler runs, naming the field.
+            if let Ok(pairs) = serde_html_form::from_bytes::<Vec<(String, String)>>(&body) {
+                if let Some((k, _)) = pairs
+                    .iter()
+                    .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+                {
+                    return Err(WebError::BadRequest(format!(
+                        "the field “{}” contains a NUL character (\\0), which cannot be stored; nothing was saved",
+                        k.replace('\0', "\\0")
+                    )));
+                }
             }
             serde_html_form::from_bytes::<T>(&body)
                 .map(CsrfForm)

@@ -1,22 +1,19 @@
-//! CSV import page: upload, background import with progress, report of rejected rows.
+//! CSV import page: upload, background import with progress, report of rejected rows; an
+//! import cut off by a crash is shown as stopped, with Resume and Roll back.
 
-use crate::db::types::Ts;
 use std::collections::BTreeSet;
 
 use actix_multipart::Multipart;
 use actix_session::SessionExt;
 use actix_web::{web, HttpRequest};
-use anyhow::Context;
 use askama::Template;
-use diesel::prelude::*;
 use futures_util::StreamExt;
 
-use super::extract::{Ctx, SignedIn};
+use super::extract::{CsrfForm, Ctx, SignedIn};
 use super::{render, render_invalid, see_other, session, WebError, WebResult};
-use crate::clock::now_text;
-use crate::db::schema::import_jobs;
+use crate::db::models::import_job::{self, ImportJob};
 use crate::domain::errors::{Errors, FieldError};
-use crate::services::import::{import_csv, ImportReport, RowError};
+use crate::services::import::{self as service, RowError, StoredReport};
 use crate::state::AppState;
 
 /// Marks a job as running in this app until dropped (also when the thread panics). A job the
@@ -47,50 +44,22 @@ fn running(state: &AppState) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// What the finished job keeps in `import_jobs.errors`: the rejected rows and, beside them,
-/// the counts and the columns that matched no property. Older rows hold a bare JSON array of
-/// errors, which still reads.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct StoredReport {
-    #[serde(default)]
-    created: u64,
-    #[serde(default)]
-    updated: u64,
-    #[serde(default)]
-    errors: Vec<RowError>,
-    #[serde(default)]
-    ignored_columns: Vec<String>,
+/// Uploads larger than this are refused with 413 and a message (the CLI has no limit).
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+fn too_large() -> WebError {
+    WebError::PayloadTooLarge(format!(
+        "The file is larger than {} MB, more than the import page takes. Nothing was imported; split the file, or run `perennial import-contacts FILE` on the server.",
+        MAX_UPLOAD / (1024 * 1024)
+    ))
 }
-
-impl StoredReport {
-    fn of(report: ImportReport) -> StoredReport {
-        StoredReport {
-            created: report.created,
-            updated: report.updated,
-            errors: report.errors,
-            ignored_columns: report.ignored_columns,
-        }
-    }
-
-    fn parse(json: &str) -> StoredReport {
-        serde_json::from_str::<StoredReport>(json)
-            .or_else(|_| {
-                serde_json::from_str::<Vec<RowError>>(json).map(|errors| StoredReport {
-                    errors,
-                    ..StoredReport::default()
-                })
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// Uploads larger than this are refused with a message (the CLI has no limit).
-const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/contacts/import", web::get().to(form))
         .route("/contacts/import", web::post().to(upload))
-        .route("/contacts/import/{id}", web::get().to(status));
+        .route("/contacts/import/{id}", web::get().to(status))
+        .route("/contacts/import/{id}/resume", web::post().to(resume))
+        .route("/contacts/import/{id}/rollback", web::post().to(roll_back));
 }
 
 #[derive(Template)]
@@ -116,15 +85,17 @@ async fn read_upload(mut payload: Multipart) -> Result<(String, String, Vec<u8>)
         let mut field = field.map_err(|e| WebError::BadRequest(format!("upload: {e}")))?;
         let name = field.name().unwrap_or("").to_string();
         if let Some(f) = field.content_disposition().and_then(|cd| cd.get_filename()) {
-            filename = f.to_string();
+            // Shown on pages and stored: no control characters (a NUL cannot be stored).
+            let clean: String = f.chars().filter(|c| !c.is_control()).take(200).collect();
+            if !clean.trim().is_empty() {
+                filename = clean;
+            }
         }
         let mut data = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| WebError::BadRequest(format!("upload: {e}")))?;
             if data.len() + chunk.len() > MAX_UPLOAD {
-                return Err(WebError::BadRequest(
-                    "the file is larger than 64 MB; use `perennial import-contacts` instead".into(),
-                ));
+                return Err(too_large());
             }
             data.extend_from_slice(&chunk);
         }
@@ -143,6 +114,15 @@ async fn upload(
     state: web::Data<AppState>,
     payload: Multipart,
 ) -> WebResult {
+    // A declared size over the cap is refused before anything is read.
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_UPLOAD + 64 * 1024) {
+        return Err(too_large());
+    }
     let (token, filename, bytes) = read_upload(payload).await?;
     if !session::check_csrf(&req.get_session(), &token) {
         return Err(WebError::Forbidden("missing or invalid CSRF token".into()));
@@ -153,89 +133,42 @@ async fn upload(
             errors: vec![FieldError::new("file", "Choose a CSV file to import.")].into(),
         });
     }
-    let name = filename.clone();
-    let job_id: i64 = crate::db::run(&state.pool, move |conn| {
-        diesel::insert_into(import_jobs::table)
-            .values((
-                import_jobs::filename.eq(&name),
-                import_jobs::state.eq("running"),
-                import_jobs::created_at.eq(Ts::from(now_text())),
-            ))
-            .returning(import_jobs::id)
-            .get_result(conn)
-            .context("recording import")
-    })
-    .await?;
-    // The import runs off the request thread; the status page shows its progress.
+    let pool = state.pool.clone();
+    let job_id = web::block(move || service::start_job(&pool, &filename, &bytes))
+        .await
+        .map_err(|e| WebError::Internal(anyhow::anyhow!("starting an import: {e}")))??;
+    spawn_job(&state, job_id);
+    Ok(see_other(&format!("/contacts/import/{job_id}")))
+}
+
+/// Runs a job off the request thread; the status page shows its progress.
+fn spawn_job(state: &web::Data<AppState>, job_id: i64) {
     let pool = state.pool.clone();
     let guard = RunningGuard::start(state.clone(), job_id);
     std::thread::spawn(move || {
         let _guard = guard;
         let progress_pool = pool.clone();
-        let result = import_csv(&pool, &filename, &bytes, |done, total| {
-            // A batch just committed: wake the worker for what it enrolled.
-            progress_pool.work_committed();
-            if let Ok(mut conn) = progress_pool.get() {
-                let _ = diesel::update(import_jobs::table.find(job_id))
-                    .set((
-                        import_jobs::processed_rows.eq(done as i64),
-                        import_jobs::total_rows.eq(total as i64),
-                    ))
-                    .execute(&mut conn);
-            }
-        });
-        let Ok(mut conn) = pool.get() else {
-            tracing::error!(
-                job = job_id,
-                "no database connection to record the end of an import"
-            );
-            return;
-        };
-        let (imported, total, stored) = match result {
-            Ok(r) => (r.imported, r.total, StoredReport::of(r)),
-            Err(e) => (
-                0,
-                0,
-                StoredReport {
-                    errors: vec![RowError {
-                        line: 0,
-                        reason: format!("the import stopped: {}", crate::telemetry::chain(&e)),
-                    }],
-                    ..StoredReport::default()
-                },
-            ),
-        };
-        let stored = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into());
-        // In the process's write turn, so a busy moment never leaves the job "running" (the
-        // page would then call it interrupted although every row was imported).
-        let finished =
-            crate::db::write_transaction::<_, diesel::result::Error, _>(&mut conn, |conn| {
-                diesel::update(import_jobs::table.find(job_id))
-                    .set((
-                        import_jobs::state.eq("done"),
-                        import_jobs::imported_rows.eq(imported as i64),
-                        import_jobs::total_rows.eq(total as i64),
-                        import_jobs::processed_rows.eq(total as i64),
-                        import_jobs::errors.eq(&stored),
-                        import_jobs::finished_at.eq(Ts::from(now_text())),
-                    ))
-                    .execute(conn)
-            });
-        if let Err(e) = finished {
-            tracing::error!(job = job_id, error = %e, "recording the end of an import failed");
+        // After each batch: wake the worker for what it enrolled.
+        let result = service::run_job(&pool, job_id, None, |_, _| progress_pool.work_committed());
+        if let Err(e) = result {
+            // The job stays "running" until the status page (or a restart) marks it stopped:
+            // then it can be resumed or rolled back.
+            tracing::error!(job = job_id, error = %crate::telemetry::chain(&e), "an import stopped with an error");
         }
     });
-    Ok(see_other(&format!("/contacts/import/{job_id}")))
 }
 
 #[derive(Template)]
 #[template(path = "contacts/import_status.html")]
 struct StatusPage {
     ctx: Ctx,
+    id: i64,
     filename: String,
     running: bool,
-    /// The database says running, but no import of this process is working on it.
+    /// Cut off before it finished (the server stopped mid-import): resume or roll back.
     interrupted: bool,
+    /// The file is still kept, so the import can resume.
+    resumable: bool,
     total: i64,
     processed: i64,
     imported: i64,
@@ -243,50 +176,127 @@ struct StatusPage {
     created: u64,
     updated: u64,
     errors: Vec<RowError>,
+    more_errors: u64,
+    /// Rejected rows, listed or not.
+    rejected: u64,
     ignored_columns: String,
+    rolled_back: Option<service::RollBack>,
 }
 
 async fn status(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
     let id = path.into_inner();
-    let row: Option<(String, String, i64, i64, i64, String)> =
-        crate::db::run(&state.pool, move |conn| {
-            import_jobs::table
-                .find(id)
-                .select((
-                    import_jobs::filename,
-                    import_jobs::state,
-                    import_jobs::total_rows,
-                    import_jobs::processed_rows,
-                    import_jobs::imported_rows,
-                    import_jobs::errors,
-                ))
-                .first(conn)
-                .optional()
-                .context("loading import")
-        })
-        .await?;
-    let Some((filename, state_s, total, processed, imported, errors)) = row else {
+    let here: Vec<i64> = running(&state).iter().copied().collect();
+    let found = crate::db::run(&state.pool, move |conn| {
+        // A job nobody runs any more is marked stopped in the database, not only here.
+        service::stop_dead_jobs(conn, &here)?;
+        let job = ImportJob::find(conn, id)?;
+        let resumable = match &job {
+            Some(j) if j.state == import_job::STOPPED => ImportJob::content(conn, id)?.is_some(),
+            _ => false,
+        };
+        Ok(job.map(|j| (j, resumable)))
+    })
+    .await?;
+    let Some((job, resumable)) = found else {
         return Err(WebError::NotFound);
     };
-    let interrupted = state_s == "running" && !running(&state).contains(&id);
-    let running = state_s == "running" && !interrupted;
-    let report = StoredReport::parse(&errors);
+    let report = StoredReport::parse(&job.errors);
     render(&StatusPage {
         ctx: user.ctx("contacts"),
-        filename,
-        running,
-        interrupted,
-        total,
-        processed,
-        imported,
-        percent: if total > 0 {
-            processed * 100 / total
+        id,
+        running: job.state == import_job::RUNNING,
+        interrupted: job.state == import_job::STOPPED,
+        resumable,
+        filename: job.filename,
+        total: job.total_rows,
+        processed: job.processed_rows,
+        imported: job.imported_rows,
+        percent: if job.total_rows > 0 {
+            job.processed_rows * 100 / job.total_rows
         } else {
             0
         },
         created: report.created,
         updated: report.updated,
+        rejected: report.errors.len() as u64 + report.more_errors,
         errors: report.errors,
+        more_errors: report.more_errors,
         ignored_columns: report.ignored_columns.join(", "),
+        rolled_back: report.rolled_back,
     })
+}
+
+async fn resume(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
+    let id = path.into_inner();
+    let pool = state.pool.clone();
+    let claimed = web::block(move || service::claim_for_resume(&pool, id))
+        .await
+        .map_err(|e| WebError::Internal(anyhow::anyhow!("resuming an import: {e}")))??;
+    if claimed {
+        tracing::info!(job = id, by = user.user_id, "import resumed");
+        spawn_job(&state, id);
+    } else {
+        user.set_flash(
+            "error",
+            "This import is not stopped any more: nothing to resume.",
+        );
+    }
+    Ok(see_other(&format!("/contacts/import/{id}")))
+}
+
+/// "1 contact", "3 contacts".
+fn contacts(n: u64) -> String {
+    if n == 1 {
+        "1 contact".into()
+    } else {
+        format!("{n} contacts")
+    }
+}
+
+async fn roll_back(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
+    let id = path.into_inner();
+    let pool = state.pool.clone();
+    let guard = RunningGuard::start(state.clone(), id);
+    let done = web::block(move || {
+        let _guard = guard;
+        service::roll_back(&pool, id)
+    })
+    .await
+    .map_err(|e| WebError::Internal(anyhow::anyhow!("rolling back an import: {e}")))??;
+    match done {
+        Some(d) => {
+            tracing::info!(
+                job = id,
+                by = user.user_id,
+                deleted = d.deleted,
+                restored = d.restored,
+                "import rolled back"
+            );
+            user.set_flash(
+                "success",
+                format!(
+                    "Import rolled back: {} it created {} deleted and {} it updated {} their earlier values again.",
+                    contacts(d.deleted),
+                    if d.deleted == 1 { "was" } else { "were" },
+                    contacts(d.restored),
+                    if d.restored == 1 { "has" } else { "have" },
+                ),
+            );
+        }
+        None => user.set_flash(
+            "error",
+            "This import is not stopped: nothing was rolled back.",
+        ),
+    }
+    Ok(see_other(&format!("/contacts/import/{id}")))
 }

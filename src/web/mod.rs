@@ -1,9 +1,11 @@
 //! Server-rendered pages. One module per area; one page struct per template, beside its handler.
 
+pub mod assets;
 pub mod auth;
 pub mod contact_events;
 pub mod contacts;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod filters;
 pub mod import;
@@ -13,8 +15,11 @@ pub mod memberships;
 pub mod ops;
 pub mod post_only;
 pub mod properties;
+pub mod security;
 pub mod session;
 pub mod settings;
+pub mod users;
+pub mod webhooks;
 pub mod workflows;
 
 use actix_web::http::header;
@@ -24,28 +29,24 @@ use askama::Template;
 pub use error::{WebError, WebResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(actix_files::Files::new("/static", static_dir()).prefer_utf8(true))
-        .route("/", web::get().to(home))
+    cfg.route("/", web::get().to(home))
         .configure(auth::routes)
+        .configure(export::routes)
         .configure(contact_events::routes)
         .configure(contacts::routes)
         .configure(properties::routes)
         .configure(settings::routes)
+        .configure(users::routes)
+        .configure(webhooks::routes)
         .configure(lists::routes)
         .configure(workflows::routes)
         .configure(inbox::routes)
         .default_service(web::to(not_found));
 }
 
-/// `static/` next to the crate (development, tests) or next to the working directory.
-fn static_dir() -> std::path::PathBuf {
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
-    if here.is_dir() {
-        here
-    } else {
-        std::path::PathBuf::from("static")
-    }
-}
+/// The largest urlencoded form a page accepts (a workflow's whole editor form fits many
+/// times over); larger is 413. CSV uploads have their own cap (`import::MAX_UPLOAD`).
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 async fn home(_user: extract::SignedIn) -> WebResult {
     Ok(see_other("/workflows"))
@@ -81,10 +82,20 @@ pub fn see_other(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths are followed after sign-in (no open redirect).
+/// Only a path of this site is followed after sign-in (no open redirect): it starts with a
+/// single `/`, and holds no backslash, whitespace or control character — browsers drop tabs
+/// and newlines from URLs, so `/\t/evil.com` would become `//evil.com`, another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }

@@ -127,8 +127,32 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text exposition (no auth; put it behind the network if that matters).
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus text exposition. Open by default (keep it on an internal network); with
+/// `--metrics-token` it asks for `Authorization: Bearer <token>` (Prometheus:
+/// `authorization: { credentials: <token> }`).
+pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Some(expected) = &state.http.metrics_token {
+        use subtle::ConstantTimeEq;
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .unwrap_or("");
+        let ok = given.len() == expected.len()
+            && bool::from(given.as_bytes().ct_eq(expected.as_bytes()));
+        if !ok {
+            return HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Bearer realm=\"metrics\""))
+                .insert_header(("Cache-Control", "no-store"))
+                .content_type("text/plain; charset=utf-8")
+                .body("The metrics need the token set with --metrics-token (PERENNIAL_METRICS_TOKEN): send Authorization: Bearer <token>.\n");
+        }
+    }
     let pool = state.pool.clone();
     let body = web::block(move || crate::monitoring::render(&pool))
         .await

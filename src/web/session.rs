@@ -1,10 +1,11 @@
-//! What the signed session cookie holds: the user, the CSRF token and a one-shot flash message.
+//! What the signed session cookie holds: the id of a server-side session
+//! (`db::models::user_session`), the CSRF token and a one-shot flash message.
 
 use actix_session::Session;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-const USER_ID: &str = "user_id";
+const SESSION_ID: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 
@@ -15,13 +16,18 @@ pub struct Flash {
     pub message: String,
 }
 
-pub fn user_id(session: &Session) -> Option<i64> {
-    session.get::<i64>(USER_ID).ok().flatten()
+/// The server-side session this cookie names, if any (checked against the database by
+/// `extract::SignedIn`).
+pub fn session_id(session: &Session) -> Option<String> {
+    session.get::<String>(SESSION_ID).ok().flatten()
 }
 
-pub fn sign_in(session: &Session, user_id: i64) {
+/// Puts a freshly started server-side session into a renewed cookie: whatever the cookie held
+/// before sign-in (a planted or sniffed one) names nothing afterwards.
+pub fn sign_in(session: &Session, session_id: &str) {
     session.renew();
-    let _ = session.insert(USER_ID, user_id);
+    session.remove(SESSION_ID);
+    let _ = session.insert(SESSION_ID, session_id);
     // A fresh token per sign-in: a token seen before login is useless after it.
     let _ = session.insert(CSRF, new_token());
 }

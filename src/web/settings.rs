@@ -87,7 +87,8 @@ async fn save_account(
 #[template(path = "settings/tokens.html")]
 struct TokensPage {
     ctx: Ctx,
-    tokens: Vec<ApiToken>,
+    /// Each token with its owner's email.
+    tokens: Vec<(ApiToken, Option<String>)>,
     /// Shown once, right after creation.
     new_token: Option<String>,
     token_name: String,
@@ -95,7 +96,7 @@ struct TokensPage {
 }
 
 async fn tokens(user: SignedIn, state: web::Data<AppState>) -> WebResult {
-    let tokens = crate::db::run(&state.pool, ApiToken::all).await?;
+    let tokens = crate::db::run(&state.pool, ApiToken::all_with_owner).await?;
     render(&TokensPage {
         ctx: user.ctx("settings"),
         tokens,
@@ -117,7 +118,7 @@ async fn create_token(
 ) -> WebResult {
     let name = form.name.trim().to_string();
     if name.is_empty() {
-        let tokens = crate::db::run(&state.pool, ApiToken::all).await?;
+        let tokens = crate::db::run(&state.pool, ApiToken::all_with_owner).await?;
         return render_invalid(&TokensPage {
             ctx: user.ctx("settings"),
             tokens,
@@ -130,9 +131,23 @@ async fn create_token(
             .into(),
         });
     }
+    // Making tokens is rate-limited per account: a hijacked session cannot mint many.
+    let account = user.user_id.to_string();
+    if let Some(wait) = state.limits.token_creation.blocked(&account) {
+        tracing::warn!(user = user.user_id, "API token creation refused: too many");
+        return Err(super::WebError::TooManyRequests {
+            retry_after: crate::ratelimit::retry_after_secs(wait),
+            message: format!(
+                "You have created many API tokens in the last hour; try again in {} minutes.",
+                crate::ratelimit::retry_after_secs(wait).div_ceil(60)
+            ),
+        });
+    }
+    state.limits.token_creation.fail(&account);
+    let owner = crate::db::models::UserId(user.user_id);
     let (plain, tokens) = crate::db::run(&state.pool, move |conn| {
-        let (_, plain) = ApiToken::create(conn, &name)?;
-        Ok((plain, ApiToken::all(conn)?))
+        let (_, plain) = ApiToken::create_for(conn, &name, owner)?;
+        Ok((plain, ApiToken::all_with_owner(conn)?))
     })
     .await?;
     // Rendered directly (not redirected) so the token is shown exactly once.

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod execute;
 pub mod external;
 mod forks;
+pub mod guard;
 pub mod round;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

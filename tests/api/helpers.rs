@@ -45,6 +45,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_full(tweak, perennial::config::HttpOptions::default()).await
+}
+
+/// An app with these HTTP options (trusted proxies, secure cookies, a metrics token).
+pub async fn spawn_app_http(http: perennial::config::HttpOptions) -> TestApp {
+    spawn_app_full(|_| {}, http).await
+}
+
+pub async fn spawn_app_full(
+    tweak: impl FnOnce(&mut Config),
+    http: perennial::config::HttpOptions,
+) -> TestApp {
     // TEST_LOG=1 shows the app's own log (errors the API only reports as "logged").
     if std::env::var_os("TEST_LOG").is_some() {
         perennial::telemetry::init();
@@ -66,7 +78,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     };
     tweak(&mut config);
     let config_url = config.database_url.clone();
-    let app = Application::build(config).expect("app builds");
+    let app = Application::build_with(config, http).expect("app builds");
     let port = app.port();
     let guard = AppGuard {
         worker: app.worker_stopper(),
@@ -192,14 +204,22 @@ impl TestApp {
     ) -> (StatusCode, Value) {
         let mut req = self
             .client
-            .request(method, self.url(&format!("/api/v1{path}")))
+            .request(method.clone(), self.url(&format!("/api/v1{path}")))
             .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
+        let method_name = method.as_str().to_string();
         let res = req.send().await.expect("API call");
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
+        // Every response the suite sees must be what the OpenAPI document says.
+        crate::openapi_check::check(
+            &method_name,
+            &format!("/api/v1{path}"),
+            status.as_u16(),
+            &text,
+        );
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         (status, json)
     }
@@ -397,5 +417,75 @@ impl TestApp {
     pub fn db(&self) -> perennial::db::DbConn {
         let pool = perennial::db::connect(&self.database_url, 1).expect("db");
         pool.get().expect("connection")
+    }
+}
+
+impl TestApp {
+    /// Signs in with a cookie-less client of its own; returns the session cookie
+    /// (`name=value`) when the sign-in succeeded (303), else `None`.
+    pub async fn session_cookie(&self, email: &str, password: &str) -> Option<String> {
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("GET /login");
+        let cookie = session_cookie_of(&page).expect("a session cookie");
+        let csrf = csrf_from(&page.text().await.expect("body"));
+        let res = client
+            .post(self.url("/login"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("POST /login");
+        (res.status() == StatusCode::SEE_OTHER)
+            .then(|| session_cookie_of(&res))
+            .flatten()
+    }
+
+    /// GET with exactly this cookie header (no cookie store).
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Response {
+        Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("GET")
+    }
+}
+
+/// The `perennial_session=…` pair a response sets, if any.
+pub fn session_cookie_of(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("perennial_session="))
+        .map(|c| c.split(';').next().unwrap_or("").to_string())
+}
+
+impl TestApp {
+    /// Settings > Webhooks: lets webhooks call these internal hosts (tests run their
+    /// receivers on loopback, which is refused by default).
+    pub async fn allow_webhook_hosts(&self, hosts: &str) {
+        let res = self
+            .post_form(
+                "/settings/webhooks",
+                "/settings/webhooks",
+                &[("allowed_hosts", hosts)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "allowed hosts saved");
     }
 }

@@ -2,6 +2,7 @@
 //! Compiled as one binary (zero2prod layout).
 
 pub(crate) mod helpers;
+pub(crate) mod openapi_check;
 
 pub(crate) mod api_batch;
 pub(crate) mod api_contacts;
@@ -16,8 +17,10 @@ pub(crate) mod demo;
 pub(crate) mod engine;
 pub(crate) mod events;
 pub(crate) mod forms_safety;
+pub(crate) mod hardening;
 pub(crate) mod history_sentences;
 pub(crate) mod import;
+pub(crate) mod import_recovery;
 pub(crate) mod labels;
 pub(crate) mod lists;
 pub(crate) mod live_edit;
@@ -25,8 +28,10 @@ pub(crate) mod ops;
 pub(crate) mod performance;
 pub(crate) mod processes;
 pub(crate) mod properties;
+pub(crate) mod sessions;
 pub(crate) mod settings;
 pub(crate) mod test_page;
+pub(crate) mod webhook_guard;
 pub(crate) mod workflow_pages;
 pub(crate) mod workflows_api;
 pub(crate) mod workflows_editor;

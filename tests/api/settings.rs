@@ -17,7 +17,7 @@ async fn settings_opens_on_the_account_page_with_utc_by_default() {
     );
     assert_eq!(
         texts(&html, "nav.subnav a"),
-        ["Account", "Properties", "API tokens"]
+        ["Account", "Properties", "API tokens", "Users", "Webhooks"]
     );
     assert_eq!(
         text(&html, "label[for=f-time_zone]").as_deref(),

@@ -144,6 +144,18 @@ impl Contact {
         Ok(rows.into_iter().collect())
     }
 
+    /// The emails of many contacts in one query (the CSV export).
+    pub fn emails_for(
+        conn: &mut DbConnection,
+        ids: &[i64],
+    ) -> anyhow::Result<Vec<(i64, Option<String>)>> {
+        contacts::table
+            .filter(contacts::id.eq_any(ids))
+            .select((contacts::id, contacts::email))
+            .load(conn)
+            .context("loading contact emails")
+    }
+
     /// Values of many contacts in one query (no N+1 on list pages).
     pub fn values_for(
         conn: &mut DbConnection,

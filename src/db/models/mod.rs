@@ -8,9 +8,11 @@ pub mod enrollment;
 pub mod event;
 pub mod history;
 pub mod history_stats;
+pub mod import_job;
 pub mod list;
 pub mod property;
 pub mod user;
+pub mod user_session;
 pub mod worker_heartbeat;
 pub mod workflow;
 
