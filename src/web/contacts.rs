@@ -64,12 +64,7 @@ pub fn load_records(
     catalog: &Catalog,
     ids: &[i64],
 ) -> anyhow::Result<Vec<ContactRecord>> {
-    use crate::db::schema::contacts::dsl;
-    use diesel::prelude::*;
-    let rows: Vec<Contact> = dsl::contacts
-        .filter(dsl::id.eq_any(ids))
-        .select(Contact::as_select())
-        .load(conn)?;
+    let rows = Contact::find_many(conn, ids)?;
     let values = Contact::values_for(conn, ids)?;
     let mut out: Vec<ContactRecord> = ids
         .iter()

@@ -2,21 +2,19 @@
 //! configured), **Tasks** (from "Create task" actions; mark done) and the **Inbox** (internal
 //! notifications; mark read). Newest first, keyset pagination by id.
 
-use crate::db::types::Ts;
 use std::collections::HashMap;
 
 use crate::db::DbConnection;
 use actix_web::web;
 use askama::Template;
 use chrono_tz::Tz;
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::extract::{CsrfForm, Ctx, SignedIn};
 use super::{render, see_other, WebError, WebResult};
 use crate::clock::now_text;
+use crate::db::models::inbox::{NotificationRecord, OutboxRecord, TaskFilter, TaskRecord};
 use crate::db::models::workflow::Workflow;
-use crate::db::schema::{notifications, outbox, tasks};
 use crate::services::contacts::Catalog;
 use crate::state::AppState;
 
@@ -115,19 +113,6 @@ fn older_link(base: &str, more: bool, last: Option<i64>, show: Option<&str>) -> 
 // ---------------------------------------------------------------------------------------------
 // Outbox
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = outbox)]
-struct OutboxRecord {
-    id: i64,
-    workflow_id: Option<i64>,
-    contact_id: Option<i64>,
-    recipient: String,
-    subject: String,
-    body: String,
-    delivery: String,
-    created_at: String,
-}
-
 pub struct OutboxRow {
     pub id: i64,
     pub at: String,
@@ -166,15 +151,7 @@ async fn outbox_page(
 ) -> WebResult {
     let before = cursor(&q);
     let (records, refs) = crate::db::run(&state.pool, move |conn| {
-        let mut query = outbox::table
-            .order(outbox::id.desc())
-            .limit(PAGE_SIZE + 1)
-            .select(OutboxRecord::as_select())
-            .into_boxed();
-        if let Some(b) = before {
-            query = query.filter(outbox::id.lt(b));
-        }
-        let records: Vec<OutboxRecord> = query.load(conn)?;
+        let records = OutboxRecord::page(conn, before, PAGE_SIZE + 1)?;
         let refs = Refs::load(conn, records.iter().filter_map(|r| r.contact_id))?;
         Ok((records, refs))
     })
@@ -205,19 +182,6 @@ async fn outbox_page(
 
 // ---------------------------------------------------------------------------------------------
 // Tasks
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = tasks)]
-struct TaskRecord {
-    id: i64,
-    workflow_id: Option<i64>,
-    contact_id: Option<i64>,
-    title: String,
-    notes: String,
-    due_date: Option<String>,
-    done: bool,
-    created_at: String,
-}
 
 pub struct TaskRow {
     pub id: i64,
@@ -253,20 +217,12 @@ async fn tasks_page(
         _ => "open",
     };
     let (records, refs) = crate::db::run(&state.pool, move |conn| {
-        let mut query = tasks::table
-            .order(tasks::id.desc())
-            .limit(PAGE_SIZE + 1)
-            .select(TaskRecord::as_select())
-            .into_boxed();
-        match show {
-            "open" => query = query.filter(tasks::done.eq(false)),
-            "done" => query = query.filter(tasks::done.eq(true)),
-            _ => {}
-        }
-        if let Some(b) = before {
-            query = query.filter(tasks::id.lt(b));
-        }
-        let records: Vec<TaskRecord> = query.load(conn)?;
+        let filter = match show {
+            "open" => TaskFilter::Open,
+            "done" => TaskFilter::Done,
+            _ => TaskFilter::All,
+        };
+        let records = TaskRecord::page(conn, filter, before, PAGE_SIZE + 1)?;
         let refs = Refs::load(conn, records.iter().filter_map(|r| r.contact_id))?;
         Ok((records, refs))
     })
@@ -306,13 +262,11 @@ async fn set_task_done(
     id: i64,
     done: bool,
 ) -> WebResult {
-    let n = crate::db::run(&state.pool, move |conn| {
-        Ok(diesel::update(tasks::table.find(id))
-            .set(tasks::done.eq(done))
-            .execute(conn)?)
+    let found = crate::db::run(&state.pool, move |conn| {
+        TaskRecord::set_done(conn, id, done)
     })
     .await?;
-    if n == 0 {
+    if !found {
         return Err(WebError::NotFound);
     }
     if done {
@@ -345,17 +299,6 @@ async fn task_reopen(
 // ---------------------------------------------------------------------------------------------
 // Inbox
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = notifications)]
-struct NotificationRecord {
-    id: i64,
-    workflow_id: Option<i64>,
-    contact_id: Option<i64>,
-    message: String,
-    read_at: Option<String>,
-    created_at: String,
-}
-
 pub struct NotificationRow {
     pub id: i64,
     pub at: String,
@@ -382,19 +325,8 @@ async fn inbox_page(
 ) -> WebResult {
     let before = cursor(&q);
     let (records, unread, refs) = crate::db::run(&state.pool, move |conn| {
-        let mut query = notifications::table
-            .order(notifications::id.desc())
-            .limit(PAGE_SIZE + 1)
-            .select(NotificationRecord::as_select())
-            .into_boxed();
-        if let Some(b) = before {
-            query = query.filter(notifications::id.lt(b));
-        }
-        let records: Vec<NotificationRecord> = query.load(conn)?;
-        let unread: i64 = notifications::table
-            .filter(notifications::read_at.is_null())
-            .count()
-            .get_result(conn)?;
+        let records = NotificationRecord::page(conn, before, PAGE_SIZE + 1)?;
+        let unread = NotificationRecord::unread_count(conn)?;
         let refs = Refs::load(conn, records.iter().filter_map(|r| r.contact_id))?;
         Ok((records, unread, refs))
     })
@@ -429,20 +361,7 @@ async fn read_one(
 ) -> WebResult {
     let id = path.into_inner();
     let found = crate::db::run(&state.pool, move |conn| {
-        let exists = notifications::table
-            .find(id)
-            .select(notifications::id)
-            .first::<i64>(conn)
-            .optional()?
-            .is_some();
-        diesel::update(
-            notifications::table
-                .find(id)
-                .filter(notifications::read_at.is_null()),
-        )
-        .set(notifications::read_at.eq(Ts::from(now_text())))
-        .execute(conn)?;
-        Ok(exists)
+        NotificationRecord::mark_read(conn, id, &now_text())
     })
     .await?;
     if !found {
@@ -458,11 +377,7 @@ async fn read_all(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> WebResult {
     let n = crate::db::run(&state.pool, move |conn| {
-        Ok(
-            diesel::update(notifications::table.filter(notifications::read_at.is_null()))
-                .set(notifications::read_at.eq(Ts::from(now_text())))
-                .execute(conn)?,
-        )
+        NotificationRecord::mark_all_read(conn, &now_text())
     })
     .await?;
     user.set_flash(

@@ -1,30 +1,20 @@
 //! A contact's workflow memberships and recent workflow activity (contact page).
 
 use crate::db::DbConnection;
-use anyhow::Context;
-use diesel::prelude::*;
 
 use crate::clock::parse_instant;
+use crate::db::models::enrollment::Enrollment;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::ContactId;
-use crate::db::schema::{enrollments, workflows};
 use crate::engine::context::WorkflowCtx;
 use crate::web::contacts::Membership;
 
 pub fn for_contact(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<Vec<Membership>> {
-    let rows: Vec<(Workflow, String, i32, Option<String>)> = enrollments::table
-        .inner_join(workflows::table)
-        .filter(enrollments::contact_id.eq(id.0))
-        .order(enrollments::id.desc())
-        .limit(100)
-        .select((
-            Workflow::as_select(),
-            enrollments::status,
-            enrollments::cycle_year,
-            enrollments::next_due_at,
-        ))
-        .load(conn)
-        .context("loading workflow memberships")?;
+    let rows: Vec<(Workflow, String, i32, Option<String>)> =
+        Enrollment::with_workflows_of_contact(conn, id, 100)?
+            .into_iter()
+            .map(|(w, e)| (w, e.status, e.cycle_year, e.next_due_at))
+            .collect();
     let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
     Ok(rows
         .into_iter()
@@ -73,13 +63,7 @@ pub fn recent_activity(
 ) -> anyhow::Result<Vec<ActivityRow>> {
     use crate::db::models::history_stats;
     use crate::web::workflows::{describe::Names, sentences};
-    let mut workflow_ids: Vec<i64> = enrollments::table
-        .filter(enrollments::contact_id.eq(id.0))
-        .select(enrollments::workflow_id)
-        .distinct()
-        .load(conn)
-        .context("loading the contact's workflows")?;
-    workflow_ids.sort_unstable();
+    let mut workflow_ids = Enrollment::workflow_ids_of_contact(conn, id)?;
     workflow_ids.truncate(100);
     let events = history_stats::recent_for_contact(conn, &workflow_ids, id.0, limit)?;
     if events.is_empty() {

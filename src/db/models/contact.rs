@@ -127,6 +127,15 @@ impl Contact {
         Ok(n > 0)
     }
 
+    /// The contacts with these ids (any order; unknown ids are left out).
+    pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> anyhow::Result<Vec<Contact>> {
+        contacts::table
+            .filter(contacts::id.eq_any(ids))
+            .select(Contact::as_select())
+            .load(conn)
+            .context("loading contacts")
+    }
+
     pub fn count(conn: &mut DbConnection) -> anyhow::Result<i64> {
         contacts::table
             .count()

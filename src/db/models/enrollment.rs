@@ -217,6 +217,40 @@ impl Enrollment {
         Ok(())
     }
 
+    /// A contact's newest enrollments (at most `limit`) with their workflows: the contact
+    /// page's memberships.
+    pub fn with_workflows_of_contact(
+        conn: &mut DbConnection,
+        contact: ContactId,
+        limit: i64,
+    ) -> anyhow::Result<Vec<(crate::db::models::workflow::Workflow, Enrollment)>> {
+        use crate::db::models::workflow::Workflow;
+        use crate::db::schema::workflows;
+        enrollments::table
+            .inner_join(workflows::table)
+            .filter(enrollments::contact_id.eq(contact.0))
+            .order(enrollments::id.desc())
+            .limit(limit)
+            .select((Workflow::as_select(), Enrollment::as_select()))
+            .load(conn)
+            .context("loading workflow memberships")
+    }
+
+    /// The ids of the workflows a contact was ever enrolled in, ascending.
+    pub fn workflow_ids_of_contact(
+        conn: &mut DbConnection,
+        contact: ContactId,
+    ) -> anyhow::Result<Vec<i64>> {
+        let mut ids: Vec<i64> = enrollments::table
+            .filter(enrollments::contact_id.eq(contact.0))
+            .select(enrollments::workflow_id)
+            .distinct()
+            .load(conn)
+            .context("loading the contact's workflows")?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     /// The first `limit` active enrollments of a workflow, oldest first.
     pub fn active_of_workflow(
         conn: &mut DbConnection,

@@ -9,6 +9,7 @@ pub mod event;
 pub mod history;
 pub mod history_stats;
 pub mod import_job;
+pub mod inbox;
 pub mod list;
 pub mod property;
 pub mod user;
