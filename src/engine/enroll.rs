@@ -298,6 +298,28 @@ pub fn skipped_events(
         .collect()
 }
 
+/// The `scheduled` event of the step at `path` (any depth), due at `due`.
+pub fn scheduled_path_event(
+    wf: &WorkflowCtx,
+    e: &Enrollment,
+    path: &str,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> NewEvent {
+    let step_type = crate::domain::paths::step_at(&wf.def.steps, path)
+        .map(|s| s.type_name())
+        .unwrap_or("step");
+    event(
+        wf,
+        Some(e.id),
+        e.contact_id,
+        now,
+        history::SCHEDULED,
+        Some(path.to_string()),
+        format!("{step_type} due {}", local_rfc3339(due, wf)),
+    )
+}
+
 pub fn scheduled_event(
     wf: &WorkflowCtx,
     e: &Enrollment,

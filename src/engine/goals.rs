@@ -14,7 +14,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::context::{ContactSnapshot, WorkflowCtx};
-use super::enroll::{event, finish_cycle, local_rfc3339};
+use super::enroll::{event, finish_cycle};
 use super::events::Listeners;
 use crate::clock::fmt_instant;
 use crate::db::models::enrollment::{self as enr, Enrollment};
@@ -214,18 +214,7 @@ fn wait_met(
         finish_cycle(conn, wf, e, contact, on, now)?;
         return Ok(());
     };
-    let next_type = paths::step_at(&wf.def.steps, &next)
-        .map(|s| s.type_name())
-        .unwrap_or("step");
-    events.push(event(
-        wf,
-        Some(e.id),
-        e.contact_id,
-        now,
-        history::SCHEDULED,
-        Some(next.clone()),
-        format!("{next_type} due {}", local_rfc3339(due, wf)),
-    ));
+    events.push(super::enroll::scheduled_path_event(wf, e, &next, due, now));
     history::record(conn, &events)?;
     Enrollment::point_at(
         conn,

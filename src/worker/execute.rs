@@ -438,17 +438,8 @@ fn run_steps(
             finish_cycle(conn, wf, &e, contact, ctx.listeners(), now)?;
             return Ok(None);
         };
-        let next_step_type = step_at(&wf.def.steps, &next)
-            .map(|s| s.type_name())
-            .unwrap_or("step");
-        events.push(event(
-            wf,
-            Some(e.id),
-            e.contact_id,
-            now,
-            history::SCHEDULED,
-            Some(next.clone()),
-            format!("{next_step_type} due {}", local_rfc3339(next_due, wf)),
+        events.push(crate::engine::enroll::scheduled_path_event(
+            wf, &e, &next, next_due, now,
         ));
         e.next_step = Some(next);
         e.next_due_at = Some(fmt_instant(next_due));
