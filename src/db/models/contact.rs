@@ -136,6 +136,46 @@ impl Contact {
             .context("loading contacts")
     }
 
+    /// The ids of the first `limit` contacts (by id); with a property, only those who have a
+    /// value for it (the Test page's choices: contacts who have the workflow's date).
+    pub fn first_ids(
+        conn: &mut DbConnection,
+        having_property: Option<i64>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<i64>> {
+        match having_property {
+            Some(p) => contact_values::table
+                .filter(contact_values::property_id.eq(p))
+                .select(contact_values::contact_id)
+                .order(contact_values::contact_id.asc())
+                .limit(limit)
+                .load(conn),
+            None => contacts::table
+                .select(contacts::id)
+                .order(contacts::id.asc())
+                .limit(limit)
+                .load(conn),
+        }
+        .context("listing contacts")
+    }
+
+    /// The first contact (by id) with a non-empty value for the property (an email preview's
+    /// sample contact: the first one with a first name).
+    pub fn first_with_value(
+        conn: &mut DbConnection,
+        property_id: i64,
+    ) -> anyhow::Result<Option<ContactId>> {
+        contact_values::table
+            .filter(contact_values::property_id.eq(property_id))
+            .filter(contact_values::value.ne(""))
+            .order(contact_values::contact_id.asc())
+            .select(contact_values::contact_id)
+            .first(conn)
+            .optional()
+            .map(|id| id.map(ContactId))
+            .context("finding a sample contact")
+    }
+
     pub fn count(conn: &mut DbConnection) -> anyhow::Result<i64> {
         contacts::table
             .count()

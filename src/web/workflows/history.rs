@@ -101,55 +101,18 @@ fn step_label(path: &str, def: Option<&Definition>) -> String {
 
 /// A workflow's events are appended in time order (each is recorded with the time it is
 /// written), give or take the length of a transaction: a publish-time enrollment batch writes
-/// its events with the time it started. Any event of the workflow with an id at or above the
-/// first one recorded a day after `to` is therefore after `to`, so that id can bound the
-/// keyset scan. Found by binary search over the workflow's ids: O(log n) index lookups.
+/// its events with the time it started. Any event of the workflow recorded a day after `to` or
+/// later is therefore after `to`, so its id can bound the keyset scan
+/// ([`history::first_id_at_or_after`]: a binary search, O(log n) index lookups).
 fn id_bound_after(
     conn: &mut crate::db::DbConnection,
     workflow: i64,
     to: &str,
 ) -> anyhow::Result<Option<i64>> {
-    use crate::db::schema::history_events::dsl;
-    use diesel::prelude::*;
     let Some(t) = crate::clock::parse_instant(to) else {
         return Ok(None);
     };
-    let after = fmt_instant(t + Duration::days(1));
-    let at_or_after =
-        |conn: &mut crate::db::DbConnection, id: i64| -> anyhow::Result<Option<String>> {
-            Ok(dsl::history_events
-                .filter(dsl::workflow_id.eq(workflow))
-                .filter(dsl::id.ge(id))
-                .order(dsl::id.asc())
-                .select(dsl::at)
-                .first::<String>(conn)
-                .optional()?)
-        };
-    let max: Option<i64> = dsl::history_events
-        .filter(dsl::workflow_id.eq(workflow))
-        .select(diesel::dsl::max(dsl::id))
-        .first(conn)?;
-    let Some(mut hi) = max else {
-        return Ok(None);
-    };
-    // g(k): the workflow's first event at or after id k was recorded at or after `after`; g is monotone
-    // in k and g(max) must hold for a bound to exist. Find the smallest k with g(k).
-    let g = |conn: &mut crate::db::DbConnection, k: i64| -> anyhow::Result<bool> {
-        Ok(at_or_after(conn, k)?.is_some_and(|at| at >= after))
-    };
-    if !g(conn, hi)? {
-        return Ok(None);
-    }
-    let mut lo = 0i64;
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if g(conn, mid)? {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    Ok(Some(hi))
+    history::first_id_at_or_after(conn, workflow, &fmt_instant(t + Duration::days(1)))
 }
 
 async fn show(

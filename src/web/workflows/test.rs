@@ -7,7 +7,6 @@ use actix_web::web;
 use askama::Template;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::describe::{self, Names};
@@ -16,7 +15,6 @@ use super::support;
 use crate::clock::parse_instant;
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::{ContactId, WorkflowId};
-use crate::db::schema::contact_values;
 use crate::domain::definition::Start;
 use crate::domain::schedule::{resolve_local, StepStatus};
 use crate::engine::preview::{self, PreviewResult};
@@ -168,19 +166,8 @@ async fn show(
         };
 
         // The first contacts that have the workflow's date (or the first contacts at all).
-        let ids: Vec<i64> = match date_prop.as_deref().and_then(|p| catalog.get(p)) {
-            Some(p) => contact_values::table
-                .filter(contact_values::property_id.eq(p.id))
-                .select(contact_values::contact_id)
-                .order(contact_values::contact_id.asc())
-                .limit(CHOICES)
-                .load(conn)?,
-            None => crate::db::schema::contacts::table
-                .select(crate::db::schema::contacts::id)
-                .order(crate::db::schema::contacts::id.asc())
-                .limit(CHOICES)
-                .load(conn)?,
-        };
+        let having = date_prop.as_deref().and_then(|p| catalog.get(p)).map(|p| p.id);
+        let ids = crate::db::models::contact::Contact::first_ids(conn, having, CHOICES)?;
         let mut ids = ids;
         if let Some(c) = contact {
             if !ids.contains(&c) {

@@ -38,21 +38,15 @@ pub struct Sample {
 
 /// The first contact that has a first name.
 fn sample_contact(conn: &mut DbConnection) -> anyhow::Result<Option<Sample>> {
-    use crate::db::schema::{contact_values, properties};
-    use diesel::prelude::*;
-    let id: Option<i64> = contact_values::table
-        .inner_join(properties::table.on(properties::id.eq(contact_values::property_id)))
-        .filter(properties::name.eq("firstname"))
-        .filter(contact_values::value.ne(""))
-        .order(contact_values::contact_id.asc())
-        .select(contact_values::contact_id)
-        .first(conn)
-        .optional()?;
-    let Some(id) = id else {
+    let catalog = crate::services::contacts::Catalog::load(conn)?;
+    let Some(firstname) = catalog.get("firstname") else {
         return Ok(None);
     };
-    let catalog = crate::services::contacts::Catalog::load(conn)?;
-    let rec = crate::services::contacts::load(conn, &catalog, crate::db::models::ContactId(id))?;
+    let Some(id) = crate::db::models::contact::Contact::first_with_value(conn, firstname.id)?
+    else {
+        return Ok(None);
+    };
+    let rec = crate::services::contacts::load(conn, &catalog, id)?;
     Ok(rec.map(|r| {
         let mut values = r.values.clone();
         if let Some(e) = &r.contact.email {
