@@ -225,6 +225,8 @@ pub fn run(
         switch(&mut conn, &variants, &plain[..half])?;
     }
     drop(conn);
+    // Batches, with the plain workflows on (the same 51 as the single upserts above).
+    crate::batch::run(server, args, &emails, active, report)?;
     let per_s = plain_load.per_s();
     let per_s_events = event_load.per_s();
     let slowdown = (1.0 - per_s_events / per_s) * 100.0;

@@ -8,6 +8,7 @@
 //! last one JSON line with every figure (see BENCHMARKS.md).
 
 pub mod api;
+pub mod batch;
 pub mod data;
 pub mod enroll;
 pub mod http;
@@ -44,6 +45,13 @@ pub struct BenchArgs {
     /// Concurrent keep-alive connections sending them.
     #[arg(long, default_value_t = 8)]
     pub api_clients: i64,
+    /// Contacts sent through `POST /api/v1/contacts/batch` (1,000 per request) after the
+    /// single upserts, with the same workflows on.
+    #[arg(long, default_value_t = 100_000)]
+    pub api_batch_contacts: i64,
+    /// Concurrent connections sending those batches.
+    #[arg(long, default_value_t = 2)]
+    pub api_batch_clients: i64,
     /// Actions due over the latency window.
     #[arg(long, default_value_t = 20_000)]
     pub latency_actions: i64,
@@ -73,6 +81,7 @@ impl BenchArgs {
             self.history_events = self.history_events.min(1_000_000);
             self.actions = self.actions.min(10_000);
             self.api_requests = self.api_requests.min(4_000);
+            self.api_batch_contacts = self.api_batch_contacts.min(20_000);
             self.latency_actions = self.latency_actions.min(5_000);
         }
         self.contacts = self.contacts.max(100);
@@ -81,6 +90,8 @@ impl BenchArgs {
         self.workflows = self.workflows.max(1);
         self.api_requests = self.api_requests.max(10);
         self.api_clients = self.api_clients.clamp(1, 64);
+        self.api_batch_contacts = self.api_batch_contacts.max(1_000);
+        self.api_batch_clients = self.api_batch_clients.clamp(1, 16);
         self.latency_actions = self.latency_actions.max(10);
         self.latency_window_secs = self.latency_window_secs.clamp(0.5, 60.0);
         self

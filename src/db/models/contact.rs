@@ -85,15 +85,36 @@ impl Contact {
         email: Option<&str>,
         now: &str,
     ) -> anyhow::Result<Contact> {
-        diesel::insert_into(contacts::table)
-            .values((
-                contacts::email.eq(email),
-                contacts::created_at.eq(Ts::from(now)),
-                contacts::updated_at.eq(Ts::from(now)),
-            ))
-            .returning(crate::db::columns_of::<Contact>())
-            .get_result::<Contact>(conn)
-            .context("inserting contact")
+        // On SQLite a fixed statement and `last_insert_rowid()`, not `RETURNING` (see
+        // `Enrollment::insert`).
+        let id = match conn {
+            DbConnection::Postgres(c) => diesel::insert_into(contacts::table)
+                .values((
+                    contacts::email.eq(email),
+                    contacts::created_at.eq(Ts::from(now)),
+                    contacts::updated_at.eq(Ts::from(now)),
+                ))
+                .returning(contacts::id)
+                .get_result::<i64>(c)
+                .context("inserting contact")?,
+            DbConnection::Sqlite(_) => {
+                crate::fixed_sql!(
+                    "INSERT INTO contacts (email, created_at, updated_at) VALUES (?, ?, ?)",
+                    [email, At::some(now), At::some(now)],
+                )
+                .execute(conn)
+                .context("inserting contact")?;
+                diesel::select(super::last_insert_rowid())
+                    .get_result::<i64>(conn)
+                    .context("reading the contact's id")?
+            }
+        };
+        Ok(Contact {
+            id,
+            email: email.map(str::to_string),
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+        })
     }
 
     pub fn set_email(

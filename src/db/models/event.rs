@@ -8,10 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::contact_events;
 
-diesel::define_sql_function! {
-    /// The rowid of the last row this connection inserted.
-    fn last_insert_rowid() -> diesel::sql_types::BigInt;
-}
+use super::last_insert_rowid;
 
 pub const BUILTIN: &str = "builtin";
 pub const CUSTOM: &str = "custom";

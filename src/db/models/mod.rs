@@ -17,6 +17,12 @@ pub mod user_session;
 pub mod worker_heartbeat;
 pub mod workflow;
 
+diesel::define_sql_function! {
+    /// SQLite: the rowid of the last row this connection inserted (an id read back without
+    /// `RETURNING`, which makes SQLite journal the statement's pages).
+    fn last_insert_rowid() -> diesel::sql_types::BigInt;
+}
+
 /// Newtype ids keep a contact id from being passed where a workflow id is expected.
 macro_rules! id_type {
     ($name:ident) => {
