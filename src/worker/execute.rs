@@ -101,7 +101,7 @@ fn run_batch(
                 Some(c) => c,
                 None => ctx.insert(RoundCtx::load(conn, config)?),
             };
-            ctx.prefetch(conn, &claimed)?;
+            ctx.prefetch(conn, &claimed, now)?;
             for e in &claimed {
                 if stop.load(Ordering::SeqCst) {
                     // Left as it was: still due, the next round (or run) takes it.
@@ -367,6 +367,9 @@ fn run_steps(
                 Ok((result, fresh)) => {
                     jobs::executed(Some(due));
                     ctx.mark_done(conn, e.id, &path, &result, now)?;
+                    if matches!(step, Step::SendEmail { .. }) {
+                        ctx.note_email(e.contact_id, now);
+                    }
                     events.push(event(
                         wf,
                         Some(e.id),

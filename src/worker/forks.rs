@@ -113,10 +113,13 @@ pub(super) fn email_deferral(
     let sent = match p.per_days {
         Some(days) if p.max_emails.is_some() => {
             let since = now - chrono::Duration::days(i64::from(days));
-            sql::emails_sent_to(conn, contact.id, &crate::clock::fmt_instant(since))?
-                .iter()
-                .filter_map(|s| parse_instant(s))
-                .collect()
+            match ctx.emails_sent_since(contact.id, since) {
+                Some(sent) => sent,
+                None => sql::emails_sent_to(conn, contact.id, &crate::clock::fmt_instant(since))?
+                    .iter()
+                    .filter_map(|s| parse_instant(s))
+                    .collect(),
+            }
         }
         _ => Vec::new(),
     };

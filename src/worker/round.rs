@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::execute::{already_done, insert_done, mark_done};
 use super::WorkerConfig;
+use crate::clock::{fmt_instant, parse_instant};
 use crate::db::models::contact::Contact;
 use crate::db::models::enrollment::Enrollment;
 use crate::db::models::{ContactId, WorkflowId};
@@ -48,6 +49,13 @@ pub(super) struct BatchCache {
     /// Contacts whose jobs have started in this batch. A job changes only its own contact's
     /// enrollments, so the claimed record of a job whose contact is not here is exact.
     started: HashSet<i64>,
+    /// Email pacing's count: the Outbox times of each batch contact's emails since
+    /// `emails_since`, read with the batch when pacing applies to any of its jobs (one query,
+    /// not one per email); the batch's own emails are added as they are kept.
+    emails_since: Option<DateTime<Utc>>,
+    emails: HashMap<i64, Vec<DateTime<Utc>>>,
+    /// The contacts whose emails `emails` holds (all the batch's, less those of failed jobs).
+    emails_read: HashSet<i64>,
 }
 
 impl RoundCtx {
@@ -100,11 +108,13 @@ impl RoundCtx {
         Ok(&self.engine.catalog)
     }
 
-    /// Reads the contacts and step runs of a batch's jobs: five queries for the whole batch.
+    /// Reads the contacts and step runs of a batch's jobs: five queries for the whole batch
+    /// (a sixth, the Outbox, when email pacing applies to any of them).
     pub(super) fn prefetch(
         &mut self,
         conn: &mut DbConnection,
         jobs: &[Enrollment],
+        now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let mut cache = BatchCache::default();
         let mut ids: Vec<i64> = jobs.iter().map(|e| e.contact_id).collect();
@@ -139,8 +149,63 @@ impl RoundCtx {
             cache.recorded.insert((enrollment, step));
         }
         cache.runs_read.extend(enrollment_ids);
+        if let Some(days) = self.longest_pacing_window(jobs) {
+            let since = now - chrono::Duration::days(i64::from(days));
+            for (cid, at) in sql::emails_sent_to_many(conn, &ids, &fmt_instant(since))? {
+                if let Some(t) = parse_instant(&at) {
+                    cache.emails.entry(cid).or_default().push(t);
+                }
+            }
+            cache.emails_since = Some(since);
+            cache.emails_read.extend(ids.iter().copied());
+        }
         self.batch = Some(cache);
         Ok(())
+    }
+
+    /// The longest "per days" of the email pacing that applies to any of these jobs'
+    /// workflows (their own, else the account's), if any counts emails.
+    fn longest_pacing_window(&self, jobs: &[Enrollment]) -> Option<u32> {
+        let account = self.account_pacing.as_ref();
+        jobs.iter()
+            .filter_map(|e| {
+                let own = self
+                    .workflows
+                    .get(&e.workflow_id)
+                    .and_then(|w| w.def.settings.pacing.as_ref());
+                own.or(account)
+                    .filter(|p| crate::domain::pacing::is_active(p) && p.max_emails.is_some())
+                    .and_then(|p| p.per_days)
+            })
+            .max()
+    }
+
+    /// The contact's emails since `since`, from the batch's read when it covers that window;
+    /// `None`: not read with the batch (ask the database).
+    pub(super) fn emails_sent_since(
+        &self,
+        contact_id: i64,
+        since: DateTime<Utc>,
+    ) -> Option<Vec<DateTime<Utc>>> {
+        let b = self.batch.as_ref()?;
+        if b.emails_since.is_none_or(|s| s > since) || !b.emails_read.contains(&contact_id) {
+            return None;
+        }
+        Some(
+            b.emails
+                .get(&contact_id)
+                .map(|v| v.iter().copied().filter(|t| *t >= since).collect())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// An email kept in the Outbox by a job of this batch counts for the contact's later ones.
+    pub(super) fn note_email(&mut self, contact_id: i64, at: DateTime<Utc>) {
+        if let Some(b) = self.batch.as_mut() {
+            if b.emails_since.is_some() {
+                b.emails.entry(contact_id).or_default().push(at);
+            }
+        }
     }
 
     /// The workflows that are on, for the event triggers of events the engine records.
@@ -180,7 +245,11 @@ impl RoundCtx {
     /// A failed job's savepoint was rolled back: forget what it may have cached.
     pub(super) fn forget(&mut self, e: &Enrollment) {
         if let Some(b) = self.batch.as_mut() {
+            // The contact's emails are asked of the database again, so an email the
+            // rolled-back savepoint kept is not counted.
             b.contacts.remove(&e.contact_id);
+            b.emails.remove(&e.contact_id);
+            b.emails_read.remove(&e.contact_id);
             b.runs_read.remove(&e.id);
         }
     }

@@ -528,3 +528,56 @@ async fn birthdays_in_the_next_days_ignoring_the_year_trigger_and_backfill() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["field"], "triggers.filter_groups[0][0].value", "{e}");
 }
+
+#[tokio::test]
+async fn pacing_counts_emails_of_every_workflow_even_within_one_worker_batch() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    // Two workflows enroll the same contact in one write (their trigger), so the worker
+    // claims both jobs together: the second email must see the first.
+    let def = |name: &str| {
+        json!({"name": name, "start": {"type": "blank"},
+            "triggers": {"filter_groups": [[{"property": "lifecyclestage", "operator": "eq", "value": "customer"}]]},
+            "steps": [{"type": "send_email", "subject": name, "body": "x"}],
+            "settings": {"pacing": {"max_emails": 1, "per_days": 7}}})
+    };
+    let a = app.publish_workflow(&token, def("Welcome A"), false).await;
+    let b = app.publish_workflow(&token, def("Welcome B"), false).await;
+    let cid = contact(
+        &app,
+        &token,
+        json!({"email": "twice@example.com", "properties": {"lifecyclestage": "customer"}}),
+    )
+    .await;
+    let start = Instant::now();
+    let (sent, deferred) = loop {
+        let mut sent = 0;
+        let mut deferred = Vec::new();
+        for wf in [a, b] {
+            let q = format!("contact_id={cid}");
+            for e in history(&app, &token, wf, &q).await {
+                match e["event"].as_str() {
+                    Some("action_executed") => sent += 1,
+                    Some("rescheduled") => deferred.push(e["detail"].clone()),
+                    _ => {}
+                }
+            }
+        }
+        if sent + deferred.len() >= 2 {
+            break (sent, deferred);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out: {sent} sent, {deferred:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(sent, 1, "one email goes: {deferred:?}");
+    assert_eq!(deferred.len(), 1);
+    let detail = deferred[0].as_str().unwrap_or("");
+    assert!(
+        detail.contains("deferred by pacing")
+            && detail.contains("1 email in the last 7 days (at most 1)"),
+        "{detail}"
+    );
+}

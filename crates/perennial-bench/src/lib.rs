@@ -13,6 +13,7 @@ pub mod data;
 pub mod enroll;
 pub mod http;
 pub mod latency;
+pub mod pacing;
 pub mod pages;
 pub mod sqlite;
 pub mod worker;
@@ -64,8 +65,8 @@ pub struct BenchArgs {
     /// Keep the temporary database and print where it is.
     #[arg(long)]
     pub keep: bool,
-    /// Run only these measurements (comma-separated: enroll, api, worker, latency, pages);
-    /// for working on one of them. The JSON line then lacks the others' figures.
+    /// Run only these measurements (comma-separated: enroll, api, worker, pacing, latency,
+    /// pages), for working on one of them. The JSON line then lacks the others' figures.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -255,6 +256,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.wants("worker") {
         worker::run(&pool, &args, &mut report)?;
         say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
+    }
+    if args.wants("pacing") {
+        pacing::run(&pool, &args, &mut report)?;
     }
     if args.wants("latency") {
         latency::run(&pool, &args, &mut report)?;

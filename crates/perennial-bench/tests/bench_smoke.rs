@@ -52,6 +52,7 @@ fn a_small_benchmark_runs_every_stage_and_prints_the_json_line_last() {
         "api_upserts_per_s",
         "api_upserts_per_s_event_triggers",
         "api_batch_contacts_per_s",
+        "worker_paced_email_actions_per_s",
         "history_page_ms_p95",
         "contacts_page_ms_p95",
         "peak_rss_mb",

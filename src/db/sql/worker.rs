@@ -332,6 +332,23 @@ pub fn emails_sent_to(
         .load(conn)
 }
 
+/// The Outbox times of these contacts' emails since `since` (email pacing, for a whole batch).
+pub fn emails_sent_to_many(
+    conn: &mut DbConnection,
+    contact_ids: &[i64],
+    since: &str,
+) -> QueryResult<Vec<(i64, String)>> {
+    let rows: Vec<(Option<i64>, String)> = outbox::table
+        .filter(outbox::contact_id.eq_any(contact_ids))
+        .filter(outbox::created_at.ge(Ts::of(since)))
+        .select((outbox::contact_id, outbox::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(c, at)| c.map(|c| (c, at)))
+        .collect())
+}
+
 /// The earliest due time of an active job that is not leased at `now_s`, if any.
 pub fn earliest_unleased_due(conn: &mut DbConnection, now_s: &str) -> QueryResult<Option<String>> {
     let row: NextDue = diesel::sql_query(portable::sql(
