@@ -10,6 +10,7 @@ pub(crate) mod api_properties;
 pub(crate) mod auth;
 pub(crate) mod authoring;
 pub(crate) mod builtin_trigger;
+pub(crate) mod campaign_editor;
 pub(crate) mod campaign_tools;
 pub(crate) mod cli;
 pub(crate) mod contacts;
