@@ -11,6 +11,7 @@ pub(crate) mod auth;
 pub(crate) mod authoring;
 pub(crate) mod builtin_trigger;
 pub(crate) mod campaign_editor;
+pub(crate) mod campaign_pages;
 pub(crate) mod campaign_settings;
 pub(crate) mod campaign_tools;
 pub(crate) mod cli;

@@ -11,6 +11,7 @@ pub mod forms_events;
 pub mod forms_filters;
 pub mod forms_steps;
 pub mod from_template;
+pub mod goal_stats;
 pub mod header;
 pub mod history;
 pub mod list;

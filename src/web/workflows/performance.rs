@@ -97,6 +97,8 @@ struct PerformancePage {
     calendar: Vec<Vec<Option<CalendarDay>>>,
     agenda: Vec<CalendarDay>,
     due_total: String,
+    /// Conversions and the random splits' comparison (issue 17).
+    goal: super::goal_stats::GoalSummary,
 }
 
 /// The history id from which events are at or after `at` (`i64::MAX` when none is).
@@ -337,6 +339,7 @@ async fn show(
         let chart = charts::chart(chart_days(conn, id.0, tz, today)?);
         let days = calendar_days(conn, id.0, &wf.def, &names, tz, today)?;
         let due_total: i64 = days.iter().map(|d| d.total).sum();
+        let goal = super::goal_stats::load(conn, id.0, &wf.def, &names, today)?;
         Ok(Some(PerformancePage {
             ctx,
             header,
@@ -363,6 +366,7 @@ async fn show(
             agenda: days.iter().filter(|d| d.total > 0).cloned().collect(),
             calendar: charts::weeks(days),
             due_total: thousands(due_total),
+            goal,
         }))
     })
     .await?
