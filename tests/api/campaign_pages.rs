@@ -132,3 +132,98 @@ async fn performance_shows_conversions_and_each_split_path_against_the_holdout()
     let goal = text(&html, "#goal").unwrap_or_default();
     assert!(goal.contains("No goal set"), "{goal}");
 }
+
+#[tokio::test]
+async fn the_test_page_shows_wait_paths_split_path_deferred_emails_and_goal_met() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({"name": "Renewal test", "start": {"type": "blank"},
+        "goal": {"filter_groups": [[{"property": "renewal_notice", "operator": "eq", "value": "renewed"}]]},
+        "settings": {"pacing": {"quiet_hours": {"start": "00:00", "end": "23:59"}}},
+        "steps": [
+            {"type": "wait_until", "event": "payment_received", "timeout": {"amount": 3, "unit": "days"}},
+            {"type": "random_split", "paths": [{"name": "Only", "percent": 100}]},
+            {"type": "send_email", "subject": "Renew now", "body": "Hi"}]});
+    let (s, wf) = app.api_post("/workflows", &token, def).await;
+    assert_eq!(s, StatusCode::CREATED, "{wf}");
+    let wf = wf["id"].as_i64().unwrap_or(0);
+    let (_, c) = app
+        .api_post("/contacts", &token, json!({"email": "t@example.com"}))
+        .await;
+    let html = app
+        .get_html(&format!("/workflows/{wf}/test?contact_id={}", c["id"]))
+        .await;
+    let details = texts(&html, ".branch-path");
+    let all = details.join(" | ");
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("the event “payment_received”")
+                && d.contains("Met path")
+                && d.contains("Timed out path after 3 days")),
+        "{all}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|d| d == "This contact takes path “Only”."),
+        "{all}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|d| d.starts_with("Deferred by pacing to ")),
+        "{all}"
+    );
+    assert!(text(&html, "#goal-met").is_none());
+
+    let (_, done) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "done@example.com", "properties": {"renewal_notice": "renewed"}}),
+        )
+        .await;
+    let html = app
+        .get_html(&format!("/workflows/{wf}/test?contact_id={}", done["id"]))
+        .await;
+    let g = text(&html, "#goal-met").unwrap_or_default();
+    assert!(g.contains("already meets the workflow's goal"), "{g}");
+}
+
+#[tokio::test]
+async fn review_sums_up_goal_waits_splits_and_pacing_in_sentences() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({"name": "Renewal review", "start": {"type": "blank"},
+        "goal": {"filter_groups": [[{"property": "renewal_notice", "operator": "eq", "value": "renewed"}]]},
+        "settings": {"pacing": {"max_emails": 2, "per_days": 7}},
+        "steps": [
+            {"type": "wait_until", "event": "payment_received", "timeout": {"amount": 3, "unit": "days"},
+             "timed_out": [{"type": "send_email", "subject": "Last call", "body": "Hi"}]},
+            {"type": "random_split", "holdout_percent": 10, "paths": [
+                {"name": "A", "percent": 90, "steps": [{"type": "send_email", "subject": "Renew", "body": "Hi"}]}]}]});
+    let (s, wf) = app.api_post("/workflows", &token, def).await;
+    assert_eq!(s, StatusCode::CREATED, "{wf}");
+    let wf = wf["id"].as_i64().unwrap_or(0);
+    let html = app.get_html(&format!("/workflows/{wf}/review")).await;
+    let goal = text(&html, "#goal-sentence").unwrap_or_default();
+    assert!(
+        goal.contains("renewed") && goal.contains("leave the workflow at once"),
+        "{goal}"
+    );
+    let forks = texts(&html, "#fork-sentences li");
+    assert_eq!(forks.len(), 2, "{forks:?}");
+    assert!(forks[0].starts_with("Step 1: Wait until"), "{forks:?}");
+    assert!(forks[0].contains("the Met path: nothing more"), "{forks:?}");
+    assert!(forks[0].contains("the Timed out path: 1 step"), "{forks:?}");
+    assert!(forks[1].contains("90% take path “A” (1 step)"), "{forks:?}");
+    assert!(forks[1].contains("10% are held out"), "{forks:?}");
+    let pacing = text(&html, "#pacing-sentence").unwrap_or_default();
+    assert!(
+        pacing.contains("This workflow's own pacing: At most 2 emails per contact in 7 days"),
+        "{pacing}"
+    );
+    let steps = texts(&html, "#step-summary li").join(" | ");
+    assert!(steps.contains("If timed out:"), "{steps}");
+}

@@ -19,11 +19,13 @@ pub mod live_edit;
 pub mod new;
 pub mod performance;
 pub mod review;
+pub mod review_words;
 pub mod revisions;
 pub mod sentences;
 pub mod settings;
 pub mod support;
 pub mod test;
+pub mod test_details;
 
 use actix_web::web;
 
