@@ -155,3 +155,38 @@ async fn a_workflow_gets_its_own_pacing_or_the_accounts_on_its_settings_page() {
     let def = definition(&app, &token, id).await;
     assert!(def["settings"].get("pacing").is_none(), "{def}");
 }
+
+#[tokio::test]
+async fn suppression_takes_relative_dates_with_ignore_the_year() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let id = blank_workflow(&app, &token).await;
+    let page = format!("/workflows/{id}/settings?tab=unenrollment");
+    let html = app.get_html(&page).await;
+    assert!(html.contains("is within the next N days (dates)"));
+    let res = app
+        .post_form(
+            &page,
+            &page,
+            &[
+                ("sup_group", "0"),
+                ("sup_property", "renewal_date"),
+                ("sup_operator", "within_last_days"),
+                ("sup_value", "30"),
+                ("sup_year", "ignore"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let def = definition(&app, &token, id).await;
+    let f = &def["settings"]["suppression"]["filter_groups"][0][0];
+    assert_eq!(f["operator"], "within_last_days", "{def}");
+    assert_eq!(f["ignore_year"], true, "{def}");
+    let html = app.get_html(&page).await;
+    assert!(html.contains(r#"<option value="ignore" selected>Ignore the year</option>"#));
+    let review = app.get_html(&format!("/workflows/{id}/review")).await;
+    assert!(
+        review.contains("is within the last 30 days (ignoring the year)"),
+        "review says it in words"
+    );
+}

@@ -168,6 +168,19 @@ pub fn filter_words(f: &Filter, names: &Names) -> String {
             names.property_label(name),
         )
     };
+    if f.operator.is_within() {
+        let year = if f.ignore_year {
+            " (ignoring the year)"
+        } else {
+            ""
+        };
+        let n = match &f.value {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.trim().to_string(),
+            _ => "…".to_string(),
+        };
+        return format!("{label} {} {n} days{year}", operator_words(f.operator, ft));
+    }
     if f.operator.takes_value() {
         format!(
             "{label} {} {}",

@@ -40,6 +40,8 @@ pub struct SettingsForm {
     #[serde(default)]
     sup_value: Vec<String>,
     #[serde(default)]
+    sup_year: Vec<String>,
+    #[serde(default)]
     sup_list: Vec<String>,
     #[serde(default)]
     unenroll_from: Vec<String>,
@@ -94,6 +96,7 @@ pub(super) fn submitted_groups(form: &SettingsForm) -> Vec<Vec<FilterRow>> {
                 .get(i)
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
+            ignore_year: form.sup_year.get(i).is_some_and(|y| y.trim() == "ignore"),
             ..Default::default()
         });
     }
@@ -122,7 +125,7 @@ fn row_filter(row: &FilterRow) -> Result<Filter, (&'static str, String)> {
         operator: op,
         value: (op.takes_value() && !row.value.is_empty())
             .then(|| Value::String(row.value.clone())),
-        ignore_year: false,
+        ignore_year: row.ignore_year && op.is_within(),
     })
 }
 

@@ -24,6 +24,8 @@ pub struct FilterRow {
     pub property: String,
     pub operator: String,
     pub value: String,
+    /// "Ignore the year" (with is within the next/last … days).
+    pub ignore_year: bool,
     pub error: Option<String>,
     /// The property (or list) no longer exists; kept selected so it is not dropped silently.
     pub missing: bool,
@@ -81,6 +83,7 @@ fn filter_row(f: &Filter) -> FilterRow {
             property: f.property.clone().unwrap_or_default(),
             operator: f.operator.as_str().into(),
             value: value(&f.value),
+            ignore_year: f.ignore_year,
             ..Default::default()
         }
     }
