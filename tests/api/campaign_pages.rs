@@ -227,3 +227,36 @@ async fn review_sums_up_goal_waits_splits_and_pacing_in_sentences() {
     let steps = texts(&html, "#step-summary li").join(" | ");
     assert!(steps.contains("If timed out:"), "{steps}");
 }
+
+#[tokio::test]
+async fn contacts_waiting_for_an_event_count_on_the_wait_card_and_history() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({"name": "Wait for payment", "start": {"type": "blank"},
+        "steps": [
+            {"type": "wait_until", "event": "payment_received", "timeout": {"amount": 3, "unit": "days"},
+             "met": [{"type": "set_property", "property": "renewal_notice", "value": "paid"}]}]});
+    let wf = app.publish_workflow(&token, def, false).await;
+    let (_, c) = app
+        .api_post("/contacts", &token, json!({"email": "w@example.com"}))
+        .await;
+    let (s, body) = app
+        .api_post(
+            &format!("/workflows/{wf}/enrollments"),
+            &token,
+            json!({"contact_id": c["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let start = Instant::now();
+    let mut sentence = String::new();
+    while !sentence.contains("waiting for the event “payment_received”") {
+        assert!(start.elapsed() < Duration::from_secs(10), "{sentence}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let html = app.get_html(&format!("/workflows/{wf}/history")).await;
+        sentence = texts(&html, "body").join(" ");
+    }
+    let html = app.get_html(&format!("/workflows/{wf}")).await;
+    let counts = text(&html, "#card-step-0 .card-counts").unwrap_or_default();
+    assert!(counts.contains("1 waiting"), "{counts}");
+}

@@ -207,7 +207,7 @@ fn step_rows(
             .map(|(p, n)| (p.unwrap_or_default(), n))
             .collect()
     };
-    let waiting = to_map(stats::waiting_by_step(conn, wf)?);
+    let waiting = to_map(fold_waits(stats::waiting_by_step(conn, wf)?));
     let executed = to_map(stats::counts_by_step(
         conn,
         wf,
@@ -374,6 +374,24 @@ async fn show(
     render(&page)
 }
 
+/// Contacts waiting at a wait-until step for its condition or event (`3/wait`) counted on
+/// the step itself (`3`).
+fn fold_waits(rows: Vec<(Option<String>, i64)>) -> Vec<(Option<String>, i64)> {
+    let mut out: Vec<(Option<String>, i64)> = Vec::new();
+    for (p, n) in rows {
+        let p = p.map(|p| {
+            crate::domain::paths::waiting_at(&p)
+                .map(str::to_string)
+                .unwrap_or(p)
+        });
+        match out.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, m)) => *m += n,
+            None => out.push((p, n)),
+        }
+    }
+    out
+}
+
 /// The counts a canvas card shows (editor), by step path: "3 waiting · 12 executed, 1 failed
 /// in 30 days"; steps with nothing to count are left out.
 pub fn card_counts(
@@ -392,7 +410,7 @@ pub fn card_counts(
             .filter_map(|(p, n)| p.map(|p| (p, n)))
             .collect()
     };
-    let waiting = map(stats::waiting_by_step(conn, wf)?);
+    let waiting = map(fold_waits(stats::waiting_by_step(conn, wf)?));
     let executed = map(stats::counts_by_step(
         conn,
         wf,
@@ -434,6 +452,19 @@ pub fn card_counts(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn contacts_waiting_at_a_wait_count_on_its_step() {
+        let rows = vec![
+            (Some("3".to_string()), 2),
+            (Some("3/wait".to_string()), 5),
+            (Some("1/met/0/wait".to_string()), 1),
+        ];
+        assert_eq!(
+            super::fold_waits(rows),
+            vec![(Some("3".into()), 7), (Some("1/met/0".into()), 1)]
+        );
+    }
+
     #[test]
     fn cards_map_to_history_paths() {
         assert_eq!(super::path_of_card("step-3"), "3");
