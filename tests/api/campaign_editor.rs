@@ -528,3 +528,53 @@ async fn relative_date_operators_are_offered_in_words_with_ignore_the_year() {
         "ignore the year ticked"
     );
 }
+
+#[tokio::test]
+async fn a_live_workflow_lists_goal_and_pacing_among_its_unpublished_changes() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({"name": "Live renewal", "start": {"type": "blank"},
+        "steps": [{"type": "send_email", "subject": "Renew now", "body": "Hi"}]});
+    let id = app.publish_workflow(&token, def, false).await;
+    saved(
+        app.post_form(
+            &format!("/workflows/{id}?panel=goal"),
+            &format!("/workflows/{id}/goal"),
+            &[
+                ("g0_f0_property", "renewal_notice"),
+                ("g0_f0_operator", "eq"),
+                ("g0_f0_value", "renewed"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let page = format!("/workflows/{id}/settings?tab=general");
+    let res = app
+        .post_form(
+            &page,
+            &page,
+            &[
+                ("window_mode", "any"),
+                ("catch_up_hours", "24"),
+                ("feb29", "feb28"),
+                ("pacing_mode", "own"),
+                ("pacing_max_emails", "1"),
+                ("pacing_per_days", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    let html = app.get_html(&format!("/workflows/{id}/review")).await;
+    let changes = texts(&html, "#changes li").join(" | ");
+    assert!(
+        changes.contains("Goal changed: was “no goal”, now “renewal_notice is “renewed”")
+            || changes.contains("Goal changed: was “no goal”"),
+        "{changes}"
+    );
+    assert!(
+        changes.contains("Email pacing")
+            && changes.contains("At most 1 email per contact in 2 days"),
+        "{changes}"
+    );
+}

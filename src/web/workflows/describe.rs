@@ -693,6 +693,15 @@ pub fn settings_lines(
     if let Some(c) = s.campaign.as_deref().filter(|c| !c.trim().is_empty()) {
         out.push(("Campaign".into(), c.to_string()));
     }
+    if let Some(p) = &s.pacing {
+        out.push((
+            "Email pacing".into(),
+            format!(
+                "this workflow's own: {}",
+                crate::web::pacing_form::pacing_words(Some(p))
+            ),
+        ));
+    }
     let n = &s.notifications;
     let mut notes = Vec::new();
     if n.on_review_needed {
