@@ -5,4 +5,4 @@
 mod api;
 
 // The suite's modules refer to each other from the crate root.
-use api::{helpers, openapi_check, workflow_pages, workflows_api};
+use api::{campaign_editor, helpers, openapi_check, workflow_pages, workflows_api};

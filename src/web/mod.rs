@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod lists;
 pub mod memberships;
 pub mod ops;
+pub mod pacing_form;
 pub mod post_only;
 pub mod properties;
 pub mod security;

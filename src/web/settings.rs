@@ -1,4 +1,4 @@
-//! Settings: account (time zone) and API tokens.
+//! Settings: account (time zone, account email pacing) and API tokens.
 
 use actix_web::web;
 use askama::Template;
@@ -10,11 +10,13 @@ use crate::db::models::api_token::ApiToken;
 use crate::db::models::app_setting;
 use crate::domain::errors::{Errors, FieldError};
 use crate::state::AppState;
+use crate::web::pacing_form::{pacing_words, PacingInputs};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(index))
         .route("/settings/account", web::get().to(account))
         .route("/settings/account", web::post().to(save_account))
+        .route("/settings/pacing", web::post().to(save_pacing))
         .route("/settings/tokens", web::get().to(tokens))
         .route("/settings/tokens", web::post().to(create_token))
         .route("/settings/tokens/{id}/revoke", web::post().to(revoke_token));
@@ -32,6 +34,9 @@ struct AccountPage {
     /// The searchable list of time zones: (IANA name, offset now).
     zones: Vec<(&'static str, String)>,
     errors: Errors,
+    /// The account's email pacing as typed; its errors are keyed `pacing.max_emails`, ….
+    pacing: PacingInputs,
+    pacing_words: String,
 }
 
 fn zones() -> Vec<(&'static str, String)> {
@@ -39,13 +44,77 @@ fn zones() -> Vec<(&'static str, String)> {
 }
 
 async fn account(user: SignedIn, state: web::Data<AppState>) -> WebResult {
-    let tz = crate::db::run(&state.pool, app_setting::account_time_zone).await?;
+    let (tz, pacing) = crate::db::run(&state.pool, |conn| {
+        Ok((
+            app_setting::account_time_zone(conn)?,
+            app_setting::account_pacing(conn)?,
+        ))
+    })
+    .await?;
     render(&AccountPage {
         ctx: user.ctx("settings"),
         time_zone: tz.name().to_string(),
         zones: zones(),
         errors: Errors::default(),
+        pacing: PacingInputs::of(pacing.as_ref()),
+        pacing_words: pacing_words(pacing.as_ref()),
     })
+}
+
+#[derive(Deserialize)]
+struct PacingForm {
+    #[serde(default)]
+    pacing_max_emails: String,
+    #[serde(default)]
+    pacing_per_days: String,
+    #[serde(default)]
+    quiet_start: String,
+    #[serde(default)]
+    quiet_end: String,
+}
+
+/// Settings > Account > Account pacing: every workflow without its own pacing follows it.
+async fn save_pacing(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    CsrfForm(form): CsrfForm<PacingForm>,
+) -> WebResult {
+    let inputs = PacingInputs::new(
+        &form.pacing_max_emails,
+        &form.pacing_per_days,
+        &form.quiet_start,
+        &form.quiet_end,
+    );
+    let (pacing, problems) = inputs.read();
+    if !problems.is_empty() {
+        let (tz, current) = crate::db::run(&state.pool, |conn| {
+            Ok((
+                app_setting::account_time_zone(conn)?,
+                app_setting::account_pacing(conn)?,
+            ))
+        })
+        .await?;
+        return render_invalid(&AccountPage {
+            ctx: user.ctx("settings"),
+            time_zone: tz.name().to_string(),
+            zones: zones(),
+            errors: problems
+                .into_iter()
+                .map(|(f, m)| FieldError::new(format!("pacing.{f}"), m))
+                .collect::<Vec<_>>()
+                .into(),
+            pacing: inputs,
+            pacing_words: pacing_words(current.as_ref()),
+        });
+    }
+    let active = crate::domain::pacing::is_active(&pacing);
+    let words = pacing_words(Some(&pacing));
+    crate::db::run(&state.pool, move |conn| {
+        app_setting::set_account_pacing(conn, active.then_some(&pacing))
+    })
+    .await?;
+    user.set_flash("success", format!("Account pacing saved: {words}."));
+    Ok(see_other("/settings/account#pacing"))
 }
 
 #[derive(Deserialize)]
@@ -62,6 +131,7 @@ async fn save_account(
     let name = match crate::domain::zones::find_zone(&typed) {
         Some(z) => z.name().to_string(),
         None => {
+            let current = crate::db::run(&state.pool, app_setting::account_pacing).await?;
             return render_invalid(&AccountPage {
                 ctx: user.ctx("settings"),
                 errors: vec![FieldError::new(
@@ -71,6 +141,8 @@ async fn save_account(
                 .into(),
                 time_zone: typed,
                 zones: zones(),
+                pacing: PacingInputs::of(current.as_ref()),
+                pacing_words: pacing_words(current.as_ref()),
             });
         }
     };

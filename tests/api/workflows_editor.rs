@@ -923,9 +923,12 @@ async fn every_action_type_can_be_added() {
         revision = rev;
         assert_eq!(def["steps"][n + 1], *expected, "{kind}");
     }
-    // Every card is drawn.
+    // Every card is drawn (trigger, date, first delay, the steps, and the goal card).
     let html = app.get_html(&format!("/workflows/{id}")).await;
-    assert_eq!(texts(&html, "article.card-node").len(), 2 + 1 + cases.len());
+    assert_eq!(
+        texts(&html, "article.card-node").len(),
+        2 + 1 + cases.len() + 1
+    );
     let email = text(&html, "#card-step-7").unwrap_or_default();
     assert!(email.contains("Send email"), "{email}");
 

@@ -9,4 +9,5 @@ mod harness;
 mod keyboard;
 mod walk;
 mod walk_build;
+mod walk_campaign;
 mod walk_live;

@@ -139,6 +139,24 @@ pub fn changes(
             .into(),
         );
     }
+    let goal = |d: &Definition| {
+        let words = describe::groups_words(
+            d.goal
+                .as_ref()
+                .map(|g| g.filter_groups.as_slice())
+                .unwrap_or(&[]),
+            names,
+        );
+        if words.is_empty() {
+            "no goal".to_string()
+        } else {
+            words.join(", or ")
+        }
+    };
+    let (g_old, g_new) = (goal(old), goal(new));
+    if g_old != g_new {
+        out.push(format!("Goal changed: {}.", was_now(&g_old, &g_new)));
+    }
     step_changes(old, new, names, tz, &mut out);
     let lines_old = describe::settings_lines(&old.settings, old.recur_annually, account_tz, names);
     let lines_new = describe::settings_lines(&new.settings, new.recur_annually, account_tz, names);

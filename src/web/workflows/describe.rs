@@ -168,6 +168,19 @@ pub fn filter_words(f: &Filter, names: &Names) -> String {
             names.property_label(name),
         )
     };
+    if f.operator.is_within() {
+        let year = if f.ignore_year {
+            " (ignoring the year)"
+        } else {
+            ""
+        };
+        let n = match &f.value {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.trim().to_string(),
+            _ => "…".to_string(),
+        };
+        return format!("{label} {} {n} days{year}", operator_words(f.operator, ft));
+    }
     if f.operator.takes_value() {
         format!(
             "{label} {} {}",
@@ -679,6 +692,15 @@ pub fn settings_lines(
     }
     if let Some(c) = s.campaign.as_deref().filter(|c| !c.trim().is_empty()) {
         out.push(("Campaign".into(), c.to_string()));
+    }
+    if let Some(p) = &s.pacing {
+        out.push((
+            "Email pacing".into(),
+            format!(
+                "this workflow's own: {}",
+                crate::web::pacing_form::pacing_words(Some(p))
+            ),
+        ));
     }
     let n = &s.notifications;
     let mut notes = Vec::new();

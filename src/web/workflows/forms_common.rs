@@ -88,20 +88,97 @@ pub struct ProblemLink {
     pub place: String,
 }
 
+/// One nested list of a step that forks: a branch's Yes and No paths, a wait's Met and Timed
+/// out paths, a random split's paths (by index). Written as the domain names them in step
+/// paths (`yes`, `no`, `met`, `timed_out`, `p0`, `p1`, …; see `Step::arms`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arm {
+    Yes,
+    No,
+    Met,
+    TimedOut,
+    Path(usize),
+}
+
+impl Arm {
+    pub fn parse(s: &str) -> Option<Arm> {
+        Some(match s {
+            "yes" => Arm::Yes,
+            "no" => Arm::No,
+            "met" => Arm::Met,
+            "timed_out" => Arm::TimedOut,
+            p => {
+                let digits = p.strip_prefix('p')?;
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                Arm::Path(digits.parse().ok()?)
+            }
+        })
+    }
+
+    pub fn slug(&self) -> String {
+        match self {
+            Arm::Yes => "yes".into(),
+            Arm::No => "no".into(),
+            Arm::Met => "met".into(),
+            Arm::TimedOut => "timed_out".into(),
+            Arm::Path(i) => format!("p{i}"),
+        }
+    }
+
+    /// The definition field of this list inside its step: `.yes`, `.paths[1].steps`.
+    fn def_path(&self) -> String {
+        match self {
+            Arm::Path(i) => format!(".paths[{i}].steps"),
+            a => format!(".{}", a.slug()),
+        }
+    }
+
+    /// What people read: "Yes", "Timed out", "Path 2" (a split path's own name is used where
+    /// the step is at hand, see [`Arm::label_in`]).
+    pub fn label(&self) -> String {
+        match self {
+            Arm::Yes => "Yes".into(),
+            Arm::No => "No".into(),
+            Arm::Met => "Met".into(),
+            Arm::TimedOut => "Timed out".into(),
+            Arm::Path(i) => format!("Path {}", i + 1),
+        }
+    }
+
+    /// The label, with a split path called by its name ("Path “A”").
+    pub fn label_in(&self, step: Option<&Step>) -> String {
+        match (self, step) {
+            (Arm::Path(i), Some(Step::RandomSplit { paths, .. })) => match paths.get(*i) {
+                Some(p) if !p.name.trim().is_empty() => format!("Path “{}”", p.name.trim()),
+                _ => self.label(),
+            },
+            _ => self.label(),
+        }
+    }
+
+    fn list_mut<'a>(&self, step: &'a mut Step) -> Option<&'a mut Vec<Step>> {
+        match (self, step) {
+            (Arm::Yes, Step::Branch { yes, .. }) => Some(yes),
+            (Arm::No, Step::Branch { no, .. }) => Some(no),
+            (Arm::Met, Step::WaitUntil { met, .. }) => Some(met),
+            (Arm::TimedOut, Step::WaitUntil { timed_out, .. }) => Some(timed_out),
+            (Arm::Path(i), Step::RandomSplit { paths, .. }) => {
+                paths.get_mut(*i).map(|p| &mut p.steps)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Where a step sits: its index in the top-level list, then (arm, index) pairs through
-/// branches. Written `2-yes-0` in URLs; `steps[2].yes[0]` in definition paths.
+/// branches, waits and splits. Written `2-yes-0` (`2-met-1`, `2-p0-0`) in URLs;
+/// `steps[2].yes[0]` (`steps[2].paths[0].steps[0]`) in definition paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepPath {
     pub top: usize,
-    pub nested: Vec<(bool, usize)>,
-}
-
-fn arm_name(yes: bool) -> &'static str {
-    if yes {
-        "yes"
-    } else {
-        "no"
-    }
+    pub nested: Vec<(Arm, usize)>,
 }
 
 impl StepPath {
@@ -118,20 +195,16 @@ impl StepPath {
         let top = parts.next()?.parse().ok()?;
         let mut nested = Vec::new();
         while let Some(arm) = parts.next() {
-            let yes = match arm {
-                "yes" => true,
-                "no" => false,
-                _ => return None,
-            };
-            nested.push((yes, parts.next()?.parse().ok()?));
+            let arm = Arm::parse(arm)?;
+            nested.push((arm, parts.next()?.parse().ok()?));
         }
         Some(StepPath { top, nested })
     }
 
     pub fn slug(&self) -> String {
         let mut s = self.top.to_string();
-        for (yes, i) in &self.nested {
-            s.push_str(&format!("-{}-{i}", arm_name(*yes)));
+        for (arm, i) in &self.nested {
+            s.push_str(&format!("-{}-{i}", arm.slug()));
         }
         s
     }
@@ -144,8 +217,8 @@ impl StepPath {
     /// The definition path: `steps[2].yes[0]`.
     pub fn def_path(&self) -> String {
         let mut s = format!("steps[{}]", self.top);
-        for (yes, i) in &self.nested {
-            s.push_str(&format!(".{}[{i}]", arm_name(*yes)));
+        for (arm, i) in &self.nested {
+            s.push_str(&format!("{}[{i}]", arm.def_path()));
         }
         s
     }
@@ -160,10 +233,10 @@ impl StepPath {
         let mut nested = self.nested.clone();
         match nested.pop() {
             None => ListRef { branch: None },
-            Some((yes, _)) => {
+            Some((arm, _)) => {
                 let top = self.top;
                 ListRef {
-                    branch: Some((StepPath { top, nested }, yes)),
+                    branch: Some((StepPath { top, nested }, arm)),
                 }
             }
         }
@@ -188,10 +261,11 @@ impl StepPath {
     }
 }
 
-/// A list of steps: the top level, or one arm of a branch. Written `2-yes` in URLs.
+/// A list of steps: the top level, or one arm of a branch, wait or split. Written `2-yes`
+/// (`2-timed_out`, `2-p1`) in URLs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListRef {
-    pub branch: Option<(StepPath, bool)>,
+    pub branch: Option<(StepPath, Arm)>,
 }
 
 impl ListRef {
@@ -206,20 +280,15 @@ impl ListRef {
             return Some(ListRef::top());
         }
         let (path, arm) = s.rsplit_once('-')?;
-        let yes = match arm {
-            "yes" => true,
-            "no" => false,
-            _ => return None,
-        };
         Some(ListRef {
-            branch: Some((StepPath::parse(path)?, yes)),
+            branch: Some((StepPath::parse(path)?, Arm::parse(arm)?)),
         })
     }
 
     pub fn slug(&self) -> String {
         match &self.branch {
             None => String::new(),
-            Some((p, yes)) => format!("{}-{}", p.slug(), arm_name(*yes)),
+            Some((p, arm)) => format!("{}-{}", p.slug(), arm.slug()),
         }
     }
 
@@ -227,9 +296,9 @@ impl ListRef {
     pub fn at(&self, index: usize) -> StepPath {
         match &self.branch {
             None => StepPath::top(index),
-            Some((p, yes)) => {
+            Some((p, arm)) => {
                 let mut p = p.clone();
-                p.nested.push((*yes, index));
+                p.nested.push((arm.clone(), index));
                 p
             }
         }
@@ -238,22 +307,16 @@ impl ListRef {
     pub fn get<'a>(&self, steps: &'a [Step]) -> Option<&'a [Step]> {
         match &self.branch {
             None => Some(steps),
-            Some((p, yes)) => match p.get(steps)? {
-                Step::Branch { yes: y, no: n, .. } => Some(if *yes { y } else { n }),
-                _ => None,
-            },
+            Some((p, arm)) => p.get(steps)?.arm(&arm.slug()),
         }
     }
 
     pub fn get_mut<'a>(&self, steps: &'a mut Vec<Step>) -> Option<&'a mut Vec<Step>> {
         match &self.branch {
             None => Some(steps),
-            Some((p, yes)) => {
+            Some((p, arm)) => {
                 let list = p.list().get_mut(steps)?;
-                match list.get_mut(p.index())? {
-                    Step::Branch { yes: y, no: n, .. } => Some(if *yes { y } else { n }),
-                    _ => None,
-                }
+                arm.list_mut(list.get_mut(p.index())?)
             }
         }
     }
@@ -268,6 +331,9 @@ pub fn card_of(field: &str) -> String {
     if field.starts_with("start") || field == "recur_annually" {
         return "start".into();
     }
+    if field.starts_with("goal") {
+        return "goal".into();
+    }
     if field.starts_with("settings") {
         return "settings".into();
     }
@@ -277,7 +343,7 @@ pub fn card_of(field: &str) -> String {
     let Some(rest) = field.strip_prefix("steps[") else {
         return "steps".into();
     };
-    // Walk `N].yes[M].no[K]…` keeping only step indices and arms.
+    // Walk `N].yes[M].paths[1].steps[K]…` keeping only step indices and arms.
     let mut card = String::from("step");
     let mut rest = rest;
     while let Some((num, after)) = rest.split_once(']') {
@@ -286,14 +352,26 @@ pub fn card_of(field: &str) -> String {
         }
         card.push('-');
         card.push_str(num);
-        if let Some(r) = after.strip_prefix(".yes[") {
-            card.push_str("-yes");
-            rest = r;
-        } else if let Some(r) = after.strip_prefix(".no[") {
-            card.push_str("-no");
-            rest = r;
-        } else {
-            break;
+        let next = ["yes", "no", "met", "timed_out"]
+            .into_iter()
+            .find_map(|a| {
+                after
+                    .strip_prefix(&format!(".{a}["))
+                    .map(|r| (a.to_string(), r))
+            })
+            .or_else(|| {
+                let r = after.strip_prefix(".paths[")?;
+                let (k, r) = r.split_once(']')?;
+                let k: usize = k.parse().ok()?;
+                Some((format!("p{k}"), r.strip_prefix(".steps[")?))
+            });
+        match next {
+            Some((arm, r)) => {
+                card.push('-');
+                card.push_str(&arm);
+                rest = r;
+            }
+            None => break,
         }
     }
     if card == "step" {
@@ -318,17 +396,14 @@ pub fn card_place(card: &str) -> String {
         "trigger" => "Enrollment triggers".into(),
         "start" => "Date".into(),
         "settings" => "Settings".into(),
+        "goal" => "Goal".into(),
         "name" => "Name".into(),
         "steps" => "Actions".into(),
         c => match c.strip_prefix("step-").and_then(StepPath::parse) {
             Some(p) => {
                 let mut s = format!("Step {}", p.top + 1);
-                for (yes, i) in &p.nested {
-                    s.push_str(&format!(
-                        " › {} › {}",
-                        if *yes { "Yes" } else { "No" },
-                        i + 1
-                    ));
+                for (arm, i) in &p.nested {
+                    s.push_str(&format!(" › {} › {}", arm.label(), i + 1));
                 }
                 s
             }
@@ -499,6 +574,11 @@ mod tests {
         assert_eq!(ListRef::parse("").unwrap(), ListRef::top());
         assert_eq!(ListRef::parse("2-yes").unwrap().at(3).slug(), "2-yes-3");
         assert!(ListRef::parse("2").is_none());
+        let p = StepPath::parse("2-p1-0-timed_out-3").unwrap();
+        assert_eq!(p.def_path(), "steps[2].paths[1].steps[0].timed_out[3]");
+        assert_eq!(p.list().slug(), "2-p1-0-timed_out");
+        assert!(StepPath::parse("2-p-0").is_none());
+        assert!(StepPath::parse("2-px-0").is_none());
     }
 
     #[test]
@@ -507,6 +587,11 @@ mod tests {
             ("steps[3].no[0].subject", "step-3-no-0"),
             ("steps[3].condition[0][1].value", "step-3"),
             ("steps[1]", "step-1"),
+            ("steps[2].met[0].subject", "step-2-met-0"),
+            ("steps[2].timed_out[1]", "step-2-timed_out-1"),
+            ("steps[2].paths[1].steps[0].body", "step-2-p1-0"),
+            ("steps[2].paths[1].percent", "step-2"),
+            ("goal.filter_groups[0][0].value", "goal"),
             ("steps", "steps"),
             ("triggers.filter_groups[0][0].property", "trigger"),
             ("reenroll.on_properties[0]", "trigger"),

@@ -516,6 +516,20 @@ pub fn describe(filter: &Filter, lookups: &Lookups) -> String {
     let name = filter.property.as_deref().unwrap_or("");
     let prop = lookups.property_label(name);
     let op = operator_label(filter.operator);
+    if filter.operator.is_within() {
+        let n = value_text(filter.value.as_ref());
+        let dir = if filter.operator == Operator::WithinNextDays {
+            "next"
+        } else {
+            "last"
+        };
+        let year = if filter.ignore_year {
+            " (ignoring the year)"
+        } else {
+            ""
+        };
+        return format!("{prop} is within the {dir} {n} days{year}");
+    }
     if filter.operator.takes_value() {
         let text = value_text(filter.value.as_ref());
         let value = match lookups.catalog.property(name).map(|p| p.field_type) {

@@ -11,6 +11,7 @@ pub mod forms_events;
 pub mod forms_filters;
 pub mod forms_steps;
 pub mod from_template;
+pub mod goal_stats;
 pub mod header;
 pub mod history;
 pub mod list;
@@ -18,11 +19,13 @@ pub mod live_edit;
 pub mod new;
 pub mod performance;
 pub mod review;
+pub mod review_words;
 pub mod revisions;
 pub mod sentences;
 pub mod settings;
 pub mod support;
 pub mod test;
+pub mod test_details;
 
 use actix_web::web;
 

@@ -97,6 +97,8 @@ struct PerformancePage {
     calendar: Vec<Vec<Option<CalendarDay>>>,
     agenda: Vec<CalendarDay>,
     due_total: String,
+    /// Conversions and the random splits' comparison (issue 17).
+    goal: super::goal_stats::GoalSummary,
 }
 
 /// The history id from which events are at or after `at` (`i64::MAX` when none is).
@@ -205,7 +207,7 @@ fn step_rows(
             .map(|(p, n)| (p.unwrap_or_default(), n))
             .collect()
     };
-    let waiting = to_map(stats::waiting_by_step(conn, wf)?);
+    let waiting = to_map(fold_waits(stats::waiting_by_step(conn, wf)?));
     let executed = to_map(stats::counts_by_step(
         conn,
         wf,
@@ -337,6 +339,7 @@ async fn show(
         let chart = charts::chart(chart_days(conn, id.0, tz, today)?);
         let days = calendar_days(conn, id.0, &wf.def, &names, tz, today)?;
         let due_total: i64 = days.iter().map(|d| d.total).sum();
+        let goal = super::goal_stats::load(conn, id.0, &wf.def, &names, today)?;
         Ok(Some(PerformancePage {
             ctx,
             header,
@@ -363,11 +366,30 @@ async fn show(
             agenda: days.iter().filter(|d| d.total > 0).cloned().collect(),
             calendar: charts::weeks(days),
             due_total: thousands(due_total),
+            goal,
         }))
     })
     .await?
     .ok_or(WebError::NotFound)?;
     render(&page)
+}
+
+/// Contacts waiting at a wait-until step for its condition or event (`3/wait`) counted on
+/// the step itself (`3`).
+fn fold_waits(rows: Vec<(Option<String>, i64)>) -> Vec<(Option<String>, i64)> {
+    let mut out: Vec<(Option<String>, i64)> = Vec::new();
+    for (p, n) in rows {
+        let p = p.map(|p| {
+            crate::domain::paths::waiting_at(&p)
+                .map(str::to_string)
+                .unwrap_or(p)
+        });
+        match out.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, m)) => *m += n,
+            None => out.push((p, n)),
+        }
+    }
+    out
 }
 
 /// The counts a canvas card shows (editor), by step path: "3 waiting · 12 executed, 1 failed
@@ -388,7 +410,7 @@ pub fn card_counts(
             .filter_map(|(p, n)| p.map(|p| (p, n)))
             .collect()
     };
-    let waiting = map(stats::waiting_by_step(conn, wf)?);
+    let waiting = map(fold_waits(stats::waiting_by_step(conn, wf)?));
     let executed = map(stats::counts_by_step(
         conn,
         wf,
@@ -430,6 +452,19 @@ pub fn card_counts(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn contacts_waiting_at_a_wait_count_on_its_step() {
+        let rows = vec![
+            (Some("3".to_string()), 2),
+            (Some("3/wait".to_string()), 5),
+            (Some("1/met/0/wait".to_string()), 1),
+        ];
+        assert_eq!(
+            super::fold_waits(rows),
+            vec![(Some("3".into()), 7), (Some("1/met/0".into()), 1)]
+        );
+    }
+
     #[test]
     fn cards_map_to_history_paths() {
         assert_eq!(super::path_of_card("step-3"), "3");

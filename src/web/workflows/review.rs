@@ -140,6 +140,10 @@ struct ReviewPage {
     reenroll: String,
     steps: Vec<StepLine>,
     settings: Vec<(String, String)>,
+    /// The goal, the waits and splits, and the pacing, in sentences (issue 17).
+    goal: String,
+    forks: Vec<String>,
+    pacing: String,
     problems: Vec<ProblemView>,
     /// The live count, formatted; `None` when it cannot be computed (see `count_note`).
     count: Option<String>,
@@ -297,10 +301,11 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
             return Ok(None);
         };
         let tz = crate::db::models::app_setting::account_time_zone(conn)?;
-        Ok(Some((r, tz)))
+        let pacing = crate::db::models::app_setting::account_pacing(conn)?;
+        Ok(Some((r, tz, pacing)))
     })
     .await?;
-    let Some((r, account_tz)) = r else {
+    let Some((r, account_tz, account_pacing)) = r else {
         return Err(WebError::NotFound);
     };
     let def = &r.wf.def;
@@ -368,6 +373,12 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
             def.recur_annually,
             account_tz.name(),
             &r.names,
+        ),
+        goal: super::review_words::goal_sentence(def, &r.names),
+        forks: super::review_words::fork_sentences(def, &r.names, tz_name),
+        pacing: super::review_words::pacing_sentence(
+            def.settings.pacing.as_ref(),
+            account_pacing.as_ref(),
         ),
         problems: r.problems,
         count: r.count.map(crate::web::filters::thousands),

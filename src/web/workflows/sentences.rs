@@ -214,6 +214,21 @@ impl Ctx<'_> {
                     format!("{} scheduled for {due}{moved}", self.step_words(path))
                 }
             }
+            history::RESCHEDULED if detail.starts_with("email deferred by pacing") => {
+                let why = detail
+                    .strip_prefix("email deferred by pacing (")
+                    .and_then(|r| r.rsplit_once("); now due "))
+                    .map(|(why, _)| why)
+                    .unwrap_or("the email limit or quiet hours");
+                format!(
+                    "{} deferred by pacing until {}: {why}",
+                    self.step_words(path),
+                    times
+                        .last()
+                        .map(|t| when_in(*t, self.tz))
+                        .unwrap_or_else(|| "later".into())
+                )
+            }
             history::RESCHEDULED => {
                 let cause = if let Some(rest) = detail.strip_prefix("date changed to ") {
                     let new = rest.split(':').next().unwrap_or("");
@@ -243,6 +258,15 @@ impl Ctx<'_> {
                 if let Some(arm) = detail.strip_prefix("if/then branch: took the ") {
                     let arm = if arm.starts_with("yes") { "Yes" } else { "No" };
                     format!("{words}: took the {arm} path")
+                } else if let Some(rest) = detail.strip_prefix("wait until: ") {
+                    self.wait_sentence(&words, rest, at(0))
+                } else if let Some(rest) = detail.strip_prefix("random split: ") {
+                    match rest.strip_prefix("took path ") {
+                        Some(name) => format!("{words}: took path {name}"),
+                        None => format!(
+                            "{words}: in the holdout — gets nothing more from this workflow"
+                        ),
+                    }
                 } else if detail.starts_with("skipped to prevent a loop") {
                     format!("{words}: not run, to prevent a loop")
                 } else {
@@ -291,6 +315,9 @@ impl Ctx<'_> {
                 }
             }
             history::UNENROLLED => format!("Unenrolled: {}", self.with_names(detail)),
+            history::COMPLETED if detail.starts_with("goal met") => {
+                "Goal met: the contact converted and left the workflow".to_string()
+            }
             history::COMPLETED => {
                 if let Some(y) = detail
                     .strip_prefix("cycle ")
@@ -306,6 +333,22 @@ impl Ctx<'_> {
                 }
             }
             _ => detail.to_string(),
+        }
+    }
+
+    /// A wait-until step's event: waiting, met or timed out (`rest` after "wait until: ").
+    fn wait_sentence(&self, words: &str, rest: &str, until: Option<String>) -> String {
+        if let Some(what) = rest.strip_prefix("waiting for ") {
+            let what = what.split(", at most until").next().unwrap_or(what);
+            let until = until
+                .map(|u| format!(", at most until {u}"))
+                .unwrap_or_default();
+            format!("{words}: waiting for {what}{until}")
+        } else if rest.contains("timed out") {
+            format!("{words}: timed out — took the Timed out path")
+        } else {
+            let why = rest.split("; took").next().unwrap_or(rest);
+            format!("{words}: met ({why}) — took the Met path")
         }
     }
 

@@ -70,6 +70,8 @@ pub struct TimelineView {
     pub triggers: String,
     /// "Suppressed by …: never enrolled", if it is.
     pub suppressed: Option<String>,
+    /// The contact already meets the goal (not enrolled), in a sentence.
+    pub goal_met: Option<String>,
 }
 
 #[derive(Template)]
@@ -235,6 +237,7 @@ async fn show(
                     enrolled: None,
                     triggers: String::new(),
                     suppressed: None,
+                    goal_met: None,
                 }),
                 PreviewResult::Timeline(t) => {
                     let enrolled = Enrollment::active_for(conn, id, ContactId(c))?.map(|e| {
@@ -264,17 +267,10 @@ async fn show(
                             .iter()
                             .map(|s| {
                                 let step = wf.def.steps.get(s.index);
-                                let branch = t
-                                    .verdict
-                                    .branches
-                                    .iter()
-                                    .find(|(i, _)| *i == s.index)
-                                    .map(|(_, yes)| {
-                                        format!(
-                                            "Today this contact takes the “{}” path.",
-                                            if *yes { "Yes" } else { "No" }
-                                        )
-                                    });
+                                let due = support::local_time(s.due_at, t.tz);
+                                let detail = super::test_details::step_detail(
+                                    step, &t.verdict, s.index, &due,
+                                );
                                 let email = t
                                     .verdict
                                     .emails
@@ -282,7 +278,7 @@ async fn show(
                                     .find(|(i, _, _)| *i == s.index)
                                     .map(|(_, subject, body)| (subject.clone(), body.clone()));
                                 StepRow {
-                                    detail: branch,
+                                    detail,
                                     email,
                                     number: (s.index + 1).to_string(),
                                     type_label: describe::step_type_label(s.type_name),
@@ -291,7 +287,7 @@ async fn show(
                                             describe::step_words(st, &wf.def, &names, tz.name())
                                         })
                                         .unwrap_or_default(),
-                                    due: support::local_time(s.due_at, t.tz),
+                                    due,
                                     moved_from: s
                                         .was_moved()
                                         .then(|| support::local_time(s.nominal_at, t.tz)),
@@ -312,6 +308,10 @@ async fn show(
                             ),
                             (None, None) => None,
                         },
+                        goal_met: t.verdict.goal_met.then(|| {
+                            "This contact already meets the workflow's goal: it would not be enrolled (it has converted)."
+                                .to_string()
+                        }),
                         triggers: t.verdict.triggers,
                     })
                 }

@@ -3,7 +3,7 @@
 
 use crate::domain::definition::{Definition, Start, Step};
 use crate::domain::validate::Problem;
-use crate::web::workflows::forms_common::{card_place, ListRef, Lookups};
+use crate::web::workflows::forms_common::{card_place, Arm, ListRef, Lookups};
 use crate::web::workflows::forms_steps;
 
 /// One thing drawn on the canvas, in order. Branches open and close around their two arms,
@@ -24,6 +24,8 @@ pub struct CanvasItem {
     pub selected: bool,
     pub issues: usize,
     pub arm: &'static str,
+    /// The arm's CSS class: yes | no | met | timed-out | path | holdout.
+    pub arm_class: &'static str,
     pub label: String,
     /// For the date card: the Repeat annually checkbox.
     pub recur: Option<bool>,
@@ -46,6 +48,7 @@ impl CanvasItem {
             selected: false,
             issues: 0,
             arm: "",
+            arm_class: "",
             label: String::new(),
             recur: None,
             counts: String::new(),
@@ -109,17 +112,39 @@ impl CanvasCtx<'_> {
             item.issues = self.issues(&card);
             item.card = card;
             items.push(item);
-            if let Step::Branch { yes, no, .. } = step {
+            let arms = fork_arms(step);
+            if !arms.is_empty() {
                 items.push(CanvasItem::blank("branch_open"));
-                for (arm_yes, arm_steps) in [(true, yes), (false, no)] {
-                    let arm = ListRef {
-                        branch: Some((path.clone(), arm_yes)),
-                    };
+                for arm in arms {
                     let mut open = CanvasItem::blank("arm_open");
-                    open.arm = if arm_yes { "Yes" } else { "No" };
+                    open.arm_class = arm_class(&arm);
+                    open.label = arm.label_in(Some(step));
+                    open.arm = match &arm {
+                        Arm::Path(_) => "Path",
+                        _ => "",
+                    };
                     items.push(open);
-                    self.steps(items, arm_steps, &arm);
+                    let list = ListRef {
+                        branch: Some((path.clone(), arm.clone())),
+                    };
+                    let arm_steps = step.arm(&arm.slug()).unwrap_or(&[]);
+                    self.steps(items, arm_steps, &list);
                     items.push(CanvasItem::blank("arm_close"));
+                }
+                if let Step::RandomSplit {
+                    holdout_percent, ..
+                } = step
+                {
+                    if *holdout_percent > 0 {
+                        let mut open = CanvasItem::blank("arm_open");
+                        open.arm_class = "holdout";
+                        open.label = format!("Holdout ({holdout_percent}%)");
+                        items.push(open);
+                        let mut note = CanvasItem::blank("note");
+                        note.label = "Gets nothing: the control group".into();
+                        items.push(note);
+                        items.push(CanvasItem::blank("arm_close"));
+                    }
                 }
                 items.push(CanvasItem::blank("branch_close"));
             }
@@ -132,11 +157,31 @@ impl CanvasCtx<'_> {
     }
 }
 
+/// The nested lists of a step that forks, in drawing order.
+fn fork_arms(step: &Step) -> Vec<Arm> {
+    match step {
+        Step::Branch { .. } => vec![Arm::Yes, Arm::No],
+        Step::WaitUntil { .. } => vec![Arm::Met, Arm::TimedOut],
+        Step::RandomSplit { paths, .. } => (0..paths.len()).map(Arm::Path).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn arm_class(arm: &Arm) -> &'static str {
+    match arm {
+        Arm::Yes => "yes",
+        Arm::No => "no",
+        Arm::Met => "met",
+        Arm::TimedOut => "timed-out",
+        Arm::Path(_) => "path",
+    }
+}
+
 pub(super) fn arm_words(list: &ListRef) -> String {
     match &list.branch {
-        Some((p, yes)) => format!(
+        Some((p, arm)) => format!(
             "the {} path of {}",
-            if *yes { "Yes" } else { "No" },
+            arm.label(),
             card_place(&p.card()).to_lowercase()
         ),
         None => "the workflow".into(),
@@ -269,5 +314,33 @@ pub(super) fn canvas(c: &CanvasCtx) -> Vec<CanvasItem> {
     }
     c.steps(&mut items, &c.def.steps, &ListRef::top());
     items.push(CanvasItem::blank("end"));
+    items.push(CanvasItem::blank("line"));
+    items.push(goal_card(c));
     items
+}
+
+/// The goal card under the flow: what makes a contact convert and leave.
+fn goal_card(c: &CanvasCtx) -> CanvasItem {
+    let groups = c
+        .def
+        .goal
+        .as_ref()
+        .map(|g| g.filter_groups.as_slice())
+        .unwrap_or(&[]);
+    let mut goal = CanvasItem::blank("card");
+    goal.card_kind = "goal";
+    goal.card = "goal".into();
+    goal.href = format!("/workflows/{}?panel=goal#panel", c.id);
+    goal.icon = "◎";
+    goal.eyebrow = "Goal".into();
+    if groups.is_empty() {
+        goal.title = "Set a goal".into();
+        goal.lines = vec!["No goal: contacts go through every step".into()];
+    } else {
+        goal.title = "Contacts leave when they meet the goal".into();
+        goal.lines = forms_steps::condition_lines(groups, c.lookups);
+    }
+    goal.selected = c.selected == "goal";
+    goal.issues = c.issues("goal");
+    goal
 }

@@ -10,9 +10,10 @@
 //!
 //! One file per job: `show` loads the workflow and draws the page, `canvas` builds the flow
 //! of cards, `panels` fills the open card's panel, `save` handles the trigger, date, repeat
-//! and name forms and how every save ends, `steps` adds, edits, deletes and moves steps.
+//! and name forms, `goal` the goal form and how every save ends, `steps` adds, edits, deletes and moves steps.
 
 mod canvas;
+mod goal;
 mod panels;
 mod save;
 mod show;
@@ -20,13 +21,15 @@ mod steps;
 
 use actix_web::web;
 
+use goal::save_goal;
 use save::{save_name, save_recur, save_start, save_trigger};
 use show::show;
 use steps::{add_step, delete_step, edit_step, move_step};
 
 pub use canvas::CanvasItem;
 pub use panels::{
-    NamePanel, PickGroup, PickPanel, PickType, Preview, StartPanel, StepPanel, TriggerPanel,
+    GoalPanel, NamePanel, PickGroup, PickPanel, PickType, Preview, SplitRow, StartPanel, StepPanel,
+    TriggerPanel,
 };
 pub use save::saved_message;
 pub use show::Sample;
@@ -34,6 +37,7 @@ pub use show::Sample;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(r"/workflows/{id:\d+}", web::get().to(show))
         .route(r"/workflows/{id:\d+}/trigger", web::post().to(save_trigger))
+        .route(r"/workflows/{id:\d+}/goal", web::post().to(save_goal))
         .route(r"/workflows/{id:\d+}/start", web::post().to(save_start))
         .route(r"/workflows/{id:\d+}/recur", web::post().to(save_recur))
         .route(r"/workflows/{id:\d+}/name", web::post().to(save_name))

@@ -38,6 +38,12 @@ pub struct StartPanel {
     pub date_properties: Vec<Choice>,
 }
 
+/// The goal panel: its filter rows are drawn by the filter editor.
+pub struct GoalPanel {
+    pub errors: Errors,
+    pub general: Vec<String>,
+}
+
 pub struct NamePanel {
     pub v: FormValues,
     pub errors: Errors,
@@ -82,8 +88,65 @@ pub struct StepPanel {
     pub value_options: Vec<Choice>,
     pub preview: Option<Preview>,
     pub tokens: Vec<Choice>,
+    /// Steps on the Yes and No paths of a branch (the Met and Timed out paths of a wait).
     pub yes_count: usize,
     pub no_count: usize,
+    /// A random split's path rows, then one blank row to add a path.
+    pub split_rows: Vec<SplitRow>,
+    /// Built-in event names and custom ones seen before (a wait's event datalist).
+    pub event_names: Vec<String>,
+}
+
+/// One path row of a random split's panel.
+pub struct SplitRow {
+    pub k: usize,
+    pub name: String,
+    pub percent: String,
+    pub remove: bool,
+    /// Steps on this path now (0 for a new row).
+    pub steps: usize,
+    pub blank: bool,
+    pub err_name: Option<String>,
+    pub err_percent: Option<String>,
+}
+
+/// The path rows of a split as typed (`path{k}_…`), then a blank row.
+fn split_rows(v: &FormValues, errors: &Errors, step: Option<&Step>) -> Vec<SplitRow> {
+    let mut keys: Vec<usize> =
+        v.0.iter()
+            .filter_map(|(k, _)| k.strip_prefix("path")?.split_once('_')?.0.parse().ok())
+            .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let counts: Vec<usize> = match step {
+        Some(Step::RandomSplit { paths, .. }) => paths.iter().map(|p| p.steps.len()).collect(),
+        _ => Vec::new(),
+    };
+    let next = keys.last().map(|k| k + 1).unwrap_or(0);
+    let mut rows: Vec<SplitRow> = keys
+        .into_iter()
+        .map(|k| SplitRow {
+            k,
+            name: v.get(&format!("path{k}_name")).to_string(),
+            percent: v.get(&format!("path{k}_percent")).to_string(),
+            remove: v.checked(&format!("path{k}_remove")),
+            steps: counts.get(k).copied().unwrap_or(0),
+            blank: false,
+            err_name: errors.get(&format!("path{k}_name")).map(str::to_string),
+            err_percent: errors.get(&format!("path{k}_percent")).map(str::to_string),
+        })
+        .collect();
+    rows.push(SplitRow {
+        k: next,
+        name: String::new(),
+        percent: String::new(),
+        remove: false,
+        steps: 0,
+        blank: true,
+        err_name: None,
+        err_percent: None,
+    });
+    rows
 }
 
 impl StepPanel {
@@ -134,6 +197,12 @@ pub(super) enum PanelState {
     Trigger {
         rows: Vec<GroupRows>,
         v: FormValues,
+        errors: Vec<FieldError>,
+        general: Vec<String>,
+        extra_group: bool,
+    },
+    Goal {
+        rows: Vec<GroupRows>,
         errors: Vec<FieldError>,
         general: Vec<String>,
         extra_group: bool,
@@ -243,6 +312,17 @@ pub(super) fn panel_from_query(def: &Definition, q: &EditorQuery) -> PanelState 
             general: vec![],
             extra_group: false,
         },
+        "goal" => PanelState::Goal {
+            rows: forms_filters::rows_from_groups(
+                def.goal
+                    .as_ref()
+                    .map(|g| g.filter_groups.as_slice())
+                    .unwrap_or(&[]),
+            ),
+            errors: vec![],
+            general: vec![],
+            extra_group: false,
+        },
         "start" if def.start.is_date_centred() => PanelState::Start {
             v: start_form(def),
             errors: vec![],
@@ -276,7 +356,8 @@ pub(super) fn panel_from_query(def: &Definition, q: &EditorQuery) -> PanelState 
             Some(path) => match path.get(&def.steps) {
                 Some(step) => {
                     let mut v = forms_steps::to_form(step);
-                    if let Step::Branch { condition, .. } = step {
+                    if let Step::Branch { condition, .. } | Step::WaitUntil { condition, .. } = step
+                    {
                         push_filter_rows(&mut v, &forms_filters::rows_from_groups(condition));
                     }
                     PanelState::Step {
@@ -301,6 +382,9 @@ fn push_filter_rows(v: &mut FormValues, rows: &[GroupRows]) {
             v.push(&format!("{}_property", r.key), r.property.clone());
             v.push(&format!("{}_operator", r.key), r.operator.clone());
             v.push(&format!("{}_value", r.key), r.value.clone());
+            if r.ignore_year {
+                v.push(&format!("{}_ignore_year", r.key), "1");
+            }
         }
     }
 }
@@ -385,6 +469,7 @@ pub(super) fn step_panel(
             let down = i + 1 < len && !(fixed_top && i == 0);
             let (y, n) = match p.get(&def.steps) {
                 Some(Step::Branch { yes, no, .. }) => (yes.len(), no.len()),
+                Some(Step::WaitUntil { met, timed_out, .. }) => (met.len(), timed_out.len()),
                 _ => (0, 0),
             };
             (first, up, down, y, n)
@@ -418,13 +503,23 @@ pub(super) fn step_panel(
         }
         _ => Vec::new(),
     };
+    let editing = match target {
+        Target::Edit(p) => p.get(&def.steps),
+        Target::Add { .. } => None,
+    };
+    let errors = Errors(errors);
+    let split = if t.name == "random_split" {
+        split_rows(&v, &errors, editing)
+    } else {
+        Vec::new()
+    };
     let preview = if t.name == "send_email" {
         preview(&v, loaded.sample.as_ref())
     } else {
         None
     };
     StepPanel {
-        errors: Errors(errors),
+        errors,
         general,
         step_type: t.name,
         type_label: t.label,
@@ -452,6 +547,8 @@ pub(super) fn step_panel(
         tokens: token_choices(lookups),
         yes_count,
         no_count,
+        split_rows: split,
+        event_names: loaded.event_names.clone(),
         v,
     }
 }
@@ -460,6 +557,7 @@ pub(super) fn selected_of(state: &PanelState) -> String {
     match state {
         PanelState::None | PanelState::Name { .. } => String::new(),
         PanelState::Trigger { .. } => "trigger".into(),
+        PanelState::Goal { .. } => "goal".into(),
         PanelState::Start { .. } => "start".into(),
         PanelState::Step {
             target: Target::Edit(p),

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::canvas::{canvas, other_triggers, CanvasCtx, CanvasItem};
 use super::panels::{
-    builtin_trigger, panel_from_query, pick_panel, selected_of, step_panel, NamePanel, PanelState,
-    PickPanel, StartPanel, StepPanel, TriggerPanel,
+    builtin_trigger, panel_from_query, pick_panel, selected_of, step_panel, GoalPanel, NamePanel,
+    PanelState, PickPanel, StartPanel, StepPanel, TriggerPanel,
 };
 use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
@@ -128,6 +128,7 @@ pub(super) struct EditorPage {
     panel_open: bool,
     trigger: Option<TriggerPanel>,
     start: Option<StartPanel>,
+    goal: Option<GoalPanel>,
     name_panel: Option<NamePanel>,
     step: Option<StepPanel>,
     pick: Option<PickPanel>,
@@ -186,6 +187,7 @@ pub(super) fn page(
         panel_open: true,
         trigger: None,
         start: None,
+        goal: None,
         name_panel: None,
         step: None,
         pick: None,
@@ -232,6 +234,23 @@ pub(super) fn page(
                 event_triggers: other_triggers(&loaded.def),
             });
         }
+        PanelState::Goal {
+            rows,
+            errors,
+            general,
+            extra_group,
+        } => {
+            p.invalid = !errors.is_empty() || !general.is_empty();
+            let errors = Errors(errors);
+            p.filters = Some(forms_filters::editor(
+                &rows,
+                lookups,
+                &errors,
+                extra_group,
+                None,
+            ));
+            p.goal = Some(GoalPanel { errors, general });
+        }
         PanelState::Start { v, errors, general } => {
             p.invalid = !errors.is_empty() || !general.is_empty();
             p.start = Some(StartPanel {
@@ -266,7 +285,7 @@ pub(super) fn page(
                 return p;
             };
             let errs = Errors(errors.clone());
-            if type_name == "branch" {
+            if type_name == "branch" || type_name == "wait_until" {
                 let rows = forms_filters::rows_from_form(&v);
                 let extra = v.is("action", "add_group");
                 p.filters = Some(forms_filters::editor(&rows, lookups, &errs, extra, None));

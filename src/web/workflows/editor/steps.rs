@@ -112,7 +112,12 @@ fn save_step(
             Ok(saved(&wf, &what, &format!("#card-{}", path.card())))
         }
         Err(errors) => {
-            let m = forms_steps::map_errors(&errors, &path.def_path(), parsed.condition.as_ref());
+            let m = forms_steps::map_errors(
+                &errors,
+                &path.def_path(),
+                parsed.condition.as_ref(),
+                &parsed.split_rows,
+            );
             Ok(re_render(
                 loaded,
                 v,

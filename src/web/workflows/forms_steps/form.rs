@@ -61,6 +61,17 @@ pub fn defaults(type_name: &str) -> FormValues {
             v.set("direction", "increase");
             v.set("amount", "1");
         }
+        "wait_until" => {
+            v.set("timeout_amount", "7");
+            v.set("timeout_unit", "days");
+        }
+        "random_split" => {
+            v.set("path0_name", "A");
+            v.set("path0_percent", "50");
+            v.set("path1_name", "B");
+            v.set("path1_percent", "50");
+            v.set("holdout_percent", "0");
+        }
         _ => {}
     }
     v
@@ -150,8 +161,23 @@ pub fn to_form(step: &Step) -> FormValues {
             v.set("url", url.clone());
             v.set("secret", secret.clone().unwrap_or_default());
         }
-        // Their conditions and paths are edited where they are shown (not a flat panel).
-        Step::Branch { .. } | Step::WaitUntil { .. } | Step::RandomSplit { .. } => {}
+        // Conditions travel as filter rows (added by the panel); paths are edited on the canvas.
+        Step::Branch { .. } => {}
+        Step::WaitUntil { event, timeout, .. } => {
+            v.set("event", event.clone().unwrap_or_default());
+            v.set("timeout_amount", timeout.amount.to_string());
+            v.set("timeout_unit", time_unit_str(timeout.unit));
+        }
+        Step::RandomSplit {
+            paths,
+            holdout_percent,
+        } => {
+            for (k, p) in paths.iter().enumerate() {
+                v.set(&format!("path{k}_name"), p.name.clone());
+                v.set(&format!("path{k}_percent"), p.percent.to_string());
+            }
+            v.set("holdout_percent", holdout_percent.to_string());
+        }
         Step::EnrollInWorkflow { workflow_id } | Step::UnenrollFromWorkflow { workflow_id } => {
             v.set("workflow_id", workflow_id.to_string())
         }

@@ -2,7 +2,7 @@
 //! validation errors of a save mapped back onto the step's inputs.
 
 use crate::domain::definition::{
-    DateUnit, Step, TimeUnit, Weekday, When, ZoneChoice, DEFAULT_TIME_OF_DAY,
+    DateUnit, SplitPath, Step, TimeUnit, Timeout, Weekday, When, ZoneChoice, DEFAULT_TIME_OF_DAY,
 };
 use crate::domain::errors::FieldError;
 use crate::web::workflows::forms_common::{
@@ -19,8 +19,10 @@ fn weekday(s: &str) -> Option<Weekday> {
 pub struct Parsed {
     pub step: Option<Step>,
     pub errors: Vec<FieldError>,
-    /// For a branch: which condition row each filter came from.
+    /// For a branch or a wait: which condition row each filter came from.
     pub condition: Option<Converted>,
+    /// For a random split: the form row (`path{k}_…`) of each path, in order.
+    pub split_rows: Vec<usize>,
 }
 
 fn err(errors: &mut Vec<FieldError>, field: &str, message: &str) {
@@ -79,6 +81,7 @@ pub fn from_form(
 ) -> Parsed {
     let mut errors = Vec::new();
     let mut condition = None;
+    let mut split_rows = Vec::new();
     let text = |name: &str| v.get(name).to_string();
     let step = match type_name {
         "date_delay" => {
@@ -284,6 +287,79 @@ pub fn from_form(
             condition = Some(c);
             Some(step)
         }
+        "wait_until" => {
+            let (original, met, timed_out) = match existing {
+                Some(Step::WaitUntil {
+                    condition,
+                    met,
+                    timed_out,
+                    ..
+                }) => (condition.clone(), met.clone(), timed_out.clone()),
+                _ => (Vec::new(), Vec::new(), Vec::new()),
+            };
+            let rows = forms_filters::rows_from_form(v);
+            let c = forms_filters::to_filters(&rows, lookups, &original);
+            errors.extend(c.errors.iter().cloned());
+            let amount = whole_number(
+                v,
+                "timeout_amount",
+                &mut errors,
+                "Enter how long to wait at most.",
+            );
+            let unit = time_unit(v.trimmed("timeout_unit"));
+            if unit.is_none() {
+                err(
+                    &mut errors,
+                    "timeout_unit",
+                    "Choose minutes, hours, days or weeks.",
+                );
+            }
+            let event = v.trimmed("event").to_string();
+            let step = match (amount, unit) {
+                (Some(amount), Some(unit)) => Some(Step::WaitUntil {
+                    condition: c.groups.clone(),
+                    event: Some(event).filter(|e| !e.is_empty()),
+                    timeout: Timeout { amount, unit },
+                    met,
+                    timed_out,
+                }),
+                _ => None,
+            };
+            condition = Some(c);
+            step
+        }
+        "random_split" => {
+            let old_paths = match existing {
+                Some(Step::RandomSplit { paths, .. }) => paths.clone(),
+                _ => Vec::new(),
+            };
+            let paths = split_paths(v, &old_paths, &mut errors, &mut split_rows);
+            let holdout = v.trimmed("holdout_percent");
+            let holdout_percent = if holdout.is_empty() {
+                Some(0)
+            } else {
+                percent(v, "holdout_percent", &mut errors, true)
+            };
+            if paths.is_empty() {
+                err(&mut errors, "paths", "Add at least one path.");
+            }
+            holdout_percent.map(|holdout_percent| {
+                let total: u32 = paths.iter().map(|p| p.percent).sum::<u32>() + holdout_percent;
+                if total != 100 && !paths.is_empty() {
+                    err(
+                        &mut errors,
+                        "holdout_percent",
+                        &format!(
+                            "The paths and the holdout must add up to 100 percent (now {total})."
+                        ),
+                    );
+                }
+                Step::RandomSplit {
+                    paths,
+                    holdout_percent,
+                }
+            })
+        }
         "enroll_in_workflow" => id_choice(v, "workflow_id", &mut errors, "Choose a workflow.")
             .map(|workflow_id| Step::EnrollInWorkflow { workflow_id }),
         "unenroll_from_workflow" => id_choice(v, "workflow_id", &mut errors, "Choose a workflow.")
@@ -301,7 +377,75 @@ pub fn from_form(
         step: if errors.is_empty() { step } else { None },
         errors,
         condition,
+        split_rows,
     }
+}
+
+fn time_unit(s: &str) -> Option<TimeUnit> {
+    match s {
+        "minutes" => Some(TimeUnit::Minutes),
+        "hours" => Some(TimeUnit::Hours),
+        "days" => Some(TimeUnit::Days),
+        "weeks" => Some(TimeUnit::Weeks),
+        _ => None,
+    }
+}
+
+/// A percentage input: a whole number from 1 (0 when `zero_ok`) to 100.
+fn percent(v: &FormValues, name: &str, errors: &mut Vec<FieldError>, zero_ok: bool) -> Option<u32> {
+    let t = v.trimmed(name).trim_end_matches('%').trim();
+    let low = u32::from(!zero_ok);
+    match t.parse::<u32>() {
+        Ok(n) if n >= low && n <= 100 => Some(n),
+        _ => {
+            err(
+                errors,
+                name,
+                &format!("Enter a whole number from {low} to 100."),
+            );
+            None
+        }
+    }
+}
+
+/// The form rows of a split's paths (`path{k}_name`, `path{k}_percent`, `path{k}_remove`), in
+/// row order: a row with neither a name nor a percent is left out, a row `k` that existed
+/// keeps the steps of path `k`. `rows` gets the row number of each path kept.
+fn split_paths(
+    v: &FormValues,
+    old: &[SplitPath],
+    errors: &mut Vec<FieldError>,
+    rows: &mut Vec<usize>,
+) -> Vec<SplitPath> {
+    let mut keys: Vec<usize> =
+        v.0.iter()
+            .filter_map(|(k, _)| k.strip_prefix("path")?.split_once('_')?.0.parse().ok())
+            .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut out = Vec::new();
+    for k in keys {
+        let name_key = format!("path{k}_name");
+        let pct_key = format!("path{k}_percent");
+        if v.checked(&format!("path{k}_remove")) {
+            continue;
+        }
+        let name = v.trimmed(&name_key).to_string();
+        if name.is_empty() && v.trimmed(&pct_key).is_empty() {
+            continue;
+        }
+        if name.is_empty() {
+            err(errors, &name_key, "Name the path (e.g. A, B).");
+        }
+        let pct = percent(v, &pct_key, errors, false).unwrap_or(0);
+        out.push(SplitPath {
+            name,
+            percent: pct,
+            steps: old.get(k).map(|p| p.steps.clone()).unwrap_or_default(),
+        });
+        rows.push(k);
+    }
+    out
 }
 
 /// Splits validation errors into those of the step at `prefix` (renamed to its inputs) and the
@@ -310,6 +454,7 @@ pub fn map_errors(
     errors: &[FieldError],
     prefix: &str,
     condition: Option<&Converted>,
+    split_rows: &[usize],
 ) -> MappedErrors {
     let mut out = MappedErrors::default();
     for e in errors {
@@ -319,8 +464,25 @@ pub fn map_errors(
         };
         if local.is_empty() || local == "type" || local == "condition" {
             out.general.push(e.message.clone());
-        } else if local.starts_with("yes[") || local.starts_with("no[") {
+        } else if local.starts_with("yes[")
+            || local.starts_with("no[")
+            || local.starts_with("met[")
+            || local.starts_with("timed_out[")
+            || (local.starts_with("paths[") && local.contains("].steps"))
+        {
             out.elsewhere.push(e.clone());
+        } else if local == "paths" {
+            out.general.push(e.message.clone());
+        } else if let Some(rest) = local.strip_prefix("paths[") {
+            // `paths[1].name` → the input of the row that path came from.
+            let input = rest.split_once("].").and_then(|(j, part)| {
+                let row = split_rows.get(j.parse::<usize>().ok()?)?;
+                Some(format!("path{row}_{part}"))
+            });
+            match input {
+                Some(input) => out.local.push(FieldError::new(input, e.message.clone())),
+                None => out.general.push(e.message.clone()),
+            }
         } else if let Some(rest) = local.strip_prefix("condition") {
             match condition.and_then(|c| c.input_for(rest)) {
                 Some(input) => out.local.push(FieldError::new(input, e.message.clone())),
@@ -329,6 +491,8 @@ pub fn map_errors(
         } else {
             let name = match without_index(local) {
                 "zone" => "zone_contact",
+                "timeout.amount" => "timeout_amount",
+                "timeout.unit" => "timeout_unit",
                 other => other,
             };
             out.local.push(FieldError::new(name, e.message.clone()));

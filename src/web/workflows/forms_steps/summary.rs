@@ -240,21 +240,22 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
             if let Some(e) = event.as_deref().filter(|e| !e.trim().is_empty()) {
                 lines.push(format!("or the event “{e}” happens"));
             }
-            let unit = match timeout.unit {
-                crate::domain::definition::TimeUnit::Minutes => "minute(s)",
-                crate::domain::definition::TimeUnit::Hours => "hour(s)",
-                crate::domain::definition::TimeUnit::Days => "day(s)",
-                crate::domain::definition::TimeUnit::Weeks => "week(s)",
+            let (one, many) = match timeout.unit {
+                crate::domain::definition::TimeUnit::Minutes => ("minute", "minutes"),
+                crate::domain::definition::TimeUnit::Hours => ("hour", "hours"),
+                crate::domain::definition::TimeUnit::Days => ("day", "days"),
+                crate::domain::definition::TimeUnit::Weeks => ("week", "weeks"),
             };
+            let unit = if timeout.amount == 1 { one } else { many };
             lines.push(format!(
-                "At most {} {unit}, then the “timed out” path",
+                "At most {} {unit}, then the Timed out path",
                 timeout.amount
             ));
             Summary {
                 title: "Wait until".into(),
                 lines,
                 kind: "branch",
-                icon: "⧗",
+                icon: "◷",
             }
         }
         Step::RandomSplit {
@@ -272,7 +273,7 @@ pub fn summarize(step: &Step, start: &Start, lookups: &Lookups, first_date_delay
                 title: "Random split".into(),
                 lines,
                 kind: "branch",
-                icon: "⑂",
+                icon: "⇉",
             }
         }
         Step::EnrollInWorkflow { workflow_id } => action(

@@ -106,7 +106,7 @@ fn validation_errors_map_to_inputs() {
         FieldError::new("steps[1].url", "elsewhere"),
         FieldError::new("steps[2].yes[0].url", "nested"),
     ];
-    let m = map_errors(&errors, "steps[2]", None);
+    let m = map_errors(&errors, "steps[2]", None, &[]);
     let local: Vec<&str> = m.local.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(local, ["subject", "recipients"]);
     assert_eq!(m.general, ["whole"]);

@@ -17,7 +17,7 @@ pub struct StepType {
     pub avail: Avail,
 }
 
-pub const STEP_TYPES: [StepType; 16] = [
+pub const STEP_TYPES: [StepType; 18] = [
     StepType {
         name: "date_delay",
         label: "Date delay",
@@ -121,6 +121,20 @@ pub const STEP_TYPES: [StepType; 16] = [
         label: "If/then branch",
         group: "Logic and integrations",
         help: "Split contacts into a Yes and a No path by their properties or lists.",
+        avail: Avail::Any,
+    },
+    StepType {
+        name: "wait_until",
+        label: "Wait until",
+        group: "Logic and integrations",
+        help: "Hold contacts until they meet a condition or an event happens, at most for a set time; then a Met or a Timed out path.",
+        avail: Avail::Any,
+    },
+    StepType {
+        name: "random_split",
+        label: "Random split",
+        group: "Logic and integrations",
+        help: "Send each contact down one of several paths at random by percentage (A/B test), with an optional holdout that gets nothing.",
         avail: Avail::Any,
     },
     StepType {

@@ -193,3 +193,74 @@ fn instants_are_found_in_text() {
     );
     assert!(instants("no time 2026-12-22 here").is_empty());
 }
+
+#[test]
+fn goals_waits_splits_and_pacing_read_as_sentences() {
+    let d: Definition = serde_json::from_value(json!({ "name": "Nudges",
+      "start": { "type": "blank" },
+      "steps": [
+        { "type": "wait_until", "event": "paid", "timeout": { "amount": 3, "unit": "days" } },
+        { "type": "random_split", "paths": [{ "name": "A", "percent": 90 }], "holdout_percent": 10 },
+        { "type": "send_email", "subject": "Renew now", "body": "Hi" } ] }))
+    .unwrap();
+    let n = names();
+    let ctx = Ctx {
+        def: Some(&d),
+        names: &n,
+        tz: "Europe/Oslo".parse().unwrap(),
+    };
+    let waiting = ctx.sentence(
+        "action_executed",
+        Some("0"),
+        "wait until: waiting for the event “paid”, at most until 2026-12-22T09:00:00+01:00",
+    );
+    assert!(
+        waiting.ends_with(
+            ": waiting for the event “paid”, at most until Tue 22 Dec 2026 09:00 (Europe/Oslo)"
+        ),
+        "{waiting}"
+    );
+    let met = ctx.sentence(
+        "action_executed",
+        Some("0"),
+        "wait until: the event “paid” happened; took the met path",
+    );
+    assert!(
+        met.ends_with(": met (the event “paid” happened) — took the Met path"),
+        "{met}"
+    );
+    let out = ctx.sentence(
+        "action_executed",
+        Some("0"),
+        "wait until: the wait timed out; took the timed-out path",
+    );
+    assert!(
+        out.ends_with(": timed out — took the Timed out path"),
+        "{out}"
+    );
+    let split = ctx.sentence("action_executed", Some("1"), "random split: took path “A”");
+    assert!(split.ends_with(": took path “A”"), "{split}");
+    let hold = ctx.sentence(
+        "action_executed",
+        Some("1"),
+        "random split: holdout (gets nothing)",
+    );
+    assert!(hold.contains("in the holdout"), "{hold}");
+    assert_eq!(
+        ctx.sentence(
+            "completed",
+            Some("2"),
+            "goal met: the contact meets the workflow's goal and leaves it"
+        ),
+        "Goal met: the contact converted and left the workflow"
+    );
+    let deferred = ctx.sentence(
+        "rescheduled",
+        Some("2"),
+        "email deferred by pacing (3 emails in the last 7 days (at most 3)); now due 2026-12-23T08:00:00+01:00",
+    );
+    assert_eq!(
+        deferred,
+        "Send email “Renew now” deferred by pacing until Wed 23 Dec 2026 08:00 (Europe/Oslo): 3 emails in the last 7 days (at most 3)"
+    );
+}

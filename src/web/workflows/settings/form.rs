@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::view::{group_views, FilterRow, SettingsView};
 use crate::domain::definition::{ExecutionWindow, Feb29Rule, Filter, Operator, Settings, Weekday};
 use crate::domain::errors::FieldError;
+use crate::web::pacing_form::PacingInputs;
 
 /// What the three forms post (each tab sends only its own fields).
 #[derive(Debug, Default, Deserialize)]
@@ -23,6 +24,12 @@ pub struct SettingsForm {
     feb29: Option<String>,
     catch_up_hours: Option<String>,
     campaign: Option<String>,
+    /// `account` (the account's pacing) or `own` (the inputs below); absent: unchanged.
+    pacing_mode: Option<String>,
+    pacing_max_emails: Option<String>,
+    pacing_per_days: Option<String>,
+    quiet_start: Option<String>,
+    quiet_end: Option<String>,
     unenroll_when_unmet: Option<String>,
     #[serde(default)]
     sup_group: Vec<String>,
@@ -32,6 +39,8 @@ pub struct SettingsForm {
     sup_operator: Vec<String>,
     #[serde(default)]
     sup_value: Vec<String>,
+    #[serde(default)]
+    sup_year: Vec<String>,
     #[serde(default)]
     sup_list: Vec<String>,
     #[serde(default)]
@@ -87,6 +96,7 @@ pub(super) fn submitted_groups(form: &SettingsForm) -> Vec<Vec<FilterRow>> {
                 .get(i)
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
+            ignore_year: form.sup_year.get(i).is_some_and(|y| y.trim() == "ignore"),
             ..Default::default()
         });
     }
@@ -115,7 +125,7 @@ fn row_filter(row: &FilterRow) -> Result<Filter, (&'static str, String)> {
         operator: op,
         value: (op.takes_value() && !row.value.is_empty())
             .then(|| Value::String(row.value.clone())),
-        ignore_year: false,
+        ignore_year: row.ignore_year && op.is_within(),
     })
 }
 
@@ -185,6 +195,17 @@ pub(super) fn apply(
             }
             let campaign = text(&form.campaign);
             s.campaign = (!campaign.is_empty()).then_some(campaign);
+            match form.pacing_mode.as_deref() {
+                Some("account") => s.pacing = None,
+                Some(_) => {
+                    let (pacing, problems) = pacing_inputs(form).read();
+                    for (field, message) in problems {
+                        errors.push(FieldError::new(format!("settings.pacing.{field}"), message));
+                    }
+                    s.pacing = Some(pacing);
+                }
+                None => {}
+            }
         }
         "unenrollment" => {
             s.unenroll_when_unmet = form.unenroll_when_unmet.is_some();
@@ -224,6 +245,15 @@ pub(super) fn apply(
     errors
 }
 
+fn pacing_inputs(form: &SettingsForm) -> PacingInputs {
+    PacingInputs::new(
+        &text(&form.pacing_max_emails),
+        &text(&form.pacing_per_days),
+        &text(&form.quiet_start),
+        &text(&form.quiet_end),
+    )
+}
+
 /// The view with one tab's fields as submitted.
 pub(super) fn overlay(
     v: &mut SettingsView,
@@ -254,6 +284,10 @@ pub(super) fn overlay(
             v.feb29 = form.feb29.clone().unwrap_or_else(|| "feb28".into());
             v.catch_up_hours = text(&form.catch_up_hours);
             v.campaign = text(&form.campaign);
+            if let Some(mode) = form.pacing_mode.as_deref() {
+                v.pacing_own = mode != "account";
+                v.pacing = pacing_inputs(form);
+            }
         }
         "unenrollment" => {
             v.unenroll_when_unmet = form.unenroll_when_unmet.is_some();

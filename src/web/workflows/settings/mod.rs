@@ -70,6 +70,8 @@ struct SettingsPage {
     errors: Errors,
     other_errors: Vec<OtherError>,
     account_zone: String,
+    /// The account's email pacing in words (Settings > Account).
+    account_pacing: String,
     /// The searchable list of time zones: (IANA name, offset now).
     zones: Vec<(&'static str, String)>,
     property_options: Vec<Opt>,
@@ -82,6 +84,7 @@ struct Loaded {
     def: Definition,
     names: Names,
     account_zone: String,
+    account_pacing: String,
 }
 
 fn load(conn: &mut crate::db::DbConnection, id: WorkflowId) -> anyhow::Result<Option<Loaded>> {
@@ -96,6 +99,9 @@ fn load(conn: &mut crate::db::DbConnection, id: WorkflowId) -> anyhow::Result<Op
         def: (*wf.def).clone(),
         names: Names::load(conn)?,
         account_zone,
+        account_pacing: crate::web::pacing_form::pacing_words(
+            crate::db::models::app_setting::account_pacing(conn)?.as_ref(),
+        ),
     }))
 }
 
@@ -120,6 +126,7 @@ fn page(
         errors,
         other_errors,
         account_zone: loaded.account_zone,
+        account_pacing: loaded.account_pacing,
         zones: crate::web::contacts::zones(),
         property_options,
         operators: operator_options(),

@@ -24,6 +24,8 @@ pub struct FilterRow {
     pub property: String,
     pub operator: String,
     pub value: String,
+    /// "Ignore the year" (with is within the next/last … days).
+    pub ignore_year: bool,
     pub error: Option<String>,
     /// The property (or list) no longer exists; kept selected so it is not dropped silently.
     pub missing: bool,
@@ -47,6 +49,9 @@ pub struct SettingsView {
     pub feb29: String,
     pub catch_up_hours: String,
     pub campaign: String,
+    /// The workflow has its own pacing (else the account's).
+    pub pacing_own: bool,
+    pub pacing: crate::web::pacing_form::PacingInputs,
     pub unenroll_when_unmet: bool,
     pub groups: Vec<GroupView>,
     pub lists: Vec<Opt>,
@@ -78,6 +83,7 @@ fn filter_row(f: &Filter) -> FilterRow {
             property: f.property.clone().unwrap_or_default(),
             operator: f.operator.as_str().into(),
             value: value(&f.value),
+            ignore_year: f.ignore_year,
             ..Default::default()
         }
     }
@@ -155,6 +161,8 @@ pub(super) fn view_of(s: &Settings, names: &Names, self_id: i64) -> SettingsView
         .into(),
         catch_up_hours: s.catch_up_hours.to_string(),
         campaign: s.campaign.clone().unwrap_or_default(),
+        pacing_own: s.pacing.is_some(),
+        pacing: crate::web::pacing_form::PacingInputs::of(s.pacing.as_ref()),
         unenroll_when_unmet: s.unenroll_when_unmet,
         groups: group_views(
             s.suppression
