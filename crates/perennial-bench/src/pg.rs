@@ -38,10 +38,12 @@ impl PgDb {
                 perennial::db::redact(admin_url)
             )
         })?;
-        conn.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-        ))
-        .with_context(|| format!("creating database {name}"))?;
+        // Two calls: a multi-statement string would run as one transaction, which neither
+        // statement allows.
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .with_context(|| format!("dropping an old database {name}"))?;
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .with_context(|| format!("creating database {name}"))?;
         Ok(PgDb {
             admin: admin_url.to_string(),
             url: with_database(admin_url, &name),
@@ -206,7 +208,10 @@ pub fn generate_contacts(
         ))?;
         Ok(())
     })?;
-    conn.batch_execute("DROP TABLE gen; VACUUM ANALYZE contacts; VACUUM ANALYZE contact_values;")?;
+    // VACUUM cannot run inside the implicit transaction of a multi-statement string.
+    conn.batch_execute("DROP TABLE gen")?;
+    conn.batch_execute("VACUUM ANALYZE contacts")?;
+    conn.batch_execute("VACUUM ANALYZE contact_values")?;
     Ok(())
 }
 
@@ -265,8 +270,9 @@ pub fn enroll_floor(conn: &mut PgConnection, workflow_id: i64, twin: i64) -> any
          CREATE TEMP TABLE raw_h AS
            SELECT h.*, r.new_id FROM history_events h JOIN raw_e r ON r.id = h.enrollment_id
            WHERE h.workflow_id = {workflow_id};
-         ANALYZE raw_e; ANALYZE raw_h; CHECKPOINT;"
+         ANALYZE raw_e; ANALYZE raw_h;"
     ))?;
+    conn.batch_execute("CHECKPOINT")?;
     let t = Instant::now();
     conn.batch_execute(&format!(
         "BEGIN;
