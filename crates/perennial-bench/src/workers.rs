@@ -54,6 +54,88 @@ impl Drop for Workers {
     }
 }
 
+/// CPU seconds (user + system) of a process so far; NaN if it cannot be read.
+fn process_cpu(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(14) + ticks(15)) / 100.0
+}
+
+/// CPU seconds of every `postgres` process of this machine (the server is local; this counts
+/// whatever else it serves meanwhile too).
+fn postgres_cpu() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return f64::NAN;
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(process_cpu)
+        .filter(|c| c.is_finite())
+        .sum()
+}
+
+/// (busy, total) jiffies of the whole machine so far (`/proc/stat`).
+fn machine_jiffies() -> (f64, f64) {
+    let line = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<f64> = line
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: f64 = v.iter().sum();
+    // idle and iowait are fields 4 and 5.
+    let idle = v.get(3).copied().unwrap_or(0.0) + v.get(4).copied().unwrap_or(0.0);
+    (total - idle, total)
+}
+
+/// CPU used over one timed run: the database server, the worker processes, the whole machine.
+struct CpuUse {
+    pg: f64,
+    workers: f64,
+    machine_busy: f64,
+}
+
+struct CpuMark {
+    pg: f64,
+    workers: f64,
+    jiffies: (f64, f64),
+}
+
+impl CpuMark {
+    fn now(pids: &[u32]) -> CpuMark {
+        CpuMark {
+            pg: postgres_cpu(),
+            workers: pids.iter().map(|p| process_cpu(*p)).sum(),
+            jiffies: machine_jiffies(),
+        }
+    }
+
+    fn since(&self, pids: &[u32]) -> CpuUse {
+        let end = CpuMark::now(pids);
+        let busy = end.jiffies.0 - self.jiffies.0;
+        let total = end.jiffies.1 - self.jiffies.1;
+        CpuUse {
+            pg: end.pg - self.pg,
+            workers: end.workers - self.workers,
+            machine_busy: if total > 0.0 { busy / total } else { f64::NAN },
+        }
+    }
+}
+
 /// Makes `n` enrollments of a new tagging workflow with their one step due now, committed in
 /// one transaction with a `NOTIFY` to the workers. Returns the workflow.
 fn due_now(pool: &DbPool, name: &str, value: &str, n: i64) -> anyhow::Result<i64> {
@@ -118,6 +200,8 @@ pub fn run(pool: &DbPool, db: &PgDb, args: &BenchArgs, report: &mut Report) -> a
             std::thread::sleep(Duration::from_millis(50));
         }
         say(format!("workers: {n} due actions, {w} worker process(es)…"));
+        let pid_list: Vec<u32> = children.0.iter().map(|c| c.id()).collect();
+        let mark = CpuMark::now(&pid_list);
         let wf = due_now(pool, &format!("Workers x{w}"), &format!("done by {w}"), n)?;
         let t = Instant::now();
         let limit = Duration::from_secs(600);
@@ -129,6 +213,7 @@ pub fn run(pool: &DbPool, db: &PgDb, args: &BenchArgs, report: &mut Report) -> a
             std::thread::sleep(Duration::from_millis(20));
         }
         let secs = t.elapsed().as_secs_f64();
+        let cpu = mark.since(&pid_list);
         drop(children);
         let done = pg::query_i64(
             &mut poll,
@@ -154,8 +239,15 @@ pub fn run(pool: &DbPool, db: &PgDb, args: &BenchArgs, report: &mut Report) -> a
         anyhow::ensure!(raw_done == n, "the raw loop completed {raw_done} of {n}");
         let raw_per_s = n as f64 / raw_secs;
         say(format!(
-            "workers: {w} process(es) {per_s:.0} actions/s ({secs:.2} s); raw claim/complete with {w} connection(s) {raw_per_s:.0}/s ({raw_secs:.2} s)"
+            "workers: {w} process(es) {per_s:.0} actions/s ({secs:.2} s; CPU: PostgreSQL {:.1} s, workers {:.1} s, machine {:.0}% busy); raw claim/complete with {w} connection(s) {raw_per_s:.0}/s ({raw_secs:.2} s)",
+            cpu.pg, cpu.workers, cpu.machine_busy * 100.0
         ));
+        report.figure(&format!("workers_{w}_pg_cpu_seconds"), cpu.pg);
+        report.figure(&format!("workers_{w}_worker_cpu_seconds"), cpu.workers);
+        report.figure(
+            &format!("workers_{w}_machine_busy_pct"),
+            cpu.machine_busy * 100.0,
+        );
         report.figure(&format!("workers_{w}_actions_per_s"), per_s);
         report.figure(&format!("workers_{w}_seconds"), secs);
         report.figure(&format!("raw_claim_{w}_per_s"), raw_per_s);
@@ -163,6 +255,16 @@ pub fn run(pool: &DbPool, db: &PgDb, args: &BenchArgs, report: &mut Report) -> a
             &format!("{w} worker process(es): {n} due actions"),
             format!("{secs:.2} s ({per_s:.0}/s)"),
             if w == 1 { "< 5 s per 100k" } else { "" },
+        );
+        report.row(
+            "  CPU: PostgreSQL / worker processes / machine busy",
+            format!(
+                "{:.1} s / {:.1} s / {:.0}%",
+                cpu.pg,
+                cpu.workers,
+                cpu.machine_busy * 100.0
+            ),
+            "",
         );
         report.row(
             &format!("  raw claim + complete, {w} connection(s)"),
