@@ -42,9 +42,22 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     std::thread::sleep(Duration::from_millis(300));
     let first_due = Utc::now() + chrono::Duration::milliseconds(1000);
     let start_s = first_due.timestamp_millis() as f64 / 1000.0;
-    let due_sql = format!(
-        "strftime('%Y-%m-%dT%H:%M:%fZ', {start_s:.3} + (id - 1) * {window:.6} / {n}, 'unixepoch')"
-    );
+    let pg = pool.backend() == perennial::db::Backend::Postgres;
+    let due_sql = if pg {
+        format!("to_timestamp({start_s:.3} + (id - 1) * {window:.6} / {n})")
+    } else {
+        format!(
+            "strftime('%Y-%m-%dT%H:%M:%fZ', {start_s:.3} + (id - 1) * {window:.6} / {n}, 'unixepoch')"
+        )
+    };
+    // An instant column as RFC 3339 text (PostgreSQL stores `timestamptz`).
+    let text = |col: &str| {
+        if pg {
+            format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+        } else {
+            col.to_string()
+        }
+    };
     perennial::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
         enroll_due(conn, wf, n, &due_sql)
     })?;
@@ -53,7 +66,8 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
         "latency: {n} actions due over {window} s while the worker runs…"
     ));
     let dues: HashMap<i64, DateTime<Utc>> = diesel::sql_query(format!(
-        "SELECT id, next_due_at AS t FROM enrollments WHERE workflow_id = {wf}"
+        "SELECT id, {} AS t FROM enrollments WHERE workflow_id = {wf}",
+        text("next_due_at")
     ))
     .load::<IdText>(&mut conn)?
     .into_iter()
@@ -65,12 +79,10 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let mut last = 0i64;
     let deadline = Instant::now() + Duration::from_secs_f64(window + 120.0);
     while (seen.len() as i64) < n && Instant::now() < deadline {
-        let rows = diesel::sql_query(
+        let rows = diesel::sql_query(format!(
             "SELECT id, enrollment_id FROM history_events
-             WHERE workflow_id = ?1 AND event = 'action_executed' AND id > ?2 ORDER BY id",
-        )
-        .bind::<BigInt, _>(wf)
-        .bind::<BigInt, _>(last)
+             WHERE workflow_id = {wf} AND event = 'action_executed' AND id > {last} ORDER BY id"
+        ))
         .load::<IdPair>(&mut conn)?;
         let at = Utc::now();
         for r in rows {
@@ -86,8 +98,9 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
         seen.len()
     );
     let executed: Vec<IdText> = diesel::sql_query(format!(
-        "SELECT r.enrollment_id AS id, r.finished_at AS t FROM action_runs r JOIN enrollments e ON e.id = r.enrollment_id
-         WHERE e.workflow_id = {wf}"
+        "SELECT r.enrollment_id AS id, {} AS t FROM action_runs r JOIN enrollments e ON e.id = r.enrollment_id
+         WHERE e.workflow_id = {wf}",
+        text("r.finished_at")
     ))
     .load(&mut conn)?;
     let ms = |d: chrono::Duration| d.num_microseconds().unwrap_or(i64::MAX) as f64 / 1000.0;

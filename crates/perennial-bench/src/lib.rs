@@ -15,8 +15,10 @@ pub mod http;
 pub mod latency;
 pub mod pacing;
 pub mod pages;
+pub mod pg;
 pub mod sqlite;
 pub mod worker;
+pub mod workers;
 
 use std::time::Instant;
 
@@ -62,11 +64,21 @@ pub struct BenchArgs {
     /// A smaller run (100k contacts, 1M events, 10k actions) for a quick look.
     #[arg(long)]
     pub quick: bool,
+    /// Run on PostgreSQL: a server URL (`postgres://user@host:5432/postgres`); a fresh database
+    /// `perennial_bench_<pid>` is created on it for the run and dropped afterwards (unless
+    /// `--keep`). Without it the bench runs on a temporary SQLite file.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// PostgreSQL only: worker process counts to measure (`perennial worker` processes beside
+    /// this executable), each beside a raw claim-and-complete loop with as many connections.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub workers: Vec<usize>,
     /// Keep the temporary database and print where it is.
     #[arg(long)]
     pub keep: bool,
-    /// Run only these measurements (comma-separated: enroll, api, worker, pacing, latency,
-    /// pages), for working on one of them. The JSON line then lacks the others' figures.
+    /// Run only these measurements (comma-separated: enroll, api, worker, pacing, workers,
+    /// latency, pages; `workers` runs on PostgreSQL only), for working on one of them. The
+    /// JSON line then lacks the others' figures.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -191,20 +203,72 @@ pub fn say(msg: impl AsRef<str>) {
     eprintln!("[bench] {}", msg.as_ref());
 }
 
+/// The database of the run: a temporary SQLite file, or a database made on a PostgreSQL server.
+pub enum Target {
+    Sqlite {
+        dir: tempfile::TempDir,
+        path: String,
+    },
+    Postgres(pg::PgDb),
+}
+
+impl Target {
+    fn open(args: &BenchArgs) -> anyhow::Result<Target> {
+        match args.database_url.as_deref().map(db::Backend::of_url) {
+            Some((db::Backend::Postgres, url)) => {
+                Ok(Target::Postgres(pg::PgDb::create(&url, args.keep)?))
+            }
+            Some((db::Backend::Sqlite, _)) => {
+                anyhow::bail!("--database-url takes a postgres:// URL (without it the bench runs on a temporary SQLite file)")
+            }
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("perennial-bench-")
+                    .tempdir()
+                    .context("creating a temporary directory")?;
+                let path = dir.path().join("bench.db").display().to_string();
+                Ok(Target::Sqlite { dir, path })
+            }
+        }
+    }
+
+    /// What `db::connect` takes.
+    pub fn url(&self) -> &str {
+        match self {
+            Target::Sqlite { path, .. } => path,
+            Target::Postgres(db) => db.url(),
+        }
+    }
+
+    fn size_mb(&self) -> f64 {
+        match self {
+            Target::Sqlite { path, .. } => std::fs::metadata(path)
+                .map(|m| m.len() as f64 / 1_048_576.0)
+                .unwrap_or(0.0),
+            Target::Postgres(db) => db.size_mb(),
+        }
+    }
+}
+
 /// Runs every measurement and prints the table, then the JSON line.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let args = args.effective();
     let started = Instant::now();
-    let dir = tempfile::Builder::new()
-        .prefix("perennial-bench-")
-        .tempdir()
-        .context("creating a temporary directory")?;
-    let db_path = dir.path().join("bench.db").display().to_string();
+    let target = Target::open(&args)?;
+    let backend = match target {
+        Target::Sqlite { .. } => db::Backend::Sqlite,
+        Target::Postgres(_) => db::Backend::Postgres,
+    };
     say(format!(
-        "database {db_path}; {} contacts, {} history events, {} actions, {} workflows",
-        args.contacts, args.history_events, args.actions, args.workflows
+        "database {} ({}); {} contacts, {} history events, {} actions, {} workflows",
+        db::redact(target.url()),
+        backend.name(),
+        args.contacts,
+        args.history_events,
+        args.actions,
+        args.workflows
     ));
-    let pool = db::connect(&db_path, 4)?;
+    let pool = db::connect(target.url(), 4)?;
     let mut report = Report::default();
     let now = chrono::Utc::now();
     let today = now.date_naive();
@@ -215,9 +279,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         data::ensure_properties(&mut conn)?
     };
     let t = Instant::now();
-    {
-        let raw = sqlite::RawDb::open(&db_path)?;
-        data::generate_contacts(&raw, args.contacts, props, today)?;
+    match &target {
+        Target::Sqlite { path, .. } => {
+            let raw = sqlite::RawDb::open(path)?;
+            data::generate_contacts(&raw, args.contacts, props, today)?;
+        }
+        Target::Postgres(db) => {
+            pg::generate_contacts(&mut db.connect()?, args.contacts, props, today)?
+        }
     }
     let gen_contacts = t.elapsed().as_secs_f64();
     say(format!(
@@ -227,15 +296,24 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     ));
     let history_wf = pages::create_history_workflow(&pool)?;
     let t = Instant::now();
-    {
-        let raw = sqlite::RawDb::open(&db_path)?;
-        data::generate_history(
-            &raw,
+    match &target {
+        Target::Sqlite { path, .. } => {
+            let raw = sqlite::RawDb::open(path)?;
+            data::generate_history(
+                &raw,
+                history_wf,
+                args.history_events,
+                args.contacts,
+                now.timestamp(),
+            )?;
+        }
+        Target::Postgres(db) => pg::generate_history(
+            &mut db.connect()?,
             history_wf,
             args.history_events,
             args.contacts,
             now.timestamp(),
-        )?;
+        )?,
     }
     let gen_history = t.elapsed().as_secs_f64();
     say(format!(
@@ -245,10 +323,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     ));
 
     if args.wants("enroll") {
-        enroll::run(&pool, &db_path, &args, &mut report)?;
+        enroll::run(&pool, &target, &args, &mut report)?;
         say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
     }
-    let server = api::Server::start(&db_path)?;
+    let server = api::Server::start(target.url())?;
     if args.wants("api") {
         api::run(&pool, &server, &args, props, &mut report)?;
         say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
@@ -259,6 +337,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.wants("pacing") {
         pacing::run(&pool, &args, &mut report)?;
+    }
+    if let Target::Postgres(db) = &target {
+        if args.wants("workers") && !args.workers.is_empty() {
+            workers::run(&pool, db, &args, &mut report)?;
+        }
     }
     if args.wants("latency") {
         latency::run(&pool, &args, &mut report)?;
@@ -275,9 +358,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         format!("{rss:.0} MB"),
         "< 1024 MB",
     );
-    let db_mb = std::fs::metadata(&db_path)
-        .map(|m| m.len() as f64 / 1_048_576.0)
-        .unwrap_or(0.0);
+    let db_mb = target.size_mb();
     report.figure("db_size_mb", db_mb);
     report.figure("setup_contacts_seconds", gen_contacts);
     report.figure("setup_history_seconds", gen_history);
@@ -285,6 +366,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     report.figure("total_seconds", total);
     report.figure("contacts", args.contacts as f64);
     report.figure("history_events", args.history_events as f64);
+    report.json.insert("backend".into(), json!(backend.name()));
     report.row("database size at the end", format!("{db_mb:.0} MB"), "");
     report.row(
         "setup: generate contacts / history",
@@ -293,9 +375,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     report.row("whole benchmark", format!("{total:.0} s"), "< 600 s");
     report.print();
-    if args.keep {
-        let kept = dir.keep();
-        say(format!("kept the database in {}", kept.display()));
+    drop(pool);
+    match target {
+        Target::Sqlite { dir, .. } if args.keep => {
+            let kept = dir.keep();
+            say(format!("kept the database in {}", kept.display()));
+        }
+        // The PostgreSQL database is dropped here (or kept, and said so).
+        other => drop(other),
     }
     println!("{}", Value::Object(report.json));
     Ok(())
