@@ -416,6 +416,27 @@ where
     }
 }
 
+/// Whether a failed transaction may succeed if run again from the start: on PostgreSQL two
+/// writers can deadlock (each holding a row the other waits for, e.g. two batches updating the
+/// same contacts in different orders), fail a serialization check, or race to insert the same
+/// new unique key (the second one, run again, finds the row). SQLite runs one writer at a time
+/// and never reports these.
+pub fn is_retryable(err: &anyhow::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<Error>(),
+            Some(Error::DatabaseError(
+                DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        ) || matches!(
+            cause.downcast_ref::<Error>(),
+            Some(Error::DatabaseError(_, info)) if info.message().starts_with("deadlock detected")
+        )
+    })
+}
+
 /// Runs blocking database work off the async executor.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> anyhow::Result<T>
 where

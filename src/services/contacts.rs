@@ -195,6 +195,10 @@ pub fn upsert_validated_with(
     write_new(conn, catalog, email, changes, ctx)
 }
 
+/// How many times a batch runs when it keeps losing to concurrent writers (see
+/// [`crate::db::is_retryable`]).
+const BATCH_TRIES: u32 = 4;
+
 /// One input of a batch as the caller read it: the input, or why it could not be read (a
 /// field within that input; empty for the input as a whole).
 pub type BatchInput = Result<ContactInput, FieldError>;
@@ -234,20 +238,38 @@ pub fn upsert_batch(
     if !errors.is_empty() {
         return Err(ContactError::Invalid(errors));
     }
-    let mut written = crate::db::write_transaction(conn, |conn| {
-        let ctx = EngineCtx::load(conn, catalog)?;
-        let mut out = Vec::with_capacity(valid.len());
-        for (i, (email, changes)) in valid.iter().enumerate() {
-            match upsert_validated_with(conn, catalog, email.as_deref(), changes, Some(&ctx)) {
-                Ok(w) => out.push(w),
-                Err(ContactError::Invalid(errs)) => {
-                    return Err(ContactError::Invalid(named(i, errs).collect()))
+    let attempt = |conn: &mut DbConnection| {
+        crate::db::write_transaction(conn, |conn| {
+            let emails: Vec<&str> = valid.iter().filter_map(|(e, _)| e.as_deref()).collect();
+            Contact::lock_by_emails(conn, &emails)?;
+            let ctx = EngineCtx::load(conn, catalog)?;
+            let mut out = Vec::with_capacity(valid.len());
+            for (i, (email, changes)) in valid.iter().enumerate() {
+                match upsert_validated_with(conn, catalog, email.as_deref(), changes, Some(&ctx)) {
+                    Ok(w) => out.push(w),
+                    Err(ContactError::Invalid(errs)) => {
+                        return Err(ContactError::Invalid(named(i, errs).collect()))
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
             }
+            Ok(out)
+        })
+    };
+    // All or nothing, so a batch that lost a deadlock to another writer (PostgreSQL: two
+    // batches touching the same contacts in different orders) is simply run again.
+    let mut tries = 1;
+    let mut written = loop {
+        match attempt(conn) {
+            Err(ContactError::Internal(e))
+                if tries < BATCH_TRIES && crate::db::is_retryable(&e) =>
+            {
+                tracing::info!(tries, error = %crate::telemetry::chain(&e), "contact batch ran into another writer; running it again");
+                tries += 1;
+            }
+            other => break other?,
         }
-        Ok(out)
-    })?;
+    };
     // A contact written twice: every result shows it as it stands after the batch.
     let last: std::collections::HashMap<i64, ContactRecord> = written
         .iter()

@@ -259,3 +259,40 @@ async fn a_batch_enrolls_contacts_into_a_live_workflow_as_single_upserts_do() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(enrollments(&app, &token, wf, &r[0]).await.len(), 1);
 }
+
+#[tokio::test]
+async fn concurrent_batches_over_the_same_contacts_in_opposite_orders_all_succeed() {
+    // On PostgreSQL two such batches used to deadlock halfway (each holding contacts the other
+    // needed) and one answered 500; every batch must now succeed, with nothing lost.
+    let (app, token) = TestApp::ready().await;
+    let emails: Vec<String> = (0..200).map(|i| format!("shared{i}@example.com")).collect();
+    let create: Vec<Value> = emails.iter().map(|e| json!({"email": e})).collect();
+    let (s, _) = app
+        .api_post("/contacts/batch", &token, json!({"inputs": create}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let batch = |reverse: bool, round: usize| {
+        let mut list: Vec<Value> = emails
+            .iter()
+            .map(|e| json!({"email": e, "properties": {"lastname": format!("round {round}")}}))
+            .collect();
+        if reverse {
+            list.reverse();
+        }
+        json!({ "inputs": list })
+    };
+    for round in 0..3 {
+        let (a, b, c, d) = tokio::join!(
+            app.api_post("/contacts/batch", &token, batch(false, round)),
+            app.api_post("/contacts/batch", &token, batch(true, round)),
+            app.api_post("/contacts/batch", &token, batch(false, round)),
+            app.api_post("/contacts/batch", &token, batch(true, round)),
+        );
+        for (s, body) in [a, b, c, d] {
+            assert_eq!(s, StatusCode::OK, "round {round}: {body}");
+        }
+    }
+    let got = found(&app, &token, "shared7@example.com").await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["properties"]["lastname"], "round 2");
+}

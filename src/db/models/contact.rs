@@ -80,6 +80,25 @@ impl Contact {
         Ok(rows.into_iter().next())
     }
 
+    /// PostgreSQL: locks the existing contacts with these emails in id order until the
+    /// transaction ends, so two batches writing the same contacts queue on the first one
+    /// they share instead of deadlocking halfway (each holding rows the other needs). SQLite
+    /// runs one writer at a time and needs nothing.
+    pub fn lock_by_emails(conn: &mut DbConnection, emails: &[&str]) -> anyhow::Result<()> {
+        if let DbConnection::Postgres(c) = conn {
+            if !emails.is_empty() {
+                contacts::table
+                    .filter(contacts::email.eq_any(emails))
+                    .order(contacts::id.asc())
+                    .select(contacts::id)
+                    .for_update()
+                    .load::<i64>(c)
+                    .context("locking the batch's contacts")?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn insert(
         conn: &mut DbConnection,
         email: Option<&str>,
