@@ -357,25 +357,8 @@ fn client(
     };
     let today = chrono::Utc::now().date_naive();
     for j in 0..n {
-        let stage = STAGES[rng.gen_range(0..STAGES.len())];
-        let renewal = (today + chrono::Duration::days(rng.gen_range(-30..400))).format("%Y-%m-%d");
-        let body = if j % 2 == 0 && !emails.is_empty() {
-            let email = &emails[rng.gen_range(0..emails.len())];
-            json!({"email": email, "properties": {"lifecyclestage": stage, "renewal_date": renewal.to_string()}})
-        } else {
-            let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
-            let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
-            let birthday = chrono::NaiveDate::from_ymd_opt(
-                1950 + rng.gen_range(0..55),
-                1 + rng.gen_range(0..12),
-                1 + rng.gen_range(0..28),
-            )
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
-            json!({"email": format!("api.{tag}.{c}.{j}@example.com"), "properties": {
-                "firstname": first, "lastname": last, "lifecyclestage": stage,
-                "birthday": birthday, "renewal_date": renewal.to_string()}})
-        };
+        let new_email = format!("api.{tag}.{c}.{j}@example.com");
+        let body = upsert_input(&mut rng, emails, today, j % 2 == 0, new_email);
         let bytes = serde_json::to_vec(&body)?;
         let t = Instant::now();
         let res = http.post(
@@ -393,4 +376,35 @@ fn client(
         }
     }
     Ok(out)
+}
+
+/// One upsert as the loads send it: with `update` (and known emails) an existing contact's new
+/// stage and renewal date; otherwise a new contact (`new_email`) with five properties.
+pub fn upsert_input(
+    rng: &mut StdRng,
+    emails: &[String],
+    today: chrono::NaiveDate,
+    update: bool,
+    new_email: String,
+) -> Value {
+    let stage = STAGES[rng.gen_range(0..STAGES.len())];
+    let renewal = (today + chrono::Duration::days(rng.gen_range(-30..400)))
+        .format("%Y-%m-%d")
+        .to_string();
+    if update && !emails.is_empty() {
+        let email = &emails[rng.gen_range(0..emails.len())];
+        return json!({"email": email, "properties": {"lifecyclestage": stage, "renewal_date": renewal}});
+    }
+    let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
+    let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
+    let birthday = chrono::NaiveDate::from_ymd_opt(
+        1950 + rng.gen_range(0..55),
+        1 + rng.gen_range(0..12),
+        1 + rng.gen_range(0..28),
+    )
+    .map(|d| d.format("%Y-%m-%d").to_string())
+    .unwrap_or_default();
+    json!({"email": new_email, "properties": {
+        "firstname": first, "lastname": last, "lifecyclestage": stage,
+        "birthday": birthday, "renewal_date": renewal}})
 }

@@ -6,14 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use serde_json::{json, Value};
 
-use crate::api::Server;
-use crate::data::STAGES;
+use crate::api::{upsert_input, Server};
 use crate::http::Client;
 use crate::{percentile, say, BenchArgs, Report};
-use perennial::services::demo::{FIRST_NAMES, LAST_NAMES};
 
 /// Contacts per request: the endpoint's maximum.
 const BATCH: i64 = 1_000;
@@ -92,27 +90,8 @@ fn client(
     for b in 0..n {
         let inputs: Vec<Value> = (0..BATCH)
             .map(|j| {
-                let stage = STAGES[rng.gen_range(0..STAGES.len())];
-                let renewal = (today + chrono::Duration::days(rng.gen_range(-30..400)))
-                    .format("%Y-%m-%d")
-                    .to_string();
-                if j % 2 == 0 && !emails.is_empty() {
-                    let email = &emails[rng.gen_range(0..emails.len())];
-                    json!({"email": email, "properties": {"lifecyclestage": stage, "renewal_date": renewal}})
-                } else {
-                    let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
-                    let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
-                    let birthday = chrono::NaiveDate::from_ymd_opt(
-                        1950 + rng.gen_range(0..55),
-                        1 + rng.gen_range(0..12),
-                        1 + rng.gen_range(0..28),
-                    )
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default();
-                    json!({"email": format!("batch.{c}.{b}.{j}@example.com"), "properties": {
-                        "firstname": first, "lastname": last, "lifecyclestage": stage,
-                        "birthday": birthday, "renewal_date": renewal}})
-                }
+                let new_email = format!("batch.{c}.{b}.{j}@example.com");
+                upsert_input(&mut rng, emails, today, j % 2 == 0, new_email)
             })
             .collect();
         let bytes = serde_json::to_vec(&json!({ "inputs": inputs }))?;
