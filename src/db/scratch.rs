@@ -13,11 +13,23 @@ use diesel::{Connection, PgConnection};
 use super::Backend;
 
 /// The server the PostgreSQL scratch databases are made on.
+///
+/// Without TLS unless the URL asks for it (`sslmode=`): the local test server offers TLS
+/// (Debian's default), and a test process that ends while its apps' threads are still inside
+/// an OpenSSL read crashed with SIGSEGV at exit (OpenSSL's exit handlers run under them),
+/// after every test had passed. Scratch databases are throwaway and on the test machine.
 pub fn admin_url() -> String {
-    std::env::var("PERENNIAL_TEST_PG_URL")
+    let url = std::env::var("PERENNIAL_TEST_PG_URL")
         .ok()
         .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    if url.contains("sslmode=") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
 }
 
 /// The backend the test run asked for.
