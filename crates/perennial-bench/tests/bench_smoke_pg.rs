@@ -7,11 +7,10 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::process::Command;
 use std::time::Duration;
 
+/// The test server as the app's tests reach it (`PERENNIAL_TEST_PG_URL`, without TLS unless
+/// it asks for it: see `db::scratch::admin_url`).
 fn server_url() -> String {
-    std::env::var("PERENNIAL_TEST_PG_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    perennial::db::scratch::admin_url()
 }
 
 /// host:port of a postgres:// URL (default port 5432).
