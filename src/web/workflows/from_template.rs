@@ -8,14 +8,12 @@ use actix_web::web;
 use askama::Template;
 
 use super::forms_common::{Choice, FormValues};
-use super::new::{create_key, new_create_key};
+use super::new::{create_key, create_once, created_earlier, new_create_key};
 use crate::db::models::property::Property;
-use crate::db::models::WorkflowId;
 use crate::domain::errors::{Errors, FieldError};
 use crate::domain::templates::{self, WorkflowTemplate, TEMPLATES};
 use crate::domain::validate::parse_definition;
 use crate::domain::values::FieldType;
-use crate::services::workflows::{self as svc, WorkflowError};
 use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
 use crate::web::{render, render_invalid, see_other, WebError, WebResult};
@@ -121,16 +119,8 @@ async fn create(
     let key = create_key(&v).map(|k| format!("create_key:{k}"));
     let result = crate::db::run(&state.pool, move |conn| {
         let props = Property::all(conn)?;
-        if let Some(key) = &key {
-            let earlier = crate::db::models::app_setting::get(conn, key)?
-                .and_then(|id| id.parse::<i64>().ok());
-            if let Some(wf) = earlier
-                .map(|id| crate::db::models::workflow::Workflow::find(conn, WorkflowId(id)))
-                .transpose()?
-                .flatten()
-            {
-                return Ok((Ok(wf), props));
-            }
+        if let Some(wf) = created_earlier(conn, key.as_deref())? {
+            return Ok((Ok(wf), props));
         }
         let name = input.trimmed("name").to_string();
         let property = input.trimmed("property").to_string();
@@ -154,17 +144,7 @@ async fn create(
             Ok(def) => def,
             Err(e) => return Ok((Err(vec![e]), props)),
         };
-        match svc::create_typed(conn, &def, &author) {
-            Ok(wf) => {
-                if let Some(key) = &key {
-                    crate::db::models::app_setting::set(conn, key, &wf.id.to_string())?;
-                }
-                Ok((Ok(wf), props))
-            }
-            Err(WorkflowError::Invalid(errors)) => Ok((Err(errors), props)),
-            Err(WorkflowError::Internal(e)) => Err(e),
-            Err(other) => Err(anyhow::anyhow!("creating workflow: {other}")),
-        }
+        Ok((create_once(conn, &def, &author, key.as_deref())?, props))
     })
     .await?;
     match result {

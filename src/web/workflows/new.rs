@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::forms_common::{Choice, FormValues};
 use crate::db::models::property::Property;
+use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
 use crate::domain::definition::DEFAULT_TIME_OF_DAY;
 use crate::domain::errors::{Errors, FieldError};
@@ -82,6 +83,43 @@ pub(super) fn new_create_key() -> String {
 pub(super) fn create_key(v: &FormValues) -> Option<String> {
     let key = v.trimmed("create_key");
     (key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit())).then(|| key.to_string())
+}
+
+/// The workflow an earlier submission of the same form (its `create_key`) created, if any:
+/// a double submit creates one workflow.
+pub(super) fn created_earlier(
+    conn: &mut crate::db::DbConnection,
+    key: Option<&str>,
+) -> anyhow::Result<Option<Workflow>> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let earlier = crate::db::models::app_setting::get(conn, key)?.and_then(|id| id.parse().ok());
+    Ok(match earlier {
+        Some(id) => Workflow::find(conn, WorkflowId(id))?,
+        None => None,
+    })
+}
+
+/// Creates the workflow and remembers it under the form's key; the form's field errors if
+/// the definition is refused.
+pub(super) fn create_once(
+    conn: &mut crate::db::DbConnection,
+    def: &crate::domain::definition::Definition,
+    author: &str,
+    key: Option<&str>,
+) -> anyhow::Result<Result<Workflow, Vec<FieldError>>> {
+    match svc::create_typed(conn, def, author) {
+        Ok(wf) => {
+            if let Some(key) = key {
+                crate::db::models::app_setting::set(conn, key, &wf.id.to_string())?;
+            }
+            Ok(Ok(wf))
+        }
+        Err(WorkflowError::Invalid(errors)) => Ok(Err(errors)),
+        Err(WorkflowError::Internal(e)) => Err(e),
+        Err(other) => Err(anyhow::anyhow!("creating workflow: {other}")),
+    }
 }
 
 /// The definition a new workflow starts with: its start, empty triggers, default settings
@@ -161,16 +199,8 @@ async fn create(
     let key = create_key(&v).map(|k| format!("create_key:{k}"));
     let result = crate::db::run(&state.pool, move |conn| {
         let props = Property::all(conn)?;
-        if let Some(key) = &key {
-            let earlier = crate::db::models::app_setting::get(conn, key)?
-                .and_then(|id| id.parse::<i64>().ok());
-            if let Some(wf) = earlier
-                .map(|id| crate::db::models::workflow::Workflow::find(conn, WorkflowId(id)))
-                .transpose()?
-                .flatten()
-            {
-                return Ok((Ok(wf), props));
-            }
+        if let Some(wf) = created_earlier(conn, key.as_deref())? {
+            return Ok((Ok(wf), props));
         }
         let json = match initial_definition(&input) {
             Ok(json) => json,
@@ -180,17 +210,7 @@ async fn create(
             Ok(def) => def,
             Err(e) => return Ok((Err(vec![e]), props)),
         };
-        match svc::create_typed(conn, &def, &author) {
-            Ok(wf) => {
-                if let Some(key) = &key {
-                    crate::db::models::app_setting::set(conn, key, &wf.id.to_string())?;
-                }
-                Ok((Ok(wf), props))
-            }
-            Err(WorkflowError::Invalid(errors)) => Ok((Err(errors), props)),
-            Err(WorkflowError::Internal(e)) => Err(e),
-            Err(other) => Err(anyhow::anyhow!("creating workflow: {other}")),
-        }
+        Ok((create_once(conn, &def, &author, key.as_deref())?, props))
     })
     .await?;
     match result {
