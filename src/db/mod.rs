@@ -8,6 +8,7 @@
 //! thread and the process-wide write turn apply to the SQLite arm only.
 
 pub mod checkpoint;
+pub mod deferred;
 pub mod listen;
 pub mod locks;
 pub mod models;

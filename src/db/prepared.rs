@@ -131,6 +131,57 @@ macro_rules! fixed_sql {
             &[$($crate::db::prepared::Param::from($param)),*],
         )
     }};
+    // The values already made (`[Param; N]`), e.g. by a function shared with a multi-row twin.
+    ($sql:literal, $params:expr $(,)?) => {{
+        #[derive(Debug, Clone, Copy)]
+        struct ThisStatement;
+        static PIECES: ::std::sync::OnceLock<::std::vec::Vec<&'static str>> =
+            ::std::sync::OnceLock::new();
+        $crate::db::prepared::Fixed::<ThisStatement>::keyed(
+            $sql,
+            PIECES.get_or_init(|| $sql.split('?').collect()),
+            &$params,
+        )
+    }};
+}
+
+/// The text of a multi-row insert, built once: `head` followed by `rows` copies of `row`
+/// (`"(?, ?, …)"`), joined by commas. Made by [`repeated_sql!`], which keeps one per call site.
+#[derive(Debug)]
+pub struct Repeated {
+    sql: &'static str,
+    pieces: &'static [&'static str],
+}
+
+impl Repeated {
+    /// Builds the text; it lives as long as the process (one per statement, like a literal).
+    pub fn new(head: &str, row: &str, rows: usize) -> Repeated {
+        let text = format!("{head} {}", vec![row; rows].join(", "));
+        let sql: &'static str = Box::leak(text.into_boxed_str());
+        let pieces: &'static [&'static str] =
+            Box::leak(sql.split('?').collect::<Vec<_>>().into_boxed_slice());
+        Repeated { sql, pieces }
+    }
+
+    #[doc(hidden)]
+    pub fn bind<'a, Q: 'static>(&'static self, params: &'a [Param<'a>]) -> Fixed<'a, Q> {
+        Fixed::keyed(self.sql, self.pieces, params)
+    }
+}
+
+/// `repeated_sql!("INSERT INTO t (a, b) VALUES", "(?, ?)", ROWS, &params)`: a [`Fixed`]
+/// multi-row insert of `ROWS` rows (a constant at each call site: the text is built on the
+/// first call and the statement cached under a key type of its own, as [`fixed_sql!`] does).
+#[macro_export]
+macro_rules! repeated_sql {
+    ($head:literal, $row:literal, $rows:expr, $params:expr $(,)?) => {{
+        #[derive(Debug, Clone, Copy)]
+        struct ThisStatement;
+        static TEXT: ::std::sync::OnceLock<$crate::db::prepared::Repeated> =
+            ::std::sync::OnceLock::new();
+        TEXT.get_or_init(|| $crate::db::prepared::Repeated::new($head, $row, $rows))
+            .bind::<ThisStatement>($params)
+    }};
 }
 
 impl<Q: 'static> QueryId for Fixed<'_, Q> {

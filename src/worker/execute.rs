@@ -102,6 +102,9 @@ fn run_batch(
                 None => ctx.insert(RoundCtx::load(conn, config)?),
             };
             ctx.prefetch(conn, &claimed, now)?;
+            // Unguarded, the jobs' append-only rows are held and written set-based before the
+            // commit (`db::deferred`); guarded, each job writes its own inside its savepoint.
+            let held = (!guarded).then(crate::db::deferred::Scope::begin);
             for e in &claimed {
                 if stop.load(Ordering::SeqCst) {
                     // Left as it was: still due, the next round (or run) takes it.
@@ -126,6 +129,9 @@ fn run_batch(
                         )?;
                     }
                 }
+            }
+            if held.is_some() {
+                crate::db::deferred::flush(conn)?;
             }
             Ok(claimed.len())
         })
@@ -180,6 +186,9 @@ fn process_claimed(
     if ctx.start_contact(claimed.contact_id) {
         return run_job(conn, ctx, claimed.clone(), now);
     }
+    // What the contact's earlier job holds (its enrollment's move included) is written
+    // before this one reads its enrollments (`db::deferred`).
+    crate::db::deferred::flush(conn)?;
     process(conn, ctx, claimed.id, now)
 }
 
@@ -472,6 +481,16 @@ fn point(
     last_run: Option<DateTime<Utc>>,
     held: Option<(DateTime<Utc>, &str)>,
 ) -> anyhow::Result<()> {
+    if held.is_none() {
+        // The job's last write: inside a batch, written with it (`db::deferred::Move`).
+        return Enrollment::move_with_batch(
+            conn,
+            EnrollmentId(e.id),
+            e.next_step.as_deref(),
+            e.next_due_at.as_deref(),
+            last_run.map(fmt_instant).as_deref(),
+        );
+    }
     let until = held.map(|(t, _)| fmt_instant(t));
     Enrollment::point_at(
         conn,

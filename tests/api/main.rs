@@ -35,6 +35,7 @@ pub(crate) mod sessions;
 pub(crate) mod settings;
 pub(crate) mod test_page;
 pub(crate) mod webhook_guard;
+pub(crate) mod worker_batch;
 pub(crate) mod workflow_pages;
 pub(crate) mod workflows_api;
 pub(crate) mod workflows_editor;

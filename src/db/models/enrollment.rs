@@ -268,6 +268,49 @@ impl Enrollment {
         Ok(())
     }
 
+    /// A worker job's last write, the move of its own enrollment to its next step (no lease):
+    /// inside a batch, held and written with it (`db::deferred::Move` says why that is safe
+    /// only for this write).
+    pub fn move_with_batch(
+        conn: &mut DbConnection,
+        id: EnrollmentId,
+        step: Option<&str>,
+        due: Option<&str>,
+        last_run_at: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let row = crate::db::deferred::Move {
+            enrollment_id: id.0,
+            step: step.map(str::to_string),
+            due: due.map(str::to_string),
+            last_run_at: last_run_at.map(str::to_string),
+        };
+        match crate::db::deferred::hold_move(row) {
+            Some(row) => {
+                Enrollment::write_move(conn, &row).context("moving enrollment to its next step")
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Moves an enrollment to its next step now, unleased.
+    pub(crate) fn write_move(
+        conn: &mut DbConnection,
+        m: &crate::db::deferred::Move,
+    ) -> QueryResult<()> {
+        crate::fixed_sql!(
+            "UPDATE enrollments SET next_step = ?, next_due_at = ?, lease_until = NULL,
+                lease_owner = NULL, attempts = 0, last_run_at = ? WHERE id = ?",
+            [
+                m.step.as_deref(),
+                At(m.due.as_deref()),
+                At(m.last_run_at.as_deref()),
+                m.enrollment_id
+            ],
+        )
+        .execute(conn)?;
+        Ok(())
+    }
+
     /// A contact's newest enrollments (at most `limit`) with their workflows: the contact
     /// page's memberships.
     pub fn with_workflows_of_contact(

@@ -1,6 +1,6 @@
 //! Contact events: what happened to a contact, built-in or posted by another system.
 
-use crate::db::prepared::At;
+use crate::db::prepared::{At, Param};
 use crate::db::types::Ts;
 use crate::db::DbConnection;
 use anyhow::Context;
@@ -52,12 +52,14 @@ impl ContactEvent {
         conn: &mut DbConnection,
         events: &[NewContactEvent],
     ) -> anyhow::Result<Vec<ContactEvent>> {
+        // Events held by a worker batch go first, so ids keep the order events happened in.
+        crate::db::deferred::flush(conn).context("recording contact events")?;
         events
             .iter()
             .map(|e| {
                 let id = match conn {
                     DbConnection::Sqlite(_) => {
-                        ContactEvent::insert(conn, e)?;
+                        ContactEvent::write(conn, e).context("recording contact events")?;
                         diesel::select(last_insert_rowid())
                             .get_result::<i64>(conn)
                             .context("reading the event's id")?
@@ -85,22 +87,35 @@ impl ContactEvent {
     /// trigger-like multi-row write and so journals every page it changes inside the
     /// caller's transaction (a fifth of the worker's time, measured).
     pub fn insert(conn: &mut DbConnection, e: &NewContactEvent) -> anyhow::Result<()> {
+        if crate::db::deferred::hold_contact_event(e) {
+            // Held by a worker batch: written before it commits (`db::deferred`).
+            return Ok(());
+        }
+        ContactEvent::write(conn, e).context("recording contact events")
+    }
+
+    /// Writes one event now.
+    pub(crate) fn write(conn: &mut DbConnection, e: &NewContactEvent) -> QueryResult<()> {
         crate::fixed_sql!(
             "INSERT INTO contact_events
                 (contact_id, name, source, occurred_at, properties, created_at)
              VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                e.contact_id,
-                e.name.as_str(),
-                e.source,
-                At::some(e.occurred_at.as_str()),
-                e.properties.as_str(),
-                At::some(e.created_at.as_str()),
-            ],
+            ContactEvent::params(e),
         )
-        .execute(conn)
-        .context("recording contact events")?;
+        .execute(conn)?;
         Ok(())
+    }
+
+    /// An event's values in the column order of the insert above (and of `db::deferred`'s).
+    pub(crate) fn params(e: &NewContactEvent) -> [Param<'_>; 6] {
+        [
+            e.contact_id.into(),
+            e.name.as_str().into(),
+            e.source.into(),
+            At::some(e.occurred_at.as_str()).into(),
+            e.properties.as_str().into(),
+            At::some(e.created_at.as_str()).into(),
+        ]
     }
 
     /// A contact's events, newest first (keyset: ids below `before`).

@@ -1,7 +1,7 @@
 //! Workflow history events (DESIGN §5), written in the same transaction as the change they
 //! describe, read newest first with keyset pagination.
 
-use crate::db::prepared::At;
+use crate::db::prepared::{At, Param};
 use crate::db::types::Ts;
 use crate::db::DbConnection;
 use anyhow::Context;
@@ -70,32 +70,41 @@ pub struct HistoryFilter {
 }
 
 pub fn record(conn: &mut DbConnection, events: &[NewEvent]) -> anyhow::Result<()> {
-    if events.is_empty() {
+    if events.is_empty() || crate::db::deferred::hold_history(events) {
+        // Held by a worker batch: written before it commits (`db::deferred`).
         return Ok(());
     }
-    // One fixed statement per row (`db::prepared`): prepared once, then each event costs a
-    // bind and a step. (A multi-row insert of `NewEvent`s is prepared afresh every time, and
-    // with its optional columns diesel splits it into single inserts inside a savepoint.)
+    write(conn, events).context("writing history")
+}
+
+/// Writes events now, one fixed statement per row (`db::prepared`): prepared once, then each
+/// event costs a bind and a step. (A multi-row insert of `NewEvent`s is prepared afresh every
+/// time, and with its optional columns diesel splits it into single inserts inside a savepoint.)
+pub(crate) fn write(conn: &mut DbConnection, events: &[NewEvent]) -> QueryResult<()> {
     for e in events {
         crate::fixed_sql!(
             "INSERT INTO history_events
                 (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                e.workflow_id,
-                e.enrollment_id,
-                e.contact_id,
-                At::some(e.at.as_str()),
-                e.event,
-                e.step.as_deref(),
-                e.detail.as_str(),
-                i64::from(e.revision),
-            ],
+            params(e),
         )
-        .execute(conn)
-        .context("writing history")?;
+        .execute(conn)?;
     }
     Ok(())
+}
+
+/// An event's values in the column order of the inserts above (and of `db::deferred`'s).
+pub(crate) fn params(e: &NewEvent) -> [Param<'_>; 8] {
+    [
+        e.workflow_id.into(),
+        e.enrollment_id.into(),
+        e.contact_id.into(),
+        At::some(e.at.as_str()).into(),
+        e.event.into(),
+        e.step.as_deref().into(),
+        e.detail.as_str().into(),
+        i64::from(e.revision).into(),
+    ]
 }
 
 /// One page, newest first; returns the page and whether more exist.

@@ -4,7 +4,7 @@
 //! loop reads to know how long to sleep. Moved here from `worker` with the same text and the
 //! same query types (so diesel's statement cache keys are unchanged).
 
-use crate::db::prepared::At;
+use crate::db::prepared::{At, Param};
 use crate::db::sql::portable;
 use crate::db::types::{DayText, Instant, Ts};
 use crate::db::DbConnection;
@@ -137,6 +137,7 @@ pub fn step_runs_of(
     conn: &mut DbConnection,
     enrollment_ids: &[i64],
 ) -> QueryResult<Vec<(i64, String, String)>> {
+    crate::db::deferred::flush(conn)?;
     action_runs::table
         .filter(action_runs::enrollment_id.eq_any(enrollment_ids))
         .select((
@@ -149,6 +150,7 @@ pub fn step_runs_of(
 
 /// Whether this step already ran (recorded as done) for this enrollment.
 pub fn step_done(conn: &mut DbConnection, enrollment: i64, path: &str) -> QueryResult<bool> {
+    crate::db::deferred::flush(conn)?;
     // No `.first()`: diesel binds its LIMIT, and SQLite re-prepares a statement whose bound
     // LIMIT is rebound — a primary-key lookup needs no LIMIT and stays in the statement cache.
     let state: Vec<String> = action_runs::table
@@ -167,6 +169,7 @@ pub fn mark_step_done(
     result: &str,
     now_s: &str,
 ) -> QueryResult<()> {
+    crate::db::deferred::flush(conn)?;
     // Update, else insert: not `REPLACE`, which SQLite treats as a possible multi-row write
     // and journals page by page inside the batch transaction.
     let updated = crate::fixed_sql!(
@@ -182,6 +185,7 @@ pub fn mark_step_done(
 }
 
 /// Records a step's first run as done at `now_s` (the caller knows it has no record yet).
+/// Inside a worker batch the record is held and written with the batch (`db::deferred`).
 pub fn insert_step_done(
     conn: &mut DbConnection,
     enrollment: i64,
@@ -189,13 +193,41 @@ pub fn insert_step_done(
     result: &str,
     now_s: &str,
 ) -> QueryResult<()> {
+    let row = crate::db::deferred::StepDone {
+        enrollment_id: enrollment,
+        step: path.to_string(),
+        result: result.to_string(),
+        at: now_s.to_string(),
+    };
+    match crate::db::deferred::hold_step_done(row) {
+        Some(row) => write_step_done(conn, &row),
+        None => Ok(()),
+    }
+}
+
+/// Writes a step's first run now.
+pub(crate) fn write_step_done(
+    conn: &mut DbConnection,
+    s: &crate::db::deferred::StepDone,
+) -> QueryResult<()> {
     crate::fixed_sql!(
         "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
          VALUES (?, ?, 'done', ?, ?, ?)",
-        [enrollment, path, result, At::some(now_s), At::some(now_s)],
+        step_done_params(s),
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// A done step's values in the column order of the insert above (and of `db::deferred`'s).
+pub(crate) fn step_done_params(s: &crate::db::deferred::StepDone) -> [Param<'_>; 5] {
+    [
+        s.enrollment_id.into(),
+        s.step.as_str().into(),
+        s.result.as_str().into(),
+        At::some(s.at.as_str()).into(),
+        At::some(s.at.as_str()).into(),
+    ]
 }
 
 /// The state of a step's run record (`done`, `started`, …), if it has one.
@@ -204,6 +236,7 @@ pub fn step_run_state(
     enrollment: i64,
     path: &str,
 ) -> QueryResult<Option<String>> {
+    crate::db::deferred::flush(conn)?;
     action_runs::table
         .find((enrollment, path))
         .select(action_runs::state)
@@ -218,6 +251,7 @@ pub fn start_step_run(
     path: &str,
     now_s: &str,
 ) -> QueryResult<()> {
+    crate::db::deferred::flush(conn)?;
     diesel::insert_into(action_runs::table)
         .values((
             action_runs::enrollment_id.eq(enrollment),
@@ -238,6 +272,7 @@ pub fn retry_step_later(
     attempts: i32,
     retry_at_s: &str,
 ) -> QueryResult<()> {
+    crate::db::deferred::flush(conn)?;
     diesel::delete(action_runs::table.find((enrollment, path))).execute(conn)?;
     diesel::update(enrollments::table.find(enrollment))
         .set((
@@ -260,20 +295,49 @@ pub struct KeptEmail<'a> {
     pub created_at: &'a str,
 }
 
+/// Inside a worker batch the email is held and written with the batch (`db::deferred`).
 pub fn keep_email(conn: &mut DbConnection, m: &KeptEmail<'_>) -> QueryResult<()> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::workflow_id.eq(Some(m.workflow_id)),
-            outbox::enrollment_id.eq(Some(m.enrollment_id)),
-            outbox::contact_id.eq(Some(m.contact_id)),
-            outbox::recipient.eq(m.recipient),
-            outbox::subject.eq(m.subject),
-            outbox::body.eq(m.body),
-            outbox::delivery.eq("kept"),
-            outbox::created_at.eq(Ts::from(m.created_at)),
-        ))
-        .execute(conn)?;
+    let row = crate::db::deferred::OutboxRow {
+        workflow_id: m.workflow_id,
+        enrollment_id: m.enrollment_id,
+        contact_id: m.contact_id,
+        recipient: m.recipient.to_string(),
+        subject: m.subject.to_string(),
+        body: m.body.to_string(),
+        created_at: m.created_at.to_string(),
+    };
+    match crate::db::deferred::hold_email(row) {
+        Some(row) => write_email(conn, &row),
+        None => Ok(()),
+    }
+}
+
+/// Keeps an email in the Outbox now.
+pub(crate) fn write_email(
+    conn: &mut DbConnection,
+    m: &crate::db::deferred::OutboxRow,
+) -> QueryResult<()> {
+    crate::fixed_sql!(
+        "INSERT INTO outbox
+            (workflow_id, enrollment_id, contact_id, recipient, subject, body, delivery, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'kept', ?)",
+        email_params(m),
+    )
+    .execute(conn)?;
     Ok(())
+}
+
+/// A kept email's values in the column order of the insert above (and of `db::deferred`'s).
+pub(crate) fn email_params(m: &crate::db::deferred::OutboxRow) -> [Param<'_>; 7] {
+    [
+        m.workflow_id.into(),
+        m.enrollment_id.into(),
+        m.contact_id.into(),
+        m.recipient.as_str().into(),
+        m.subject.as_str().into(),
+        m.body.as_str().into(),
+        At::some(m.created_at.as_str()).into(),
+    ]
 }
 
 /// A notification in the inbox, about a workflow and one of its contacts.
@@ -325,6 +389,7 @@ pub fn emails_sent_to(
     contact_id: i64,
     since: &str,
 ) -> QueryResult<Vec<String>> {
+    crate::db::deferred::flush(conn)?;
     outbox::table
         .filter(outbox::contact_id.eq(contact_id))
         .filter(outbox::created_at.ge(Ts::of(since)))
@@ -338,6 +403,7 @@ pub fn emails_sent_to_many(
     contact_ids: &[i64],
     since: &str,
 ) -> QueryResult<Vec<(i64, String)>> {
+    crate::db::deferred::flush(conn)?;
     let rows: Vec<(Option<i64>, String)> = outbox::table
         .filter(outbox::contact_id.eq_any(contact_ids))
         .filter(outbox::created_at.ge(Ts::of(since)))

@@ -1,0 +1,358 @@
+//! Write-behind for append-only rows inside one worker batch.
+//!
+//! A worker batch runs hundreds of jobs in one transaction, and each job appends rows that
+//! nothing in the batch reads back: history events, quiet contact events (no trigger reads
+//! their id), the "done" record of a step the batch knows had none, and emails kept in the
+//! Outbox. Written one statement at a time, each is a round trip: on PostgreSQL that round
+//! trip, not the database's work, was most of the worker's time (measured: seven statements
+//! per action, a fifth of a millisecond each). Inside a batch [`Scope`] those rows are held in
+//! memory and written at the end of the batch, before its commit, by one set-based statement
+//! per table on PostgreSQL (`INSERT … SELECT … FROM unnest(…)`) and by the same prepared
+//! single-row statements as before on SQLite (where a statement costs microseconds).
+//!
+//! Why this cannot change what anyone sees: the rows land in the same transaction, in the order
+//! they were made (per table; no row of one of these tables refers to a held row of another).
+//! Every statement of the worker that reads or changes step runs or the Outbox flushes first
+//! ([`flush`] at the top of those functions in `db/sql/worker.rs`), and so does an insert of
+//! contact events whose ids are read back, so the batch still sees its own writes in order.
+//! History and contact events are otherwise read only by pages and the API, never inside a
+//! batch. Outside a scope (the API, pages, the sweep, a job run on its own) nothing is held.
+//!
+//! The buffer is per thread: a batch runs on one thread with one connection from start to
+//! commit, and the scope ends (dropping anything unwritten with the rolled-back transaction)
+//! when the batch does.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+
+use super::models::event::NewContactEvent;
+use super::models::history::NewEvent;
+use super::DbConnection;
+
+/// A step's first run, recorded as done.
+#[derive(Debug, Clone)]
+pub struct StepDone {
+    pub enrollment_id: i64,
+    pub step: String,
+    pub result: String,
+    pub at: String,
+}
+
+/// An enrollment moved to its next step at the end of a job (no lease: it stays in the
+/// batch). Held like the appends: a job changes only its own contact's enrollments, and the
+/// worker flushes before a second job of the same contact starts (`worker::execute`), so no
+/// later statement of the batch reads or changes a row whose move is held.
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub enrollment_id: i64,
+    pub step: Option<String>,
+    pub due: Option<String>,
+    pub last_run_at: Option<String>,
+}
+
+/// An email kept in the Outbox.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub workflow_id: i64,
+    pub enrollment_id: i64,
+    pub contact_id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Default)]
+struct Held {
+    history: Vec<NewEvent>,
+    contact_events: Vec<NewContactEvent>,
+    steps_done: Vec<StepDone>,
+    outbox: Vec<OutboxRow>,
+    moves: Vec<Move>,
+}
+
+impl Held {
+    fn is_empty(&self) -> bool {
+        self.history.is_empty()
+            && self.contact_events.is_empty()
+            && self.steps_done.is_empty()
+            && self.outbox.is_empty()
+            && self.moves.is_empty()
+    }
+}
+
+thread_local! {
+    static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
+/// While alive, appends on this thread are held (see the module). Dropping it discards what
+/// was not flushed: call [`flush`] before the transaction commits.
+pub struct Scope {
+    /// Tied to the thread whose buffer it opened.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Scope {
+    pub fn begin() -> Scope {
+        HELD.with(|h| *h.borrow_mut() = Some(Held::default()));
+        Scope {
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        HELD.with(|h| *h.borrow_mut() = None);
+    }
+}
+
+/// Holds rows when a scope is open on this thread; gives them back when none is.
+fn hold<T>(rows: Vec<T>, into: impl FnOnce(&mut Held) -> &mut Vec<T>) -> Option<Vec<T>> {
+    HELD.with(|h| match h.borrow_mut().as_mut() {
+        Some(held) => {
+            into(held).extend(rows);
+            None
+        }
+        None => Some(rows),
+    })
+}
+
+pub(crate) fn hold_history(events: &[NewEvent]) -> bool {
+    HELD.with(|h| match h.borrow_mut().as_mut() {
+        Some(held) => {
+            held.history.extend_from_slice(events);
+            true
+        }
+        None => false,
+    })
+}
+
+pub(crate) fn hold_contact_event(e: &NewContactEvent) -> bool {
+    HELD.with(|h| match h.borrow_mut().as_mut() {
+        Some(held) => {
+            held.contact_events.push(e.clone());
+            true
+        }
+        None => false,
+    })
+}
+
+pub(crate) fn hold_step_done(row: StepDone) -> Option<StepDone> {
+    hold(vec![row], |h| &mut h.steps_done).and_then(|mut v| v.pop())
+}
+
+pub(crate) fn hold_move(row: Move) -> Option<Move> {
+    hold(vec![row], |h| &mut h.moves).and_then(|mut v| v.pop())
+}
+
+pub(crate) fn hold_email(row: OutboxRow) -> Option<OutboxRow> {
+    hold(vec![row], |h| &mut h.outbox).and_then(|mut v| v.pop())
+}
+
+/// Writes everything held on this thread (a no-op outside a scope or when nothing is held).
+pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
+    let Some(held) = HELD.with(|h| {
+        h.borrow_mut()
+            .as_mut()
+            .filter(|held| !held.is_empty())
+            .map(std::mem::take)
+    }) else {
+        return Ok(());
+    };
+    match conn {
+        DbConnection::Postgres(c) => write_pg(c, &held),
+        DbConnection::Sqlite(_) => write_each(conn, held),
+    }
+}
+
+/// Rows per multi-row insert on SQLite: each statement is prepared once and kept, and binds
+/// this many rows per step; the rest of a batch goes through the single-row statements.
+const SQLITE_ROWS: usize = 16;
+
+/// SQLite: the held rows in multi-row inserts of [`SQLITE_ROWS`] (a statement costs only
+/// microseconds here, but a fixed cost of binding, stepping and resetting per row is saved).
+fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
+    use super::models::event::ContactEvent;
+    use super::models::history;
+    use super::prepared::Param;
+    use super::sql::worker as sql;
+    for rows in held.history.chunks(SQLITE_ROWS) {
+        if rows.len() < SQLITE_ROWS {
+            history::write(conn, rows)?;
+            continue;
+        }
+        let params: Vec<Param> = rows.iter().flat_map(history::params).collect();
+        crate::repeated_sql!(
+            "INSERT INTO history_events
+                (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision) VALUES",
+            "(?, ?, ?, ?, ?, ?, ?, ?)",
+            SQLITE_ROWS,
+            &params,
+        )
+        .execute(conn)?;
+    }
+    for rows in held.contact_events.chunks(SQLITE_ROWS) {
+        if rows.len() < SQLITE_ROWS {
+            for e in rows {
+                ContactEvent::write(conn, e)?;
+            }
+            continue;
+        }
+        let params: Vec<Param> = rows.iter().flat_map(ContactEvent::params).collect();
+        crate::repeated_sql!(
+            "INSERT INTO contact_events
+                (contact_id, name, source, occurred_at, properties, created_at) VALUES",
+            "(?, ?, ?, ?, ?, ?)",
+            SQLITE_ROWS,
+            &params,
+        )
+        .execute(conn)?;
+    }
+    for rows in held.steps_done.chunks(SQLITE_ROWS) {
+        if rows.len() < SQLITE_ROWS {
+            for s in rows {
+                sql::write_step_done(conn, s)?;
+            }
+            continue;
+        }
+        let params: Vec<Param> = rows.iter().flat_map(sql::step_done_params).collect();
+        crate::repeated_sql!(
+            "INSERT INTO action_runs
+                (enrollment_id, step, state, result, started_at, finished_at) VALUES",
+            "(?, ?, 'done', ?, ?, ?)",
+            SQLITE_ROWS,
+            &params,
+        )
+        .execute(conn)?;
+    }
+    for rows in held.outbox.chunks(SQLITE_ROWS) {
+        if rows.len() < SQLITE_ROWS {
+            for m in rows {
+                sql::write_email(conn, m)?;
+            }
+            continue;
+        }
+        let params: Vec<Param> = rows.iter().flat_map(sql::email_params).collect();
+        crate::repeated_sql!(
+            "INSERT INTO outbox
+                (workflow_id, enrollment_id, contact_id, recipient, subject, body, delivery,
+                 created_at) VALUES",
+            "(?, ?, ?, ?, ?, ?, 'kept', ?)",
+            SQLITE_ROWS,
+            &params,
+        )
+        .execute(conn)?;
+    }
+    for m in &held.moves {
+        super::models::enrollment::Enrollment::write_move(conn, m)?;
+    }
+    Ok(())
+}
+
+/// An instant as text PostgreSQL reads the same in any session time zone (`…Z`).
+fn utc_text(s: &str) -> String {
+    crate::clock::parse_instant(s)
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|n| n.and_utc())
+        })
+        .map(crate::clock::fmt_instant)
+        .unwrap_or_else(|| s.to_string())
+}
+
+/// PostgreSQL: one `INSERT … SELECT … FROM unnest(…)` per table, rows in the order held.
+fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
+    if !held.history.is_empty() {
+        let h = &held.history;
+        diesel::sql_query(
+            "INSERT INTO history_events
+                (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
+             SELECT w, en, c, a::timestamptz, ev, st, d, r
+               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+                           $6::text[], $7::text[], $8::integer[])
+                    WITH ORDINALITY AS u(w, en, c, a, ev, st, d, r, n)
+              ORDER BY n",
+        )
+        .bind::<Array<BigInt>, _>(h.iter().map(|e| e.workflow_id).collect::<Vec<_>>())
+        .bind::<Array<Nullable<BigInt>>, _>(h.iter().map(|e| e.enrollment_id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(h.iter().map(|e| e.contact_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(h.iter().map(|e| utc_text(&e.at)).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(h.iter().map(|e| e.event).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(h.iter().map(|e| e.step.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(h.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(h.iter().map(|e| e.revision).collect::<Vec<_>>())
+        .execute(c)?;
+    }
+    if !held.contact_events.is_empty() {
+        let v = &held.contact_events;
+        diesel::sql_query(
+            "INSERT INTO contact_events (contact_id, name, source, occurred_at, properties, created_at)
+             SELECT c, nm, src, o::timestamptz, p, cr::timestamptz
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                    WITH ORDINALITY AS u(c, nm, src, o, p, cr, n)
+              ORDER BY n",
+        )
+        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.contact_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.name.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.source).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| utc_text(&e.occurred_at)).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.properties.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| utc_text(&e.created_at)).collect::<Vec<_>>())
+        .execute(c)?;
+    }
+    if !held.steps_done.is_empty() {
+        let v = &held.steps_done;
+        diesel::sql_query(
+            "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
+             SELECT en, st, 'done', r, a::timestamptz, a::timestamptz
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(en, st, r, a)",
+        )
+        .bind::<Array<BigInt>, _>(v.iter().map(|s| s.enrollment_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|s| s.step.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|s| s.result.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|s| utc_text(&s.at)).collect::<Vec<_>>())
+        .execute(c)?;
+    }
+    if !held.outbox.is_empty() {
+        let v = &held.outbox;
+        diesel::sql_query(
+            "INSERT INTO outbox
+                (workflow_id, enrollment_id, contact_id, recipient, subject, body, delivery, created_at)
+             SELECT w, en, c, rc, s, b, 'kept', a::timestamptz
+               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+                           $6::text[], $7::text[])
+                    WITH ORDINALITY AS u(w, en, c, rc, s, b, a, n)
+              ORDER BY n",
+        )
+        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.workflow_id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.enrollment_id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.contact_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|m| m.recipient.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|m| m.body.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|m| utc_text(&m.created_at)).collect::<Vec<_>>())
+        .execute(c)?;
+    }
+    if !held.moves.is_empty() {
+        let v = &held.moves;
+        let at = |t: &Option<String>| t.as_deref().map(utc_text);
+        diesel::sql_query(
+            "UPDATE enrollments e
+                SET next_step = u.st, next_due_at = u.d::timestamptz, lease_until = NULL,
+                    lease_owner = NULL, attempts = 0, last_run_at = u.l::timestamptz
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, st, d, l)
+              WHERE e.id = u.id",
+        )
+        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.enrollment_id).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|m| m.step.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|m| at(&m.due)).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|m| at(&m.last_run_at)).collect::<Vec<_>>())
+        .execute(c)?;
+    }
+    Ok(())
+}
