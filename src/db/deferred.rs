@@ -3,7 +3,9 @@
 //! A worker batch runs hundreds of jobs in one transaction, and each job appends rows that
 //! nothing in the batch reads back: history events, quiet contact events (no trigger reads
 //! their id), the "done" record of a step the batch knows had none, and emails kept in the
-//! Outbox. Written one statement at a time, each is a round trip: on PostgreSQL that round
+//! Outbox; and it makes two updates nothing later in the batch reads: the move of its own
+//! enrollment to its next step (its last write, see [`Move`]) and a contact's "last
+//! modified" time ([`Touch`]). Written one statement at a time, each is a round trip: on PostgreSQL that round
 //! trip, not the database's work, was most of the worker's time (measured: seven statements
 //! per action, a fifth of a millisecond each). Inside a batch [`Scope`] those rows are held in
 //! memory and written at the end of the batch, before its commit, by one set-based statement
@@ -53,6 +55,14 @@ pub struct Move {
     pub last_run_at: Option<String>,
 }
 
+/// A contact's "last modified" time, moved by a write of its values. Nothing the worker runs
+/// reads it (filters, tokens and triggers read the values), only pages and the API do.
+#[derive(Debug, Clone)]
+pub struct Touch {
+    pub contact_id: i64,
+    pub at: String,
+}
+
 /// An email kept in the Outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
@@ -72,6 +82,7 @@ struct Held {
     steps_done: Vec<StepDone>,
     outbox: Vec<OutboxRow>,
     moves: Vec<Move>,
+    touches: Vec<Touch>,
 }
 
 impl Held {
@@ -81,6 +92,7 @@ impl Held {
             && self.steps_done.is_empty()
             && self.outbox.is_empty()
             && self.moves.is_empty()
+            && self.touches.is_empty()
     }
 }
 
@@ -149,6 +161,10 @@ pub(crate) fn hold_move(row: Move) -> Option<Move> {
     hold(vec![row], |h| &mut h.moves).and_then(|mut v| v.pop())
 }
 
+pub(crate) fn hold_touch(row: Touch) -> Option<Touch> {
+    hold(vec![row], |h| &mut h.touches).and_then(|mut v| v.pop())
+}
+
 pub(crate) fn hold_email(row: OutboxRow) -> Option<OutboxRow> {
     hold(vec![row], |h| &mut h.outbox).and_then(|mut v| v.pop())
 }
@@ -176,6 +192,20 @@ const SQLITE_ROWS: usize = 16;
 /// SQLite: the held rows in multi-row inserts of [`SQLITE_ROWS`] (a statement costs only
 /// microseconds here, but a fixed cost of binding, stepping and resetting per row is saved).
 fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    // A statement that writes many rows and may fail half-way makes SQLite copy every page it
+    // changes into a statement journal first, to undo just that statement: a 16 KiB copy per
+    // page, which cost more than the multi-row insert saved. Such a failure rolls back the
+    // whole batch here anyway, so the inserts say `OR FAIL` (no undo of the statement alone)
+    // and the foreign keys are checked at commit for these statements (a violation then
+    // fails the commit, and the worker runs the batch again job by job).
+    conn.batch_execute("PRAGMA defer_foreign_keys = ON")?;
+    let written = write_rows(conn, held);
+    conn.batch_execute("PRAGMA defer_foreign_keys = OFF")?;
+    written
+}
+
+fn write_rows(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
     use super::models::event::ContactEvent;
     use super::models::history;
     use super::prepared::Param;
@@ -187,7 +217,7 @@ fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
         }
         let params: Vec<Param> = rows.iter().flat_map(history::params).collect();
         crate::repeated_sql!(
-            "INSERT INTO history_events
+            "INSERT OR FAIL INTO history_events
                 (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision) VALUES",
             "(?, ?, ?, ?, ?, ?, ?, ?)",
             SQLITE_ROWS,
@@ -204,7 +234,7 @@ fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
         }
         let params: Vec<Param> = rows.iter().flat_map(ContactEvent::params).collect();
         crate::repeated_sql!(
-            "INSERT INTO contact_events
+            "INSERT OR FAIL INTO contact_events
                 (contact_id, name, source, occurred_at, properties, created_at) VALUES",
             "(?, ?, ?, ?, ?, ?)",
             SQLITE_ROWS,
@@ -221,7 +251,7 @@ fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
         }
         let params: Vec<Param> = rows.iter().flat_map(sql::step_done_params).collect();
         crate::repeated_sql!(
-            "INSERT INTO action_runs
+            "INSERT OR FAIL INTO action_runs
                 (enrollment_id, step, state, result, started_at, finished_at) VALUES",
             "(?, ?, 'done', ?, ?, ?)",
             SQLITE_ROWS,
@@ -238,7 +268,7 @@ fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
         }
         let params: Vec<Param> = rows.iter().flat_map(sql::email_params).collect();
         crate::repeated_sql!(
-            "INSERT INTO outbox
+            "INSERT OR FAIL INTO outbox
                 (workflow_id, enrollment_id, contact_id, recipient, subject, body, delivery,
                  created_at) VALUES",
             "(?, ?, ?, ?, ?, ?, 'kept', ?)",
@@ -249,6 +279,9 @@ fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
     }
     for m in &held.moves {
         super::models::enrollment::Enrollment::write_move(conn, m)?;
+    }
+    for t in &held.touches {
+        super::models::contact::Contact::write_touch(conn, t)?;
     }
     Ok(())
 }
@@ -336,6 +369,19 @@ fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
         .bind::<Array<Text>, _>(v.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(v.iter().map(|m| m.body.as_str()).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(v.iter().map(|m| utc_text(&m.created_at)).collect::<Vec<_>>())
+        .execute(c)?;
+    }
+    if !held.touches.is_empty() {
+        let v = &held.touches;
+        // A contact touched twice keeps the later time (one row per contact in the join).
+        diesel::sql_query(
+            "UPDATE contacts c SET updated_at = u.t::timestamptz
+               FROM (SELECT id, max(t) AS t FROM unnest($1::bigint[], $2::text[]) AS u(id, t)
+                      GROUP BY id) AS u
+              WHERE c.id = u.id",
+        )
+        .bind::<Array<BigInt>, _>(v.iter().map(|t| t.contact_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|t| utc_text(&t.at)).collect::<Vec<_>>())
         .execute(c)?;
     }
     if !held.moves.is_empty() {

@@ -149,12 +149,27 @@ impl Contact {
     }
 
     pub fn touch(conn: &mut DbConnection, id: ContactId, now: &str) -> anyhow::Result<()> {
+        let row = crate::db::deferred::Touch {
+            contact_id: id.0,
+            at: now.to_string(),
+        };
+        match crate::db::deferred::hold_touch(row) {
+            // Held by a worker batch: written before it commits (`db::deferred`).
+            None => Ok(()),
+            Some(row) => Contact::write_touch(conn, &row).context("touching contact"),
+        }
+    }
+
+    /// Moves a contact's "last modified" time now.
+    pub(crate) fn write_touch(
+        conn: &mut DbConnection,
+        t: &crate::db::deferred::Touch,
+    ) -> QueryResult<()> {
         crate::fixed_sql!(
             "UPDATE contacts SET updated_at = ? WHERE id = ?",
-            [At::some(now), id.0],
+            [At::some(t.at.as_str()), t.contact_id],
         )
-        .execute(conn)
-        .context("touching contact")?;
+        .execute(conn)?;
         Ok(())
     }
 
