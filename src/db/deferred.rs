@@ -77,6 +77,8 @@ pub struct OutboxRow {
 
 #[derive(Default)]
 struct Held {
+    /// Appends only (a batch of contact writes): moves and touches are written at once.
+    appends_only: bool,
     history: Vec<NewEvent>,
     contact_events: Vec<NewContactEvent>,
     steps_done: Vec<StepDone>,
@@ -103,14 +105,40 @@ thread_local! {
 /// While alive, appends on this thread are held (see the module). Dropping it discards what
 /// was not flushed: call [`flush`] before the transaction commits.
 pub struct Scope {
+    /// Whether this scope opened the buffer: one opened inside another (never done today)
+    /// adds to the outer one and leaves it open when it ends.
+    opened: bool,
     /// Tied to the thread whose buffer it opened.
     _not_send: PhantomData<*const ()>,
 }
 
 impl Scope {
+    /// A worker batch: the appends, the jobs' final moves and contacts' touches are held.
     pub fn begin() -> Scope {
-        HELD.with(|h| *h.borrow_mut() = Some(Held::default()));
+        Scope::open(false)
+    }
+
+    /// A batch of contact writes (`POST /contacts/batch`, a CSV import's chunk): only the
+    /// appends (history and quiet contact events) are held. A contact's "last modified" time
+    /// is written at once there, since a later input of the same batch reads it back.
+    pub fn appends() -> Scope {
+        Scope::open(true)
+    }
+
+    fn open(appends_only: bool) -> Scope {
+        let opened = HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if h.is_some() {
+                return false;
+            }
+            *h = Some(Held {
+                appends_only,
+                ..Held::default()
+            });
+            true
+        });
         Scope {
+            opened,
             _not_send: PhantomData,
         }
     }
@@ -118,7 +146,9 @@ impl Scope {
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        HELD.with(|h| *h.borrow_mut() = None);
+        if self.opened {
+            HELD.with(|h| *h.borrow_mut() = None);
+        }
     }
 }
 
@@ -158,11 +188,21 @@ pub(crate) fn hold_step_done(row: StepDone) -> Option<StepDone> {
 }
 
 pub(crate) fn hold_move(row: Move) -> Option<Move> {
-    hold(vec![row], |h| &mut h.moves).and_then(|mut v| v.pop())
+    hold_unless_appends_only(row, |h| &mut h.moves)
+}
+
+fn hold_unless_appends_only<T>(row: T, into: impl FnOnce(&mut Held) -> &mut Vec<T>) -> Option<T> {
+    HELD.with(|h| match h.borrow_mut().as_mut() {
+        Some(held) if !held.appends_only => {
+            into(held).push(row);
+            None
+        }
+        _ => Some(row),
+    })
 }
 
 pub(crate) fn hold_touch(row: Touch) -> Option<Touch> {
-    hold(vec![row], |h| &mut h.touches).and_then(|mut v| v.pop())
+    hold_unless_appends_only(row, |h| &mut h.touches)
 }
 
 pub(crate) fn hold_email(row: OutboxRow) -> Option<OutboxRow> {
@@ -175,7 +215,15 @@ pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
         h.borrow_mut()
             .as_mut()
             .filter(|held| !held.is_empty())
-            .map(std::mem::take)
+            .map(|held| {
+                std::mem::replace(
+                    held,
+                    Held {
+                        appends_only: held.appends_only,
+                        ..Held::default()
+                    },
+                )
+            })
     }) else {
         return Ok(());
     };
@@ -401,4 +449,134 @@ fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
         .execute(c)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::models::history::{self, NewEvent};
+    use crate::db::scratch::ScratchDb;
+    use crate::db::Backend;
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut DbConnection, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<N>(conn)
+            .expect("count")
+            .n
+    }
+
+    fn event(i: usize) -> NewEvent {
+        NewEvent {
+            workflow_id: 1,
+            enrollment_id: Some(i as i64),
+            contact_id: 7,
+            at: "2026-12-07T09:00:00.000Z".into(),
+            event: history::ACTION_EXECUTED,
+            step: Some("0".into()),
+            detail: format!("{i:03}"),
+            revision: 1,
+        }
+    }
+
+    fn sqlite() -> (ScratchDb, crate::db::DbPool) {
+        let db = ScratchDb::of(Backend::Sqlite).expect("scratch");
+        let pool = crate::db::connect(db.url(), 1).expect("pool");
+        (db, pool)
+    }
+
+    #[test]
+    fn held_rows_wait_for_the_flush_and_keep_their_order() {
+        let (_db, pool) = sqlite();
+        let mut conn = pool.get().expect("connection");
+        let scope = Scope::begin();
+        // More than one multi-row statement holds, and a remainder.
+        for i in 0..(2 * SQLITE_ROWS + 3) {
+            history::record(&mut conn, &[event(i)]).expect("record");
+        }
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+            0
+        );
+        flush(&mut conn).expect("flush");
+        drop(scope);
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+            (2 * SQLITE_ROWS + 3) as i64
+        );
+        // Ids rise in the order the events were recorded.
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM history_events a JOIN history_events b
+                   ON a.id < b.id AND a.detail > b.detail"
+            ),
+            0
+        );
+    }
+
+    #[test]
+    fn a_scope_that_ends_without_a_flush_writes_nothing_and_none_is_held_after_it() {
+        let (_db, pool) = sqlite();
+        let mut conn = pool.get().expect("connection");
+        {
+            let _scope = Scope::begin();
+            history::record(&mut conn, &[event(1)]).expect("record");
+        }
+        flush(&mut conn).expect("flush");
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+            0
+        );
+        // Outside a scope, written at once.
+        history::record(&mut conn, &[event(2)]).expect("record");
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+            1
+        );
+    }
+
+    #[test]
+    fn a_batch_of_contact_writes_holds_appends_but_touches_at_once() {
+        let (_db, pool) = sqlite();
+        let mut conn = pool.get().expect("connection");
+        conn.batch_execute(
+            "INSERT INTO contacts (id, email, created_at, updated_at)
+             VALUES (7, 'a@example.com', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+        )
+        .expect("contact");
+        let _scope = Scope::appends();
+        // A scope opened inside it adds to it and leaves it open.
+        drop(Scope::begin());
+        crate::db::models::contact::Contact::touch(
+            &mut conn,
+            crate::db::models::ContactId(7),
+            "2026-12-07T09:00:00.000Z",
+        )
+        .expect("touch");
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM contacts WHERE updated_at = '2026-12-07T09:00:00.000Z'"
+            ),
+            1
+        );
+        history::record(&mut conn, &[event(1)]).expect("record");
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+            0
+        );
+        flush(&mut conn).expect("flush");
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+            1
+        );
+    }
 }

@@ -243,6 +243,8 @@ pub fn upsert_batch(
             let emails: Vec<&str> = valid.iter().filter_map(|(e, _)| e.as_deref()).collect();
             Contact::lock_by_emails(conn, &emails)?;
             let ctx = EngineCtx::load(conn, catalog)?;
+            // History and contact events written together before the commit (`db::deferred`).
+            let _held = crate::db::deferred::Scope::appends();
             let mut out = Vec::with_capacity(valid.len());
             for (i, (email, changes)) in valid.iter().enumerate() {
                 match upsert_validated_with(conn, catalog, email.as_deref(), changes, Some(&ctx)) {
@@ -253,6 +255,7 @@ pub fn upsert_batch(
                     Err(e) => return Err(e),
                 }
             }
+            crate::db::deferred::flush(conn).map_err(|e| ContactError::Internal(e.into()))?;
             Ok(out)
         })
     };

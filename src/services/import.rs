@@ -270,6 +270,8 @@ fn run_batches(
         crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             // Trigger evaluation needs the active workflows: loaded once per batch, not per row.
             let engine = crate::engine::triggers::EngineCtx::load(conn, catalog)?;
+            // History and contact events written together before the commit (`db::deferred`).
+            let _held = crate::db::deferred::Scope::appends();
             let mut undo = Vec::new();
             for (line, rec) in chunk {
                 let (email, changes) = match row_input(catalog, &parsed.columns, rec) {
@@ -310,6 +312,7 @@ fn run_batches(
                     Err(ContactError::Internal(e)) => return Err(e),
                 }
             }
+            crate::db::deferred::flush(conn)?;
             if let Some(t) = tracking {
                 let mut next = report.clone();
                 next.add(created, updated, batch_errors.clone());

@@ -150,10 +150,17 @@ fn due_now(pool: &DbPool, name: &str, value: &str, n: i64) -> anyhow::Result<i64
     Ok(wf)
 }
 
+/// 1 while any enrollment of the workflow is still active, else 0. Polled every 20 ms while
+/// the workers run, so it stops at the first active row: a `COUNT(*)` of them took 4 ms of
+/// the server's CPU per poll (measured with pg_stat_statements: 3 s of an 18 s run), taken
+/// from the workers it was timing on the same two cores.
 fn active_of(conn: &mut diesel::PgConnection, wf: i64) -> anyhow::Result<i64> {
     pg::query_i64(
         conn,
-        &format!("SELECT COUNT(*) FROM enrollments WHERE workflow_id = {wf} AND status = 'active'"),
+        &format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM enrollments
+               WHERE workflow_id = {wf} AND status = 'active' LIMIT 1) AS any_active"
+        ),
     )
 }
 
