@@ -62,21 +62,22 @@ impl Contact {
     // execution, so `.first()` defeats the statement cache. These run once per row of an
     // import, so that matters (see the 100,000-row import test).
     pub fn find(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<Option<Contact>> {
-        let rows: Vec<Contact> = contacts::table
+        // On the backend's own connection (also below): see `Enrollment::find`.
+        let rows: Vec<Contact> = crate::on_backend!(conn, |c| contacts::table
             .filter(contacts::id.eq(id.0))
             .select(Contact::as_select())
-            .load(conn)
-            .context("loading contact")?;
+            .load(c))
+        .context("loading contact")?;
         Ok(rows.into_iter().next())
     }
 
     /// The contact with this email (case-insensitive: the column is `COLLATE NOCASE`).
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> anyhow::Result<Option<Contact>> {
-        let rows: Vec<Contact> = contacts::table
+        let rows: Vec<Contact> = crate::on_backend!(conn, |c| contacts::table
             .filter(contacts::email.eq(email.trim()))
             .select(Contact::as_select())
-            .load(conn)
-            .context("loading contact by email")?;
+            .load(c))
+        .context("loading contact by email")?;
         Ok(rows.into_iter().next())
     }
 
@@ -123,9 +124,7 @@ impl Contact {
                 )
                 .execute(conn)
                 .context("inserting contact")?;
-                diesel::select(super::last_insert_rowid())
-                    .get_result::<i64>(conn)
-                    .context("reading the contact's id")?
+                super::last_rowid(conn).context("reading the contact's id")?
             }
         };
         Ok(Contact {
@@ -240,11 +239,11 @@ impl Contact {
 
     /// Values of one contact by property id.
     pub fn values(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<HashMap<i64, String>> {
-        let rows: Vec<(i64, String)> = contact_values::table
+        let rows: Vec<(i64, String)> = crate::on_backend!(conn, |c| contact_values::table
             .filter(contact_values::contact_id.eq(id.0))
             .select((contact_values::property_id, contact_values::value))
-            .load(conn)
-            .context("loading contact values")?;
+            .load(c))
+        .context("loading contact values")?;
         Ok(rows.into_iter().collect())
     }
 

@@ -140,9 +140,7 @@ impl Enrollment {
                 )
                 .execute(conn)
                 .context("inserting enrollment")?;
-                diesel::select(super::last_insert_rowid())
-                    .get_result::<i64>(conn)
-                    .context("reading the enrollment's id")?
+                super::last_rowid(conn).context("reading the enrollment's id")?
             }
         };
         Ok(Enrollment {
@@ -168,12 +166,15 @@ impl Enrollment {
     pub fn find(conn: &mut DbConnection, id: EnrollmentId) -> anyhow::Result<Option<Enrollment>> {
         // `get_result` rather than `.first()`: a primary-key lookup needs no LIMIT, and a bound
         // LIMIT makes SQLite re-prepare the statement on every call (see `db::models::contact`).
-        enrollments::table
+        // On the backend's own connection (here and below): through the multi-backend
+        // connection diesel writes the statement's text again on every call to find it in its
+        // cache (a sixth of a batch upsert's time went to that, measured with perf).
+        crate::on_backend!(conn, |c| enrollments::table
             .find(id.0)
             .select(Enrollment::as_select())
-            .get_result(conn)
-            .optional()
-            .context("loading enrollment")
+            .get_result(c))
+        .optional()
+        .context("loading enrollment")
     }
 
     pub fn active_for(
@@ -181,16 +182,16 @@ impl Enrollment {
         workflow: WorkflowId,
         contact: ContactId,
     ) -> anyhow::Result<Option<Enrollment>> {
-        enrollments::table
+        crate::on_backend!(conn, |c| enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .filter(enrollments::contact_id.eq(contact.0))
             // Not a bound 'active': see `StatusActive` (a bound status re-prepares every time).
             .filter(enrollments::status.eq(crate::db::queries::StatusActive))
             .select(Enrollment::as_select())
             // At most one row (unique index `enrollments_one_active`): no LIMIT needed.
-            .get_result(conn)
-            .optional()
-            .context("loading active enrollment")
+            .get_result(c))
+        .optional()
+        .context("loading active enrollment")
     }
 
     /// Every enrollment of a contact, in no particular order, as [`Membership`]s.
@@ -198,15 +199,15 @@ impl Enrollment {
         conn: &mut DbConnection,
         contact: ContactId,
     ) -> anyhow::Result<Vec<Membership>> {
-        let rows: Vec<(i64, i64, String)> = enrollments::table
+        let rows: Vec<(i64, i64, String)> = crate::on_backend!(conn, |c| enrollments::table
             .filter(enrollments::contact_id.eq(contact.0))
             .select((
                 enrollments::id,
                 enrollments::workflow_id,
                 enrollments::status,
             ))
-            .load(conn)
-            .context("loading the contact's enrollments")?;
+            .load(c))
+        .context("loading the contact's enrollments")?;
         Ok(rows
             .into_iter()
             .map(|(id, workflow_id, status)| Membership {

@@ -8,8 +8,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::contact_events;
 
-use super::last_insert_rowid;
-
 pub const BUILTIN: &str = "builtin";
 pub const CUSTOM: &str = "custom";
 
@@ -60,9 +58,7 @@ impl ContactEvent {
                 let id = match conn {
                     DbConnection::Sqlite(_) => {
                         ContactEvent::write(conn, e).context("recording contact events")?;
-                        diesel::select(last_insert_rowid())
-                            .get_result::<i64>(conn)
-                            .context("reading the event's id")?
+                        super::last_rowid(conn).context("reading the event's id")?
                     }
                     DbConnection::Postgres(c) => diesel::insert_into(contact_events::table)
                         .values(e.clone())

@@ -23,6 +23,20 @@ diesel::define_sql_function! {
     fn last_insert_rowid() -> diesel::sql_types::BigInt;
 }
 
+/// SQLite: the id of the row this connection just inserted, read on SQLite's own connection
+/// (through the multi-backend one diesel would write the statement's text again on every
+/// call to find it in its cache). The three inserts that need an id back without
+/// `RETURNING` (a contact, an enrollment, a contact event) share it.
+pub(crate) fn last_rowid(conn: &mut crate::db::DbConnection) -> diesel::QueryResult<i64> {
+    use diesel::RunQueryDsl;
+    match conn {
+        crate::db::DbConnection::Sqlite(c) => diesel::select(last_insert_rowid()).get_result(c),
+        crate::db::DbConnection::Postgres(_) => Err(diesel::result::Error::QueryBuilderError(
+            "last_insert_rowid() is SQLite's; PostgreSQL reads ids with RETURNING".into(),
+        )),
+    }
+}
+
 /// Newtype ids keep a contact id from being passed where a workflow id is expected.
 macro_rules! id_type {
     ($name:ident) => {
