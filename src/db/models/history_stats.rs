@@ -153,10 +153,12 @@ pub fn recent_for_contact(
     let mut out: Vec<Event> = Vec::new();
     for w in workflow_ids {
         out.extend(
-            history_events::table
-                .filter(history_events::workflow_id.eq(w))
+            history::of_workflow!(conn, *w, history_events::table.into_boxed())
                 .filter(history_events::contact_id.eq(contact_id))
-                .order(history_events::id.desc())
+                .order((
+                    history_events::workflow_id.desc(),
+                    history_events::id.desc(),
+                ))
                 .limit(limit)
                 .select(Event::as_select())
                 .load::<Event>(conn)
