@@ -254,49 +254,45 @@ fn write_each(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
 }
 
 fn write_rows(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
+    use super::models::contact::Contact;
+    use super::models::enrollment::Enrollment;
     use super::models::event::ContactEvent;
     use super::models::history;
     use super::prepared::Param;
     use super::sql::worker as sql;
-    for rows in held.history.chunks(SQLITE_ROWS) {
-        if rows.len() < SQLITE_ROWS {
-            history::write(conn, rows)?;
-            continue;
-        }
-        let params: Vec<Param> = rows.iter().flat_map(history::params).collect();
-        crate::repeated_sql!(
-            "INSERT OR FAIL INTO history_events
-                (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision) VALUES",
-            "(?, ?, ?, ?, ?, ?, ?, ?)",
-            SQLITE_ROWS,
-            &params,
-        )
-        .execute(conn)?;
-    }
-    for rows in held.contact_events.chunks(SQLITE_ROWS) {
-        if rows.len() < SQLITE_ROWS {
-            for e in rows {
-                ContactEvent::write(conn, e)?;
-            }
-            continue;
-        }
-        let params: Vec<Param> = rows.iter().flat_map(ContactEvent::params).collect();
-        crate::repeated_sql!(
-            "INSERT OR FAIL INTO contact_events
-                (contact_id, name, source, occurred_at, properties, created_at) VALUES",
-            "(?, ?, ?, ?, ?, ?)",
-            SQLITE_ROWS,
-            &params,
-        )
-        .execute(conn)?;
-    }
-    for rows in held.steps_done.chunks(SQLITE_ROWS) {
-        if rows.len() < SQLITE_ROWS {
-            for s in rows {
-                sql::write_step_done(conn, s)?;
-            }
-            continue;
-        }
+    in_chunks(
+        conn,
+        &held.history,
+        |c, e| history::write(c, std::slice::from_ref(e)),
+        |c, rows| {
+            let params: Vec<Param> = rows.iter().flat_map(history::params).collect();
+            crate::repeated_sql!(
+                "INSERT OR FAIL INTO history_events
+                    (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision) VALUES",
+                "(?, ?, ?, ?, ?, ?, ?, ?)",
+                SQLITE_ROWS,
+                &params,
+            )
+            .execute(c)
+        },
+    )?;
+    in_chunks(
+        conn,
+        &held.contact_events,
+        ContactEvent::write,
+        |c, rows| {
+            let params: Vec<Param> = rows.iter().flat_map(ContactEvent::params).collect();
+            crate::repeated_sql!(
+                "INSERT OR FAIL INTO contact_events
+                    (contact_id, name, source, occurred_at, properties, created_at) VALUES",
+                "(?, ?, ?, ?, ?, ?)",
+                SQLITE_ROWS,
+                &params,
+            )
+            .execute(c)
+        },
+    )?;
+    in_chunks(conn, &held.steps_done, sql::write_step_done, |c, rows| {
         let params: Vec<Param> = rows.iter().flat_map(sql::step_done_params).collect();
         crate::repeated_sql!(
             "INSERT OR FAIL INTO action_runs
@@ -305,15 +301,9 @@ fn write_rows(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
             SQLITE_ROWS,
             &params,
         )
-        .execute(conn)?;
-    }
-    for rows in held.outbox.chunks(SQLITE_ROWS) {
-        if rows.len() < SQLITE_ROWS {
-            for m in rows {
-                sql::write_email(conn, m)?;
-            }
-            continue;
-        }
+        .execute(c)
+    })?;
+    in_chunks(conn, &held.outbox, sql::write_email, |c, rows| {
         let params: Vec<Param> = rows.iter().flat_map(sql::email_params).collect();
         crate::repeated_sql!(
             "INSERT OR FAIL INTO outbox
@@ -323,13 +313,33 @@ fn write_rows(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
             SQLITE_ROWS,
             &params,
         )
-        .execute(conn)?;
-    }
+        .execute(c)
+    })?;
     for m in &held.moves {
-        super::models::enrollment::Enrollment::write_move(conn, m)?;
+        Enrollment::write_move(conn, m)?;
     }
     for t in &held.touches {
-        super::models::contact::Contact::write_touch(conn, t)?;
+        Contact::write_touch(conn, t)?;
+    }
+    Ok(())
+}
+
+/// Full chunks of [`SQLITE_ROWS`] through `many` (one multi-row statement each), the rest
+/// one row at a time through `one`.
+fn in_chunks<T>(
+    conn: &mut DbConnection,
+    rows: &[T],
+    one: impl Fn(&mut DbConnection, &T) -> QueryResult<()>,
+    many: impl Fn(&mut DbConnection, &[T]) -> QueryResult<usize>,
+) -> QueryResult<()> {
+    for chunk in rows.chunks(SQLITE_ROWS) {
+        if chunk.len() < SQLITE_ROWS {
+            for row in chunk {
+                one(conn, row)?;
+            }
+        } else {
+            many(conn, chunk)?;
+        }
     }
     Ok(())
 }

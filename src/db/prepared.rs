@@ -120,19 +120,11 @@ impl<'a, Q: 'static> Fixed<'a, Q> {
 /// key is a type declared right here, so two statements can never share a cache entry.
 #[macro_export]
 macro_rules! fixed_sql {
-    ($sql:literal, [$($param:expr),* $(,)?] $(,)?) => {{
-        #[derive(Debug, Clone, Copy)]
-        struct ThisStatement;
-        static PIECES: ::std::sync::OnceLock<::std::vec::Vec<&'static str>> =
-            ::std::sync::OnceLock::new();
-        $crate::db::prepared::Fixed::<ThisStatement>::keyed(
-            $sql,
-            PIECES.get_or_init(|| $sql.split('?').collect()),
-            &[$($crate::db::prepared::Param::from($param)),*],
-        )
-    }};
+    ($sql:literal, [$($param:expr),* $(,)?] $(,)?) => {
+        $crate::fixed_sql!(@made $sql, [$($crate::db::prepared::Param::from($param)),*])
+    };
     // The values already made (`[Param; N]`), e.g. by a function shared with a multi-row twin.
-    ($sql:literal, $params:expr $(,)?) => {{
+    (@made $sql:literal, $params:expr) => {{
         #[derive(Debug, Clone, Copy)]
         struct ThisStatement;
         static PIECES: ::std::sync::OnceLock<::std::vec::Vec<&'static str>> =
@@ -143,6 +135,9 @@ macro_rules! fixed_sql {
             &$params,
         )
     }};
+    ($sql:literal, $params:expr $(,)?) => {
+        $crate::fixed_sql!(@made $sql, $params)
+    };
 }
 
 /// The text of a multi-row insert, built once: `head` followed by `rows` copies of `row`
