@@ -63,6 +63,9 @@ fn a_tiny_benchmark_on_postgresql_runs_every_stage() {
             "40",
             "--api-clients",
             "2",
+            // Two batches, not the default 100,000 contacts (which took three minutes here).
+            "--api-batch-contacts",
+            "2000",
             "--latency-actions",
             "50",
             "--latency-window-secs",
