@@ -1,3 +1,7 @@
+// See Cargo.toml: the whole process allocates with mimalloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     perennial::telemetry::init();
     match perennial::cli::main() {

@@ -197,32 +197,22 @@ pub fn run_mode(
             (Some(a), Some(y)) => format!("{why}; anchor {a}, cycle {y}"),
             _ => why,
         };
-        let (status, last_event, last_detail, last_step) = match next {
-            Some(s) => {
-                let moved = if s.due_at != s.nominal_at {
-                    format!(
-                        " (moved from {} by the execution window or step order)",
-                        local_rfc3339(s.nominal_at, &wf)
-                    )
-                } else {
-                    String::new()
-                };
-                (
-                    "active",
-                    "scheduled",
-                    format!(
-                        "{} due {}{moved}",
-                        s.type_name,
-                        local_rfc3339(s.due_at, &wf)
-                    ),
-                    Some(s.index.to_string()),
-                )
-            }
+        let (status, enrolled_detail, enrolled_step, completed_detail) = match next {
+            Some(s) => (
+                "active",
+                // One history row per contact: the `enrolled` event names the first step.
+                crate::db::models::history::enrolled_with_first_step(
+                    &enrolled_detail,
+                    &super::enroll::scheduled_detail(&wf, s),
+                ),
+                Some(s.index.to_string()),
+                None,
+            ),
             None => (
                 "completed",
-                "completed",
-                "every step's date had passed when the contact enrolled".to_string(),
+                enrolled_detail,
                 None,
+                Some("every step's date had passed when the contact enrolled".to_string()),
             ),
         };
         plan_rows.push(bf::PlanRow {
@@ -237,9 +227,8 @@ pub fn run_mode(
                 .is_none()
                 .then_some("every step's date had passed when the contact enrolled"),
             enrolled_detail,
-            last_detail,
-            last_event,
-            last_step,
+            enrolled_step,
+            completed_detail,
         });
         for s in plan
             .steps

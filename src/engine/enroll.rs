@@ -326,6 +326,20 @@ pub fn scheduled_event(
     s: &PlannedStep,
     now: DateTime<Utc>,
 ) -> NewEvent {
+    event(
+        wf,
+        Some(e.id),
+        e.contact_id,
+        now,
+        history::SCHEDULED,
+        Some(s.index.to_string()),
+        scheduled_detail(wf, s),
+    )
+}
+
+/// A planned step's `scheduled` detail: its type, due time and, if the execution window or
+/// the step order moved it, from when.
+pub fn scheduled_detail(wf: &WorkflowCtx, s: &PlannedStep) -> String {
     let moved = if s.due_at != s.nominal_at {
         format!(
             " (moved from {} by the execution window or step order)",
@@ -334,15 +348,7 @@ pub fn scheduled_event(
     } else {
         String::new()
     };
-    event(
-        wf,
-        Some(e.id),
-        e.contact_id,
-        now,
-        history::SCHEDULED,
-        Some(s.index.to_string()),
-        format!("{} due {}{moved}", s.type_name, local_rfc3339(s.due_at, wf)),
-    )
+    format!("{} due {}{moved}", s.type_name, local_rfc3339(s.due_at, wf))
 }
 
 /// Ends an active enrollment early.

@@ -34,18 +34,20 @@ pub struct Verdict {
     pub suppressed: Option<String>,
     /// The suppression list the contact is in, if that is why (for its name on the page).
     pub suppressed_by_list: Option<i64>,
-    /// Per top-level if/then branch: its index and whether it takes the "yes" path today.
-    pub branches: Vec<(usize, bool)>,
+    /// Per if/then branch, top-level or nested (by its step path: `3`, `3/yes/0`): whether
+    /// it takes the "yes" path today.
+    pub branches: Vec<(String, bool)>,
     /// Per top-level email: its index, subject and body rendered with the contact's values.
     pub emails: Vec<(usize, String, String)>,
     /// The contact meets the workflow's goal now: it would not be enrolled.
     pub goal_met: bool,
-    /// Per top-level wait until: its index and whether its condition holds now (the `met`
-    /// path at once) — else it waits for the condition or event, at most its timeout.
-    pub waits: Vec<(usize, bool)>,
-    /// Per top-level random split: its index and the path this contact takes (its name), or
-    /// `None` for the holdout.
-    pub splits: Vec<(usize, Option<String>)>,
+    /// Per wait until (by step path): whether its condition holds now (the `met` path at
+    /// once) — else it waits for the condition or event, at most its timeout.
+    pub waits: Vec<(String, bool)>,
+    /// Per random split (by step path): the path this contact takes (its name), or `None`
+    /// for the holdout. The bucket is the worker's own: a hash of workflow, step path and
+    /// contact.
+    pub splits: Vec<(String, Option<String>)>,
     /// Emails whose time the pacing moves: index and why.
     pub deferred: Vec<(usize, String)>,
 }
@@ -90,35 +92,21 @@ pub fn verdict(
         "Does not meet the enrollment triggers now: it would be enrolled only by hand.".to_string()
     };
     let look = |name: &str| contact.value(name).map(str::to_string);
-    let mut branches = Vec::new();
-    let mut emails = Vec::new();
-    let mut waits = Vec::new();
-    let mut splits = Vec::new();
-    for (i, step) in def.steps.iter().enumerate() {
-        match step {
-            Step::WaitUntil { condition, .. } => waits.push((
-                i,
-                !condition.is_empty() && filter::matches_groups(condition, contact, catalog, today),
-            )),
-            Step::RandomSplit { paths, .. } => {
-                let bucket = crate::domain::split::bucket(wf.id(), &i.to_string(), contact.id);
-                splits.push((
-                    i,
-                    crate::domain::split::choose(paths, bucket).map(|k| paths[k].name.clone()),
-                ));
-            }
-            Step::Branch { condition, .. } => branches.push((
-                i,
-                filter::matches_groups(condition, contact, catalog, today),
-            )),
-            Step::SendEmail { subject, body } => emails.push((
+    let mut forks = Forks::default();
+    forks.walk(wf, contact, catalog, today, &def.steps, "");
+    let emails = def
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, step)| match step {
+            Step::SendEmail { subject, body } => Some((
                 i,
                 crate::domain::tokens::render(subject, &look),
                 crate::domain::tokens::render(body, &look),
             )),
-            _ => {}
-        }
-    }
+            _ => None,
+        })
+        .collect();
     Verdict {
         triggers,
         suppressed: super::enroll::suppression_reason(wf, contact, catalog, today),
@@ -129,12 +117,64 @@ pub fn verdict(
             .iter()
             .copied()
             .find(|l| contact.in_list(*l)),
-        branches,
+        branches: forks.branches,
         emails,
         goal_met: super::goals::meets_goal(wf, contact, catalog, today),
-        waits,
-        splits,
+        waits: forks.waits,
+        splits: forks.splits,
         deferred: Vec::new(),
+    }
+}
+
+/// The path every fork takes for one contact, nested forks included.
+#[derive(Default)]
+struct Forks {
+    branches: Vec<(String, bool)>,
+    waits: Vec<(String, bool)>,
+    splits: Vec<(String, Option<String>)>,
+}
+
+impl Forks {
+    /// Walks `steps` (the list at `prefix`, "" for the top level) and every list nested in it.
+    fn walk(
+        &mut self,
+        wf: &WorkflowCtx,
+        contact: &ContactSnapshot,
+        catalog: &filter::Catalog,
+        today: NaiveDate,
+        steps: &[crate::domain::definition::Step],
+        prefix: &str,
+    ) {
+        use crate::domain::definition::Step;
+        for (i, step) in steps.iter().enumerate() {
+            let path = if prefix.is_empty() {
+                i.to_string()
+            } else {
+                format!("{prefix}/{i}")
+            };
+            match step {
+                Step::WaitUntil { condition, .. } => self.waits.push((
+                    path.clone(),
+                    !condition.is_empty()
+                        && filter::matches_groups(condition, contact, catalog, today),
+                )),
+                Step::RandomSplit { paths, .. } => {
+                    let bucket = crate::domain::split::bucket(wf.id(), &path, contact.id);
+                    self.splits.push((
+                        path.clone(),
+                        crate::domain::split::choose(paths, bucket).map(|k| paths[k].name.clone()),
+                    ));
+                }
+                Step::Branch { condition, .. } => self.branches.push((
+                    path.clone(),
+                    filter::matches_groups(condition, contact, catalog, today),
+                )),
+                _ => {}
+            }
+            for (arm, list) in step.arms() {
+                self.walk(wf, contact, catalog, today, list, &format!("{path}/{arm}"));
+            }
+        }
     }
 }
 

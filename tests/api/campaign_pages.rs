@@ -191,6 +191,61 @@ async fn the_test_page_shows_wait_paths_split_path_deferred_emails_and_goal_met(
     assert!(g.contains("already meets the workflow's goal"), "{g}");
 }
 
+/// Forks inside forks: under a top-level if/then branch, the Test page lists the steps of
+/// the path this contact takes, a nested wait's two paths and a nested split's chosen path,
+/// each explained, and nothing of the path it does not take.
+#[tokio::test]
+async fn the_test_page_explains_the_steps_inside_the_path_a_contact_takes() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({"name": "Nested test", "start": {"type": "blank"},
+        "steps": [
+            {"type": "branch", "condition": [[{"property": "renewal_notice", "operator": "eq", "value": "due"}]],
+             "yes": [
+                {"type": "wait_until", "event": "payment_received", "timeout": {"amount": 2, "unit": "weeks"},
+                 "met": [{"type": "send_email", "subject": "Thank you", "body": "Hi"}],
+                 "timed_out": [{"type": "random_split", "paths": [
+                    {"name": "Reminder", "percent": 100, "steps": [{"type": "send_email", "subject": "Last call", "body": "Hi"}]}]}]}],
+             "no": [{"type": "send_email", "subject": "Not for you", "body": "Hi"}]}]});
+    let (s, wf) = app.api_post("/workflows", &token, def).await;
+    assert_eq!(s, StatusCode::CREATED, "{wf}");
+    let wf = wf["id"].as_i64().unwrap_or(0);
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "due@example.com", "properties": {"renewal_notice": "due"}}),
+        )
+        .await;
+    let html = app
+        .get_html(&format!("/workflows/{wf}/test?contact_id={}", c["id"]))
+        .await;
+    let lines = texts(&html, ".nested-steps li");
+    let all = lines.join(" | ");
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    let (Some(yes), Some(wait), Some(met), Some(timed_out), Some(split)) = (
+        at("On the “Yes” path"),
+        at("Waits for the event “payment_received”"),
+        at("On the Met path"),
+        at("On the Timed out path"),
+        at("This contact takes path “Reminder”"),
+    ) else {
+        panic!("a nested path is missing: {all}");
+    };
+    assert!(
+        yes < wait && wait < met && met < timed_out && timed_out < split,
+        "{all}"
+    );
+    assert!(
+        at("Thank you").is_some() && at("Last call").is_some(),
+        "{all}"
+    );
+    assert!(
+        at("Not for you").is_none(),
+        "the path not taken is listed: {all}"
+    );
+}
+
 #[tokio::test]
 async fn review_sums_up_goal_waits_splits_and_pacing_in_sentences() {
     let (app, token) = TestApp::ready().await;

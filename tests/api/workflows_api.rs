@@ -183,6 +183,123 @@ async fn publish_enrolls_existing_contacts_and_preview_matches_the_seed_example(
     assert!(kinds.contains(&"scheduled"), "{h}");
 }
 
+/// Issue 16: "enroll existing" stores one history row per contact (the `enrolled` row names
+/// the first scheduled step), yet the API shows the same events as a single enrollment does:
+/// `scheduled` (the first step, its due time) above `enrolled`, each under its own filter.
+#[tokio::test]
+async fn publish_writes_one_history_row_per_contact_and_the_api_shows_both_events() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let def = json!({ "name": "Renewal",
+        "start": { "type": "contact_date_property", "property": "renewal_date" },
+        "steps": [
+            { "type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00" },
+            { "type": "send_email", "subject": "Renewal soon", "body": "Hi" } ],
+        "settings": { "time_zone": "UTC" } });
+    let (_, wf) = app.api_post("/workflows", &token, def.clone()).await;
+    let published = wf["id"].as_i64().unwrap_or(0);
+    let (_, manual_wf) = app.api_post("/workflows", &token, def).await;
+    let manual = manual_wf["id"].as_i64().unwrap_or(0);
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "one@example.com", "properties": {"renewal_date": "2099-06-30"}}),
+        )
+        .await;
+    let cid = c["id"].as_i64().unwrap_or(0);
+    for (id, existing) in [(published, true), (manual, false)] {
+        let (s, on) = app
+            .api_post(
+                &format!("/workflows/{id}/publish"),
+                &token,
+                json!({ "enroll_existing": existing }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{on}");
+    }
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{manual}/enrollments"),
+            &token,
+            json!({"contact_id": cid}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+
+    let events = |v: &Value| -> Vec<(String, Value, String)> {
+        v["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| {
+                (
+                    e["event"].as_str().unwrap_or("").to_string(),
+                    e["step"].clone(),
+                    e["detail"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let (_, h) = app
+        .api_get(&format!("/workflows/{published}/history"), &token)
+        .await;
+    let shown = events(&h);
+    assert_eq!(
+        shown
+            .iter()
+            .map(|(e, s, _)| (e.as_str(), s.clone()))
+            .collect::<Vec<_>>(),
+        vec![("scheduled", json!(0)), ("enrolled", Value::Null)],
+        "{h}"
+    );
+    assert_eq!(
+        shown[0].2, "date_delay due 2099-05-31T09:00:00+00:00",
+        "{h}"
+    );
+    assert!(shown[1].2.contains("existing contact"), "{h}");
+    assert!(!shown[1].2.contains("first step"), "{h}");
+    // The same events as the manual enrollment's, apart from why it enrolled.
+    let (_, hm) = app
+        .api_get(&format!("/workflows/{manual}/history"), &token)
+        .await;
+    let manual_shown = events(&hm);
+    assert_eq!(manual_shown.len(), 2, "{hm}");
+    assert_eq!(
+        (&manual_shown[0].0, &manual_shown[0].2),
+        (&shown[0].0, &shown[0].2)
+    );
+    for (filter, want) in [("scheduled", "scheduled"), ("enrolled", "enrolled")] {
+        let (_, f) = app
+            .api_get(
+                &format!("/workflows/{published}/history?event={filter}&contact_id={cid}"),
+                &token,
+            )
+            .await;
+        let got = events(&f);
+        assert_eq!(got.len(), 1, "{filter}: {f}");
+        assert_eq!(got[0].0, want, "{f}");
+    }
+    // Stored: one row for this contact in the published workflow.
+    let rows: i64 = {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = app.db();
+        diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM history_events WHERE workflow_id = {published}"
+        ))
+        .get_result::<N>(&mut *conn)
+        .map(|r| r.n)
+        .unwrap_or(-1)
+    };
+    assert_eq!(rows, 1, "one stored row per contact enrolled at publish");
+}
+
 #[tokio::test]
 async fn a_blank_workflow_enrolled_manually_runs_its_action_within_a_second() {
     let (app, token) = TestApp::ready().await;

@@ -3,6 +3,10 @@
 
 use clap::Parser;
 
+// As the app's binary (see its Cargo.toml), so the bench measures the same allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "perennial-bench",

@@ -18,6 +18,19 @@ pub const SKIPPED: &str = "skipped";
 pub const UNENROLLED: &str = "unenrolled";
 pub const COMPLETED: &str = "completed";
 
+/// Enrollment at publish writes one history row per contact, not an `enrolled` and a
+/// `scheduled` row (issue 16: a million contacts, a million rows fewer). That `enrolled` row
+/// carries the first step's path in `step` (no other `enrolled` row has a step) and, after
+/// this separator in its detail, the first step's `scheduled` detail. Every reader turns it
+/// back into the two events it stands for ([`Event::expand`]), so the API and the pages show
+/// exactly what they showed before.
+pub const FIRST_STEP: &str = "; first step ";
+
+/// An `enrolled` detail that also names the first scheduled step (see [`FIRST_STEP`]).
+pub fn enrolled_with_first_step(enrolled: &str, scheduled: &str) -> String {
+    format!("{enrolled}{FIRST_STEP}{scheduled}")
+}
+
 pub const ALL_EVENTS: [&str; 8] = [
     ENROLLED,
     SCHEDULED,
@@ -41,6 +54,48 @@ pub struct Event {
     pub step: Option<String>,
     pub detail: String,
     pub revision: i32,
+}
+
+// Local methods
+impl Event {
+    /// The events this row stands for, newest first: an `enrolled` row written at publish
+    /// (see [`FIRST_STEP`]) is the `scheduled` event of the first step (same id and time),
+    /// then the `enrolled` event itself; any other row is itself. `only`: the event filter
+    /// asked for, if any (the other half is left out).
+    pub fn expand(self, only: Option<&str>, out: &mut Vec<Event>) {
+        let merged = self.event == ENROLLED && self.step.is_some();
+        let Some((why, first)) = merged
+            .then(|| self.detail.split_once(FIRST_STEP))
+            .flatten()
+            .map(|(w, f)| (w.to_string(), f.to_string()))
+        else {
+            out.push(self);
+            return;
+        };
+        if only != Some(ENROLLED) {
+            out.push(Event {
+                event: SCHEDULED.to_string(),
+                detail: first,
+                ..self.clone()
+            });
+        }
+        if only != Some(SCHEDULED) {
+            out.push(Event {
+                step: None,
+                detail: why,
+                ..self
+            });
+        }
+    }
+}
+
+/// [`Event::expand`] over rows read newest first.
+pub fn expand_all(rows: Vec<Event>, only: Option<&str>) -> Vec<Event> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        r.expand(only, &mut out);
+    }
+    out
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -222,16 +277,24 @@ pub fn page(
     if let Some(c) = f.contact_id {
         q = q.filter(history_events::contact_id.eq(c));
     }
-    if let Some(e) = &f.event {
+    if let Some(e) = f.event.as_deref().filter(|e| *e == SCHEDULED) {
+        // Also the `enrolled` rows written at publish, which stand for their first step's
+        // `scheduled` event too (see [`FIRST_STEP`]).
+        q = q.filter(
+            history_events::event
+                .eq(e.to_string())
+                .or(history_events::event
+                    .eq(ENROLLED)
+                    .and(history_events::step.is_not_null())),
+        );
+    } else if let Some(e) = &f.event {
         q = q.filter(history_events::event.eq(e.clone()));
-        if e != "scheduled" {
-            // Spelled out (not bound) so SQLite sees the partial index `history_by_workflow_event`
-            // covers this query; `scheduled` events are left out of that index (see migration
-            // 000300) and are dense enough that the (workflow_id, id) index finds a page fast.
-            q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "history_events.event <> 'scheduled'",
-            ));
-        }
+        // Spelled out (not bound) so SQLite sees the partial index `history_by_workflow_event`
+        // covers this query; `scheduled` events are left out of that index (see migration
+        // 000300) and are dense enough that the (workflow_id, id) index finds a page fast.
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "history_events.event <> 'scheduled'",
+        ));
     }
     if let Some(b) = f.before {
         q = q.filter(history_events::id.lt(b));
@@ -248,8 +311,78 @@ pub fn page(
     if let Some(to) = &f.to {
         q = q.filter(history_events::at.lt(Ts::from(to.clone())));
     }
-    let mut rows = q.load(conn).context("reading history")?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
+    let rows: Vec<Event> = q.load(conn).context("reading history")?;
+    // A row written at publish may stand for two events (see [`FIRST_STEP`]): a page holds
+    // at most `limit` events and only whole rows, so the cursor (the last event's id) never
+    // falls between the two events of one row. Each row is at least one event, so the
+    // `limit + 1` rows read always show whether more exist.
+    let mut events = Vec::with_capacity(rows.len());
+    let mut more = false;
+    for row in rows {
+        let kept = events.len();
+        row.expand(f.event.as_deref(), &mut events);
+        if events.len() as i64 > limit {
+            events.truncate(kept);
+            more = true;
+            break;
+        }
+    }
+    Ok((events, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(event: &str, step: Option<&str>, detail: &str) -> Event {
+        Event {
+            id: 7,
+            workflow_id: 1,
+            enrollment_id: Some(3),
+            contact_id: 5,
+            at: "2026-12-07T12:00:00Z".into(),
+            event: event.into(),
+            step: step.map(str::to_string),
+            detail: detail.into(),
+            revision: 2,
+        }
+    }
+
+    /// A row written at publish reads as the two events a single enrollment writes: the
+    /// first step's `scheduled` (newest first) and `enrolled`, each alone under its filter.
+    #[test]
+    fn an_enrolled_row_from_publish_reads_as_enrolled_and_scheduled() {
+        let detail = enrolled_with_first_step(
+            "met the criteria when the workflow was turned on (existing contact); anchor 2026-12-29, cycle 2026",
+            "send_email due 2026-12-22T09:00:00+01:00",
+        );
+        let merged = row(ENROLLED, Some("1"), &detail);
+        let all = expand_all(vec![merged.clone()], None);
+        let shown: Vec<(&str, Option<&str>, &str)> = all
+            .iter()
+            .map(|e| (e.event.as_str(), e.step.as_deref(), e.detail.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (SCHEDULED, Some("1"), "send_email due 2026-12-22T09:00:00+01:00"),
+                (
+                    ENROLLED,
+                    None,
+                    "met the criteria when the workflow was turned on (existing contact); anchor 2026-12-29, cycle 2026"
+                ),
+            ]
+        );
+        assert!(all
+            .iter()
+            .all(|e| e.id == 7 && e.revision == 2 && e.contact_id == 5));
+        let only = expand_all(vec![merged.clone()], Some(SCHEDULED));
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].event, SCHEDULED);
+        let only = expand_all(vec![merged], Some(ENROLLED));
+        assert_eq!((only.len(), only[0].step.as_deref()), (1, None));
+        // Any other row, an `enrolled` one without a step included, is itself.
+        let plain = row(ENROLLED, None, "enrolled manually");
+        assert_eq!(expand_all(vec![plain], None).len(), 1);
+    }
 }

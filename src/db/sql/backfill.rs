@@ -39,10 +39,13 @@ pub struct PlanRow<'a> {
     pub next_step: Option<String>,
     pub next_due_at: Option<String>,
     pub reason: Option<&'a str>,
+    /// The `enrolled` row's detail; for an active plan it names the first scheduled step and
+    /// its due time too (one history row per contact at publish, issue 16).
     pub enrolled_detail: String,
-    pub last_detail: String,
-    pub last_event: &'a str,
-    pub last_step: Option<String>,
+    /// The first scheduled step's path, in the `enrolled` row's `step` (active plans).
+    pub enrolled_step: Option<String>,
+    /// For a plan whose every step has passed: the `completed` row's detail.
+    pub completed_detail: Option<String>,
 }
 
 /// What one batch inserts: the workflow, and the condition a contact must meet (triggers and
@@ -76,8 +79,8 @@ pub fn create_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
             "DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;
              CREATE TEMP TABLE bf_plan (anchor TEXT NOT NULL, tz TEXT NOT NULL, cycle_year INTEGER NOT NULL,
                 anchor_date TEXT, status TEXT NOT NULL, next_step TEXT, next_due_at TEXT, reason TEXT,
-                enrolled_detail TEXT NOT NULL, last_detail TEXT NOT NULL, last_event TEXT NOT NULL,
-                last_step TEXT, PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
+                enrolled_detail TEXT NOT NULL, enrolled_step TEXT, completed_detail TEXT,
+                PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
              CREATE TEMP TABLE bf_skip (anchor TEXT NOT NULL, tz TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL);
              CREATE INDEX temp.bf_skip_by_plan ON bf_skip (anchor, tz);"
         }
@@ -86,8 +89,7 @@ pub fn create_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
              CREATE TEMP TABLE bf_plan (anchor text COLLATE \"C\" NOT NULL, tz text COLLATE \"C\" NOT NULL,
                 cycle_year integer NOT NULL, anchor_date date, status text NOT NULL, next_step text,
                 next_due_at timestamptz, reason text, enrolled_detail text NOT NULL,
-                last_detail text NOT NULL, last_event text NOT NULL, last_step text,
-                PRIMARY KEY (anchor, tz));
+                enrolled_step text, completed_detail text, PRIMARY KEY (anchor, tz));
              CREATE TEMP TABLE bf_skip (anchor text COLLATE \"C\" NOT NULL, tz text COLLATE \"C\" NOT NULL,
                 step text NOT NULL, detail text NOT NULL);
              CREATE INDEX bf_skip_by_plan ON bf_skip (anchor, tz);
@@ -148,9 +150,8 @@ diesel::table! {
         next_due_at -> Nullable<Instant>,
         reason -> Nullable<Text>,
         enrolled_detail -> Text,
-        last_detail -> Text,
-        last_event -> Text,
-        last_step -> Nullable<Text>,
+        enrolled_step -> Nullable<Text>,
+        completed_detail -> Nullable<Text>,
     }
 }
 
@@ -164,7 +165,7 @@ diesel::table! {
     }
 }
 
-/// Rows per multi-row insert: 12 values each stays far below both backends' bind limits.
+/// Rows per multi-row insert: 11 values each stays far below both backends' bind limits.
 const PLAN_CHUNK: usize = 1000;
 
 /// Writes the plans, many rows per statement.
@@ -183,9 +184,8 @@ pub fn insert_plans(conn: &mut DbConnection, plans: &[PlanRow<'_>]) -> anyhow::R
                     bf_plan::next_due_at.eq(OptTs(p.next_due_at.clone())),
                     bf_plan::reason.eq(p.reason),
                     bf_plan::enrolled_detail.eq(p.enrolled_detail.as_str()),
-                    bf_plan::last_detail.eq(p.last_detail.as_str()),
-                    bf_plan::last_event.eq(p.last_event),
-                    bf_plan::last_step.eq(p.last_step.as_deref()),
+                    bf_plan::enrolled_step.eq(p.enrolled_step.as_deref()),
+                    bf_plan::completed_detail.eq(p.completed_detail.as_deref()),
                 )
             })
             .collect();
@@ -267,8 +267,10 @@ fn anchor_join(backend: Backend, src: AnchorSource, contact: &str) -> String {
 }
 
 /// Enrolls the contacts with ids in (`lo`, `hi`] that meet the batch's conditions, with their
-/// history (enrolled, skipped…, then scheduled or completed — the same events as a single
-/// enrollment). Returns the highest enrollment id before the batch (the new rows are above
+/// history: `enrolled` (naming the first scheduled step and its due time), the skipped
+/// steps, and `completed` when every step's date had passed. A single enrollment writes the
+/// first step's `scheduled` event as a row of its own; at publish that would be a second row
+/// per contact (issue 16), so the `enrolled` row carries it. Returns the highest enrollment id before the batch (the new rows are above
 /// it) and how many were enrolled. Call inside a write transaction.
 pub fn enroll_range(
     conn: &mut DbConnection,
@@ -383,7 +385,7 @@ fn write_history(
             [
                 format!(
                     "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-                     SELECT {wid}, e.id, e.contact_id, ?1, 'enrolled', NULL, p.enrolled_detail, {rev}
+                     SELECT {wid}, e.id, e.contact_id, ?1, 'enrolled', p.enrolled_step, p.enrolled_detail, {rev}
                      FROM enrollments e {join} WHERE {new} ORDER BY e.id"
                 ),
                 format!(
@@ -394,8 +396,8 @@ fn write_history(
                 ),
                 format!(
                     "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-                     SELECT {wid}, e.id, e.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
-                     FROM enrollments e {join} WHERE {new} ORDER BY e.id"
+                     SELECT {wid}, e.id, e.contact_id, ?1, 'completed', NULL, p.completed_detail, {rev}
+                     FROM enrollments e {join} WHERE {new} AND p.completed_detail IS NOT NULL ORDER BY e.id"
                 ),
             ]
         }
@@ -403,7 +405,7 @@ fn write_history(
         Backend::Postgres => [
             format!(
                 "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-                 SELECT {wid}, n.id, n.contact_id, ?1, 'enrolled', NULL, p.enrolled_detail, {rev}
+                 SELECT {wid}, n.id, n.contact_id, ?1, 'enrolled', p.enrolled_step, p.enrolled_detail, {rev}
                  FROM bf_new n JOIN bf_plan p ON p.anchor = n.anchor AND p.tz = n.tz ORDER BY n.id"
             ),
             format!(
@@ -414,8 +416,9 @@ fn write_history(
             ),
             format!(
                 "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-                 SELECT {wid}, n.id, n.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
-                 FROM bf_new n JOIN bf_plan p ON p.anchor = n.anchor AND p.tz = n.tz ORDER BY n.id"
+                 SELECT {wid}, n.id, n.contact_id, ?1, 'completed', NULL, p.completed_detail, {rev}
+                 FROM bf_new n JOIN bf_plan p ON p.anchor = n.anchor AND p.tz = n.tz
+                 WHERE p.completed_detail IS NOT NULL ORDER BY n.id"
             ),
         ],
     };

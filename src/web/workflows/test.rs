@@ -55,6 +55,8 @@ pub struct StepRow {
     /// For an if/then branch: the path it takes today; for an email: subject and body as sent.
     pub detail: Option<String>,
     pub email: Option<(String, String)>,
+    /// Under a fork: the steps of the path(s) this contact takes, nested forks included.
+    pub nested: Vec<super::test_details::NestedLine>,
 }
 
 pub struct TimelineView {
@@ -269,8 +271,23 @@ async fn show(
                                 let step = wf.def.steps.get(s.index);
                                 let due = support::local_time(s.due_at, t.tz);
                                 let detail = super::test_details::step_detail(
-                                    step, &t.verdict, s.index, &due,
+                                    step,
+                                    &t.verdict,
+                                    &s.index.to_string(),
+                                    &due,
                                 );
+                                let nested = step
+                                    .map(|st| {
+                                        super::test_details::nested_lines(
+                                            &wf.def,
+                                            st,
+                                            &s.index.to_string(),
+                                            &t.verdict,
+                                            &names,
+                                            tz.name(),
+                                        )
+                                    })
+                                    .unwrap_or_default();
                                 let email = t
                                     .verdict
                                     .emails
@@ -280,6 +297,7 @@ async fn show(
                                 StepRow {
                                     detail,
                                     email,
+                                    nested,
                                     number: (s.index + 1).to_string(),
                                     type_label: describe::step_type_label(s.type_name),
                                     text: step
