@@ -102,8 +102,8 @@ impl ScratchDb {
 }
 
 /// The same server URL naming another database: `postgres://u@h:5432/postgres?x=y` with
-/// `db` is `postgres://u@h:5432/db?x=y`.
-fn with_database(url: &str, db: &str) -> String {
+/// `db` is `postgres://u@h:5432/db?x=y`. Public for the bench, which makes its own database.
+pub fn with_database(url: &str, db: &str) -> String {
     let (url, query) = match url.find('?') {
         Some(q) => url.split_at(q),
         None => (url, ""),

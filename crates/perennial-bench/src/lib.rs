@@ -184,7 +184,12 @@ pub fn peak_rss_mb() -> f64 {
 /// CPU time (user + system) of the calling thread, in seconds: on a shared machine this is
 /// what a single-threaded stage costs, whatever the neighbours do to its wall time.
 pub fn thread_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+    cpu_seconds_of("/proc/thread-self/stat")
+}
+
+/// User + system CPU seconds in a `/proc/…/stat` file (a thread's or a process's).
+pub fn cpu_seconds_of(stat_path: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(stat_path) else {
         return f64::NAN;
     };
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.

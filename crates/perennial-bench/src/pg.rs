@@ -46,7 +46,7 @@ impl PgDb {
             .with_context(|| format!("creating database {name}"))?;
         Ok(PgDb {
             admin: admin_url.to_string(),
-            url: with_database(admin_url, &name),
+            url: perennial::db::scratch::with_database(admin_url, &name),
             name,
             keep,
         })
@@ -90,20 +90,6 @@ impl Drop for PgDb {
             eprintln!("could not drop the bench database {}: {e}", self.name);
         }
     }
-}
-
-/// The same server URL naming database `db` (query string kept).
-pub fn with_database(url: &str, db: &str) -> String {
-    let (url, query) = match url.find('?') {
-        Some(q) => url.split_at(q),
-        None => (url, ""),
-    };
-    let host_start = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match url[host_start..].find('/') {
-        Some(slash) => &url[..host_start + slash],
-        None => url,
-    };
-    format!("{base}/{db}{query}")
 }
 
 #[derive(QueryableByName)]
@@ -338,19 +324,4 @@ pub fn claim_floor(url: &str, workflow_id: i64, threads: usize) -> anyhow::Resul
         Ok::<i64, anyhow::Error>(sum)
     })?;
     Ok((done, t.elapsed().as_secs_f64()))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn another_database_on_the_same_server() {
-        assert_eq!(
-            super::with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            super::with_database("postgresql://u:p@h/db?sslmode=disable", "x"),
-            "postgresql://u:p@h/x?sslmode=disable"
-        );
-    }
 }

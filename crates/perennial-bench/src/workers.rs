@@ -56,17 +56,7 @@ impl Drop for Workers {
 
 /// CPU seconds (user + system) of a process so far; NaN if it cannot be read.
 fn process_cpu(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return f64::NAN;
-    };
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        f.get(i - 3)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    (ticks(14) + ticks(15)) / 100.0
+    crate::cpu_seconds_of(&format!("/proc/{pid}/stat"))
 }
 
 /// CPU seconds of every `postgres` process of this machine (the server is local; this counts
