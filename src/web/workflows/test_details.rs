@@ -101,9 +101,57 @@ pub fn nested_lines(
     names: &Names,
     tz_name: &str,
 ) -> Vec<NestedLine> {
-    let mut out = Vec::new();
-    walk_arms(def, step, path, verdict, names, tz_name, 1, &mut out);
-    out
+    let mut walk = Walk {
+        def,
+        verdict,
+        names,
+        tz_name,
+        out: Vec::new(),
+    };
+    walk.arms(step, path, 1);
+    walk.out
+}
+
+/// What [`nested_lines`] reads from, and the lines so far.
+struct Walk<'a> {
+    def: &'a Definition,
+    verdict: &'a Verdict,
+    names: &'a Names,
+    tz_name: &'a str,
+    out: Vec<NestedLine>,
+}
+
+impl Walk<'_> {
+    /// The taken arms of `step` (at `path`), at `depth`, and the forks nested in them.
+    fn arms(&mut self, step: &Step, path: &str, depth: usize) {
+        for arm in arms_taken(step, path, self.verdict) {
+            let Some(list) = step.arm(&arm) else {
+                continue;
+            };
+            self.out.push(NestedLine {
+                depth,
+                heading: true,
+                label: arm_heading(step, &arm),
+                text: if list.is_empty() {
+                    "no steps of its own: the contact goes on after this step.".into()
+                } else {
+                    String::new()
+                },
+                detail: None,
+            });
+            for (i, inner) in list.iter().enumerate() {
+                let inner_path = format!("{path}/{arm}/{i}");
+                self.out.push(NestedLine {
+                    depth: depth + 1,
+                    heading: false,
+                    label: describe::step_type_label(inner.type_name()).to_string(),
+                    text: describe::step_words(inner, self.def, self.names, self.tz_name),
+                    detail: step_detail(Some(inner), self.verdict, &inner_path, ""),
+                });
+                self.arms(inner, &inner_path, depth + 2);
+            }
+        }
+    }
 }
 
 /// The arms of `step` (at `path`) this contact can take, in the order the page lists them.
@@ -138,55 +186,6 @@ fn arm_heading(step: &Step, arm: &str) -> String {
         (Step::WaitUntil { .. }, "met") => "On the Met path:".into(),
         (Step::WaitUntil { .. }, _) => "On the Timed out path:".into(),
         _ => format!("On {}:", crate::domain::paths::arm_label(step, arm)),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn walk_arms(
-    def: &Definition,
-    step: &Step,
-    path: &str,
-    verdict: &Verdict,
-    names: &Names,
-    tz_name: &str,
-    depth: usize,
-    out: &mut Vec<NestedLine>,
-) {
-    for arm in arms_taken(step, path, verdict) {
-        let Some(list) = step.arm(&arm) else {
-            continue;
-        };
-        out.push(NestedLine {
-            depth,
-            heading: true,
-            label: arm_heading(step, &arm),
-            text: if list.is_empty() {
-                "nothing more: the workflow ends here for this contact.".into()
-            } else {
-                String::new()
-            },
-            detail: None,
-        });
-        for (i, inner) in list.iter().enumerate() {
-            let inner_path = format!("{path}/{arm}/{i}");
-            out.push(NestedLine {
-                depth: depth + 1,
-                heading: false,
-                label: describe::step_type_label(inner.type_name()).to_string(),
-                text: describe::step_words(inner, def, names, tz_name),
-                detail: step_detail(Some(inner), verdict, &inner_path, ""),
-            });
-            walk_arms(
-                def,
-                inner,
-                &inner_path,
-                verdict,
-                names,
-                tz_name,
-                depth + 2,
-                out,
-            );
-        }
     }
 }
 
