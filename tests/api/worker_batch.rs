@@ -107,7 +107,33 @@ async fn a_batch_of_many_jobs_writes_every_row_once_in_the_order_it_happened() {
         let set = id_of(&events, "action_executed", Some(2));
         let done = id_of(&events, "completed", None);
         assert!(email < set && set < done, "{events:#?}");
-        // Times unchanged (instants, whatever the database session's zone).
+        // Times unchanged: the email's history time is its Outbox time (one `now` per job),
+        // exactly, though the batch wrote the two rows at different moments.
+        let sent_at = {
+            #[derive(diesel::QueryableByName)]
+            struct Sent {
+                #[diesel(sql_type = perennial::db::types::Instant)]
+                created_at: String,
+            }
+            let mut conn = app.db();
+            diesel::sql_query(format!(
+                "SELECT created_at FROM outbox WHERE contact_id = {cid}"
+            ))
+            .get_result::<Sent>(&mut *conn)
+            .expect("the contact's email in the Outbox")
+            .created_at
+        };
+        let email_at = events
+            .iter()
+            .find(|e| e["event"] == "action_executed" && e["step"] == json!(1))
+            .and_then(|e| e["at"].as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        assert_eq!(
+            email_at.map(|t| t.with_timezone(&Utc)),
+            perennial::clock::parse_instant(&sent_at),
+            "{sent_at} {events:#?}"
+        );
+        // And every time is an instant of the run, whatever the database session's zone.
         for e in &events {
             let at = e["at"].as_str().expect("at");
             let t = chrono::DateTime::parse_from_rfc3339(at)
