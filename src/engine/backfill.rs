@@ -197,10 +197,16 @@ pub fn run_mode(
             (Some(a), Some(y)) => format!("{why}; anchor {a}, cycle {y}"),
             _ => why,
         };
-        let (status, enrolled_detail, enrolled_step, completed_detail) = match next {
-            Some(s) => (
+        // One row per contact when no step is skipped: the `enrolled` row names the first
+        // step. A plan that skips steps keeps the separate `scheduled` row after them, so the
+        // events read in the order a single enrollment writes them.
+        let skips = plan
+            .steps
+            .iter()
+            .any(|s| s.status == StepStatus::SkippedPast);
+        let (status, enrolled_detail, enrolled_step, last) = match next {
+            Some(s) if !skips => (
                 "active",
-                // One history row per contact: the `enrolled` event names the first step.
                 crate::db::models::history::enrolled_with_first_step(
                     &enrolled_detail,
                     &super::enroll::scheduled_detail(&wf, s),
@@ -208,12 +214,30 @@ pub fn run_mode(
                 Some(s.index.to_string()),
                 None,
             ),
+            Some(s) => (
+                "active",
+                enrolled_detail,
+                None,
+                Some((
+                    "scheduled",
+                    Some(s.index.to_string()),
+                    super::enroll::scheduled_detail(&wf, s),
+                )),
+            ),
             None => (
                 "completed",
                 enrolled_detail,
                 None,
-                Some("every step's date had passed when the contact enrolled".to_string()),
+                Some((
+                    "completed",
+                    None,
+                    "every step's date had passed when the contact enrolled".to_string(),
+                )),
             ),
+        };
+        let (last_event, last_step, last_detail) = match last {
+            Some((e, step, detail)) => (Some(e), step, Some(detail)),
+            None => (None, None, None),
         };
         plan_rows.push(bf::PlanRow {
             anchor: anchor_text,
@@ -228,7 +252,9 @@ pub fn run_mode(
                 .then_some("every step's date had passed when the contact enrolled"),
             enrolled_detail,
             enrolled_step,
-            completed_detail,
+            last_event,
+            last_step,
+            last_detail,
         });
         for s in plan
             .steps
@@ -249,6 +275,8 @@ pub fn run_mode(
     }
     bf::insert_plans(conn, &plan_rows)?;
     bf::insert_skips(conn, &skip_rows)?;
+    let any_skips = !skip_rows.is_empty();
+    let any_last = plan_rows.iter().any(|p| p.last_event.is_some());
     tracing::info!(
         workflow = id.0,
         plans = plan_rows.len(),
@@ -290,6 +318,8 @@ pub fn run_mode(
             criteria: &criteria,
             reenroll: def.reenroll.enabled,
             now: &now_s,
+            any_skips,
+            any_last,
         };
         let n = crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             let (before, inserted) = bf::enroll_range(conn, src, &batch, lo, hi)?;

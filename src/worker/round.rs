@@ -120,6 +120,10 @@ impl RoundCtx {
         let mut ids: Vec<i64> = jobs.iter().map(|e| e.contact_id).collect();
         ids.sort_unstable();
         ids.dedup();
+        // Sized once: growing them row by row rehashed each map several times per batch.
+        cache.contacts.reserve(ids.len());
+        cache.started.reserve(ids.len());
+        cache.runs_read.reserve(jobs.len());
         for c in sql::contacts_of(conn, &ids)? {
             cache.contacts.insert(
                 c.id,

@@ -300,6 +300,83 @@ async fn publish_writes_one_history_row_per_contact_and_the_api_shows_both_event
     assert_eq!(rows, 1, "one stored row per contact enrolled at publish");
 }
 
+/// A contact whose first steps' dates have passed when "enroll existing" runs: its history
+/// reads exactly as a manual enrollment's (newest first: `scheduled`, the `skipped` steps,
+/// `enrolled`), the separate `scheduled` row kept after the skipped ones.
+#[tokio::test]
+async fn publish_keeps_the_event_order_of_a_single_enrollment_when_steps_are_skipped() {
+    let (app, token) = TestApp::ready().await;
+    with_properties(&app, &token).await;
+    let renewal = (chrono::Utc::now() + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
+    let def = json!({ "name": "Renewal",
+        "start": { "type": "contact_date_property", "property": "renewal_date" },
+        "steps": [
+            { "type": "date_delay", "when": "before", "amount": 30, "unit": "days", "time_of_day": "09:00" },
+            { "type": "send_email", "subject": "Renewal in 30 days", "body": "Hi" },
+            { "type": "date_delay", "when": "on", "time_of_day": "08:00" },
+            { "type": "set_property", "property": "renewal_notice", "value": "sent" } ],
+        "settings": { "time_zone": "UTC" } });
+    let (_, a) = app.api_post("/workflows", &token, def.clone()).await;
+    let (_, b) = app.api_post("/workflows", &token, def).await;
+    let (published, manual) = (a["id"].as_i64().unwrap_or(0), b["id"].as_i64().unwrap_or(0));
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "late@example.com", "properties": {"renewal_date": renewal}}),
+        )
+        .await;
+    let cid = c["id"].as_i64().unwrap_or(0);
+    for (id, existing) in [(published, true), (manual, false)] {
+        let (s, on) = app
+            .api_post(
+                &format!("/workflows/{id}/publish"),
+                &token,
+                json!({ "enroll_existing": existing }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{on}");
+    }
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{manual}/enrollments"),
+            &token,
+            json!({"contact_id": cid}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let shown = |v: &Value| -> Vec<(String, Value)> {
+        v["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| {
+                (
+                    e["event"].as_str().unwrap_or("").to_string(),
+                    e["step"].clone(),
+                )
+            })
+            .collect()
+    };
+    let (_, hp) = app
+        .api_get(&format!("/workflows/{published}/history"), &token)
+        .await;
+    let (_, hm) = app
+        .api_get(&format!("/workflows/{manual}/history"), &token)
+        .await;
+    let want = vec![
+        ("scheduled".to_string(), json!(2)),
+        ("skipped".to_string(), json!(1)),
+        ("skipped".to_string(), json!(0)),
+        ("enrolled".to_string(), Value::Null),
+    ];
+    assert_eq!(shown(&hm), want, "{hm}");
+    assert_eq!(shown(&hp), want, "{hp}");
+}
+
 #[tokio::test]
 async fn a_blank_workflow_enrolled_manually_runs_its_action_within_a_second() {
     let (app, token) = TestApp::ready().await;

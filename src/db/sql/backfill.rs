@@ -42,10 +42,15 @@ pub struct PlanRow<'a> {
     /// The `enrolled` row's detail; for an active plan it names the first scheduled step and
     /// its due time too (one history row per contact at publish, issue 16).
     pub enrolled_detail: String,
-    /// The first scheduled step's path, in the `enrolled` row's `step` (active plans).
+    /// The first scheduled step's path, in the `enrolled` row's `step`, when that row stands
+    /// for the `scheduled` event too.
     pub enrolled_step: Option<String>,
-    /// For a plan whose every step has passed: the `completed` row's detail.
-    pub completed_detail: Option<String>,
+    /// The row after the skipped steps' rows, when there is one: `scheduled` (a plan that
+    /// skips steps: the events keep the order a single enrollment writes) or `completed`
+    /// (every step's date had passed), with its step and detail.
+    pub last_event: Option<&'a str>,
+    pub last_step: Option<String>,
+    pub last_detail: Option<String>,
 }
 
 /// What one batch inserts: the workflow, and the condition a contact must meet (triggers and
@@ -57,6 +62,11 @@ pub struct Batch<'a> {
     /// Re-enrollment on: only an active enrollment keeps a contact out.
     pub reenroll: bool,
     pub now: &'a str,
+    /// Whether any plan skips steps, and whether any has a row after them (`last_event`):
+    /// when none does, the statement writing those rows is not run (it would still join
+    /// every new enrollment with its plan, for nothing).
+    pub any_skips: bool,
+    pub any_last: bool,
 }
 
 #[derive(QueryableByName)]
@@ -79,8 +89,8 @@ pub fn create_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
             "DROP TABLE IF EXISTS temp.bf_plan; DROP TABLE IF EXISTS temp.bf_skip;
              CREATE TEMP TABLE bf_plan (anchor TEXT NOT NULL, tz TEXT NOT NULL, cycle_year INTEGER NOT NULL,
                 anchor_date TEXT, status TEXT NOT NULL, next_step TEXT, next_due_at TEXT, reason TEXT,
-                enrolled_detail TEXT NOT NULL, enrolled_step TEXT, completed_detail TEXT,
-                PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
+                enrolled_detail TEXT NOT NULL, enrolled_step TEXT, last_event TEXT, last_step TEXT,
+                last_detail TEXT, PRIMARY KEY (anchor, tz)) WITHOUT ROWID;
              CREATE TEMP TABLE bf_skip (anchor TEXT NOT NULL, tz TEXT NOT NULL, step TEXT NOT NULL, detail TEXT NOT NULL);
              CREATE INDEX temp.bf_skip_by_plan ON bf_skip (anchor, tz);"
         }
@@ -89,7 +99,8 @@ pub fn create_plan_tables(conn: &mut DbConnection) -> anyhow::Result<()> {
              CREATE TEMP TABLE bf_plan (anchor text COLLATE \"C\" NOT NULL, tz text COLLATE \"C\" NOT NULL,
                 cycle_year integer NOT NULL, anchor_date date, status text NOT NULL, next_step text,
                 next_due_at timestamptz, reason text, enrolled_detail text NOT NULL,
-                enrolled_step text, completed_detail text, PRIMARY KEY (anchor, tz));
+                enrolled_step text, last_event text, last_step text, last_detail text,
+                PRIMARY KEY (anchor, tz));
              CREATE TEMP TABLE bf_skip (anchor text COLLATE \"C\" NOT NULL, tz text COLLATE \"C\" NOT NULL,
                 step text NOT NULL, detail text NOT NULL);
              CREATE INDEX bf_skip_by_plan ON bf_skip (anchor, tz);
@@ -151,7 +162,9 @@ diesel::table! {
         reason -> Nullable<Text>,
         enrolled_detail -> Text,
         enrolled_step -> Nullable<Text>,
-        completed_detail -> Nullable<Text>,
+        last_event -> Nullable<Text>,
+        last_step -> Nullable<Text>,
+        last_detail -> Nullable<Text>,
     }
 }
 
@@ -165,7 +178,7 @@ diesel::table! {
     }
 }
 
-/// Rows per multi-row insert: 11 values each stays far below both backends' bind limits.
+/// Rows per multi-row insert: 13 values each stays far below both backends' bind limits.
 const PLAN_CHUNK: usize = 1000;
 
 /// Writes the plans, many rows per statement.
@@ -185,7 +198,9 @@ pub fn insert_plans(conn: &mut DbConnection, plans: &[PlanRow<'_>]) -> anyhow::R
                     bf_plan::reason.eq(p.reason),
                     bf_plan::enrolled_detail.eq(p.enrolled_detail.as_str()),
                     bf_plan::enrolled_step.eq(p.enrolled_step.as_deref()),
-                    bf_plan::completed_detail.eq(p.completed_detail.as_deref()),
+                    bf_plan::last_event.eq(p.last_event),
+                    bf_plan::last_step.eq(p.last_step.as_deref()),
+                    bf_plan::last_detail.eq(p.last_detail.as_deref()),
                 )
             })
             .collect();
@@ -267,10 +282,10 @@ fn anchor_join(backend: Backend, src: AnchorSource, contact: &str) -> String {
 }
 
 /// Enrolls the contacts with ids in (`lo`, `hi`] that meet the batch's conditions, with their
-/// history: `enrolled` (naming the first scheduled step and its due time), the skipped
-/// steps, and `completed` when every step's date had passed. A single enrollment writes the
-/// first step's `scheduled` event as a row of its own; at publish that would be a second row
-/// per contact (issue 16), so the `enrolled` row carries it. Returns the highest enrollment id before the batch (the new rows are above
+/// history: the same events as a single enrollment — `enrolled`, the skipped steps, then
+/// `scheduled` or `completed` — except that a plan skipping no step writes one row, its
+/// `enrolled` row standing for the first step's `scheduled` event too (issue 16; see
+/// `history::FIRST_STEP`). Returns the highest enrollment id before the batch (the new rows are above
 /// it) and how many were enrolled. Call inside a write transaction.
 pub fn enroll_range(
     conn: &mut DbConnection,
@@ -349,14 +364,7 @@ pub fn enroll_range(
         }
     };
     if inserted > 0 {
-        write_history(
-            conn,
-            wid,
-            rev,
-            before,
-            b.now,
-            &anchor_join(backend, src, "e.contact_id"),
-        )?;
+        write_history(conn, b, before, &anchor_join(backend, src, "e.contact_id"))?;
     }
     Ok((before, inserted))
 }
@@ -373,12 +381,11 @@ fn new_rows(backend: Backend, alias: &str, wid: i64, after_id: i64) -> String {
 
 fn write_history(
     conn: &mut DbConnection,
-    wid: i64,
-    rev: i32,
+    b: &Batch<'_>,
     after_id: i64,
-    now_s: &str,
     join: &str,
 ) -> anyhow::Result<()> {
+    let (wid, rev, now_s) = (b.workflow_id, b.revision, b.now);
     let statements = match Backend::of(conn) {
         Backend::Sqlite => {
             let new = new_rows(Backend::Sqlite, "e", wid, after_id);
@@ -396,8 +403,8 @@ fn write_history(
                 ),
                 format!(
                     "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-                     SELECT {wid}, e.id, e.contact_id, ?1, 'completed', NULL, p.completed_detail, {rev}
-                     FROM enrollments e {join} WHERE {new} AND p.completed_detail IS NOT NULL ORDER BY e.id"
+                     SELECT {wid}, e.id, e.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
+                     FROM enrollments e {join} WHERE {new} AND p.last_event IS NOT NULL ORDER BY e.id"
                 ),
             ]
         }
@@ -416,13 +423,18 @@ fn write_history(
             ),
             format!(
                 "INSERT INTO history_events (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-                 SELECT {wid}, n.id, n.contact_id, ?1, 'completed', NULL, p.completed_detail, {rev}
+                 SELECT {wid}, n.id, n.contact_id, ?1, p.last_event, p.last_step, p.last_detail, {rev}
                  FROM bf_new n JOIN bf_plan p ON p.anchor = n.anchor AND p.tz = n.tz
-                 WHERE p.completed_detail IS NOT NULL ORDER BY n.id"
+                 WHERE p.last_event IS NOT NULL ORDER BY n.id"
             ),
         ],
     };
-    for sql in statements {
+    let [enrolled, skipped, last] = statements;
+    let needed = [(enrolled, true), (skipped, b.any_skips), (last, b.any_last)];
+    for (sql, needed) in needed {
+        if !needed {
+            continue;
+        }
         diesel::sql_query(portable::sql(conn, &sql))
             .bind::<Instant, _>(now_s.to_string())
             .execute(conn)?;
