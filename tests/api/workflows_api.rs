@@ -183,6 +183,62 @@ async fn publish_enrolls_existing_contacts_and_preview_matches_the_seed_example(
     assert!(kinds.contains(&"scheduled"), "{h}");
 }
 
+/// A contact with `renewal` as its renewal date, enrolled in `published` by publishing it
+/// with "enroll existing" and in its twin `manual` by hand; the contact's id.
+async fn enroll_both_ways(
+    app: &TestApp,
+    token: &str,
+    published: i64,
+    manual: i64,
+    email: &str,
+    renewal: &str,
+) -> i64 {
+    let (_, c) = app
+        .api_post(
+            "/contacts",
+            token,
+            json!({"email": email, "properties": {"renewal_date": renewal}}),
+        )
+        .await;
+    let cid = c["id"].as_i64().unwrap_or(0);
+    for (id, existing) in [(published, true), (manual, false)] {
+        let (s, on) = app
+            .api_post(
+                &format!("/workflows/{id}/publish"),
+                token,
+                json!({ "enroll_existing": existing }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{on}");
+    }
+    let (s, e) = app
+        .api_post(
+            &format!("/workflows/{manual}/enrollments"),
+            token,
+            json!({"contact_id": cid}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    cid
+}
+
+/// A history answer's events as (event, step, detail), newest first.
+fn events_of(v: &Value) -> Vec<(String, Value, String)> {
+    v["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap_or("").to_string(),
+                e["step"].clone(),
+                e["detail"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Issue 16: "enroll existing" stores one history row per contact (the `enrolled` row names
 /// the first scheduled step), yet the API shows the same events as a single enrollment does:
 /// `scheduled` (the first step, its due time) above `enrolled`, each under its own filter.
@@ -200,52 +256,20 @@ async fn publish_writes_one_history_row_per_contact_and_the_api_shows_both_event
     let published = wf["id"].as_i64().unwrap_or(0);
     let (_, manual_wf) = app.api_post("/workflows", &token, def).await;
     let manual = manual_wf["id"].as_i64().unwrap_or(0);
-    let (_, c) = app
-        .api_post(
-            "/contacts",
-            &token,
-            json!({"email": "one@example.com", "properties": {"renewal_date": "2099-06-30"}}),
-        )
-        .await;
-    let cid = c["id"].as_i64().unwrap_or(0);
-    for (id, existing) in [(published, true), (manual, false)] {
-        let (s, on) = app
-            .api_post(
-                &format!("/workflows/{id}/publish"),
-                &token,
-                json!({ "enroll_existing": existing }),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{on}");
-    }
-    let (s, e) = app
-        .api_post(
-            &format!("/workflows/{manual}/enrollments"),
-            &token,
-            json!({"contact_id": cid}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let cid = enroll_both_ways(
+        &app,
+        &token,
+        published,
+        manual,
+        "one@example.com",
+        "2099-06-30",
+    )
+    .await;
 
-    let events = |v: &Value| -> Vec<(String, Value, String)> {
-        v["events"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|e| {
-                (
-                    e["event"].as_str().unwrap_or("").to_string(),
-                    e["step"].clone(),
-                    e["detail"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect()
-    };
     let (_, h) = app
         .api_get(&format!("/workflows/{published}/history"), &token)
         .await;
-    let shown = events(&h);
+    let shown = events_of(&h);
     assert_eq!(
         shown
             .iter()
@@ -264,7 +288,7 @@ async fn publish_writes_one_history_row_per_contact_and_the_api_shows_both_event
     let (_, hm) = app
         .api_get(&format!("/workflows/{manual}/history"), &token)
         .await;
-    let manual_shown = events(&hm);
+    let manual_shown = events_of(&hm);
     assert_eq!(manual_shown.len(), 2, "{hm}");
     assert_eq!(
         (&manual_shown[0].0, &manual_shown[0].2),
@@ -277,7 +301,7 @@ async fn publish_writes_one_history_row_per_contact_and_the_api_shows_both_event
                 &token,
             )
             .await;
-        let got = events(&f);
+        let got = events_of(&f);
         assert_eq!(got.len(), 1, "{filter}: {f}");
         assert_eq!(got[0].0, want, "{f}");
     }
@@ -321,44 +345,19 @@ async fn publish_keeps_the_event_order_of_a_single_enrollment_when_steps_are_ski
     let (_, a) = app.api_post("/workflows", &token, def.clone()).await;
     let (_, b) = app.api_post("/workflows", &token, def).await;
     let (published, manual) = (a["id"].as_i64().unwrap_or(0), b["id"].as_i64().unwrap_or(0));
-    let (_, c) = app
-        .api_post(
-            "/contacts",
-            &token,
-            json!({"email": "late@example.com", "properties": {"renewal_date": renewal}}),
-        )
-        .await;
-    let cid = c["id"].as_i64().unwrap_or(0);
-    for (id, existing) in [(published, true), (manual, false)] {
-        let (s, on) = app
-            .api_post(
-                &format!("/workflows/{id}/publish"),
-                &token,
-                json!({ "enroll_existing": existing }),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{on}");
-    }
-    let (s, e) = app
-        .api_post(
-            &format!("/workflows/{manual}/enrollments"),
-            &token,
-            json!({"contact_id": cid}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{e}");
+    enroll_both_ways(
+        &app,
+        &token,
+        published,
+        manual,
+        "late@example.com",
+        &renewal,
+    )
+    .await;
     let shown = |v: &Value| -> Vec<(String, Value)> {
-        v["events"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|e| {
-                (
-                    e["event"].as_str().unwrap_or("").to_string(),
-                    e["step"].clone(),
-                )
-            })
+        events_of(v)
+            .into_iter()
+            .map(|(e, step, _)| (e, step))
             .collect()
     };
     let (_, hp) = app
