@@ -152,61 +152,53 @@ impl Drop for Scope {
     }
 }
 
-/// Holds rows when a scope is open on this thread; gives them back when none is.
-fn hold<T>(rows: Vec<T>, into: impl FnOnce(&mut Held) -> &mut Vec<T>) -> Option<Vec<T>> {
+/// Runs `f` on this thread's held rows if a scope is open that holds this kind of row
+/// (`appends_too`: also a contact batch's appends-only scope); whether it ran.
+fn with_held(appends_too: bool, f: impl FnOnce(&mut Held)) -> bool {
     HELD.with(|h| match h.borrow_mut().as_mut() {
-        Some(held) => {
-            into(held).extend(rows);
-            None
+        Some(held) if appends_too || !held.appends_only => {
+            f(held);
+            true
         }
-        None => Some(rows),
+        _ => false,
     })
 }
 
+/// Holds `row` (see [`with_held`]); gives it back when it is not held.
+fn hold_row<T>(
+    row: T,
+    appends_too: bool,
+    into: impl FnOnce(&mut Held) -> &mut Vec<T>,
+) -> Option<T> {
+    let mut row = Some(row);
+    with_held(appends_too, |held| into(held).extend(row.take()));
+    row
+}
+
+// History and contact events are passed borrowed (cloned only when held): the callers write
+// them themselves otherwise. The other rows are passed owned and given back.
 pub(crate) fn hold_history(events: &[NewEvent]) -> bool {
-    HELD.with(|h| match h.borrow_mut().as_mut() {
-        Some(held) => {
-            held.history.extend_from_slice(events);
-            true
-        }
-        None => false,
-    })
+    with_held(true, |held| held.history.extend_from_slice(events))
 }
 
 pub(crate) fn hold_contact_event(e: &NewContactEvent) -> bool {
-    HELD.with(|h| match h.borrow_mut().as_mut() {
-        Some(held) => {
-            held.contact_events.push(e.clone());
-            true
-        }
-        None => false,
-    })
+    with_held(true, |held| held.contact_events.push(e.clone()))
 }
 
 pub(crate) fn hold_step_done(row: StepDone) -> Option<StepDone> {
-    hold(vec![row], |h| &mut h.steps_done).and_then(|mut v| v.pop())
-}
-
-pub(crate) fn hold_move(row: Move) -> Option<Move> {
-    hold_unless_appends_only(row, |h| &mut h.moves)
-}
-
-fn hold_unless_appends_only<T>(row: T, into: impl FnOnce(&mut Held) -> &mut Vec<T>) -> Option<T> {
-    HELD.with(|h| match h.borrow_mut().as_mut() {
-        Some(held) if !held.appends_only => {
-            into(held).push(row);
-            None
-        }
-        _ => Some(row),
-    })
-}
-
-pub(crate) fn hold_touch(row: Touch) -> Option<Touch> {
-    hold_unless_appends_only(row, |h| &mut h.touches)
+    hold_row(row, true, |h| &mut h.steps_done)
 }
 
 pub(crate) fn hold_email(row: OutboxRow) -> Option<OutboxRow> {
-    hold(vec![row], |h| &mut h.outbox).and_then(|mut v| v.pop())
+    hold_row(row, true, |h| &mut h.outbox)
+}
+
+pub(crate) fn hold_move(row: Move) -> Option<Move> {
+    hold_row(row, false, |h| &mut h.moves)
+}
+
+pub(crate) fn hold_touch(row: Touch) -> Option<Touch> {
+    hold_row(row, false, |h| &mut h.touches)
 }
 
 /// Writes everything held on this thread (a no-op outside a scope or when nothing is held).
