@@ -166,7 +166,6 @@ pub fn recent_for_contact(
         );
     }
     out.sort_by_key(|e| std::cmp::Reverse(e.id));
-    out.truncate(limit.max(0) as usize);
     // Rows written at publish stand for two events (see `history::FIRST_STEP`).
     let mut out = history::expand_all(out, None);
     out.truncate(limit.max(0) as usize);
