@@ -44,6 +44,25 @@ pub fn test_backend() -> Backend {
     }
 }
 
+/// A scratch PostgreSQL database, unless the run asked for SQLite alone
+/// (`PERENNIAL_TEST_BACKEND=sqlite`). Without a server the PostgreSQL half is skipped with a
+/// note, except in CI (`CI` set), where it fails.
+pub fn postgres_if_reachable() -> Option<ScratchDb> {
+    let only_sqlite =
+        std::env::var("PERENNIAL_TEST_BACKEND").is_ok_and(|b| b.eq_ignore_ascii_case("sqlite"));
+    if only_sqlite && test_backend() == Backend::Sqlite {
+        return None;
+    }
+    match ScratchDb::of(Backend::Postgres) {
+        Ok(db) => Some(db),
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED the PostgreSQL half: {e:#}");
+            None
+        }
+        Err(e) => panic!("PostgreSQL is needed in CI: {e:#}"),
+    }
+}
+
 /// A database that exists while this value lives.
 pub struct ScratchDb {
     url: String,

@@ -239,6 +239,7 @@ impl Contact {
 
     /// Values of one contact by property id.
     pub fn values(conn: &mut DbConnection, id: ContactId) -> anyhow::Result<HashMap<i64, String>> {
+        crate::db::deferred::flush_before_values(conn)?;
         let rows: Vec<(i64, String)> = crate::on_backend!(conn, |c| contact_values::table
             .filter(contact_values::contact_id.eq(id.0))
             .select((contact_values::property_id, contact_values::value))
@@ -264,6 +265,7 @@ impl Contact {
         conn: &mut DbConnection,
         ids: &[i64],
     ) -> anyhow::Result<Vec<(i64, i64, String)>> {
+        crate::db::deferred::flush_before_values(conn)?;
         contact_values::table
             .filter(contact_values::contact_id.eq_any(ids))
             .select((
@@ -279,6 +281,7 @@ impl Contact {
     /// (callers read the contact's values first, so they know): an update or an insert, each
     /// kept prepared (diesel would prepare an `ON CONFLICT DO UPDATE` afresh each time; see
     /// `db::prepared`). Callers hold a write transaction, so nothing can slip in between.
+    /// Inside a worker batch the write is held and made with the batch (`db::deferred`).
     pub fn put_value(
         conn: &mut DbConnection,
         id: ContactId,
@@ -287,22 +290,38 @@ impl Contact {
         num: Option<f64>,
         exists: bool,
     ) -> anyhow::Result<()> {
-        if exists {
+        let row = crate::db::deferred::ValueWrite {
+            contact_id: id.0,
+            property_id,
+            value: value.to_string(),
+            num,
+            exists,
+        };
+        match crate::db::deferred::hold_value(row) {
+            None => Ok(()),
+            Some(row) => Contact::write_value(conn, &row).context("writing contact value"),
+        }
+    }
+
+    /// Writes one value now (see [`Contact::put_value`]).
+    pub(crate) fn write_value(
+        conn: &mut DbConnection,
+        v: &crate::db::deferred::ValueWrite,
+    ) -> QueryResult<()> {
+        if v.exists {
             crate::fixed_sql!(
                 "UPDATE contact_values SET value = ?, num = ?
                  WHERE contact_id = ? AND property_id = ?",
-                [value, num, id.0, property_id],
+                [v.value.as_str(), v.num, v.contact_id, v.property_id],
             )
-            .execute(conn)
-            .context("writing contact value")?;
+            .execute(conn)?;
             return Ok(());
         }
         crate::fixed_sql!(
             "INSERT INTO contact_values (contact_id, property_id, value, num) VALUES (?, ?, ?, ?)",
-            [id.0, property_id, value, num],
+            [v.contact_id, v.property_id, v.value.as_str(), v.num],
         )
-        .execute(conn)
-        .context("writing contact value")?;
+        .execute(conn)?;
         Ok(())
     }
 
@@ -311,6 +330,7 @@ impl Contact {
         id: ContactId,
         property_id: i64,
     ) -> anyhow::Result<()> {
+        crate::db::deferred::flush_before_values(conn)?;
         diesel::delete(
             contact_values::table
                 .filter(contact_values::contact_id.eq(id.0))

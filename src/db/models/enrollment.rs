@@ -112,6 +112,7 @@ impl Enrollment {
     /// its text anew each call (together a third of a batch upsert's time, measured with
     /// `perf` on `perennial-bench --only api`).
     pub fn insert(conn: &mut DbConnection, new: &NewEnrollment) -> anyhow::Result<Enrollment> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         let id = match conn {
             DbConnection::Postgres(c) => diesel::insert_into(enrollments::table)
                 .values(new.clone())
@@ -164,6 +165,7 @@ impl Enrollment {
     }
 
     pub fn find(conn: &mut DbConnection, id: EnrollmentId) -> anyhow::Result<Option<Enrollment>> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         // `get_result` rather than `.first()`: a primary-key lookup needs no LIMIT, and a bound
         // LIMIT makes SQLite re-prepare the statement on every call (see `db::models::contact`).
         // On the backend's own connection (here and below): through the multi-backend
@@ -182,6 +184,7 @@ impl Enrollment {
         workflow: WorkflowId,
         contact: ContactId,
     ) -> anyhow::Result<Option<Enrollment>> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         crate::on_backend!(conn, |c| enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .filter(enrollments::contact_id.eq(contact.0))
@@ -199,6 +202,7 @@ impl Enrollment {
         conn: &mut DbConnection,
         contact: ContactId,
     ) -> anyhow::Result<Vec<Membership>> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         let rows: Vec<(i64, i64, String)> = crate::on_backend!(conn, |c| enrollments::table
             .filter(enrollments::contact_id.eq(contact.0))
             .select((
@@ -224,6 +228,7 @@ impl Enrollment {
         contact: Option<ContactId>,
         limit: i64,
     ) -> anyhow::Result<Vec<Enrollment>> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         let mut q = enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .order(enrollments::id.desc())
@@ -237,6 +242,7 @@ impl Enrollment {
     }
 
     pub fn count_active(conn: &mut DbConnection, workflow: WorkflowId) -> anyhow::Result<i64> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         enrollments::table
             .filter(enrollments::workflow_id.eq(workflow.0))
             .filter(enrollments::status.eq(crate::db::queries::StatusActive))
@@ -255,6 +261,7 @@ impl Enrollment {
         last_run_at: Option<&str>,
         lease: Option<(&str, &str)>,
     ) -> anyhow::Result<()> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         let (lease_until, owner) = match lease {
             Some((until, owner)) => (Some(until), Some(owner)),
             None => (None, None),
@@ -319,6 +326,7 @@ impl Enrollment {
         contact: ContactId,
         limit: i64,
     ) -> anyhow::Result<Vec<(crate::db::models::workflow::Workflow, Enrollment)>> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         use crate::db::models::workflow::Workflow;
         use crate::db::schema::workflows;
         enrollments::table
@@ -336,6 +344,7 @@ impl Enrollment {
         conn: &mut DbConnection,
         contact: ContactId,
     ) -> anyhow::Result<Vec<i64>> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         let mut ids: Vec<i64> = enrollments::table
             .filter(enrollments::contact_id.eq(contact.0))
             .select(enrollments::workflow_id)
@@ -352,6 +361,7 @@ impl Enrollment {
         id: WorkflowId,
         limit: i64,
     ) -> anyhow::Result<Vec<Enrollment>> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         enrollments::table
             .filter(enrollments::workflow_id.eq(id.0))
             .filter(enrollments::status.eq(crate::db::queries::StatusActive))
@@ -372,6 +382,7 @@ impl Enrollment {
         step: &str,
         due: &str,
     ) -> anyhow::Result<()> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         diesel::update(enrollments::table.find(id.0))
             .set((
                 enrollments::anchor_date.eq(DayText::of(anchor_date)),
@@ -395,6 +406,7 @@ impl Enrollment {
         step: &str,
         due: &str,
     ) -> anyhow::Result<()> {
+        crate::db::deferred::flush_before_enrollments(conn)?;
         diesel::update(enrollments::table.find(id.0))
             .set((
                 enrollments::revision.eq(revision),
@@ -406,7 +418,8 @@ impl Enrollment {
         Ok(())
     }
 
-    /// Ends an enrollment (completed or unenrolled) with a reason.
+    /// Ends an enrollment (completed or unenrolled) with a reason. Inside a worker batch the
+    /// end is held and written with the batch (`db::deferred::Finish` says why that is safe).
     pub fn finish(
         conn: &mut DbConnection,
         id: EnrollmentId,
@@ -415,23 +428,44 @@ impl Enrollment {
         at: &str,
     ) -> anyhow::Result<()> {
         note_ended();
+        let status = match status {
+            COMPLETED => COMPLETED,
+            UNENROLLED => UNENROLLED,
+            other => anyhow::bail!("an enrollment cannot end as {other:?}"),
+        };
+        let row = crate::db::deferred::Finish {
+            enrollment_id: id.0,
+            status,
+            reason: reason.to_string(),
+            at: at.to_string(),
+        };
+        match crate::db::deferred::hold_finish(row) {
+            None => Ok(()),
+            Some(row) => Enrollment::write_finish(conn, &row).context("ending enrollment"),
+        }
+    }
+
+    /// Ends an enrollment now.
+    pub(crate) fn write_finish(
+        conn: &mut DbConnection,
+        f: &crate::db::deferred::Finish,
+    ) -> QueryResult<()> {
         // The status is part of the text (see `db::prepared`): one statement per status.
-        match status {
-            COMPLETED => crate::fixed_sql!(
+        if f.status == COMPLETED {
+            crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'completed', reason = ?, ended_at = ?,
                     next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
-                [reason, At::some(at), id.0]
+                [f.reason.as_str(), At::some(f.at.as_str()), f.enrollment_id]
             )
-            .execute(conn),
-            UNENROLLED => crate::fixed_sql!(
+            .execute(conn)?;
+        } else {
+            crate::fixed_sql!(
                 "UPDATE enrollments SET status = 'unenrolled', reason = ?, ended_at = ?,
                     next_step = NULL, next_due_at = NULL, lease_until = NULL WHERE id = ?",
-                [reason, At::some(at), id.0]
+                [f.reason.as_str(), At::some(f.at.as_str()), f.enrollment_id]
             )
-            .execute(conn),
-            other => anyhow::bail!("an enrollment cannot end as {other:?}"),
+            .execute(conn)?;
         }
-        .context("ending enrollment")?;
         Ok(())
     }
 }

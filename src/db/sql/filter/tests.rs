@@ -62,7 +62,7 @@ fn dbs() -> Vec<Db> {
         ),
         _scratch: None,
     }];
-    if let Some(db) = postgres_if_reachable() {
+    if let Some(db) = scratch::postgres_if_reachable() {
         let conn = PgConnection::establish(db.url()).expect("connect");
         out.push(Db {
             conn: DbConnection::Postgres(conn),
@@ -73,25 +73,6 @@ fn dbs() -> Vec<Db> {
         fill(&mut db.conn);
     }
     out
-}
-
-/// A scratch PostgreSQL database, unless the run asked for SQLite alone
-/// (`PERENNIAL_TEST_BACKEND=sqlite`). Without a server the PostgreSQL half is skipped with a
-/// note, except in CI (`CI` set), where it fails.
-fn postgres_if_reachable() -> Option<ScratchDb> {
-    let only_sqlite =
-        std::env::var("PERENNIAL_TEST_BACKEND").is_ok_and(|b| b.eq_ignore_ascii_case("sqlite"));
-    if only_sqlite && scratch::test_backend() == Backend::Sqlite {
-        return None;
-    }
-    match ScratchDb::of(Backend::Postgres) {
-        Ok(db) => Some(db),
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED the PostgreSQL half: {e:#}");
-            None
-        }
-        Err(e) => panic!("PostgreSQL is needed in CI: {e:#}"),
-    }
 }
 
 fn fill(conn: &mut DbConnection) {

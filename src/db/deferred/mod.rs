@@ -5,7 +5,11 @@
 //! their id), the "done" record of a step the batch knows had none, and emails kept in the
 //! Outbox; and it makes two updates nothing later in the batch reads: the move of its own
 //! enrollment to its next step (its last write, see [`Move`]) and a contact's "last
-//! modified" time ([`Touch`]). Written one statement at a time, each is a round trip: on PostgreSQL that round
+//! modified" time ([`Touch`]). Two more writes are held though the batch may read them back,
+//! because each has few readers and those flush first: the values an action writes
+//! ([`ValueWrite`]; the readers of `contact_values` call [`flush_before_values`]) and the end
+//! of an enrollment ([`Finish`]; every other statement on `enrollments` calls
+//! [`flush_before_enrollments`]). Written one statement at a time, each is a round trip: on PostgreSQL that round
 //! trip, not the database's work, was most of the worker's time (measured: seven statements
 //! per action, a fifth of a millisecond each). Inside a batch [`Scope`] those rows are held in
 //! memory and written at the end of the batch, before its commit, by one set-based statement
@@ -28,11 +32,12 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 
 use super::models::event::NewContactEvent;
 use super::models::history::NewEvent;
 use super::DbConnection;
+
+mod pg;
 
 /// A step's first run, recorded as done.
 #[derive(Debug, Clone)]
@@ -63,6 +68,34 @@ pub struct Touch {
     pub at: String,
 }
 
+/// A contact's value written by a workflow action (set, copy, adjust). Held in a worker batch
+/// only: every read of contact values flushes first ([`flush_before_values`], called by the
+/// readers in `db::models::contact`), and so does a value's removal, so the batch still reads
+/// its own writes and a value's writes land in the order made.
+#[derive(Debug, Clone)]
+pub struct ValueWrite {
+    pub contact_id: i64,
+    pub property_id: i64,
+    pub value: String,
+    pub num: Option<f64>,
+    /// Whether the contact had a value for this property when it was written (SQLite writes
+    /// an update or an insert by it; PostgreSQL upserts the last value of each pair).
+    pub exists: bool,
+}
+
+/// An enrollment ended (completed or unenrolled). Held in a worker batch only: every other
+/// statement of `db::models::enrollment` flushes first ([`flush_before_enrollments`]), so the
+/// batch still reads the end (a later check of whether an enrollment is active, the one-active
+/// index when the next cycle starts) in order.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub enrollment_id: i64,
+    /// `completed` or `unenrolled`.
+    pub status: &'static str,
+    pub reason: String,
+    pub at: String,
+}
+
 /// An email kept in the Outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
@@ -85,6 +118,8 @@ struct Held {
     outbox: Vec<OutboxRow>,
     moves: Vec<Move>,
     touches: Vec<Touch>,
+    values: Vec<ValueWrite>,
+    finishes: Vec<Finish>,
 }
 
 impl Held {
@@ -95,6 +130,8 @@ impl Held {
             && self.outbox.is_empty()
             && self.moves.is_empty()
             && self.touches.is_empty()
+            && self.values.is_empty()
+            && self.finishes.is_empty()
     }
 }
 
@@ -201,6 +238,35 @@ pub(crate) fn hold_touch(row: Touch) -> Option<Touch> {
     hold_row(row, false, |h| &mut h.touches)
 }
 
+pub(crate) fn hold_value(row: ValueWrite) -> Option<ValueWrite> {
+    hold_row(row, false, |h| &mut h.values)
+}
+
+pub(crate) fn hold_finish(row: Finish) -> Option<Finish> {
+    hold_row(row, false, |h| &mut h.finishes)
+}
+
+/// Whether this thread holds any row of the kind `pick` looks at.
+fn holds(pick: impl FnOnce(&Held) -> bool) -> bool {
+    HELD.with(|h| h.borrow().as_ref().is_some_and(pick))
+}
+
+/// Before a statement reads or removes contact values: writes what is held if any value is.
+pub fn flush_before_values(conn: &mut DbConnection) -> QueryResult<()> {
+    if holds(|h| !h.values.is_empty()) {
+        flush(conn)?;
+    }
+    Ok(())
+}
+
+/// Before any other statement on enrollments: writes what is held if any enrollment's end is.
+pub fn flush_before_enrollments(conn: &mut DbConnection) -> QueryResult<()> {
+    if holds(|h| !h.finishes.is_empty()) {
+        flush(conn)?;
+    }
+    Ok(())
+}
+
 /// Writes everything held on this thread (a no-op outside a scope or when nothing is held).
 pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
     let Some(held) = HELD.with(|h| {
@@ -220,7 +286,7 @@ pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
         return Ok(());
     };
     match conn {
-        DbConnection::Postgres(c) => write_pg(c, &held),
+        DbConnection::Postgres(c) => pg::write_pg(c, &held),
         DbConnection::Sqlite(_) => write_each(conn, held),
     }
 }
@@ -307,8 +373,14 @@ fn write_rows(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
         )
         .execute(c)
     })?;
+    for v in &held.values {
+        Contact::write_value(conn, v)?;
+    }
     for m in &held.moves {
         Enrollment::write_move(conn, m)?;
+    }
+    for f in &held.finishes {
+        Enrollment::write_finish(conn, f)?;
     }
     for t in &held.touches {
         Contact::write_touch(conn, t)?;
@@ -336,249 +408,6 @@ fn in_chunks<T>(
     Ok(())
 }
 
-/// An instant as text PostgreSQL reads the same in any session time zone (`…Z`).
-fn utc_text(s: &str) -> String {
-    crate::clock::parse_instant(s)
-        .or_else(|| {
-            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
-                .ok()
-                .map(|n| n.and_utc())
-        })
-        .map(crate::clock::fmt_instant)
-        .unwrap_or_else(|| s.to_string())
-}
-
-/// PostgreSQL: one `INSERT … SELECT … FROM unnest(…)` per table, rows in the order held.
-fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
-    if !held.history.is_empty() {
-        let h = &held.history;
-        diesel::sql_query(
-            "INSERT INTO history_events
-                (workflow_id, enrollment_id, contact_id, at, event, step, detail, revision)
-             SELECT w, en, c, a::timestamptz, ev, st, d, r
-               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
-                           $6::text[], $7::text[], $8::integer[])
-                    WITH ORDINALITY AS u(w, en, c, a, ev, st, d, r, n)
-              ORDER BY n",
-        )
-        .bind::<Array<BigInt>, _>(h.iter().map(|e| e.workflow_id).collect::<Vec<_>>())
-        .bind::<Array<Nullable<BigInt>>, _>(h.iter().map(|e| e.enrollment_id).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(h.iter().map(|e| e.contact_id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(h.iter().map(|e| utc_text(&e.at)).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(h.iter().map(|e| e.event).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(h.iter().map(|e| e.step.as_deref()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(h.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Integer>, _>(h.iter().map(|e| e.revision).collect::<Vec<_>>())
-        .execute(c)?;
-    }
-    if !held.contact_events.is_empty() {
-        let v = &held.contact_events;
-        diesel::sql_query(
-            "INSERT INTO contact_events (contact_id, name, source, occurred_at, properties, created_at)
-             SELECT c, nm, src, o::timestamptz, p, cr::timestamptz
-               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-                    WITH ORDINALITY AS u(c, nm, src, o, p, cr, n)
-              ORDER BY n",
-        )
-        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.contact_id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|e| e.name.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|e| e.source).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|e| utc_text(&e.occurred_at)).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|e| e.properties.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|e| utc_text(&e.created_at)).collect::<Vec<_>>())
-        .execute(c)?;
-    }
-    if !held.steps_done.is_empty() {
-        let v = &held.steps_done;
-        diesel::sql_query(
-            "INSERT INTO action_runs (enrollment_id, step, state, result, started_at, finished_at)
-             SELECT en, st, 'done', r, a::timestamptz, a::timestamptz
-               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(en, st, r, a)",
-        )
-        .bind::<Array<BigInt>, _>(v.iter().map(|s| s.enrollment_id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|s| s.step.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|s| s.result.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|s| utc_text(&s.at)).collect::<Vec<_>>())
-        .execute(c)?;
-    }
-    if !held.outbox.is_empty() {
-        let v = &held.outbox;
-        diesel::sql_query(
-            "INSERT INTO outbox
-                (workflow_id, enrollment_id, contact_id, recipient, subject, body, delivery, created_at)
-             SELECT w, en, c, rc, s, b, 'kept', a::timestamptz
-               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
-                           $6::text[], $7::text[])
-                    WITH ORDINALITY AS u(w, en, c, rc, s, b, a, n)
-              ORDER BY n",
-        )
-        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.workflow_id).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.enrollment_id).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.contact_id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|m| m.recipient.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|m| m.body.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|m| utc_text(&m.created_at)).collect::<Vec<_>>())
-        .execute(c)?;
-    }
-    if !held.touches.is_empty() {
-        let v = &held.touches;
-        // A contact touched twice keeps the later time (one row per contact in the join).
-        diesel::sql_query(
-            "UPDATE contacts c SET updated_at = u.t::timestamptz
-               FROM (SELECT id, max(t) AS t FROM unnest($1::bigint[], $2::text[]) AS u(id, t)
-                      GROUP BY id) AS u
-              WHERE c.id = u.id",
-        )
-        .bind::<Array<BigInt>, _>(v.iter().map(|t| t.contact_id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|t| utc_text(&t.at)).collect::<Vec<_>>())
-        .execute(c)?;
-    }
-    if !held.moves.is_empty() {
-        let v = &held.moves;
-        let at = |t: &Option<String>| t.as_deref().map(utc_text);
-        diesel::sql_query(
-            "UPDATE enrollments e
-                SET next_step = u.st, next_due_at = u.d::timestamptz, lease_until = NULL,
-                    lease_owner = NULL, attempts = 0, last_run_at = u.l::timestamptz
-               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, st, d, l)
-              WHERE e.id = u.id",
-        )
-        .bind::<Array<BigInt>, _>(v.iter().map(|m| m.enrollment_id).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|m| m.step.as_deref()).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|m| at(&m.due)).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|m| at(&m.last_run_at)).collect::<Vec<_>>())
-        .execute(c)?;
-    }
-    Ok(())
-}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::db::models::history::{self, NewEvent};
-    use crate::db::scratch::ScratchDb;
-    use crate::db::Backend;
-    use diesel::connection::SimpleConnection;
-    use diesel::sql_types::BigInt;
-
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-
-    fn count(conn: &mut DbConnection, sql: &str) -> i64 {
-        diesel::sql_query(sql)
-            .get_result::<N>(conn)
-            .expect("count")
-            .n
-    }
-
-    fn event(i: usize) -> NewEvent {
-        NewEvent {
-            workflow_id: 1,
-            enrollment_id: Some(i as i64),
-            contact_id: 7,
-            at: "2026-12-07T09:00:00.000Z".into(),
-            event: history::ACTION_EXECUTED,
-            step: Some("0".into()),
-            detail: format!("{i:03}"),
-            revision: 1,
-        }
-    }
-
-    fn sqlite() -> (ScratchDb, crate::db::DbPool) {
-        let db = ScratchDb::of(Backend::Sqlite).expect("scratch");
-        let pool = crate::db::connect(db.url(), 1).expect("pool");
-        (db, pool)
-    }
-
-    #[test]
-    fn held_rows_wait_for_the_flush_and_keep_their_order() {
-        let (_db, pool) = sqlite();
-        let mut conn = pool.get().expect("connection");
-        let scope = Scope::begin();
-        // More than one multi-row statement holds, and a remainder.
-        for i in 0..(2 * SQLITE_ROWS + 3) {
-            history::record(&mut conn, &[event(i)]).expect("record");
-        }
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
-            0
-        );
-        flush(&mut conn).expect("flush");
-        drop(scope);
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
-            (2 * SQLITE_ROWS + 3) as i64
-        );
-        // Ids rise in the order the events were recorded.
-        assert_eq!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM history_events a JOIN history_events b
-                   ON a.id < b.id AND a.detail > b.detail"
-            ),
-            0
-        );
-    }
-
-    #[test]
-    fn a_scope_that_ends_without_a_flush_writes_nothing_and_none_is_held_after_it() {
-        let (_db, pool) = sqlite();
-        let mut conn = pool.get().expect("connection");
-        {
-            let _scope = Scope::begin();
-            history::record(&mut conn, &[event(1)]).expect("record");
-        }
-        flush(&mut conn).expect("flush");
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
-            0
-        );
-        // Outside a scope, written at once.
-        history::record(&mut conn, &[event(2)]).expect("record");
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
-            1
-        );
-    }
-
-    #[test]
-    fn a_batch_of_contact_writes_holds_appends_but_touches_at_once() {
-        let (_db, pool) = sqlite();
-        let mut conn = pool.get().expect("connection");
-        conn.batch_execute(
-            "INSERT INTO contacts (id, email, created_at, updated_at)
-             VALUES (7, 'a@example.com', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-        )
-        .expect("contact");
-        let _scope = Scope::appends();
-        // A scope opened inside it adds to it and leaves it open.
-        drop(Scope::begin());
-        crate::db::models::contact::Contact::touch(
-            &mut conn,
-            crate::db::models::ContactId(7),
-            "2026-12-07T09:00:00.000Z",
-        )
-        .expect("touch");
-        assert_eq!(
-            count(
-                &mut conn,
-                "SELECT COUNT(*) AS n FROM contacts WHERE updated_at = '2026-12-07T09:00:00.000Z'"
-            ),
-            1
-        );
-        history::record(&mut conn, &[event(1)]).expect("record");
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
-            0
-        );
-        flush(&mut conn).expect("flush");
-        assert_eq!(
-            count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
-            1
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,207 @@
+use super::*;
+use crate::db::models::history::{self, NewEvent};
+use crate::db::scratch::ScratchDb;
+use crate::db::Backend;
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::BigInt;
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut DbConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .expect("count")
+        .n
+}
+
+fn event(i: usize) -> NewEvent {
+    NewEvent {
+        workflow_id: 1,
+        enrollment_id: Some(i as i64),
+        contact_id: 7,
+        at: "2026-12-07T09:00:00.000Z".into(),
+        event: history::ACTION_EXECUTED,
+        step: Some("0".into()),
+        detail: format!("{i:03}"),
+        revision: 1,
+    }
+}
+
+fn sqlite() -> (ScratchDb, crate::db::DbPool) {
+    let db = ScratchDb::of(Backend::Sqlite).expect("scratch");
+    let pool = crate::db::connect(db.url(), 1).expect("pool");
+    (db, pool)
+}
+
+#[test]
+fn held_rows_wait_for_the_flush_and_keep_their_order() {
+    let (_db, pool) = sqlite();
+    let mut conn = pool.get().expect("connection");
+    let scope = Scope::begin();
+    // More than one multi-row statement holds, and a remainder.
+    for i in 0..(2 * SQLITE_ROWS + 3) {
+        history::record(&mut conn, &[event(i)]).expect("record");
+    }
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+        0
+    );
+    flush(&mut conn).expect("flush");
+    drop(scope);
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+        (2 * SQLITE_ROWS + 3) as i64
+    );
+    // Ids rise in the order the events were recorded.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM history_events a JOIN history_events b
+               ON a.id < b.id AND a.detail > b.detail"
+        ),
+        0
+    );
+}
+
+#[test]
+fn a_scope_that_ends_without_a_flush_writes_nothing_and_none_is_held_after_it() {
+    let (_db, pool) = sqlite();
+    let mut conn = pool.get().expect("connection");
+    {
+        let _scope = Scope::begin();
+        history::record(&mut conn, &[event(1)]).expect("record");
+    }
+    flush(&mut conn).expect("flush");
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+        0
+    );
+    // Outside a scope, written at once.
+    history::record(&mut conn, &[event(2)]).expect("record");
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+        1
+    );
+}
+
+#[test]
+fn a_batch_of_contact_writes_holds_appends_but_touches_at_once() {
+    let (_db, pool) = sqlite();
+    let mut conn = pool.get().expect("connection");
+    conn.batch_execute(
+        "INSERT INTO contacts (id, email, created_at, updated_at)
+         VALUES (7, 'a@example.com', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+    )
+    .expect("contact");
+    let _scope = Scope::appends();
+    // A scope opened inside it adds to it and leaves it open.
+    drop(Scope::begin());
+    crate::db::models::contact::Contact::touch(
+        &mut conn,
+        crate::db::models::ContactId(7),
+        "2026-12-07T09:00:00.000Z",
+    )
+    .expect("touch");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) AS n FROM contacts WHERE updated_at = '2026-12-07T09:00:00.000Z'"
+        ),
+        1
+    );
+    history::record(&mut conn, &[event(1)]).expect("record");
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+        0
+    );
+    flush(&mut conn).expect("flush");
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
+        1
+    );
+}
+
+/// A contact, a property and an active enrollment to write to, on either backend.
+fn seed(conn: &mut DbConnection) {
+    let now = "'2026-01-01T00:00:00.000Z'";
+    let sql = format!(
+        "INSERT INTO contacts (id, email, created_at, updated_at) VALUES (7, 'a@example.com', {now}, {now});
+         INSERT INTO properties (id, name, label, field_type, created_at)
+             VALUES (900, 'plan', 'Plan', 'text', {now});
+         INSERT INTO workflows (id, name, start_type, definition, created_at, updated_at)
+             VALUES (5, 'W', 'blank', '{{}}', {now}, {now});
+         INSERT INTO enrollments (id, workflow_id, contact_id, cycle_year, status, revision,
+             next_step, next_due_at, enrolled_at)
+             VALUES (11, 5, 7, 2026, 'active', 1, '0', {now}, {now});"
+    );
+    conn.batch_execute(&sql).expect("seed");
+}
+
+#[test]
+fn held_values_and_ends_are_read_back_in_order_on_both_backends() {
+    use crate::db::models::contact::Contact;
+    use crate::db::models::enrollment::Enrollment;
+    use crate::db::models::{ContactId, EnrollmentId};
+    let mut dbs = vec![ScratchDb::of(Backend::Sqlite).expect("scratch")];
+    dbs.extend(crate::db::scratch::postgres_if_reachable());
+    for db in dbs {
+        let pool = crate::db::connect(db.url(), 1).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        seed(&mut conn);
+        let scope = Scope::begin();
+        // An insert, then an update of the same value: only the last one counts.
+        Contact::put_value(&mut conn, ContactId(7), 900, "basic", None, false).expect("put");
+        Contact::put_value(&mut conn, ContactId(7), 900, "gold", None, true).expect("put");
+        Enrollment::finish(
+            &mut conn,
+            EnrollmentId(11),
+            crate::db::models::enrollment::COMPLETED,
+            "all steps done",
+            "2026-12-07T09:00:00.000Z",
+        )
+        .expect("finish");
+        // Held: nothing is written yet.
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM contact_values"),
+            0
+        );
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'active'"
+            ),
+            1
+        );
+        // Reading the values writes what is held first, and so does reading an enrollment.
+        let values = Contact::values(&mut conn, ContactId(7)).expect("values");
+        assert_eq!(values.get(&900).map(String::as_str), Some("gold"));
+        Contact::put_value(&mut conn, ContactId(7), 900, "platinum", None, true).expect("put");
+        Enrollment::finish(
+            &mut conn,
+            EnrollmentId(11),
+            crate::db::models::enrollment::UNENROLLED,
+            "left",
+            "2026-12-07T10:00:00.000Z",
+        )
+        .expect("finish");
+        let e = Enrollment::find(&mut conn, EnrollmentId(11))
+            .expect("find")
+            .expect("enrollment");
+        assert_eq!(e.status, "unenrolled");
+        assert_eq!(e.reason.as_deref(), Some("left"));
+        assert!(e.next_due_at.is_none());
+        // A removal lands after the writes held before it.
+        Contact::put_value(&mut conn, ContactId(7), 900, "silver", None, true).expect("put");
+        Contact::clear_value(&mut conn, ContactId(7), 900).expect("clear");
+        flush(&mut conn).expect("flush");
+        drop(scope);
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM contact_values"),
+            0
+        );
+    }
+}
