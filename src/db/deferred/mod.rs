@@ -408,6 +408,5 @@ fn in_chunks<T>(
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests;

@@ -205,3 +205,65 @@ fn held_values_and_ends_are_read_back_in_order_on_both_backends() {
         );
     }
 }
+
+#[test]
+fn many_held_values_and_ends_land_as_the_single_writes_would() {
+    use crate::db::models::contact::Contact;
+    use crate::db::models::enrollment::{Enrollment, COMPLETED};
+    use crate::db::models::{ContactId, EnrollmentId};
+    let mut dbs = vec![ScratchDb::of(Backend::Sqlite).expect("scratch")];
+    dbs.extend(crate::db::scratch::postgres_if_reachable());
+    // More than two multi-row statements and a remainder.
+    let n = 2 * SQLITE_ROWS as i64 + 5;
+    for db in dbs {
+        let pool = crate::db::connect(db.url(), 1).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        seed(&mut conn);
+        let now = "'2026-01-01T00:00:00.000Z'";
+        for i in 0..n {
+            conn.batch_execute(&format!(
+                "INSERT INTO contacts (id, email, created_at, updated_at) VALUES ({c}, NULL, {now}, {now});
+                 INSERT INTO enrollments (id, workflow_id, contact_id, cycle_year, status, revision,
+                     next_step, next_due_at, enrolled_at)
+                     VALUES ({e}, 5, {c}, 2026, 'active', 1, '0', {now}, {now});",
+                c = 100 + i,
+                e = 1000 + i
+            ))
+            .expect("seed");
+        }
+        let scope = Scope::begin();
+        for i in 0..n {
+            let c = ContactId(100 + i);
+            Contact::put_value(&mut conn, c, 900, "basic", None, false).expect("put");
+            Contact::put_value(&mut conn, c, 900, &format!("v{i}"), Some(i as f64), true)
+                .expect("put");
+            Enrollment::finish(
+                &mut conn,
+                EnrollmentId(1000 + i),
+                COMPLETED,
+                "all steps done",
+                "2026-12-07T09:00:00.000Z",
+            )
+            .expect("finish");
+        }
+        flush(&mut conn).expect("flush");
+        drop(scope);
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM contact_values v
+                  WHERE v.property_id = 900 AND v.value = 'v' || (v.contact_id - 100)
+                    AND v.num = v.contact_id - 100"
+            ),
+            n
+        );
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT COUNT(*) AS n FROM enrollments WHERE id >= 1000 AND status = 'completed'
+                   AND reason = 'all steps done' AND next_due_at IS NULL AND ended_at IS NOT NULL"
+            ),
+            n
+        );
+    }
+}
