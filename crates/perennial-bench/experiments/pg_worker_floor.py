@@ -2,7 +2,8 @@
 """The floor of the PostgreSQL worker's writes, without the app (BENCHMARKS.md, session 9).
 
 A set-property action that ends its workflow writes, in the app's worker batch on PostgreSQL:
-the claim (`FOR UPDATE`), the contact's value (upsert), its "last modified" time, two contact
+the claim (here each batch locks its own range of enrollments `FOR UPDATE`, so that
+sessions run at once never wait on each other), the contact's value (upsert), its "last modified" time, two contact
 events (`property_changed`, `workflow_completed`), two history events (`action_executed`,
 `completed`), the step's run record, and the enrollment's end. This script makes a scratch
 database with the app's PostgreSQL migrations (through `psql`), fills it with N contacts, a
@@ -10,9 +11,11 @@ value each and N active enrollments, then writes exactly those rows for every en
 transactions of 500 (the worker's batch), each table by one set-based statement, sent by one
 `psql` session: no application in between, so what it takes is the server's own work.
 
-    python3 crates/perennial-bench/experiments/pg_worker_floor.py [N] [admin-url]
+    python3 crates/perennial-bench/experiments/pg_worker_floor.py [N] [SESSIONS] [admin-url]
 
-N defaults to 100000; the URL to postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+N defaults to 100000, SESSIONS to 1 (with more, the batches are split between that many `psql`
+sessions run at once, as several workers would); the URL to
+postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
 """
 import glob
 import os
@@ -21,7 +24,8 @@ import sys
 import time
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-ADMIN = sys.argv[2] if len(sys.argv) > 2 else "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+SESSIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+ADMIN = sys.argv[3] if len(sys.argv) > 3 else "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 DB = f"perennial_floor_{os.getpid()}"
 URL = ADMIN.replace("/postgres?", f"/{DB}?") if "/postgres?" in ADMIN else ADMIN.rsplit("/", 1)[0] + "/" + DB
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
@@ -55,13 +59,15 @@ def fill():
     psql(URL, "VACUUM ANALYZE")
 
 
-def script():
+def script(session):
     out = []
-    for lo in range(1, N + 1, BATCH):
+    for k, lo in enumerate(range(1, N + 1, BATCH)):
+        if k % SESSIONS != session:
+            continue
         hi = min(lo + BATCH - 1, N)
         out.append(f"""BEGIN;
-WITH c AS (SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= now()
-             ORDER BY next_due_at, id LIMIT {BATCH} FOR UPDATE SKIP LOCKED)
+WITH c AS (SELECT id FROM enrollments WHERE id BETWEEN {lo} AND {hi} AND status = 'active'
+             AND next_due_at <= now() ORDER BY id FOR UPDATE)
 SELECT count(*) FROM c;
 INSERT INTO contact_values (contact_id, property_id, value, num)
   SELECT i, (SELECT id FROM properties WHERE name = 'bench_status'), 'after', NULL
@@ -88,14 +94,21 @@ def main():
     psql(ADMIN, f"CREATE DATABASE {DB}")
     try:
         fill()
-        path = f"/tmp/{DB}.sql"
-        with open(path, "w") as f:
-            f.write(script())
+        paths = []
+        for k in range(SESSIONS):
+            paths.append(f"/tmp/{DB}_{k}.sql")
+            with open(paths[-1], "w") as f:
+                f.write(script(k))
         t = time.monotonic()
-        psql(URL, path=path)
+        runs = [subprocess.Popen(["psql", "-q", "-v", "ON_ERROR_STOP=1", URL, "-f", p],
+                                 stdout=subprocess.DEVNULL) for p in paths]
+        if any(r.wait() != 0 for r in runs):
+            raise SystemExit("a psql session failed")
         s = time.monotonic() - t
-        print(f"{N} actions' writes in {s:.2f} s ({N / s:,.0f}/s), batches of {BATCH}, one session")
-        os.remove(path)
+        print(f"{N} actions' writes in {s:.2f} s ({N / s:,.0f}/s), batches of {BATCH}, "
+              f"{SESSIONS} session(s)")
+        for p in paths:
+            os.remove(p)
     finally:
         psql(ADMIN, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
