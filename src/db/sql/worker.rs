@@ -18,12 +18,6 @@ use crate::db::schema::{
 };
 
 #[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
 struct NextDue {
     #[diesel(sql_type = Nullable<Instant>)]
     v: Option<String>,
@@ -43,43 +37,29 @@ struct DataVersion {
 /// transaction rolls back whole, and the rows are free for the next claim.
 pub fn claim_due(conn: &mut DbConnection, now_s: &str, limit: i64) -> QueryResult<Vec<Enrollment>> {
     let now = Ts::of(now_s);
-    match conn {
-        DbConnection::Postgres(c) => enrollments::table
-            // The literal, not a bound value, so the partial index `enrollments_due`
-            // (`WHERE status = 'active'`) serves every plan, generic ones included.
-            .filter(enrollments::status.eq(crate::db::queries::StatusActive))
-            .filter(enrollments::next_due_at.le(&now))
-            .filter(
-                enrollments::lease_until
-                    .is_null()
-                    .or(enrollments::lease_until.lt(&now)),
-            )
-            .order((enrollments::next_due_at.asc(), enrollments::id.asc()))
-            .limit(limit)
-            .for_update()
-            .skip_locked()
-            .select(Enrollment::as_select())
-            .load(c),
-        DbConnection::Sqlite(c) => {
-            let ids: Vec<i64> = diesel::sql_query(
-                "SELECT id FROM enrollments WHERE status = 'active' AND next_due_at <= ?1
-                   AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_due_at LIMIT ?2",
-            )
-            .bind::<Text, _>(now_s)
-            .bind::<BigInt, _>(limit)
-            .load::<IdRow>(c)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-            if ids.is_empty() {
-                return Ok(vec![]);
-            }
+    // The same rows on both backends, in due order. The literal status (not a bound value) lets
+    // the partial index `enrollments_due` (`WHERE status = 'active'`) serve every plan, generic
+    // ones included; it gives the order too (on SQLite its entries end with the rowid, `id`).
+    // One statement, kept prepared (on SQLite an earlier form read the ids first, then the
+    // rows by a 500-value `IN` list that SQLite prepared afresh every batch).
+    macro_rules! due {
+        () => {
             enrollments::table
-                .filter(enrollments::id.eq_any(&ids))
-                .order(enrollments::next_due_at.asc())
+                .filter(enrollments::status.eq(crate::db::queries::StatusActive))
+                .filter(enrollments::next_due_at.le(&now))
+                .filter(
+                    enrollments::lease_until
+                        .is_null()
+                        .or(enrollments::lease_until.lt(&now)),
+                )
+                .order((enrollments::next_due_at.asc(), enrollments::id.asc()))
+                .limit(limit)
                 .select(Enrollment::as_select())
-                .load(c)
-        }
+        };
+    }
+    match conn {
+        DbConnection::Postgres(c) => due!().for_update().skip_locked().load(c),
+        DbConnection::Sqlite(c) => due!().load(c),
     }
 }
 
