@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{attrs, texts, TestApp};
 
 /// The DESIGN §7 example, on a `renewal_date` property.
 pub fn example() -> Value {
@@ -304,6 +304,20 @@ async fn publish_writes_one_history_row_per_contact_and_the_api_shows_both_event
         let got = events_of(&f);
         assert_eq!(got.len(), 1, "{filter}: {f}");
         assert_eq!(got[0].0, want, "{f}");
+    }
+    // The contact page's activity shows both events of each workflow, newest first.
+    let page = app.get_html(&format!("/contacts/{cid}")).await;
+    let labels = texts(&page, "#workflow-activity li .badge");
+    let links = attrs(&page, "#workflow-activity li a", "href");
+    assert_eq!(labels.len(), links.len(), "{page}");
+    for id in [published, manual] {
+        let of_it: Vec<&str> = labels
+            .iter()
+            .zip(&links)
+            .filter(|(_, href)| href.starts_with(&format!("/workflows/{id}/history")))
+            .map(|(label, _)| label.as_str())
+            .collect();
+        assert_eq!(of_it, ["Scheduled", "Enrolled"], "workflow {id}: {page}");
     }
     // Stored: one row for this contact in the published workflow.
     let rows: i64 = {
