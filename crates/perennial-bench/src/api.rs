@@ -176,26 +176,8 @@ pub fn run(
             Ok(id)
         })
         .collect::<anyhow::Result<_>>()?;
-    // Existing contacts' emails to update (half the requests), spread over the table.
-    let step = (args.contacts / 20_000).max(1);
-    let emails: Vec<String> = {
-        use diesel::prelude::*;
-        use perennial::db::schema::contacts::dsl;
-        dsl::contacts
-            .filter(
-                dsl::id.eq_any(
-                    (1..=args.contacts)
-                        .step_by(step as usize)
-                        .take(20_000)
-                        .collect::<Vec<i64>>(),
-                ),
-            )
-            .select(dsl::email)
-            .load::<Option<String>>(&mut conn)?
-            .into_iter()
-            .flatten()
-            .collect()
-    };
+    // Existing contacts' emails to update (half the requests).
+    let emails = existing_emails(&mut conn, args.contacts)?;
     let emails = Arc::new(emails);
     let active = args.workflows + 1;
     say(format!(
@@ -380,6 +362,30 @@ fn client(
 
 /// One upsert as the loads send it: with `update` (and known emails) an existing contact's new
 /// stage and renewal date; otherwise a new contact (`new_email`) with five properties.
+/// Up to 20,000 existing contacts' emails, spread over the table (the updates of a load).
+pub fn existing_emails(
+    conn: &mut perennial::db::DbConnection,
+    contacts: i64,
+) -> anyhow::Result<Vec<String>> {
+    use diesel::prelude::*;
+    use perennial::db::schema::contacts::dsl;
+    let step = (contacts / 20_000).max(1);
+    Ok(dsl::contacts
+        .filter(
+            dsl::id.eq_any(
+                (1..=contacts)
+                    .step_by(step as usize)
+                    .take(20_000)
+                    .collect::<Vec<i64>>(),
+            ),
+        )
+        .select(dsl::email)
+        .load::<Option<String>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
 pub fn upsert_input(
     rng: &mut StdRng,
     emails: &[String],

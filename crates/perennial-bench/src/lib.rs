@@ -12,6 +12,7 @@ pub mod batch;
 pub mod data;
 pub mod enroll;
 pub mod http;
+pub mod import;
 pub mod latency;
 pub mod pacing;
 pub mod pages;
@@ -55,6 +56,9 @@ pub struct BenchArgs {
     /// Concurrent connections sending those batches.
     #[arg(long, default_value_t = 2)]
     pub api_batch_clients: i64,
+    /// Rows of the CSV file the import stage imports (half updates, half new contacts).
+    #[arg(long, default_value_t = 100_000)]
+    pub import_rows: i64,
     /// Actions due over the latency window.
     #[arg(long, default_value_t = 20_000)]
     pub latency_actions: i64,
@@ -76,8 +80,8 @@ pub struct BenchArgs {
     /// Keep the temporary database and print where it is.
     #[arg(long)]
     pub keep: bool,
-    /// Run only these measurements (comma-separated: enroll, api, worker, pacing, workers,
-    /// latency, pages; `workers` runs on PostgreSQL only), for working on one of them. The
+    /// Run only these measurements (comma-separated: enroll, api, import, worker, pacing,
+    /// workers, latency, pages; `workers` runs on PostgreSQL only), for working on one of them. The
     /// JSON line then lacks the others' figures.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
@@ -95,6 +99,7 @@ impl BenchArgs {
             self.actions = self.actions.min(10_000);
             self.api_requests = self.api_requests.min(4_000);
             self.api_batch_contacts = self.api_batch_contacts.min(20_000);
+            self.import_rows = self.import_rows.min(20_000);
             self.latency_actions = self.latency_actions.min(5_000);
         }
         self.contacts = self.contacts.max(100);
@@ -105,6 +110,7 @@ impl BenchArgs {
         self.api_clients = self.api_clients.clamp(1, 64);
         self.api_batch_contacts = self.api_batch_contacts.max(1_000);
         self.api_batch_clients = self.api_batch_clients.clamp(1, 16);
+        self.import_rows = self.import_rows.max(100);
         self.latency_actions = self.latency_actions.max(10);
         self.latency_window_secs = self.latency_window_secs.clamp(0.5, 60.0);
         self
@@ -334,6 +340,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let server = api::Server::start(target.url())?;
     if args.wants("api") {
         api::run(&pool, &server, &args, props, &mut report)?;
+        say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
+    }
+    if args.wants("import") {
+        import::run(&pool, &args, &mut report)?;
         say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
     }
     if args.wants("worker") {

@@ -66,6 +66,8 @@ fn a_tiny_benchmark_on_postgresql_runs_every_stage() {
             // Two batches, not the default 100,000 contacts (which took three minutes here).
             "--api-batch-contacts",
             "2000",
+            "--import-rows",
+            "500",
             "--latency-actions",
             "50",
             "--latency-window-secs",
@@ -94,6 +96,7 @@ fn a_tiny_benchmark_on_postgresql_runs_every_stage() {
         "worker_actions_per_s",
         "due_latency_ms_p99",
         "api_upserts_per_s",
+        "import_rows_per_s",
         "history_page_ms_p95",
         "contacts_page_ms_p95",
     ] {
