@@ -150,7 +150,8 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// A worker batch: the appends, the jobs' final moves and contacts' touches are held.
+    /// A worker batch: the appends, the jobs' final moves, contacts' touches, the values
+    /// actions write and enrollments' ends are held.
     pub fn begin() -> Scope {
         Scope::open(false)
     }
