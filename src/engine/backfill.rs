@@ -11,8 +11,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::context::{domain_catalog, WorkflowCtx};
-use super::enroll::{local_rfc3339, Why, SKIPPED_PAST_AT_ENROLLMENT};
+use super::enroll::{local_rfc3339, Why, ALL_STEPS_PASSED, SKIPPED_PAST_AT_ENROLLMENT};
 use crate::clock::fmt_instant;
+use crate::db::models::history;
 use crate::db::models::property::Catalog;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
@@ -207,7 +208,7 @@ pub fn run_mode(
         let (status, enrolled_detail, enrolled_step, last) = match next {
             Some(s) if !skips => (
                 "active",
-                crate::db::models::history::enrolled_with_first_step(
+                history::enrolled_with_first_step(
                     &enrolled_detail,
                     &super::enroll::scheduled_detail(&wf, s),
                 ),
@@ -219,7 +220,7 @@ pub fn run_mode(
                 enrolled_detail,
                 None,
                 Some((
-                    "scheduled",
+                    history::SCHEDULED,
                     Some(s.index.to_string()),
                     super::enroll::scheduled_detail(&wf, s),
                 )),
@@ -228,11 +229,7 @@ pub fn run_mode(
                 "completed",
                 enrolled_detail,
                 None,
-                Some((
-                    "completed",
-                    None,
-                    "every step's date had passed when the contact enrolled".to_string(),
-                )),
+                Some((history::COMPLETED, None, ALL_STEPS_PASSED.to_string())),
             ),
         };
         let (last_event, last_step, last_detail) = match last {
@@ -247,9 +244,7 @@ pub fn run_mode(
             status,
             next_step: next.map(|s| s.index.to_string()),
             next_due_at: next.map(|s| fmt_instant(s.due_at)),
-            reason: next
-                .is_none()
-                .then_some("every step's date had passed when the contact enrolled"),
+            reason: next.is_none().then_some(ALL_STEPS_PASSED),
             enrolled_detail,
             enrolled_step,
             last_event,

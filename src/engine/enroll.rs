@@ -63,6 +63,10 @@ pub enum EnrollOutcome {
     Refused(String),
 }
 
+/// Why an enrollment is complete at once, and its `completed` event: no step's date was
+/// still ahead when the contact enrolled (a single enrollment and "enroll existing" alike).
+pub const ALL_STEPS_PASSED: &str = "every step's date had passed when the contact enrolled";
+
 pub const SKIPPED_PAST_AT_ENROLLMENT: &str =
     "skipped — its date had passed when the contact enrolled";
 
@@ -218,7 +222,7 @@ pub fn start_cycle(
         reason: if next.is_some() {
             None
         } else {
-            Some("every step's date had passed when the contact enrolled".into())
+            Some(ALL_STEPS_PASSED.into())
         },
         enrolled_at: now_s.clone(),
         ended_at: if next.is_some() { None } else { Some(now_s) },
@@ -243,7 +247,7 @@ pub fn start_cycle(
             now,
             history::COMPLETED,
             None,
-            "every step's date had passed when the contact enrolled".into(),
+            ALL_STEPS_PASSED.into(),
         )),
     }
     history::record(conn, &events)?;

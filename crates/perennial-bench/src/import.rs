@@ -48,7 +48,7 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     let mut conn = pool.get()?;
     let existing = crate::api::existing_emails(&mut conn, args.contacts)?;
     let on: i64 = workflows::table
-        .filter(workflows::status.eq("on"))
+        .filter(workflows::status.eq(perennial::db::models::workflow::STATUS_ON))
         .count()
         .get_result(&mut conn)?;
     drop(conn);

@@ -427,12 +427,12 @@ impl Enrollment {
         reason: &str,
         at: &str,
     ) -> anyhow::Result<()> {
-        note_ended();
         let status = match status {
             COMPLETED => COMPLETED,
             UNENROLLED => UNENROLLED,
             other => anyhow::bail!("an enrollment cannot end as {other:?}"),
         };
+        note_ended();
         let row = crate::db::deferred::Finish {
             enrollment_id: id.0,
             status,
