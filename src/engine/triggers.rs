@@ -69,7 +69,11 @@ pub fn evaluate(
     if relevant.is_empty() {
         return Ok(());
     }
-    let mine = Enrollment::memberships_of(conn, ContactId(contact.id))?;
+    // A contact this very write created (no `before`) has no enrollments yet: not read.
+    let mine = match delta.before {
+        Some(_) => Enrollment::memberships_of(conn, ContactId(contact.id))?,
+        None => Vec::new(),
+    };
     let ever: HashSet<i64> = mine.iter().map(|e| e.workflow_id).collect();
     for wf in relevant {
         let today = now.with_timezone(&wf.tz).date_naive();

@@ -271,45 +271,26 @@ fn run_batches(
             // Trigger evaluation needs the active workflows: loaded once per batch, not per row.
             let engine = crate::engine::triggers::EngineCtx::load(conn, catalog)?;
             // History and contact events written together before the commit (`db::deferred`).
-            let _held = crate::db::deferred::Scope::appends();
-            let mut undo = Vec::new();
+            let _held = crate::db::deferred::Scope::contact_batch();
+            let mut rows = Vec::with_capacity(chunk.len());
             for (line, rec) in chunk {
-                let (email, changes) = match row_input(catalog, &parsed.columns, rec) {
-                    Ok(v) => v,
-                    Err(reason) => {
-                        batch_errors.push(RowError {
-                            line: *line,
-                            reason,
-                        });
-                        continue;
-                    }
-                };
-                match contacts::upsert_validated_with(
-                    conn,
-                    catalog,
-                    email.as_deref(),
-                    &changes,
-                    Some(&engine),
-                ) {
-                    Ok(w) => {
-                        if w.created {
-                            created += 1;
-                        } else {
-                            updated += 1;
-                        }
-                        if tracking.is_some() && (w.created || !w.changes.is_empty()) {
-                            undo.push(undo_of(&w));
-                        }
-                    }
-                    Err(ContactError::Invalid(errs)) => batch_errors.push(RowError {
+                match row_input(catalog, &parsed.columns, rec) {
+                    Ok(row) => rows.push(row),
+                    Err(reason) => batch_errors.push(RowError {
                         line: *line,
-                        reason: describe(catalog, &errs),
+                        reason,
                     }),
-                    Err(ContactError::NotFound) => batch_errors.push(RowError {
-                        line: *line,
-                        reason: "contact vanished".into(),
-                    }),
-                    Err(ContactError::Internal(e)) => return Err(e),
+                }
+            }
+            let mut undo = Vec::new();
+            for w in contacts::batch::upsert_rows(conn, catalog, &engine, &rows)? {
+                if w.created {
+                    created += 1;
+                } else {
+                    updated += 1;
+                }
+                if tracking.is_some() && (w.created || !w.changes.is_empty()) {
+                    undo.push(undo_of(&w));
                 }
             }
             crate::db::deferred::flush(conn)?;

@@ -91,6 +91,79 @@ async fn a_batch_upserts_existing_emails_and_the_later_of_two_inputs_wins() {
 }
 
 #[tokio::test]
+async fn a_batch_lands_as_its_inputs_would_one_by_one_case_repeats_clears_and_no_email() {
+    let (app, token) = TestApp::ready().await;
+    property(&app, &token, "seats", "number").await;
+    let (_, old) = app
+        .api_post(
+            "/contacts",
+            &token,
+            json!({"email": "old@example.com", "properties": {"firstname": "Olga", "seats": 4}}),
+        )
+        .await;
+    let (s, body) = app
+        .api_post(
+            "/contacts/batch",
+            &token,
+            json!({"inputs": [
+                {"email": "Mixed@Example.com", "properties": {"firstname": "Mia", "seats": 2}},
+                {"properties": {"firstname": "Nobody"}},
+                {"email": "mixed@example.COM", "properties": {"seats": null}},
+                {"properties": {"firstname": "Nobody"}},
+                {"email": "OLD@example.com", "properties": {"seats": 4}},
+                {"email": "old@example.com", "properties": {"seats": null, "lastname": "Ivanova"}},
+            ]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let r = body["results"].as_array().expect("results");
+    // The email's first spelling is kept; its repeat in another case is the same contact,
+    // and the later input's removal of a value wins.
+    assert_eq!(r[0]["id"], r[2]["id"]);
+    assert_eq!(r[2]["email"], "Mixed@Example.com");
+    assert_eq!(r[2]["properties"]["firstname"], "Mia");
+    assert!(
+        r[2]["properties"].get("seats").is_none_or(Value::is_null),
+        "{}",
+        r[2]
+    );
+    // Each input without an email is a contact of its own.
+    assert_ne!(r[1]["id"], r[3]["id"]);
+    assert_eq!(r[1]["properties"]["firstname"], "Nobody");
+    // An existing contact found by email in any case; writing the value it has changes nothing.
+    assert_eq!(r[4]["id"], old["id"]);
+    assert_eq!(r[5]["properties"]["firstname"], "Olga");
+    assert_eq!(r[5]["properties"]["lastname"], "Ivanova");
+    assert!(
+        r[5]["properties"].get("seats").is_none_or(Value::is_null),
+        "{}",
+        r[5]
+    );
+    assert_ne!(
+        r[5]["updated_at"], old["updated_at"],
+        "a change moves last modified"
+    );
+    // What the batch wrote is what a read gives, and the activity records each change.
+    for c in [&r[2], &r[5]] {
+        let (s, got) = app.api_get(&format!("/contacts/{}", c["id"]), &token).await;
+        assert_eq!(s, StatusCode::OK, "{got}");
+        assert_eq!(&got, c);
+    }
+    let (s, events) = app
+        .api_get(&format!("/contacts/{}/events", r[0]["id"]), &token)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{events}");
+    let names: Vec<&str> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(names.contains(&"contact_created"), "{events}");
+    assert!(names.contains(&"property_changed"), "{events}");
+}
+
+#[tokio::test]
 async fn bad_inputs_are_all_named_by_index_and_field_and_nothing_is_saved() {
     let (app, token) = TestApp::ready().await;
     property(&app, &token, "start_day", "date").await;

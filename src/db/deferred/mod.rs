@@ -110,8 +110,9 @@ pub struct OutboxRow {
 
 #[derive(Default)]
 struct Held {
-    /// Appends only (a batch of contact writes): moves and touches are written at once.
-    appends_only: bool,
+    /// A batch of contact writes: the appends, touches and values are held; moves and ends
+    /// (which only the worker makes) would be written at once.
+    contact_batch: bool,
     history: Vec<NewEvent>,
     contact_events: Vec<NewContactEvent>,
     steps_done: Vec<StepDone>,
@@ -156,21 +157,24 @@ impl Scope {
         Scope::open(false)
     }
 
-    /// A batch of contact writes (`POST /contacts/batch`, a CSV import's chunk): only the
-    /// appends (history and quiet contact events) are held. A contact's "last modified" time
-    /// is written at once there, since a later input of the same batch reads it back.
-    pub fn appends() -> Scope {
+    /// A batch of contact writes (`POST /contacts/batch`, a CSV import's chunk,
+    /// `services::contacts::batch`): the appends (history and quiet contact events), the
+    /// contacts' "last modified" times and their values are held. That batch reads its
+    /// contacts once and keeps them in memory as it writes them (a later input of the same
+    /// contact reads them from there, never back from the database), and anything else that
+    /// reads values there (a trigger's list check) flushes first.
+    pub fn contact_batch() -> Scope {
         Scope::open(true)
     }
 
-    fn open(appends_only: bool) -> Scope {
+    fn open(contact_batch: bool) -> Scope {
         let opened = HELD.with(|h| {
             let mut h = h.borrow_mut();
             if h.is_some() {
                 return false;
             }
             *h = Some(Held {
-                appends_only,
+                contact_batch,
                 ..Held::default()
             });
             true
@@ -191,10 +195,10 @@ impl Drop for Scope {
 }
 
 /// Runs `f` on this thread's held rows if a scope is open that holds this kind of row
-/// (`appends_too`: also a contact batch's appends-only scope); whether it ran.
-fn with_held(appends_too: bool, f: impl FnOnce(&mut Held)) -> bool {
+/// (`contact_batch_too`: also in a contact batch); whether it ran.
+fn with_held(contact_batch_too: bool, f: impl FnOnce(&mut Held)) -> bool {
     HELD.with(|h| match h.borrow_mut().as_mut() {
-        Some(held) if appends_too || !held.appends_only => {
+        Some(held) if contact_batch_too || !held.contact_batch => {
             f(held);
             true
         }
@@ -205,11 +209,11 @@ fn with_held(appends_too: bool, f: impl FnOnce(&mut Held)) -> bool {
 /// Holds `row` (see [`with_held`]); gives it back when it is not held.
 fn hold_row<T>(
     row: T,
-    appends_too: bool,
+    contact_batch_too: bool,
     into: impl FnOnce(&mut Held) -> &mut Vec<T>,
 ) -> Option<T> {
     let mut row = Some(row);
-    with_held(appends_too, |held| into(held).extend(row.take()));
+    with_held(contact_batch_too, |held| into(held).extend(row.take()));
     row
 }
 
@@ -236,11 +240,11 @@ pub(crate) fn hold_move(row: Move) -> Option<Move> {
 }
 
 pub(crate) fn hold_touch(row: Touch) -> Option<Touch> {
-    hold_row(row, false, |h| &mut h.touches)
+    hold_row(row, true, |h| &mut h.touches)
 }
 
 pub(crate) fn hold_value(row: ValueWrite) -> Option<ValueWrite> {
-    hold_row(row, false, |h| &mut h.values)
+    hold_row(row, true, |h| &mut h.values)
 }
 
 pub(crate) fn hold_finish(row: Finish) -> Option<Finish> {
@@ -278,7 +282,7 @@ pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
                 std::mem::replace(
                     held,
                     Held {
-                        appends_only: held.appends_only,
+                        contact_batch: held.contact_batch,
                         ..Held::default()
                     },
                 )

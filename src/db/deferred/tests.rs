@@ -89,7 +89,7 @@ fn a_scope_that_ends_without_a_flush_writes_nothing_and_none_is_held_after_it() 
 }
 
 #[test]
-fn a_batch_of_contact_writes_holds_appends_but_touches_at_once() {
+fn a_batch_of_contact_writes_holds_appends_touches_and_values_until_the_flush() {
     let (_db, pool) = sqlite();
     let mut conn = pool.get().expect("connection");
     conn.batch_execute(
@@ -97,28 +97,25 @@ fn a_batch_of_contact_writes_holds_appends_but_touches_at_once() {
          VALUES (7, 'a@example.com', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
     )
     .expect("contact");
-    let _scope = Scope::appends();
+    let _scope = Scope::contact_batch();
     // A scope opened inside it adds to it and leaves it open.
     drop(Scope::begin());
+    let touched =
+        "SELECT COUNT(*) AS n FROM contacts WHERE updated_at = '2026-12-07T09:00:00.000Z'";
     crate::db::models::contact::Contact::touch(
         &mut conn,
         crate::db::models::ContactId(7),
         "2026-12-07T09:00:00.000Z",
     )
     .expect("touch");
-    assert_eq!(
-        count(
-            &mut conn,
-            "SELECT COUNT(*) AS n FROM contacts WHERE updated_at = '2026-12-07T09:00:00.000Z'"
-        ),
-        1
-    );
     history::record(&mut conn, &[event(1)]).expect("record");
+    assert_eq!(count(&mut conn, touched), 0);
     assert_eq!(
         count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
         0
     );
     flush(&mut conn).expect("flush");
+    assert_eq!(count(&mut conn, touched), 1);
     assert_eq!(
         count(&mut conn, "SELECT COUNT(*) AS n FROM history_events"),
         1

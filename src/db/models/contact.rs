@@ -81,23 +81,87 @@ impl Contact {
         Ok(rows.into_iter().next())
     }
 
-    /// PostgreSQL: locks the existing contacts with these emails in id order until the
-    /// transaction ends, so two batches writing the same contacts queue on the first one
-    /// they share instead of deadlocking halfway (each holding rows the other needs). SQLite
-    /// runs one writer at a time and needs nothing.
-    pub fn lock_by_emails(conn: &mut DbConnection, emails: &[&str]) -> anyhow::Result<()> {
-        if let DbConnection::Postgres(c) = conn {
-            if !emails.is_empty() {
+    /// The existing contacts with these emails (a contact batch's lookup, one query). On
+    /// PostgreSQL they are locked in id order until the transaction ends, so two batches
+    /// writing the same contacts queue on the first one they share instead of deadlocking
+    /// halfway (each holding rows the other needs); SQLite runs one writer at a time.
+    pub fn find_by_emails(
+        conn: &mut DbConnection,
+        emails: &[&str],
+    ) -> anyhow::Result<Vec<Contact>> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        macro_rules! by_email {
+            () => {
                 contacts::table
                     .filter(contacts::email.eq_any(emails))
                     .order(contacts::id.asc())
-                    .select(contacts::id)
-                    .for_update()
-                    .load::<i64>(c)
-                    .context("locking the batch's contacts")?;
-            }
+                    .select(Contact::as_select())
+            };
         }
-        Ok(())
+        match conn {
+            DbConnection::Postgres(c) => by_email!().for_update().load(c),
+            DbConnection::Sqlite(c) => by_email!().load(c),
+        }
+        .context("loading the batch's contacts by email")
+    }
+
+    /// Inserts one contact per email (`None`: a contact without one), in this order, created
+    /// now; the contacts are returned in the same order. PostgreSQL takes the ids from the
+    /// table's sequence and writes every row in one statement (one round trip for a whole
+    /// batch, not one per contact); SQLite inserts them one by one (microseconds each).
+    pub fn insert_many(
+        conn: &mut DbConnection,
+        emails: &[Option<&str>],
+        now: &str,
+    ) -> anyhow::Result<Vec<Contact>> {
+        use diesel::sql_types::{Array, BigInt, Nullable, Text};
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        let DbConnection::Postgres(c) = conn else {
+            return emails
+                .iter()
+                .map(|e| Contact::insert(conn, *e, now))
+                .collect();
+        };
+        #[derive(QueryableByName)]
+        struct NewId {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+        }
+        let ids: Vec<i64> = diesel::sql_query(
+            "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id
+               FROM generate_series(1, $1)",
+        )
+        .bind::<BigInt, _>(emails.len() as i64)
+        .load::<NewId>(c)
+        .context("taking ids for new contacts")?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        diesel::sql_query(
+            "INSERT INTO contacts (id, email, created_at, updated_at)
+             SELECT i, e, $3, $3
+               FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(i, e, n)
+              ORDER BY n",
+        )
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<Nullable<Text>>, _>(emails)
+        .bind::<crate::db::types::Instant, _>(Ts::from(now))
+        .execute(c)
+        .context("inserting contacts")?;
+        Ok(ids
+            .into_iter()
+            .zip(emails)
+            .map(|(id, email)| Contact {
+                id,
+                email: email.map(str::to_string),
+                created_at: now.to_string(),
+                updated_at: now.to_string(),
+            })
+            .collect())
     }
 
     pub fn insert(

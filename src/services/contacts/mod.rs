@@ -18,7 +18,10 @@ use crate::domain::values::{looks_like_email, normalize_property_value, numeric_
 use crate::engine::context::ContactSnapshot;
 use crate::engine::events::{self, Pending};
 pub use crate::engine::triggers::Source;
+
+pub mod batch;
 use crate::engine::triggers::{self, Delta, EngineCtx};
+pub use batch::{upsert_batch, BatchInput};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContactError {
@@ -193,99 +196,6 @@ pub fn upsert_validated_with(
         }
     }
     write_new(conn, catalog, email, changes, ctx)
-}
-
-/// How many times a batch runs when it keeps losing to concurrent writers (see
-/// [`crate::db::is_retryable`]).
-const BATCH_TRIES: u32 = 4;
-
-/// One input of a batch as the caller read it: the input, or why it could not be read (a
-/// field within that input; empty for the input as a whole).
-pub type BatchInput = Result<ContactInput, FieldError>;
-
-/// Upserts many contacts by email in ONE transaction (the API's `POST /contacts/batch`).
-///
-/// Every input is validated first; if any is bad nothing is written and the errors of every
-/// bad input are returned, each named `{list}[{index}].{field}` (e.g.
-/// `inputs[3].properties.seats`). Otherwise the inputs are upserted in order through the
-/// same path as a single upsert ([`upsert_validated_with`]), with the trigger context loaded
-/// once for the batch, as CSV import does. The same email twice: the inputs are applied in
-/// order to the one contact, so the later input's values win and both results show that
-/// contact as the batch left it.
-pub fn upsert_batch(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    inputs: Vec<BatchInput>,
-    list: &str,
-) -> Result<Vec<Written>, ContactError> {
-    let named = |i: usize, errs: Vec<FieldError>| {
-        errs.into_iter().map(move |e| match e.field.as_str() {
-            "" => FieldError::new(format!("{list}[{i}]"), e.message),
-            f => FieldError::new(format!("{list}[{i}].{f}"), e.message),
-        })
-    };
-    let mut errors = Vec::new();
-    let mut valid = Vec::with_capacity(inputs.len());
-    for (i, input) in inputs.into_iter().enumerate() {
-        match input
-            .map_err(|e| vec![e])
-            .and_then(|input| validate(catalog, &input, "properties."))
-        {
-            Ok((email, changes)) => valid.push((email.flatten(), changes)),
-            Err(errs) => errors.extend(named(i, errs)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ContactError::Invalid(errors));
-    }
-    let attempt = |conn: &mut DbConnection| {
-        crate::db::write_transaction(conn, |conn| {
-            let emails: Vec<&str> = valid.iter().filter_map(|(e, _)| e.as_deref()).collect();
-            Contact::lock_by_emails(conn, &emails)?;
-            let ctx = EngineCtx::load(conn, catalog)?;
-            // History and contact events written together before the commit (`db::deferred`).
-            let _held = crate::db::deferred::Scope::appends();
-            let mut out = Vec::with_capacity(valid.len());
-            for (i, (email, changes)) in valid.iter().enumerate() {
-                match upsert_validated_with(conn, catalog, email.as_deref(), changes, Some(&ctx)) {
-                    Ok(w) => out.push(w),
-                    Err(ContactError::Invalid(errs)) => {
-                        return Err(ContactError::Invalid(named(i, errs).collect()))
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            crate::db::deferred::flush(conn).map_err(|e| ContactError::Internal(e.into()))?;
-            Ok(out)
-        })
-    };
-    // All or nothing, so a batch that lost a deadlock to another writer (PostgreSQL: two
-    // batches touching the same contacts in different orders) is simply run again.
-    let mut tries = 1;
-    let mut written = loop {
-        match attempt(conn) {
-            Err(ContactError::Internal(e))
-                if tries < BATCH_TRIES && crate::db::is_retryable(&e) =>
-            {
-                tracing::info!(tries, error = %crate::telemetry::chain(&e), "contact batch ran into another writer; running it again");
-                tries += 1;
-            }
-            other => break other?,
-        }
-    };
-    // A contact written twice: every result shows it as it stands after the batch.
-    let last: std::collections::HashMap<i64, ContactRecord> = written
-        .iter()
-        .map(|w| (w.record.contact.id, w.record.clone()))
-        .collect();
-    if last.len() < written.len() {
-        for w in &mut written {
-            if let Some(rec) = last.get(&w.record.contact.id) {
-                w.record = rec.clone();
-            }
-        }
-    }
-    Ok(written)
 }
 
 /// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
@@ -475,8 +385,9 @@ fn after_write(
             &loaded
         }
     };
-    let after = if ctx.workflows.is_empty() {
-        // Only the events are recorded: list memberships are not needed.
+    let after = if ctx.workflows.is_empty() || written.created {
+        // Only the events are recorded, or the contact is new (in no list yet): list
+        // memberships are not read.
         ContactSnapshot {
             id: written.record.contact.id,
             email: written.record.contact.email.clone(),
