@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::context::{ContactSnapshot, WorkflowCtx};
 use super::enroll::{self, event, meets_triggers, suppression_reason, EnrollOutcome, Why};
 use super::events::Listeners;
-use crate::db::models::enrollment::Enrollment;
+use crate::db::models::enrollment::{Enrollment, Membership};
 use crate::db::models::history;
 use crate::db::models::{ContactId, EnrollmentId};
 use crate::domain::filter::Catalog;
@@ -50,6 +50,9 @@ pub struct Delta<'a> {
     pub after: &'a ContactSnapshot,
     /// Names of the properties whose value changed (and `list:<id>` for memberships).
     pub changed: &'a [String],
+    /// The contact's enrollments as the caller read them in this transaction, none made or
+    /// ended since (a contact batch reads them for all its contacts at once); `None`: read here.
+    pub enrollments: Option<&'a [Membership]>,
 }
 
 /// Evaluates every workflow that is on against one contact change.
@@ -70,9 +73,10 @@ pub fn evaluate(
         return Ok(());
     }
     // A contact this very write created (no `before`) has no enrollments yet: not read.
-    let mine = match delta.before {
-        Some(_) => Enrollment::memberships_of(conn, ContactId(contact.id))?,
-        None => Vec::new(),
+    let mine = match (delta.before, delta.enrollments) {
+        (None, _) => Vec::new(),
+        (Some(_), Some(known)) => known.to_vec(),
+        (Some(_), None) => Enrollment::memberships_of(conn, ContactId(contact.id))?,
     };
     let ever: HashSet<i64> = mine.iter().map(|e| e.workflow_id).collect();
     for wf in relevant {
@@ -125,13 +129,15 @@ pub fn evaluate(
             )?;
             continue;
         }
-        if let EnrollOutcome::Refused(reason) = enroll::enroll(
+        // `mine` was read at the start and no workflow's enrollment made since is in this one.
+        if let EnrollOutcome::Refused(reason) = enroll::enroll_as(
             conn,
             wf,
             contact,
             Listeners { workflows, catalog },
             why,
             now,
+            enroll::Enrolled::NotInThisWorkflow,
         )? {
             tracing::debug!(workflow = wf.id(), contact = contact.id, %reason, "not enrolled");
         }

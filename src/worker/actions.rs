@@ -398,6 +398,7 @@ fn list_changed(
         before: Some(before),
         after: &after,
         changed: &changed,
+        enrollments: None,
     };
     triggers::evaluate(conn, &ctx.engine.workflows, catalog, &delta, source, now)?;
     let name = if added {

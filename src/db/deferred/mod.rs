@@ -38,6 +38,7 @@ use super::models::history::NewEvent;
 use super::DbConnection;
 
 mod pg;
+pub(crate) use pg::next_ids;
 
 /// A step's first run, recorded as done.
 #[derive(Debug, Clone)]
@@ -96,6 +97,28 @@ pub struct Finish {
     pub at: String,
 }
 
+/// An enrollment made by a trigger inside a contact batch on PostgreSQL, its id already
+/// taken from the table's sequence (a block at a time, [`hold_enrollment`]): written with the
+/// batch, the first of the held rows (history refers to it). Every other statement on
+/// `enrollments` flushes first ([`flush_before_enrollments`]), so the batch still reads its
+/// own enrollments (a later input of the same contact) in order, and the one-active index
+/// still refuses a second active enrollment when the rows land.
+#[derive(Debug, Clone)]
+pub struct EnrollmentInsert {
+    pub id: i64,
+    pub workflow_id: i64,
+    pub contact_id: i64,
+    pub cycle_year: i32,
+    pub status: String,
+    pub revision: i32,
+    pub anchor_date: Option<String>,
+    pub next_step: Option<String>,
+    pub next_due_at: Option<String>,
+    pub reason: Option<String>,
+    pub enrolled_at: String,
+    pub ended_at: Option<String>,
+}
+
 /// An email kept in the Outbox.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
@@ -121,6 +144,9 @@ struct Held {
     touches: Vec<Touch>,
     values: Vec<ValueWrite>,
     finishes: Vec<Finish>,
+    enrollments: Vec<EnrollmentInsert>,
+    /// Ids taken from the enrollments' sequence and not used yet (kept across flushes).
+    spare_enrollment_ids: Vec<i64>,
 }
 
 impl Held {
@@ -133,6 +159,7 @@ impl Held {
             && self.touches.is_empty()
             && self.values.is_empty()
             && self.finishes.is_empty()
+            && self.enrollments.is_empty()
     }
 }
 
@@ -251,6 +278,51 @@ pub(crate) fn hold_finish(row: Finish) -> Option<Finish> {
     hold_row(row, false, |h| &mut h.finishes)
 }
 
+/// Ids taken from the sequence at a time for held enrollments: a trigger batch makes several
+/// per contact, and a spare id left at the end is only a gap in the numbering.
+const ENROLLMENT_IDS_AT_A_TIME: i64 = 256;
+
+/// Inside a contact batch on PostgreSQL: takes an id for a new enrollment and holds the row
+/// `make` builds with it (see [`EnrollmentInsert`]); `None` elsewhere (the caller inserts).
+pub(crate) fn hold_enrollment(
+    conn: &mut DbConnection,
+    make: impl FnOnce(i64) -> EnrollmentInsert,
+) -> QueryResult<Option<i64>> {
+    let DbConnection::Postgres(c) = conn else {
+        return Ok(None);
+    };
+    if !holds(|h| h.contact_batch) {
+        return Ok(None);
+    }
+    let spare = || {
+        HELD.with(|h| {
+            h.borrow_mut()
+                .as_mut()
+                .and_then(|h| h.spare_enrollment_ids.pop())
+        })
+    };
+    let id = match spare() {
+        Some(id) => id,
+        None => {
+            let mut ids = pg::next_ids(c, "enrollments", ENROLLMENT_IDS_AT_A_TIME)?;
+            // Popped from the end: reversed, so they are used in ascending order.
+            ids.reverse();
+            HELD.with(|h| {
+                if let Some(h) = h.borrow_mut().as_mut() {
+                    h.spare_enrollment_ids = ids;
+                }
+            });
+            match spare() {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
+    };
+    let row = make(id);
+    with_held(true, |h| h.enrollments.push(row));
+    Ok(Some(id))
+}
+
 /// Whether this thread holds any row of the kind `pick` looks at.
 fn holds(pick: impl FnOnce(&Held) -> bool) -> bool {
     HELD.with(|h| h.borrow().as_ref().is_some_and(pick))
@@ -264,9 +336,20 @@ pub fn flush_before_values(conn: &mut DbConnection) -> QueryResult<()> {
     Ok(())
 }
 
-/// Before any other statement on enrollments: writes what is held if any enrollment's end is.
-pub fn flush_before_enrollments(conn: &mut DbConnection) -> QueryResult<()> {
+/// Before a new enrollment: writes what is held if any enrollment's end is (its one-active
+/// index must see the end first). Other held new enrollments stay held: they land together,
+/// in order.
+pub fn flush_before_new_enrollment(conn: &mut DbConnection) -> QueryResult<()> {
     if holds(|h| !h.finishes.is_empty()) {
+        flush(conn)?;
+    }
+    Ok(())
+}
+
+/// Before any other statement on enrollments: writes what is held if any enrollment's end or
+/// new enrollment is.
+pub fn flush_before_enrollments(conn: &mut DbConnection) -> QueryResult<()> {
+    if holds(|h| !h.finishes.is_empty() || !h.enrollments.is_empty()) {
         flush(conn)?;
     }
     Ok(())
@@ -279,13 +362,12 @@ pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
             .as_mut()
             .filter(|held| !held.is_empty())
             .map(|held| {
-                std::mem::replace(
-                    held,
-                    Held {
-                        contact_batch: held.contact_batch,
-                        ..Held::default()
-                    },
-                )
+                let next = Held {
+                    contact_batch: held.contact_batch,
+                    spare_enrollment_ids: std::mem::take(&mut held.spare_enrollment_ids),
+                    ..Held::default()
+                };
+                std::mem::replace(held, next)
             })
     }) else {
         return Ok(());
@@ -323,6 +405,10 @@ fn write_rows(conn: &mut DbConnection, held: Held) -> QueryResult<()> {
     use super::models::history;
     use super::prepared::Param;
     use super::sql::worker as sql;
+    // Never held on SQLite (an insert costs microseconds there); written first if they were.
+    for e in &held.enrollments {
+        Enrollment::write_held(conn, e)?;
+    }
     in_chunks(
         conn,
         &held.history,

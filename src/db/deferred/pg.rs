@@ -17,8 +17,67 @@ fn utc_text(s: &str) -> String {
         .unwrap_or_else(|| s.to_string())
 }
 
+/// `n` new ids of `table` (a table with an identity `id`), taken from its sequence in one
+/// statement, ascending. The rows written with them later never collide with rows inserted
+/// meanwhile by others, who take theirs from the same sequence.
+pub(crate) fn next_ids(c: &mut PgConnection, table: &str, n: i64) -> QueryResult<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct NewId {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let rows = diesel::sql_query(
+        "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2)",
+    )
+    .bind::<Text, _>(table)
+    .bind::<BigInt, _>(n)
+    .load::<NewId>(c)?;
+    let mut ids: Vec<i64> = rows.into_iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// PostgreSQL: one `INSERT … SELECT … FROM unnest(…)` per table, rows in the order held.
 pub(super) fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
+    // First: history rows refer to these enrollments.
+    if !held.enrollments.is_empty() {
+        let v = &held.enrollments;
+        let at = |t: &Option<String>| t.as_deref().map(utc_text);
+        diesel::sql_query(
+            "INSERT INTO enrollments (id, workflow_id, contact_id, cycle_year, status, revision,
+                 anchor_date, next_step, next_due_at, reason, enrolled_at, ended_at)
+             SELECT i, w, c, y, s, r, a::date, st, d::timestamptz, re, en::timestamptz,
+                    ed::timestamptz
+               FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::integer[], $5::text[],
+                           $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[],
+                           $11::text[], $12::text[])
+                    WITH ORDINALITY AS u(i, w, c, y, s, r, a, st, d, re, en, ed, n)
+              ORDER BY n",
+        )
+        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.workflow_id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.contact_id).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(v.iter().map(|e| e.cycle_year).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.status.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(v.iter().map(|e| e.revision).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(
+            v.iter()
+                .map(|e| e.anchor_date.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(
+            v.iter().map(|e| e.next_step.as_deref()).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|e| at(&e.next_due_at)).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|e| e.reason.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(
+            v.iter()
+                .map(|e| utc_text(&e.enrolled_at))
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|e| at(&e.ended_at)).collect::<Vec<_>>())
+        .execute(c)?;
+    }
     if !held.history.is_empty() {
         let h = &held.history;
         diesel::sql_query(

@@ -264,3 +264,78 @@ fn many_held_values_and_ends_land_as_the_single_writes_would() {
         );
     }
 }
+
+#[test]
+fn a_contact_batch_holds_new_enrollments_on_postgres_and_reads_them_back_in_order() {
+    use crate::db::models::enrollment::{Enrollment, NewEnrollment, ACTIVE, COMPLETED, UNENROLLED};
+    use crate::db::models::{ContactId, EnrollmentId};
+    let at = "2026-12-07T09:00:00.000Z";
+    let new = NewEnrollment {
+        workflow_id: 5,
+        contact_id: 7,
+        cycle_year: 2026,
+        status: ACTIVE,
+        revision: 1,
+        anchor_date: Some("2026-12-24".into()),
+        next_step: Some("0".into()),
+        next_due_at: Some("2026-12-20T09:00:00.000Z".into()),
+        reason: None,
+        enrolled_at: at.into(),
+        ended_at: None,
+    };
+    let active = "SELECT COUNT(*) AS n FROM enrollments WHERE status = 'active'";
+    let mut dbs = vec![ScratchDb::of(Backend::Sqlite).expect("scratch")];
+    dbs.extend(crate::db::scratch::postgres_if_reachable());
+    for db in dbs {
+        let pool = crate::db::connect(db.url(), 1).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        seed(&mut conn);
+        let held_here = matches!(*conn, DbConnection::Postgres(_));
+        let scope = Scope::contact_batch();
+        // The old enrollment ends (written at once in a contact batch), a new one starts.
+        Enrollment::finish(&mut conn, EnrollmentId(11), UNENROLLED, "left", at).expect("end");
+        let first = Enrollment::insert(&mut conn, &new).expect("insert");
+        history::record(
+            &mut conn,
+            &[NewEvent {
+                workflow_id: 5,
+                enrollment_id: Some(first.id),
+                contact_id: 7,
+                at: at.into(),
+                event: history::ENROLLED,
+                step: None,
+                detail: "enrolled".into(),
+                revision: 1,
+            }],
+        )
+        .expect("history");
+        // PostgreSQL holds the new enrollment (no round trip); SQLite writes it at once.
+        assert_eq!(count(&mut conn, active), if held_here { 0 } else { 1 });
+        // Reading the contact's enrollments writes what is held first, history after it.
+        let mine = Enrollment::memberships_of(&mut conn, ContactId(7)).expect("mine");
+        assert!(
+            mine.iter().any(|m| m.id.0 == first.id && m.active),
+            "{mine:?}"
+        );
+        assert!(mine.iter().any(|m| m.id.0 == 11 && !m.active), "{mine:?}");
+        assert_eq!(count(&mut conn, active), 1);
+        // Ended and started again in the same batch: the end lands before the new row.
+        Enrollment::finish(&mut conn, EnrollmentId(first.id), COMPLETED, "done", at).expect("end");
+        let second = Enrollment::insert(&mut conn, &new).expect("insert");
+        assert!(second.id > first.id);
+        flush(&mut conn).expect("flush");
+        drop(scope);
+        assert_eq!(count(&mut conn, active), 1);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM history_events WHERE enrollment_id = {}",
+            first.id
+        );
+        assert_eq!(count(&mut conn, &sql), 1);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM enrollments WHERE id = {} AND status = 'active'
+               AND next_due_at IS NOT NULL",
+            second.id
+        );
+        assert_eq!(count(&mut conn, &sql), 1);
+    }
+}

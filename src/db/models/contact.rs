@@ -126,21 +126,8 @@ impl Contact {
                 .map(|e| Contact::insert(conn, *e, now))
                 .collect();
         };
-        #[derive(QueryableByName)]
-        struct NewId {
-            #[diesel(sql_type = BigInt)]
-            id: i64,
-        }
-        let ids: Vec<i64> = diesel::sql_query(
-            "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id
-               FROM generate_series(1, $1)",
-        )
-        .bind::<BigInt, _>(emails.len() as i64)
-        .load::<NewId>(c)
-        .context("taking ids for new contacts")?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+        let ids = crate::db::deferred::next_ids(c, "contacts", emails.len() as i64)
+            .context("taking ids for new contacts")?;
         diesel::sql_query(
             "INSERT INTO contacts (id, email, created_at, updated_at)
              SELECT i, e, $3, $3

@@ -1,6 +1,6 @@
 //! Contact writes in batches: `POST /contacts/batch` and each chunk of a CSV import.
 //!
-//! The same upsert by email as a single write ([`super::upsert_validated_with`]), set-based
+//! The same upsert by email as a single write ([`super::upsert_validated`]), set-based
 //! per batch instead of row by row. Written one input at a time, an upsert is five to seven
 //! statements (find by email, insert or read the contact and its values, one write per value,
 //! the touch, the events); on PostgreSQL each is a round trip, and that, not the database's
@@ -8,12 +8,17 @@
 //!
 //! 1. reads the contacts its emails name in one query (on PostgreSQL locking them in id
 //!    order, so concurrent batches queue instead of deadlocking), their values in a second,
-//!    and their list memberships in a third when a workflow is on (triggers read them);
+//!    and, when a workflow is on, their list memberships and enrollments (which triggers
+//!    read) in a third and fourth;
 //! 2. inserts every contact it creates in one statement (PostgreSQL; ids from the sequence);
 //! 3. applies the inputs in order to those contacts as it keeps them in memory, holding the
-//!    value writes, touches and events in the batch's [`crate::db::deferred::Scope`], which
-//!    writes them with one statement per table before the commit;
-//! 4. lets the workflow engine react to each input exactly as to a single write.
+//!    value writes, touches, events and (PostgreSQL) the enrollments triggers make in the
+//!    batch's [`crate::db::deferred::Scope`], which writes them with one statement per table
+//!    before the commit;
+//! 4. lets the workflow engine react to each input exactly as to a single write. A contact's
+//!    enrollments read in step 1 serve its first input only; for a later input of the same
+//!    contact the engine reads them again (after writing what is held), since the first may
+//!    have enrolled or unenrolled it.
 //!
 //! What a user sees is the same as the inputs written one by one in order: the same email
 //! twice updates the contact the first one created (or found), and the later values win.
@@ -23,6 +28,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::{react, validate, write_values, Change, ContactError, ContactInput, Written};
 use crate::clock::now_text;
 use crate::db::models::contact::{Contact, ContactRecord};
+use crate::db::models::enrollment::{Enrollment, Membership};
 use crate::db::models::property::Catalog;
 use crate::db::models::ContactId;
 use crate::db::DbConnection;
@@ -44,6 +50,9 @@ fn email_key(email: &str) -> String {
 struct Kept {
     record: ContactRecord,
     lists: HashSet<i64>,
+    /// Its enrollments as read with the batch, until its first input is written; after that
+    /// the engine reads them (that input may have enrolled or unenrolled it).
+    enrollments: Option<Vec<Membership>>,
 }
 
 /// Upserts `rows` by email, in order, inside the caller's write transaction and contact
@@ -69,6 +78,7 @@ pub fn upsert_rows(
                 values: BTreeMap::new(),
             },
             lists: HashSet::new(),
+            enrollments: None,
         });
     }
     read_values_and_lists(conn, catalog, ctx, &mut kept)?;
@@ -98,6 +108,7 @@ pub fn upsert_rows(
                 values: BTreeMap::new(),
             },
             lists: HashSet::new(),
+            enrollments: None,
         });
     }
     let creates: HashSet<usize> = first_new.into_iter().collect();
@@ -105,7 +116,12 @@ pub fn upsert_rows(
     let mut out = Vec::with_capacity(rows.len());
     for (n, ((_, changes), &i)) in rows.iter().zip(&target).enumerate() {
         let created = creates.contains(&n);
-        let Kept { record, lists } = &mut kept[i];
+        let Kept {
+            record,
+            lists,
+            enrollments,
+        } = &mut kept[i];
+        let known_enrollments = enrollments.take();
         let id = ContactId(record.contact.id);
         let applied = write_values(conn, id, &mut record.values, changes)?;
         if !created && !applied.is_empty() {
@@ -119,7 +135,8 @@ pub fn upsert_rows(
                 values: record.values.clone(),
                 lists: lists.clone(),
             };
-            react(conn, ctx, created, &applied, &after, Source::User)?;
+            let known = known_enrollments.as_deref();
+            react(conn, ctx, created, &applied, &after, Source::User, known)?;
         }
         out.push(Written {
             record: record.clone(),
@@ -131,7 +148,8 @@ pub fn upsert_rows(
 }
 
 /// Fills in the values (by name, known properties only, as a single load gives them) and,
-/// when a workflow is on, the list memberships of the contacts read: one query each.
+/// when a workflow is on, the list memberships and enrollments of the contacts read: one
+/// query each.
 fn read_values_and_lists(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -156,6 +174,14 @@ fn read_values_and_lists(
         for (cid, list) in crate::db::sql::worker::list_memberships_of(conn, &ids)? {
             if let Some(&i) = at.get(&cid) {
                 kept[i].lists.insert(list);
+            }
+        }
+        for k in kept.iter_mut() {
+            k.enrollments = Some(Vec::new());
+        }
+        for (cid, m) in Enrollment::memberships_of_many(conn, &ids)? {
+            if let Some(list) = at.get(&cid).and_then(|&i| kept[i].enrollments.as_mut()) {
+                list.push(m);
             }
         }
     }

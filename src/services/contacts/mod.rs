@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::clock::now_text;
 pub use crate::db::models::contact::ValueChange;
 use crate::db::models::contact::{Contact, ContactRecord};
+use crate::db::models::enrollment::Membership;
 pub use crate::db::models::property::Catalog;
 use crate::db::models::ContactId;
 use crate::domain::errors::FieldError;
@@ -146,7 +147,7 @@ pub fn create(
                 return Err(duplicate_email(e));
             }
         }
-        write_new(conn, catalog, email.as_deref(), &changes, None)
+        write_new(conn, catalog, email.as_deref(), &changes)
     })
 }
 
@@ -164,23 +165,13 @@ pub fn upsert_by_email(
     })
 }
 
-/// The upsert inside the caller's transaction (CSV import batches many rows in one).
+/// The upsert inside the caller's transaction (an event posted for a new contact, the demo
+/// data). Many upserts at once go through [`batch::upsert_rows`] instead.
 pub fn upsert_validated(
     conn: &mut DbConnection,
     catalog: &Catalog,
     email: Option<&str>,
     changes: &[Change],
-) -> Result<Written, ContactError> {
-    upsert_validated_with(conn, catalog, email, changes, None)
-}
-
-/// As [`upsert_validated`], with the trigger context loaded once by the caller (per batch).
-pub fn upsert_validated_with(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    email: Option<&str>,
-    changes: &[Change],
-    ctx: Option<&EngineCtx>,
 ) -> Result<Written, ContactError> {
     if let Some(e) = email {
         if let Some(existing) = Contact::find_by_email(conn, e)? {
@@ -191,11 +182,10 @@ pub fn upsert_validated_with(
                 None,
                 changes,
                 Source::User,
-                ctx,
             );
         }
     }
-    write_new(conn, catalog, email, changes, ctx)
+    write_new(conn, catalog, email, changes)
 }
 
 /// Updates an existing contact; `email` in the input may change it (refusing a duplicate).
@@ -208,7 +198,7 @@ pub fn update(
 ) -> Result<Written, ContactError> {
     let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
     crate::db::write_transaction(conn, |conn| {
-        write_existing(conn, catalog, id, email, &changes, Source::User, None)
+        write_existing(conn, catalog, id, email, &changes, Source::User)
     })
 }
 
@@ -232,7 +222,7 @@ pub fn apply_changes(
         return Ok((after, applied));
     }
     Contact::touch(conn, id, &now_text())?;
-    react(conn, ctx, false, &applied, &after, source)?;
+    react(conn, ctx, false, &applied, &after, source, None)?;
     Ok((after, applied))
 }
 
@@ -275,7 +265,6 @@ fn write_new(
     catalog: &Catalog,
     email: Option<&str>,
     changes: &[Change],
-    ctx: Option<&EngineCtx>,
 ) -> Result<Written, ContactError> {
     let now = now_text();
     let contact = Contact::insert(conn, email, &now)?;
@@ -300,7 +289,7 @@ fn write_new(
         created: true,
         changes: applied,
     };
-    after_write(conn, catalog, &written, Source::User, ctx)?;
+    after_write(conn, catalog, &written, Source::User)?;
     Ok(written)
 }
 
@@ -311,7 +300,6 @@ fn write_existing(
     email: Option<Option<String>>,
     changes: &[Change],
     source: Source,
-    ctx: Option<&EngineCtx>,
 ) -> Result<Written, ContactError> {
     let Some(mut contact) = Contact::find(conn, id)? else {
         return Err(ContactError::NotFound);
@@ -353,7 +341,7 @@ fn write_existing(
         created: false,
         changes: applied,
     };
-    after_write(conn, catalog, &written, source, ctx)?;
+    after_write(conn, catalog, &written, source)?;
     Ok(written)
 }
 
@@ -372,19 +360,11 @@ fn after_write(
     catalog: &Catalog,
     written: &Written,
     source: Source,
-    preloaded: Option<&EngineCtx>,
 ) -> Result<(), ContactError> {
     if !written.created && written.changes.is_empty() {
         return Ok(());
     }
-    let loaded;
-    let ctx = match preloaded {
-        Some(c) => c,
-        None => {
-            loaded = EngineCtx::load(conn, catalog)?;
-            &loaded
-        }
-    };
+    let ctx = &EngineCtx::load(conn, catalog)?;
     let after = if ctx.workflows.is_empty() || written.created {
         // Only the events are recorded, or the contact is new (in no list yet): list
         // memberships are not read.
@@ -397,7 +377,15 @@ fn after_write(
     } else {
         ContactSnapshot::from_record(conn, &written.record)?
     };
-    react(conn, ctx, written.created, &written.changes, &after, source)
+    react(
+        conn,
+        ctx,
+        written.created,
+        &written.changes,
+        &after,
+        source,
+        None,
+    )
 }
 
 /// Records the write's built-in events, then lets every workflow that is on react to it.
@@ -408,6 +396,7 @@ fn react(
     changes: &[ValueChange],
     after: &ContactSnapshot,
     source: Source,
+    enrollments: Option<&[Membership]>,
 ) -> Result<(), ContactError> {
     let now = chrono::Utc::now();
     // Built-in events, for the contact's timeline and for event triggers. A new contact's
@@ -465,6 +454,7 @@ fn react(
         before: before.as_ref(),
         after,
         changed: &changed,
+        enrollments,
     };
     triggers::evaluate(conn, &ctx.workflows, &ctx.catalog, &delta, source, now)?;
     events::fire(
