@@ -252,7 +252,10 @@ async fn the_import_service_reports_lines_counts_and_progress() {
     })
     .expect("import");
     assert_eq!(report.created, 1200);
-    assert_eq!(calls, [(500, 1200), (1000, 1200), (1200, 1200)]);
+    // The first batch has 500 rows; later ones are sized by how fast they commit.
+    assert_eq!(calls.first(), Some(&(500, 1200)), "{calls:?}");
+    assert_eq!(calls.last(), Some(&(1200, 1200)), "{calls:?}");
+    assert!(calls.windows(2).all(|w| w[0].0 < w[1].0), "{calls:?}");
 }
 
 /// A million-contact account is built from files like this one. Run with

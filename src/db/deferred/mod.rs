@@ -33,6 +33,7 @@ use std::marker::PhantomData;
 
 use diesel::prelude::*;
 
+use super::models::enrollment::NewEnrollment;
 use super::models::event::NewContactEvent;
 use super::models::history::NewEvent;
 use super::DbConnection;
@@ -106,17 +107,8 @@ pub struct Finish {
 #[derive(Debug, Clone)]
 pub struct EnrollmentInsert {
     pub id: i64,
-    pub workflow_id: i64,
-    pub contact_id: i64,
-    pub cycle_year: i32,
-    pub status: String,
-    pub revision: i32,
-    pub anchor_date: Option<String>,
-    pub next_step: Option<String>,
-    pub next_due_at: Option<String>,
-    pub reason: Option<String>,
-    pub enrolled_at: String,
-    pub ended_at: Option<String>,
+    /// Its status is one of the constants of `db::models::enrollment` (hence `'static`).
+    pub row: NewEnrollment<'static>,
 }
 
 /// An email kept in the Outbox.

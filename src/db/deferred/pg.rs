@@ -55,27 +55,35 @@ pub(super) fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
               ORDER BY n",
         )
         .bind::<Array<BigInt>, _>(v.iter().map(|e| e.id).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.workflow_id).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.contact_id).collect::<Vec<_>>())
-        .bind::<Array<Integer>, _>(v.iter().map(|e| e.cycle_year).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(v.iter().map(|e| e.status.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Integer>, _>(v.iter().map(|e| e.revision).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.row.workflow_id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.row.contact_id).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(v.iter().map(|e| e.row.cycle_year).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.row.status).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(v.iter().map(|e| e.row.revision).collect::<Vec<_>>())
         .bind::<Array<Nullable<Text>>, _>(
             v.iter()
-                .map(|e| e.anchor_date.as_deref())
+                .map(|e| e.row.anchor_date.as_deref())
                 .collect::<Vec<_>>(),
         )
         .bind::<Array<Nullable<Text>>, _>(
-            v.iter().map(|e| e.next_step.as_deref()).collect::<Vec<_>>(),
+            v.iter()
+                .map(|e| e.row.next_step.as_deref())
+                .collect::<Vec<_>>(),
         )
-        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|e| at(&e.next_due_at)).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|e| e.reason.as_deref()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(
+            v.iter().map(|e| at(&e.row.next_due_at)).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(
+            v.iter()
+                .map(|e| e.row.reason.as_deref())
+                .collect::<Vec<_>>(),
+        )
         .bind::<Array<Text>, _>(
             v.iter()
-                .map(|e| utc_text(&e.enrolled_at))
+                .map(|e| utc_text(&e.row.enrolled_at))
                 .collect::<Vec<_>>(),
         )
-        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|e| at(&e.ended_at)).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(v.iter().map(|e| at(&e.row.ended_at)).collect::<Vec<_>>())
         .execute(c)?;
     }
     if !held.history.is_empty() {

@@ -56,6 +56,13 @@ pub struct Enrollment {
     pub lease_owner: Option<String>,
 }
 
+/// The status constant equal to `status`, if it is one (a held row keeps only those).
+fn static_status(status: &str) -> Option<&'static str> {
+    [ACTIVE, COMPLETED, UNENROLLED]
+        .into_iter()
+        .find(|s| *s == status)
+}
+
 /// Which workflows a contact is or was enrolled in: what trigger evaluation asks on every
 /// contact write, without reading (or sorting) whole records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,23 +121,19 @@ impl Enrollment {
     pub fn insert(conn: &mut DbConnection, new: &NewEnrollment) -> anyhow::Result<Enrollment> {
         crate::db::deferred::flush_before_new_enrollment(conn)?;
         // Inside a contact batch on PostgreSQL: held and written with the batch.
-        let held = crate::db::deferred::hold_enrollment(conn, |id| {
-            crate::db::deferred::EnrollmentInsert {
-                id,
-                workflow_id: new.workflow_id,
-                contact_id: new.contact_id,
-                cycle_year: new.cycle_year,
-                status: new.status.to_string(),
-                revision: new.revision,
-                anchor_date: new.anchor_date.clone(),
-                next_step: new.next_step.clone(),
-                next_due_at: new.next_due_at.clone(),
-                reason: new.reason.clone(),
-                enrolled_at: new.enrolled_at.clone(),
-                ended_at: new.ended_at.clone(),
-            }
-        })
-        .context("taking an id for an enrollment")?;
+        let held = match static_status(new.status) {
+            Some(status) => crate::db::deferred::hold_enrollment(conn, |id| {
+                crate::db::deferred::EnrollmentInsert {
+                    id,
+                    row: NewEnrollment {
+                        status,
+                        ..new.clone()
+                    },
+                }
+            })
+            .context("taking an id for an enrollment")?,
+            None => None,
+        };
         let id = match (held, conn) {
             (Some(id), _) => id,
             (None, conn) => Enrollment::write_new(conn, new)?,
@@ -198,22 +201,7 @@ impl Enrollment {
         e: &crate::db::deferred::EnrollmentInsert,
     ) -> QueryResult<()> {
         diesel::insert_into(enrollments::table)
-            .values((
-                enrollments::id.eq(e.id),
-                NewEnrollment {
-                    workflow_id: e.workflow_id,
-                    contact_id: e.contact_id,
-                    cycle_year: e.cycle_year,
-                    status: &e.status,
-                    revision: e.revision,
-                    anchor_date: e.anchor_date.clone(),
-                    next_step: e.next_step.clone(),
-                    next_due_at: e.next_due_at.clone(),
-                    reason: e.reason.clone(),
-                    enrolled_at: e.enrolled_at.clone(),
-                    ended_at: e.ended_at.clone(),
-                },
-            ))
+            .values((enrollments::id.eq(e.id), e.row.clone()))
             .execute(conn)?;
         Ok(())
     }

@@ -55,6 +55,20 @@ struct Kept {
     enrollments: Option<Vec<Membership>>,
 }
 
+impl Kept {
+    /// A contact as read (or just created), before its values and the rest are filled in.
+    fn new(contact: Contact) -> Kept {
+        Kept {
+            record: ContactRecord {
+                contact,
+                values: BTreeMap::new(),
+            },
+            lists: HashSet::new(),
+            enrollments: None,
+        }
+    }
+}
+
 /// Upserts `rows` by email, in order, inside the caller's write transaction and contact
 /// batch scope (`Scope::contact_batch`, flushed by the caller before it commits); one result
 /// per row, in order. `ctx` is the workflows that are on, loaded once by the caller.
@@ -72,14 +86,7 @@ pub fn upsert_rows(
         if let Some(e) = &contact.email {
             by_email.insert(email_key(e), kept.len());
         }
-        kept.push(Kept {
-            record: ContactRecord {
-                contact,
-                values: BTreeMap::new(),
-            },
-            lists: HashSet::new(),
-            enrollments: None,
-        });
+        kept.push(Kept::new(contact));
     }
     read_values_and_lists(conn, catalog, ctx, &mut kept)?;
 
@@ -101,16 +108,11 @@ pub fn upsert_rows(
         }
         target.push(i);
     }
-    for contact in Contact::insert_many(conn, &new_emails, &now)? {
-        kept.push(Kept {
-            record: ContactRecord {
-                contact,
-                values: BTreeMap::new(),
-            },
-            lists: HashSet::new(),
-            enrollments: None,
-        });
-    }
+    kept.extend(
+        Contact::insert_many(conn, &new_emails, &now)?
+            .into_iter()
+            .map(Kept::new),
+    );
     let creates: HashSet<usize> = first_new.into_iter().collect();
 
     let mut out = Vec::with_capacity(rows.len());
