@@ -164,6 +164,35 @@ async fn a_batch_lands_as_its_inputs_would_one_by_one_case_repeats_clears_and_no
 }
 
 #[tokio::test]
+async fn emails_that_differ_beyond_ascii_case_match_as_a_single_upsert_would() {
+    // SQLite compares emails without ASCII case only, PostgreSQL without any letter's case:
+    // whichever it is, a batch finds the contact a single upsert of that email would.
+    let (app, token) = TestApp::ready().await;
+    let (s, jose) = app
+        .api_post("/contacts", &token, json!({"email": "josé@example.com"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{jose}");
+    let (s, body) = app
+        .api_post(
+            "/contacts/batch",
+            &token,
+            json!({"inputs": [
+                {"email": "JOSÉ@example.com", "properties": {"firstname": "José"}},
+                {"email": "zoë@example.com", "properties": {"firstname": "Zoë"}},
+                {"email": "ZOË@example.com", "properties": {"lastname": "Ng"}},
+            ]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let r = &body["results"];
+    for (i, email) in [(0, "JOSÉ@example.com"), (2, "ZOË@example.com")] {
+        let hits = found(&app, &token, email).await;
+        assert_eq!(hits.len(), 1, "{email}: {hits:?}");
+        assert_eq!(hits[0]["id"], r[i]["id"], "{email}");
+    }
+}
+
+#[tokio::test]
 async fn bad_inputs_are_all_named_by_index_and_field_and_nothing_is_saved() {
     let (app, token) = TestApp::ready().await;
     property(&app, &token, "start_day", "date").await;

@@ -107,6 +107,18 @@ impl Contact {
         .context("loading the batch's contacts by email")
     }
 
+    /// The key under which this database takes two emails for the same contact, for matching
+    /// in memory what [`Contact::find_by_emails`] found: SQLite's `NOCASE` folds ASCII letters
+    /// only; PostgreSQL's `perennial_nocase` (ICU, secondary strength) ignores the case of
+    /// every letter, which Unicode lower case gives (it also ignores rarer differences, such
+    /// as full-width letters or "ß" against "ss", which this does not).
+    pub fn email_key(conn: &DbConnection, email: &str) -> String {
+        match conn {
+            DbConnection::Postgres(_) => email.trim().to_lowercase(),
+            DbConnection::Sqlite(_) => email.trim().to_ascii_lowercase(),
+        }
+    }
+
     /// Inserts one contact per email (`None`: a contact without one), in this order, created
     /// now; the contacts are returned in the same order. PostgreSQL takes the ids from the
     /// table's sequence and writes every row in one statement (one round trip for a whole

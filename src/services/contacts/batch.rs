@@ -40,12 +40,6 @@ use crate::engine::triggers::{EngineCtx, Source};
 /// value changes.
 pub type Row = (Option<String>, Vec<Change>);
 
-/// The key emails are matched by: the database compares them without ASCII case (SQLite's
-/// `NOCASE`, PostgreSQL's `perennial_nocase`), and so does this.
-fn email_key(email: &str) -> String {
-    email.trim().to_ascii_lowercase()
-}
-
 /// A contact of the batch as the batch has left it so far.
 struct Kept {
     record: ContactRecord,
@@ -84,7 +78,7 @@ pub fn upsert_rows(
     let mut by_email: HashMap<String, usize> = HashMap::with_capacity(rows.len());
     for contact in Contact::find_by_emails(conn, &emails)? {
         if let Some(e) = &contact.email {
-            by_email.insert(email_key(e), kept.len());
+            by_email.insert(Contact::email_key(conn, e), kept.len());
         }
         kept.push(Kept::new(contact));
     }
@@ -97,7 +91,7 @@ pub fn upsert_rows(
     let mut first_new = Vec::new();
     for (email, _) in rows {
         let next_new = kept.len() + new_emails.len();
-        let i = match email.as_deref().map(email_key) {
+        let i = match email.as_deref().map(|e| Contact::email_key(conn, e)) {
             // Remembered at once, so a later row of the same email finds this new contact.
             Some(key) => *by_email.entry(key).or_insert(next_new),
             None => next_new,
