@@ -26,22 +26,27 @@ async fn found(app: &TestApp, token: &str, email: &str) -> Vec<Value> {
     body["contacts"].as_array().cloned().unwrap_or_default()
 }
 
+/// Posts a batch that must succeed; its answer.
+async fn upsert_batch(app: &TestApp, token: &str, inputs: Value) -> Value {
+    let (s, body) = app.api_post("/contacts/batch", token, inputs).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    body
+}
+
 #[tokio::test]
 async fn a_batch_of_three_creates_three_contacts_in_input_order() {
     let (app, token) = TestApp::ready().await;
     property(&app, &token, "seats", "number").await;
-    let (s, body) = app
-        .api_post(
-            "/contacts/batch",
-            &token,
-            json!({"inputs": [
-                {"email": "a@example.com", "properties": {"firstname": "Ann", "seats": 3}},
-                {"email": "b@example.com", "properties": {"firstname": "Bob"}},
-                {"email": "c@example.com"},
-            ]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = upsert_batch(
+        &app,
+        &token,
+        json!({"inputs": [
+            {"email": "a@example.com", "properties": {"firstname": "Ann", "seats": 3}},
+            {"email": "b@example.com", "properties": {"firstname": "Bob"}},
+            {"email": "c@example.com"},
+        ]}),
+    )
+    .await;
     let results = body["results"].as_array().expect("results");
     let emails: Vec<&str> = results.iter().filter_map(|c| c["email"].as_str()).collect();
     assert_eq!(emails, ["a@example.com", "b@example.com", "c@example.com"]);
@@ -64,18 +69,16 @@ async fn a_batch_upserts_existing_emails_and_the_later_of_two_inputs_wins() {
             json!({"email": "dan@example.com", "properties": {"firstname": "Dan", "lastname": "Old"}}),
         )
         .await;
-    let (s, body) = app
-        .api_post(
-            "/contacts/batch",
-            &token,
-            json!({"inputs": [
-                {"email": "DAN@example.com", "properties": {"lastname": "Brown"}},
-                {"email": "new@example.com", "properties": {"firstname": "First"}},
-                {"email": "new@example.com", "properties": {"firstname": "Second", "lastname": "Later"}},
-            ]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = upsert_batch(
+        &app,
+        &token,
+        json!({"inputs": [
+            {"email": "DAN@example.com", "properties": {"lastname": "Brown"}},
+            {"email": "new@example.com", "properties": {"firstname": "First"}},
+            {"email": "new@example.com", "properties": {"firstname": "Second", "lastname": "Later"}},
+        ]}),
+    )
+    .await;
     let r = &body["results"];
     assert_eq!(r[0]["id"], dan["id"], "updated, not a second contact");
     assert_eq!(r[0]["properties"]["firstname"], "Dan");
@@ -101,21 +104,19 @@ async fn a_batch_lands_as_its_inputs_would_one_by_one_case_repeats_clears_and_no
             json!({"email": "old@example.com", "properties": {"firstname": "Olga", "seats": 4}}),
         )
         .await;
-    let (s, body) = app
-        .api_post(
-            "/contacts/batch",
-            &token,
-            json!({"inputs": [
-                {"email": "Mixed@Example.com", "properties": {"firstname": "Mia", "seats": 2}},
-                {"properties": {"firstname": "Nobody"}},
-                {"email": "mixed@example.COM", "properties": {"seats": null}},
-                {"properties": {"firstname": "Nobody"}},
-                {"email": "OLD@example.com", "properties": {"seats": 4}},
-                {"email": "old@example.com", "properties": {"seats": null, "lastname": "Ivanova"}},
-            ]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = upsert_batch(
+        &app,
+        &token,
+        json!({"inputs": [
+            {"email": "Mixed@Example.com", "properties": {"firstname": "Mia", "seats": 2}},
+            {"properties": {"firstname": "Nobody"}},
+            {"email": "mixed@example.COM", "properties": {"seats": null}},
+            {"properties": {"firstname": "Nobody"}},
+            {"email": "OLD@example.com", "properties": {"seats": 4}},
+            {"email": "old@example.com", "properties": {"seats": null, "lastname": "Ivanova"}},
+        ]}),
+    )
+    .await;
     let r = body["results"].as_array().expect("results");
     // The email's first spelling is kept; its repeat in another case is the same contact,
     // and the later input's removal of a value wins.
@@ -172,18 +173,16 @@ async fn emails_that_differ_beyond_ascii_case_match_as_a_single_upsert_would() {
         .api_post("/contacts", &token, json!({"email": "josé@example.com"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{jose}");
-    let (s, body) = app
-        .api_post(
-            "/contacts/batch",
-            &token,
-            json!({"inputs": [
-                {"email": "JOSÉ@example.com", "properties": {"firstname": "José"}},
-                {"email": "zoë@example.com", "properties": {"firstname": "Zoë"}},
-                {"email": "ZOË@example.com", "properties": {"lastname": "Ng"}},
-            ]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = upsert_batch(
+        &app,
+        &token,
+        json!({"inputs": [
+            {"email": "JOSÉ@example.com", "properties": {"firstname": "José"}},
+            {"email": "zoë@example.com", "properties": {"firstname": "Zoë"}},
+            {"email": "ZOË@example.com", "properties": {"lastname": "Ng"}},
+        ]}),
+    )
+    .await;
     let r = &body["results"];
     for (i, email) in [(0, "JOSÉ@example.com"), (2, "ZOË@example.com")] {
         let hits = found(&app, &token, email).await;
@@ -317,19 +316,17 @@ async fn a_batch_enrolls_contacts_into_a_live_workflow_as_single_upserts_do() {
         .await;
     let reference = enrollments(&app, &token, wf, &single).await;
     assert_eq!(reference.len(), 1, "single upsert enrolls");
-    let (s, body) = app
-        .api_post(
-            "/contacts/batch",
-            &token,
-            json!({"inputs": [
-                {"email": "new@example.com", "properties": {"lifecyclestage": "customer", "renewal_date": "2099-06-20"}},
-                {"email": "lead@example.com", "properties": {"lifecyclestage": "customer"}},
-                {"email": "nodate@example.com", "properties": {"lifecyclestage": "customer"}},
-                {"email": "other@example.com", "properties": {"lifecyclestage": "lead", "renewal_date": "2099-06-20"}},
-            ]}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = upsert_batch(
+        &app,
+        &token,
+        json!({"inputs": [
+            {"email": "new@example.com", "properties": {"lifecyclestage": "customer", "renewal_date": "2099-06-20"}},
+            {"email": "lead@example.com", "properties": {"lifecyclestage": "customer"}},
+            {"email": "nodate@example.com", "properties": {"lifecyclestage": "customer"}},
+            {"email": "other@example.com", "properties": {"lifecyclestage": "lead", "renewal_date": "2099-06-20"}},
+        ]}),
+    )
+    .await;
     let r = &body["results"];
     assert_eq!(r[1]["id"], lead["id"]);
     for c in [&r[0], &r[1]] {
