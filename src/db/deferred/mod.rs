@@ -1,4 +1,4 @@
-//! Write-behind for append-only rows inside one worker batch.
+//! Write-behind for the rows of one worker batch or one batch of contact writes.
 //!
 //! A worker batch runs hundreds of jobs in one transaction, and each job appends rows that
 //! nothing in the batch reads back: history events, quiet contact events (no trigger reads
@@ -23,6 +23,11 @@
 //! contact events whose ids are read back, so the batch still sees its own writes in order.
 //! History and contact events are otherwise read only by pages and the API, never inside a
 //! batch. Outside a scope (the API, pages, the sweep, a job run on its own) nothing is held.
+//!
+//! A batch of contact writes (`POST /contacts/batch`, a CSV import's chunk) opens its own
+//! kind of scope ([`Scope::contact_batch`]): it holds the appends, the contacts' values and
+//! touches, and on PostgreSQL the enrollments its triggers make ([`EnrollmentInsert`], ids
+//! taken from the sequence beforehand), written first at the flush.
 //!
 //! The buffer is per thread: a batch runs on one thread with one connection from start to
 //! commit, and the scope ends (dropping anything unwritten with the rolled-back transaction)
