@@ -104,7 +104,7 @@ pub struct Finish {
 }
 
 /// An enrollment made by a trigger inside a contact batch on PostgreSQL, its id already
-/// taken from the table's sequence (a block at a time, [`hold_enrollment`]): written with the
+/// taken from the table's sequence (a block at a time, `hold_enrollment`): written with the
 /// batch, the first of the held rows (history refers to it). Every other statement on
 /// `enrollments` flushes first ([`flush_before_enrollments`]), so the batch still reads its
 /// own enrollments (a later input of the same contact) in order, and the one-active index
