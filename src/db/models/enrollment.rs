@@ -72,6 +72,17 @@ pub struct Membership {
     pub active: bool,
 }
 
+impl Membership {
+    /// A membership from its row's id, workflow and status.
+    fn of(id: i64, workflow_id: i64, status: &str) -> Membership {
+        Membership {
+            id: EnrollmentId(id),
+            workflow_id,
+            active: status == ACTIVE,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = enrollments)]
 pub struct NewEnrollment<'a> {
@@ -256,11 +267,7 @@ impl Enrollment {
         .context("loading the contact's enrollments")?;
         Ok(rows
             .into_iter()
-            .map(|(id, workflow_id, status)| Membership {
-                id: EnrollmentId(id),
-                workflow_id,
-                active: status == ACTIVE,
-            })
+            .map(|(id, workflow_id, status)| Membership::of(id, workflow_id, &status))
             .collect())
     }
 
@@ -284,12 +291,7 @@ impl Enrollment {
         Ok(rows
             .into_iter()
             .map(|(contact_id, id, workflow_id, status)| {
-                let m = Membership {
-                    id: EnrollmentId(id),
-                    workflow_id,
-                    active: status == ACTIVE,
-                };
-                (contact_id, m)
+                (contact_id, Membership::of(id, workflow_id, &status))
             })
             .collect())
     }
