@@ -7,6 +7,8 @@
 //!   `perennial_jobs_failed_total`, `perennial_jobs_skipped_total{reason}`,
 //!   `perennial_job_errors_total` and the due→run lag histogram `perennial_job_lag_seconds`:
 //!   counted by the worker through [`jobs`], only for work whose transaction committed.
+//! - `perennial_contact_write_group_size`: how many single upserts each group commit wrote
+//!   (`services::contacts::group`).
 //! - `perennial_jobs_due`, `perennial_db_pool_connections{state="in_use"|"idle"}`: gauges
 //!   sampled when scraped.
 
@@ -36,6 +38,8 @@ const LAG_BUCKETS: &[f64] = &[
     0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
 ];
 
+const GROUP_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 256.0];
+
 /// The process's recorder, installed on first use (tests run several apps in one process,
 /// which then share it). `None` if another recorder was installed first.
 pub fn handle() -> Option<&'static PrometheusHandle> {
@@ -45,6 +49,12 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
             let installed = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), HTTP_BUCKETS)
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full(JOB_LAG.into()), LAG_BUCKETS))
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(crate::services::contacts::group::GROUP_SIZE.into()),
+                        GROUP_BUCKETS,
+                    )
+                })
                 .and_then(|b| b.install_recorder());
             match installed {
                 Ok(h) => {
@@ -102,6 +112,11 @@ fn describe() {
         "From an action's due time to its commit"
     );
     describe_gauge!(JOBS_DUE, "Active enrollments due now (sampled at scrape)");
+    describe_histogram!(
+        crate::services::contacts::group::GROUP_SIZE,
+        Unit::Count,
+        "Single contact upserts written by each group commit"
+    );
     describe_gauge!(
         POOL_CONNECTIONS,
         "Database pool connections by state (sampled at scrape)"

@@ -15,6 +15,8 @@ use crate::db::DbPool;
 /// Shared by every request handler.
 pub struct AppState {
     pub pool: DbPool,
+    /// `POST /api/v1/contacts` upserts, written in group commits.
+    pub contact_writes: Arc<crate::services::contacts::group::ContactWrites>,
     /// Cached once true: the setup redirect needs no query per request afterwards.
     has_users: AtomicBool,
     /// The CSV imports this app is running (by job id). Kept per app, not per process: job
@@ -52,6 +54,7 @@ impl Default for Limits {
 impl AppState {
     pub fn new(pool: DbPool) -> Self {
         AppState {
+            contact_writes: crate::services::contacts::group::ContactWrites::new(pool.clone()),
             pool,
             has_users: AtomicBool::new(false),
             imports_running: Default::default(),

@@ -174,3 +174,93 @@ fn killed_mid_batch_every_action_runs_exactly_once() {
         CONTACTS
     );
 }
+
+/// Issue 16 item 2: single upserts are written in group commits, and each is answered only
+/// after its group's commit. So every upsert a client saw a 2xx for must survive a SIGKILL that
+/// comes while fifty clients are still writing.
+#[test]
+fn killed_while_fifty_clients_write_every_acknowledged_upsert_is_kept() {
+    const CLIENTS: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("acked.db").display().to_string();
+    let out = perennial(&db)
+        .args(["token", "create", "--name", "crash"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let port = free_port();
+    let mut server = serve(&db, port);
+    wait_up(port);
+    let base = format!("http://127.0.0.1:{port}/api/v1/contacts");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (base, token, stop) = (base.clone(), token.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                let mut acked = Vec::new();
+                for n in 0.. {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let email = format!("c{c}-{n}@example.com");
+                    let res = client
+                        .post(&base)
+                        .bearer_auth(&token)
+                        .json(&json!({"email": email, "properties": {"firstname": "Acked"}}))
+                        .send();
+                    match res {
+                        Ok(r) if r.status().is_success() => acked.push(email),
+                        // The server is gone: this write was never acknowledged.
+                        _ => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill().unwrap(); // SIGKILL, mid-load
+    server.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acked: Vec<String> = clients
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert!(
+        acked.len() > CLIENTS,
+        "the load ran ({} acked)",
+        acked.len()
+    );
+
+    let mut conn = SqliteConnection::establish(&db).unwrap();
+    diesel::sql_query("PRAGMA busy_timeout = 10000")
+        .execute(&mut conn)
+        .unwrap();
+    let stored = count(&mut conn, "SELECT COUNT(*) AS n FROM contacts") as usize;
+    assert!(
+        stored >= acked.len(),
+        "{stored} stored < {} acked",
+        acked.len()
+    );
+    #[derive(QueryableByName)]
+    struct Email {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        email: String,
+    }
+    let emails: std::collections::HashSet<String> =
+        diesel::sql_query("SELECT email FROM contacts WHERE email IS NOT NULL")
+            .load::<Email>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.email)
+            .collect();
+    let lost: Vec<&String> = acked.iter().filter(|e| !emails.contains(*e)).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}

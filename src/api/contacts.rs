@@ -111,15 +111,12 @@ async fn create(
     body: super::body::JsonBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_body(body.into_inner(), true)?;
-    let (written, catalog) = crate::db::run(&state.pool, move |conn| {
-        let catalog = Catalog::load(conn)?;
-        Ok((
-            contacts::upsert_by_email(conn, &catalog, &input, "properties."),
-            catalog,
-        ))
-    })
-    .await?;
-    let written = written.map_err(map_error)?;
+    // Written with whatever other upserts arrive meanwhile, answered after the commit.
+    let (written, catalog) = state
+        .contact_writes
+        .upsert(input)
+        .await
+        .map_err(map_error)?;
     let body = contact_json(&catalog, &written.record);
     Ok(if written.created {
         HttpResponse::Created().json(body)

@@ -438,6 +438,15 @@ pub fn is_retryable(err: &anyhow::Error) -> bool {
     })
 }
 
+/// After a commit on this thread: wakes this process's workers (and, on PostgreSQL, the other
+/// processes') if the work scheduled anything.
+pub fn wake_workers_if_marked(pool: &DbPool, conn: &mut DbConnection) {
+    if crate::notifier::take_marked() {
+        pool.notifier().notify();
+        listen::announce(conn);
+    }
+}
+
 /// Runs blocking database work off the async executor.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> anyhow::Result<T>
 where
@@ -448,11 +457,7 @@ where
     actix_web::web::block(move || {
         let mut conn = pool.get().context("getting a database connection")?;
         let out = f(&mut conn);
-        // Committed by now: wake the workers if the work scheduled anything.
-        if crate::notifier::take_marked() {
-            pool.notifier().notify();
-            listen::announce(&mut conn);
-        }
+        wake_workers_if_marked(&pool, &mut conn);
         out
     })
     .await

@@ -20,6 +20,7 @@ pub(crate) mod demo;
 pub(crate) mod engine;
 pub(crate) mod events;
 pub(crate) mod forms_safety;
+pub(crate) mod group_commit;
 pub(crate) mod hardening;
 pub(crate) mod history_sentences;
 pub(crate) mod import;

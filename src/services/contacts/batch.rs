@@ -226,29 +226,7 @@ pub fn upsert_batch(
     if !errors.is_empty() {
         return Err(ContactError::Invalid(errors));
     }
-    let attempt = |conn: &mut DbConnection| {
-        crate::db::write_transaction(conn, |conn| {
-            let ctx = EngineCtx::load(conn, catalog)?;
-            let _held = crate::db::deferred::Scope::contact_batch();
-            let out = upsert_rows(conn, catalog, &ctx, &valid)?;
-            crate::db::deferred::flush(conn).map_err(|e| ContactError::Internal(e.into()))?;
-            Ok(out)
-        })
-    };
-    // All or nothing, so a batch that lost a deadlock to another writer (PostgreSQL: two
-    // batches touching the same contacts in different orders) is simply run again.
-    let mut tries = 1;
-    let mut written = loop {
-        match attempt(conn) {
-            Err(ContactError::Internal(e))
-                if tries < BATCH_TRIES && crate::db::is_retryable(&e) =>
-            {
-                tracing::info!(tries, error = %crate::telemetry::chain(&e), "contact batch ran into another writer; running it again");
-                tries += 1;
-            }
-            other => break other?,
-        }
-    };
+    let mut written = write_rows(conn, catalog, &valid)?;
     // A contact written twice: every result shows it as it stands after the batch.
     let last: std::collections::HashMap<i64, ContactRecord> = written
         .iter()
@@ -262,4 +240,37 @@ pub fn upsert_batch(
         }
     }
     Ok(written)
+}
+
+/// Upserts validated `rows` in order in ONE write transaction of their own, with the
+/// workflows that are on loaded once: the body of `POST /contacts/batch` and of a group of
+/// single upserts ([`super::group`]). One result per row, each showing the contact
+/// as that row left it. All or nothing; a transaction that lost to another writer (PostgreSQL:
+/// a deadlock or a serialization failure) is run again, up to [`BATCH_TRIES`] times.
+pub fn write_rows(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    rows: &[Row],
+) -> Result<Vec<Written>, ContactError> {
+    let attempt = |conn: &mut DbConnection| {
+        crate::db::write_transaction(conn, |conn| {
+            let ctx = EngineCtx::load(conn, catalog)?;
+            let _held = crate::db::deferred::Scope::contact_batch();
+            let out = upsert_rows(conn, catalog, &ctx, rows)?;
+            crate::db::deferred::flush(conn).map_err(|e| ContactError::Internal(e.into()))?;
+            Ok(out)
+        })
+    };
+    let mut tries = 1;
+    loop {
+        match attempt(conn) {
+            Err(ContactError::Internal(e))
+                if tries < BATCH_TRIES && crate::db::is_retryable(&e) =>
+            {
+                tracing::info!(tries, error = %crate::telemetry::chain(&e), "contact batch ran into another writer; running it again");
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
 }

@@ -21,6 +21,7 @@ use crate::engine::events::{self, Pending};
 pub use crate::engine::triggers::Source;
 
 pub mod batch;
+pub mod group;
 use crate::engine::triggers::{self, Delta, EngineCtx};
 pub use batch::{upsert_batch, BatchInput};
 
