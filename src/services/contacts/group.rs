@@ -6,9 +6,9 @@
 //! set the pace (measured: 972 upserts/s with 8 clients on SQLite). So concurrent upserts are
 //! gathered and written together:
 //!
-//! - A request queues its input and waits. If no group is being written, it starts a writer
-//!   task (on the blocking pool), which takes everything queued (up to [`MAX_GROUP`]), writes
-//!   it as one contact batch ([`super::batch::write_rows`]: one catalog and workflow load, one
+//! - A request queues its input and waits. If fewer writer tasks run than may (one on SQLite,
+//!   a few on PostgreSQL: [`max_writers`]), it starts one (on the blocking pool), which takes
+//!   everything queued (up to [`MAX_GROUP`]), writes it as one contact batch ([`super::batch::write_rows`]: one catalog and workflow load, one
 //!   transaction, one commit), answers each request, and loops while more have queued
 //!   meanwhile; then it ends. Nothing waits on a timer: a request alone is written at once, and
 //!   under load a group is whatever arrived while the previous one was being written.
@@ -53,13 +53,25 @@ struct Waiting {
 #[derive(Default)]
 struct Queue {
     waiting: VecDeque<Waiting>,
-    /// Whether a writer task is running; it takes what queues until the queue is empty.
-    writing: bool,
+    /// How many writer tasks are running; each takes what queues until the queue is empty.
+    writers: usize,
+}
+
+/// How many groups may be written at once. SQLite has one writer at a time, so one group
+/// at a time. PostgreSQL writes transactions concurrently, and a group is round trips as much
+/// as work (a contact whose event a workflow listens for is written with its own statements),
+/// so a few groups are written side by side there, as single upserts were.
+fn max_writers(backend: crate::db::Backend) -> usize {
+    match backend {
+        crate::db::Backend::Sqlite => 1,
+        crate::db::Backend::Postgres => 4,
+    }
 }
 
 /// The single upserts of one app, gathered into group commits.
 pub struct ContactWrites {
     pool: DbPool,
+    max_writers: usize,
     queue: Mutex<Queue>,
     /// How many groups were written (each with one transaction, unless it failed).
     groups: AtomicU64,
@@ -68,6 +80,7 @@ pub struct ContactWrites {
 impl ContactWrites {
     pub fn new(pool: DbPool) -> Arc<ContactWrites> {
         Arc::new(ContactWrites {
+            max_writers: max_writers(pool.backend()),
             pool,
             queue: Mutex::new(Queue::default()),
             groups: AtomicU64::new(0),
@@ -86,7 +99,12 @@ impl ContactWrites {
         let start_writer = {
             let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             q.waiting.push_back(Waiting { input, reply });
-            !std::mem::replace(&mut q.writing, true)
+            // Otherwise a running writer takes it with its next group.
+            let start = q.writers < self.max_writers;
+            if start {
+                q.writers += 1;
+            }
+            start
         };
         if start_writer {
             let me = Arc::clone(self);
@@ -186,8 +204,8 @@ fn describe(e: &ContactError) -> String {
     }
 }
 
-/// Held by the writer task; if the task panics, its drop clears the queue and lets the next
-/// request start a writer.
+/// Held by the writer task; if the task panics, its drop lets the next request start a
+/// writer, and the requests queued are answered with an error if no other writer is left.
 struct WriterGuard<'a> {
     writes: &'a ContactWrites,
     /// Set when the queue was found empty and the writer's end recorded.
@@ -203,7 +221,7 @@ impl WriterGuard<'_> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if q.waiting.is_empty() {
-            q.writing = false;
+            q.writers -= 1;
             self.ended = true;
             return None;
         }
@@ -222,8 +240,10 @@ impl Drop for WriterGuard<'_> {
             .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        q.waiting.clear();
-        q.writing = false;
+        q.writers -= 1;
+        if q.writers == 0 {
+            q.waiting.clear();
+        }
     }
 }
 
@@ -276,7 +296,7 @@ mod tests {
             async move { w.upsert(input("first@example.com", "First")).await }
         });
         // Until the writer has taken it (and waits for the turn with it).
-        wait_until(|q| q.writing && q.waiting.is_empty(), &writes).await;
+        wait_until(|q| q.writers == 1 && q.waiting.is_empty(), &writes).await;
         let mut rest = Vec::new();
         for i in 0..19 {
             let w = Arc::clone(&writes);
