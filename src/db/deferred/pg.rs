@@ -107,7 +107,25 @@ pub(super) fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
         .bind::<Array<Integer>, _>(h.iter().map(|e| e.revision).collect::<Vec<_>>())
         .execute(c)?;
     }
-    if !held.contact_events.is_empty() {
+    if !held.contact_event_ids.is_empty() {
+        // A contact batch's events, each with the id it was held with.
+        let v = &held.contact_events;
+        diesel::sql_query(
+            "INSERT INTO contact_events (id, contact_id, name, source, occurred_at, properties, created_at)
+             SELECT i, c, nm, src, o::timestamptz, p, cr::timestamptz
+               FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                    AS u(i, c, nm, src, o, p, cr)
+              ORDER BY i",
+        )
+        .bind::<Array<BigInt>, _>(&held.contact_event_ids)
+        .bind::<Array<BigInt>, _>(v.iter().map(|e| e.contact_id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.name.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.source).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| utc_text(&e.occurred_at)).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| e.properties.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(v.iter().map(|e| utc_text(&e.created_at)).collect::<Vec<_>>())
+        .execute(c)?;
+    } else if !held.contact_events.is_empty() {
         let v = &held.contact_events;
         diesel::sql_query(
             "INSERT INTO contact_events (contact_id, name, source, occurred_at, properties, created_at)

@@ -339,3 +339,43 @@ fn a_contact_batch_holds_new_enrollments_on_postgres_and_reads_them_back_in_orde
         assert_eq!(count(&mut conn, &sql), 1);
     }
 }
+
+#[test]
+fn a_contact_batch_holds_events_whose_ids_are_read_and_keeps_their_order() {
+    use crate::db::models::event::{ContactEvent, NewContactEvent, BUILTIN};
+    let event = |name: &str| NewContactEvent {
+        contact_id: 7,
+        name: name.into(),
+        source: BUILTIN,
+        occurred_at: "2026-12-07T09:00:00.000Z".into(),
+        properties: "{}".into(),
+        created_at: "2026-12-07T09:00:00.000Z".into(),
+    };
+    let mut dbs = vec![ScratchDb::of(Backend::Sqlite).expect("scratch")];
+    dbs.extend(crate::db::scratch::postgres_if_reachable());
+    for db in dbs {
+        let pool = crate::db::connect(db.url(), 1).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        seed(&mut conn);
+        let held_here = matches!(*conn, DbConnection::Postgres(_));
+        let scope = Scope::contact_batch();
+        // A quiet event, one whose id a workflow reads, then another quiet one.
+        ContactEvent::insert(&mut conn, &event("first")).expect("quiet");
+        let read = ContactEvent::insert_all(&mut conn, &[event("second")]).expect("read");
+        ContactEvent::insert(&mut conn, &event("third")).expect("quiet");
+        // PostgreSQL holds all three (no write before the flush); SQLite writes the held
+        // quiet one first, then the one whose id is read.
+        let stored = "SELECT COUNT(*) AS n FROM contact_events";
+        assert_eq!(count(&mut conn, stored), if held_here { 0 } else { 2 });
+        flush(&mut conn).expect("flush");
+        drop(scope);
+        let events = ContactEvent::of_contact(&mut conn, 7, None, 10).expect("events");
+        let names: Vec<&str> = events.iter().rev().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["first", "second", "third"],
+            "ids in the order they happened"
+        );
+        assert_eq!(events[1].id, read[0].id, "the id read is the one stored");
+    }
+}

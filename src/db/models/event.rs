@@ -38,6 +38,19 @@ pub struct NewContactEvent {
 
 /// Local methods
 impl ContactEvent {
+    /// The event `e` as stored with the id `id`.
+    pub fn of(id: i64, e: &NewContactEvent) -> ContactEvent {
+        ContactEvent {
+            id,
+            contact_id: e.contact_id,
+            name: e.name.clone(),
+            source: e.source.to_string(),
+            occurred_at: e.occurred_at.clone(),
+            properties: e.properties.clone(),
+            created_at: e.created_at.clone(),
+        }
+    }
+
     pub fn properties_json(&self) -> serde_json::Value {
         serde_json::from_str(&self.properties).unwrap_or_else(|_| serde_json::json!({}))
     }
@@ -50,6 +63,16 @@ impl ContactEvent {
         conn: &mut DbConnection,
         events: &[NewContactEvent],
     ) -> anyhow::Result<Vec<ContactEvent>> {
+        // A contact batch on PostgreSQL holds them with their ids (`db::deferred`).
+        if let Some(ids) = crate::db::deferred::hold_contact_events(conn, events)
+            .context("recording contact events")?
+        {
+            return Ok(events
+                .iter()
+                .zip(ids)
+                .map(|(e, id)| ContactEvent::of(id, e))
+                .collect());
+        }
         // Events held by a worker batch go first, so ids keep the order events happened in.
         crate::db::deferred::flush(conn).context("recording contact events")?;
         events
@@ -66,15 +89,7 @@ impl ContactEvent {
                         .get_result::<i64>(c)
                         .context("recording contact events")?,
                 };
-                Ok(ContactEvent {
-                    id,
-                    contact_id: e.contact_id,
-                    name: e.name.clone(),
-                    source: e.source.to_string(),
-                    occurred_at: e.occurred_at.clone(),
-                    properties: e.properties.clone(),
-                    created_at: e.created_at.clone(),
-                })
+                Ok(ContactEvent::of(id, e))
             })
             .collect()
     }
@@ -83,7 +98,7 @@ impl ContactEvent {
     /// trigger-like multi-row write and so journals every page it changes inside the
     /// caller's transaction (a fifth of the worker's time, measured).
     pub fn insert(conn: &mut DbConnection, e: &NewContactEvent) -> anyhow::Result<()> {
-        if crate::db::deferred::hold_contact_event(e) {
+        if crate::db::deferred::hold_contact_event(conn, e).context("recording contact events")? {
             // Held by a worker batch: written before it commits (`db::deferred`).
             return Ok(());
         }
