@@ -251,26 +251,26 @@ pub fn run(
 
 /// Requests sent in one phase, and how long they took.
 #[derive(Default)]
-struct Load {
-    latencies: Vec<f64>,
+pub(crate) struct Load {
+    pub(crate) latencies: Vec<f64>,
     errors: usize,
     wall: f64,
 }
 
 impl Load {
-    fn add(&mut self, other: Load) {
+    pub(crate) fn add(&mut self, other: Load) {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.wall += other.wall;
     }
 
-    fn per_s(&self) -> f64 {
+    pub(crate) fn per_s(&self) -> f64 {
         (self.latencies.len() - self.errors) as f64 / self.wall.max(1e-9)
     }
 }
 
 /// `n` upserts from `args.api_clients` concurrent connections; new contacts' emails carry `tag`.
-fn send(
+pub(crate) fn send(
     server: &Server,
     args: &BenchArgs,
     emails: &Arc<Vec<String>>,

@@ -33,6 +33,82 @@ struct IdPair {
 }
 
 pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Result<()> {
+    measure(pool, args, "due_latency", "", report)
+}
+
+/// The same measurement while `--api-clients` clients send single upserts through the API the
+/// whole time (stage `latency-api`; issue 16 item 5: due → run p99 < 50 ms while a 50-client
+/// API load runs). The API's workflows are those earlier stages left on: run it after `api`
+/// for its 51.
+pub fn run_under_api_load(
+    pool: &DbPool,
+    server: &crate::api::Server,
+    args: &BenchArgs,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut conn = pool.get()?;
+    let emails = Arc::new(crate::api::existing_emails(&mut conn, args.contacts)?);
+    drop(conn);
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = std::thread::scope(|s| -> anyhow::Result<crate::api::Load> {
+        let sender = s.spawn(|| -> anyhow::Result<crate::api::Load> {
+            let mut load = crate::api::Load::default();
+            let mut round = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let n = args.api_clients * 10;
+                load.add(crate::api::send(
+                    server,
+                    args,
+                    &emails,
+                    n,
+                    &format!("lat{round}"),
+                )?);
+                round += 1;
+            }
+            Ok(load)
+        });
+        // The load runs before the window opens and until it has closed.
+        std::thread::sleep(Duration::from_millis(500));
+        let measured = measure(
+            pool,
+            args,
+            "due_latency_under_api",
+            &format!(", while {} API clients send upserts", args.api_clients),
+            report,
+        );
+        stop.store(true, Ordering::Relaxed);
+        let load = sender
+            .join()
+            .map_err(|_| anyhow::anyhow!("the API load panicked"))??;
+        measured?;
+        Ok(load)
+    })?;
+    let per_s = load.per_s();
+    let p99 = percentile(&load.latencies, 99.0);
+    say(format!(
+        "latency-api: the API load meanwhile: {per_s:.0} upserts/s, p99 {p99:.0} ms"
+    ));
+    report.figure("due_latency_under_api_upserts_per_s", per_s);
+    report.figure("due_latency_under_api_upserts_ms_p99", p99);
+    report.row(
+        "  the API load meanwhile: upserts/s, request p99",
+        format!("{per_s:.0}/s, {p99:.0} ms"),
+        "",
+    );
+    Ok(())
+}
+
+/// Due latency with the figures named `{name}_ms_p99` and so on, the table's rows told by
+/// `context`.
+fn measure(
+    pool: &DbPool,
+    args: &BenchArgs,
+    name: &str,
+    context: &str,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let n = args.latency_actions.min(args.contacts);
     let window = args.latency_window_secs;
     let mut conn = pool.get()?;
@@ -119,14 +195,14 @@ pub fn run(pool: &DbPool, args: &BenchArgs, report: &mut Report) -> anyhow::Resu
     );
     let exec_p99 = percentile(&exec, 99.0);
     say(format!("latency: p50 {p50:.0} ms, p99 {p99:.0} ms, max {max:.0} ms (executed p99 {exec_p99:.0} ms)"));
-    report.figure("due_latency_ms_p99", p99);
-    report.figure("due_latency_ms_p50", p50);
-    report.figure("due_latency_ms_max", max);
-    report.figure("due_latency_exec_ms_p99", exec_p99);
-    report.figure("due_latency_actions_per_s", n as f64 / window);
+    report.figure(&format!("{name}_ms_p99"), p99);
+    report.figure(&format!("{name}_ms_p50"), p50);
+    report.figure(&format!("{name}_ms_max"), max);
+    report.figure(&format!("{name}_exec_ms_p99"), exec_p99);
+    report.figure(&format!("{name}_actions_per_s"), n as f64 / window);
     report.row(
         &format!(
-            "due latency, {n} actions over {window} s ({:.0}/s), p99",
+            "due latency, {n} actions over {window} s ({:.0}/s){context}, p99",
             n as f64 / window
         ),
         format!("{p99:.0} ms"),

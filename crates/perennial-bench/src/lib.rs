@@ -82,7 +82,8 @@ pub struct BenchArgs {
     pub keep: bool,
     /// Run only these measurements (comma-separated: enroll, api, import, worker, pacing,
     /// workers, latency, pages; `workers` runs on PostgreSQL only), for working on one of them. The
-    /// JSON line then lacks the others' figures.
+    /// JSON line then lacks the others' figures. `latency-api` (never run unless named) is the
+    /// latency stage while `--api-clients` clients send upserts through the API.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -360,6 +361,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.wants("latency") {
         latency::run(&pool, &args, &mut report)?;
+        say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
+    }
+    // Only when asked for by name: it sends API load for the whole window.
+    if args.only.iter().any(|s| s == "latency-api") {
+        latency::run_under_api_load(&pool, &server, &args, &mut report)?;
         say(format!("peak RSS so far {:.0} MB", peak_rss_mb()));
     }
     if args.wants("pages") {
