@@ -318,34 +318,22 @@ pub fn has_pending_migrations(conn: &mut DbConnection) -> anyhow::Result<bool> {
 /// handler: that handler sleeps 1, 2, 5, 10 … 100 ms between attempts, so with several
 /// requests writing at once the lock sat free while they slept (API upserts from 8 clients:
 /// p99 ~130 ms with 2 ms transactions). Waiters here wake the moment the previous writer
-/// is done, and are served in the order they came: a writer that writes again at once (the
-/// group commit of single upserts under load, a CSV import) would otherwise take the turn
-/// back before a waiting worker thread was even scheduled, again and again (due → run p99
-/// 112 ms under a 50-client API load, measured). A nested call (the thread already holds the
-/// turn, or the connection is already in a transaction) does not wait again; after 10 s
-/// (SQLite's busy timeout) a waiter leaves the line and lets SQLite's own locking decide,
-/// exactly as without this line.
+/// is done. A nested call (the thread already holds the turn, or the connection is already in
+/// a transaction) does not wait again; after 10 s (SQLite's busy timeout) a waiter goes ahead
+/// and lets SQLite's own locking decide, exactly as without this line.
 pub struct WriteTurn {
     held: bool,
 }
 
-#[derive(Default)]
-struct Line {
-    busy: bool,
-    /// The tickets of the waiters, first come first.
-    waiting: std::collections::VecDeque<u64>,
-    next_ticket: u64,
-}
-
 struct WriteLine {
-    line: std::sync::Mutex<Line>,
+    busy: std::sync::Mutex<bool>,
     freed: std::sync::Condvar,
 }
 
 fn write_line() -> &'static WriteLine {
     static LINE: std::sync::OnceLock<WriteLine> = std::sync::OnceLock::new();
     LINE.get_or_init(|| WriteLine {
-        line: std::sync::Mutex::new(Line::default()),
+        busy: std::sync::Mutex::new(false),
         freed: std::sync::Condvar::new(),
     })
 }
@@ -359,34 +347,24 @@ impl WriteTurn {
         if HOLDS_TURN.with(|h| h.get()) {
             return WriteTurn { held: false };
         }
-        let write_line = write_line();
+        let line = write_line();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let mut line = write_line
-            .line
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let ticket = line.next_ticket;
-        line.next_ticket += 1;
-        line.waiting.push_back(ticket);
-        loop {
-            if !line.busy && line.waiting.front() == Some(&ticket) {
-                line.waiting.pop_front();
-                line.busy = true;
-                HOLDS_TURN.with(|h| h.set(true));
-                return WriteTurn { held: true };
-            }
+        let Ok(mut busy) = line.busy.lock() else {
+            return WriteTurn { held: false };
+        };
+        while *busy {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                line.waiting.retain(|t| *t != ticket);
-                // The next in line may be free to go now.
-                write_line.freed.notify_all();
                 return WriteTurn { held: false };
             }
-            line = match write_line.freed.wait_timeout(line, left) {
-                Ok((l, _)) => l,
-                Err(poisoned) => poisoned.into_inner().0,
+            busy = match line.freed.wait_timeout(busy, left) {
+                Ok((b, _)) => b,
+                Err(_) => return WriteTurn { held: false },
             };
         }
+        *busy = true;
+        HOLDS_TURN.with(|h| h.set(true));
+        WriteTurn { held: true }
     }
 }
 
@@ -396,14 +374,11 @@ impl Drop for WriteTurn {
             return;
         }
         HOLDS_TURN.with(|h| h.set(false));
-        let write_line = write_line();
-        write_line
-            .line
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .busy = false;
-        // Every waiter checks whether it is first in line.
-        write_line.freed.notify_all();
+        let line = write_line();
+        if let Ok(mut busy) = line.busy.lock() {
+            *busy = false;
+        }
+        line.freed.notify_one();
     }
 }
 
