@@ -71,3 +71,50 @@ fn a_small_benchmark_runs_every_stage_and_prints_the_json_line_last() {
     // The readable table comes before the JSON line.
     assert!(stdout.contains("enroll / raw"), "{stdout}");
 }
+
+/// `latency-api` runs only when named: the latency stage while API clients send upserts.
+#[test]
+fn the_latency_stage_under_api_load_runs_when_named() {
+    let out = Command::new(env!("CARGO_BIN_EXE_perennial-bench"))
+        .args([
+            "--only",
+            "api,latency-api",
+            "--contacts",
+            "5000",
+            "--history-events",
+            "1000",
+            "--workflows",
+            "4",
+            "--api-requests",
+            "80",
+            "--api-clients",
+            "4",
+            "--api-batch-contacts",
+            "1000",
+            "--latency-actions",
+            "100",
+            "--latency-window-secs",
+            "1",
+        ])
+        .output()
+        .expect("running perennial-bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bench failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
+    let figures: serde_json::Value =
+        serde_json::from_str(last.unwrap_or("")).expect("the last line is the JSON figures");
+    for key in [
+        "due_latency_under_api_ms_p99",
+        "due_latency_under_api_upserts_per_s",
+    ] {
+        assert!(figures[key].is_number(), "{key} missing in {figures}");
+    }
+    assert!(
+        figures["due_latency_ms_p99"].is_null(),
+        "only what was named ran"
+    );
+}
