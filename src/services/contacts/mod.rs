@@ -152,22 +152,9 @@ pub fn create(
     })
 }
 
-/// Creates, or updates the contact with this email (API and CSV import semantics).
-pub fn upsert_by_email(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    input: &ContactInput,
-    field_prefix: &str,
-) -> Result<Written, ContactError> {
-    let (email, changes) = validate(catalog, input, field_prefix).map_err(ContactError::Invalid)?;
-    let email = email.flatten();
-    crate::db::write_transaction(conn, |conn| {
-        upsert_validated(conn, catalog, email.as_deref(), &changes)
-    })
-}
-
 /// The upsert inside the caller's transaction (an event posted for a new contact, the demo
-/// data). Many upserts at once go through [`batch::upsert_rows`] instead.
+/// data). Many upserts at once go through [`batch::upsert_rows`] instead, and so do the API's
+/// single upserts ([`group`]).
 pub fn upsert_validated(
     conn: &mut DbConnection,
     catalog: &Catalog,
