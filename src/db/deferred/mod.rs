@@ -20,7 +20,8 @@
 //! they were made (per table; no row of one of these tables refers to a held row of another).
 //! Every statement of the worker that reads or changes step runs or the Outbox flushes first
 //! ([`flush`] at the top of those functions in `db/sql/worker.rs`), and so does an insert of
-//! contact events whose ids are read back, so the batch still sees its own writes in order.
+//! contact events whose ids are read back (except in a contact batch on PostgreSQL, which holds
+//! those too, with ids taken when held), so the batch still sees its own writes in order.
 //! History and contact events are otherwise read only by pages and the API, never inside a
 //! batch. Outside a scope (the API, pages, the sweep, a job run on its own) nothing is held.
 //!
@@ -149,9 +150,48 @@ struct Held {
     finishes: Vec<Finish>,
     enrollments: Vec<EnrollmentInsert>,
     /// Ids taken from the enrollments' sequence and not used yet (kept across flushes).
-    spare_enrollment_ids: Vec<i64>,
+    enrollment_ids: IdBlock,
     /// The same for contact events.
-    spare_event_ids: Vec<i64>,
+    event_ids: IdBlock,
+}
+
+/// Ids taken from a table's sequence ahead of the rows that use them (PostgreSQL), a block at
+/// a time: a batch makes several rows per contact, and one round trip per row is what holding
+/// them saves. Blocks start small and double as the scope uses them (16 up to 256), so a small
+/// scope (a group of one single upsert) leaves a gap of a few ids in the numbering, not 256.
+#[derive(Default)]
+struct IdBlock {
+    /// Unused, highest first (popped from the end, so used in ascending order).
+    spare: Vec<i64>,
+    /// How many this scope has taken so far.
+    taken: i64,
+}
+
+impl IdBlock {
+    fn next(&mut self, c: &mut diesel::PgConnection, table: &str) -> QueryResult<i64> {
+        if let Some(id) = self.spare.pop() {
+            return Ok(id);
+        }
+        let n = self.taken.clamp(16, 256);
+        let mut ids = pg::next_ids(c, table, n)?;
+        ids.reverse();
+        let id = ids.pop().ok_or(diesel::result::Error::NotFound)?;
+        self.spare = ids;
+        self.taken += n;
+        Ok(id)
+    }
+}
+
+/// The next id of `table` from this thread's scope's block (`pick`), if a scope is open.
+fn next_held_id(
+    c: &mut diesel::PgConnection,
+    table: &str,
+    pick: impl FnOnce(&mut Held) -> &mut IdBlock,
+) -> QueryResult<Option<i64>> {
+    HELD.with(|h| match h.borrow_mut().as_mut() {
+        Some(held) => pick(held).next(c, table).map(Some),
+        None => Ok(None),
+    })
 }
 
 impl Held {
@@ -274,7 +314,9 @@ pub(crate) fn hold_contact_event(
 /// wrote everything it held before each such event: a round trip per table per input, which
 /// made a group of single upserts slower than the upserts one by one (measured with the bench's
 /// event-trigger workflows: 335/s against 420/s). With ids taken in order when held, every
-/// held event of the batch keeps its place, whenever it is written.
+/// held event of the batch keeps its place, whenever it is written. A worker batch keeps
+/// writing such an event at once: taking ids there cost it more than it saved (PostgreSQL
+/// worker, 20,000 actions: 9,059 and 9,216 actions/s against 9,867 and 9,972).
 pub(crate) fn hold_contact_events(
     conn: &mut DbConnection,
     events: &[NewContactEvent],
@@ -287,26 +329,10 @@ pub(crate) fn hold_contact_events(
     }
     let mut ids = Vec::with_capacity(events.len());
     for _ in events {
-        let spare = HELD.with(|h| {
-            h.borrow_mut()
-                .as_mut()
-                .and_then(|h| h.spare_event_ids.pop())
-        });
-        let id = match spare {
-            Some(id) => id,
-            None => {
-                let mut fresh = pg::next_ids(c, "contact_events", IDS_AT_A_TIME)?;
-                fresh.reverse();
-                let id = fresh.pop().ok_or(diesel::result::Error::NotFound)?;
-                HELD.with(|h| {
-                    if let Some(h) = h.borrow_mut().as_mut() {
-                        h.spare_event_ids = fresh;
-                    }
-                });
-                id
-            }
-        };
-        ids.push(id);
+        match next_held_id(c, "contact_events", |h| &mut h.event_ids)? {
+            Some(id) => ids.push(id),
+            None => return Ok(None),
+        }
     }
     with_held(true, |h| {
         h.contact_events.extend_from_slice(events);
@@ -339,11 +365,6 @@ pub(crate) fn hold_finish(row: Finish) -> Option<Finish> {
     hold_row(row, false, |h| &mut h.finishes)
 }
 
-/// Ids taken from a sequence at a time for held enrollments and contact events: a trigger
-/// batch makes several per contact, and a spare id left at the end is only a gap in the
-/// numbering.
-const IDS_AT_A_TIME: i64 = 256;
-
 /// Inside a contact batch on PostgreSQL: takes an id for a new enrollment and holds the row
 /// `make` builds with it (see [`EnrollmentInsert`]); `None` elsewhere (the caller inserts).
 pub(crate) fn hold_enrollment(
@@ -356,29 +377,8 @@ pub(crate) fn hold_enrollment(
     if !holds(|h| h.contact_batch) {
         return Ok(None);
     }
-    let spare = || {
-        HELD.with(|h| {
-            h.borrow_mut()
-                .as_mut()
-                .and_then(|h| h.spare_enrollment_ids.pop())
-        })
-    };
-    let id = match spare() {
-        Some(id) => id,
-        None => {
-            let mut ids = pg::next_ids(c, "enrollments", IDS_AT_A_TIME)?;
-            // Popped from the end: reversed, so they are used in ascending order.
-            ids.reverse();
-            HELD.with(|h| {
-                if let Some(h) = h.borrow_mut().as_mut() {
-                    h.spare_enrollment_ids = ids;
-                }
-            });
-            match spare() {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        }
+    let Some(id) = next_held_id(c, "enrollments", |h| &mut h.enrollment_ids)? else {
+        return Ok(None);
     };
     let row = make(id);
     with_held(true, |h| h.enrollments.push(row));
@@ -426,8 +426,8 @@ pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
             .map(|held| {
                 let next = Held {
                     contact_batch: held.contact_batch,
-                    spare_enrollment_ids: std::mem::take(&mut held.spare_enrollment_ids),
-                    spare_event_ids: std::mem::take(&mut held.spare_event_ids),
+                    enrollment_ids: std::mem::take(&mut held.enrollment_ids),
+                    event_ids: std::mem::take(&mut held.event_ids),
                     ..Held::default()
                 };
                 std::mem::replace(held, next)

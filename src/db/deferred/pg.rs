@@ -108,7 +108,7 @@ pub(super) fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
         .execute(c)?;
     }
     if !held.contact_event_ids.is_empty() {
-        // A contact batch's events, each with the id it was held with.
+        // A contact batch's events, each with the id it was held with (`hold_contact_events`).
         let v = &held.contact_events;
         diesel::sql_query(
             "INSERT INTO contact_events (id, contact_id, name, source, occurred_at, properties, created_at)
@@ -126,6 +126,7 @@ pub(super) fn write_pg(c: &mut PgConnection, held: &Held) -> QueryResult<()> {
         .bind::<Array<Text>, _>(v.iter().map(|e| utc_text(&e.created_at)).collect::<Vec<_>>())
         .execute(c)?;
     } else if !held.contact_events.is_empty() {
+        // A worker batch's quiet events, numbered by the sequence as they land.
         let v = &held.contact_events;
         diesel::sql_query(
             "INSERT INTO contact_events (contact_id, name, source, occurred_at, properties, created_at)

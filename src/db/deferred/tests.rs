@@ -341,7 +341,7 @@ fn a_contact_batch_holds_new_enrollments_on_postgres_and_reads_them_back_in_orde
 }
 
 #[test]
-fn a_contact_batch_holds_events_whose_ids_are_read_and_keeps_their_order() {
+fn held_events_whose_ids_are_read_keep_their_order_in_either_scope() {
     use crate::db::models::event::{ContactEvent, NewContactEvent, BUILTIN};
     let event = |name: &str| NewContactEvent {
         contact_id: 7,
@@ -358,24 +358,29 @@ fn a_contact_batch_holds_events_whose_ids_are_read_and_keeps_their_order() {
         let mut conn = pool.get().expect("connection");
         seed(&mut conn);
         let held_here = matches!(*conn, DbConnection::Postgres(_));
-        let scope = Scope::contact_batch();
-        // A quiet event, one whose id a workflow reads, then another quiet one.
-        ContactEvent::insert(&mut conn, &event("first")).expect("quiet");
-        let read = ContactEvent::insert_all(&mut conn, &[event("second")]).expect("read");
-        ContactEvent::insert(&mut conn, &event("third")).expect("quiet");
-        // PostgreSQL holds all three (no write before the flush); SQLite writes the held
-        // quiet one first, then the one whose id is read.
-        let stored = "SELECT COUNT(*) AS n FROM contact_events";
-        assert_eq!(count(&mut conn, stored), if held_here { 0 } else { 2 });
-        flush(&mut conn).expect("flush");
-        drop(scope);
-        let events = ContactEvent::of_contact(&mut conn, 7, None, 10).expect("events");
-        let names: Vec<&str> = events.iter().rev().map(|e| e.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["first", "second", "third"],
-            "ids in the order they happened"
-        );
-        assert_eq!(events[1].id, read[0].id, "the id read is the one stored");
+        // In a contact batch, then in a worker batch: the order holds in both.
+        for (round, scope) in [Scope::contact_batch, Scope::begin].iter().enumerate() {
+            let before = count(&mut conn, "SELECT COUNT(*) AS n FROM contact_events");
+            let scope = scope();
+            // A quiet event, one whose id a workflow reads, then another quiet one.
+            ContactEvent::insert(&mut conn, &event("first")).expect("quiet");
+            let read = ContactEvent::insert_all(&mut conn, &[event("second")]).expect("read");
+            ContactEvent::insert(&mut conn, &event("third")).expect("quiet");
+            // A contact batch on PostgreSQL holds all three (no write before the flush);
+            // elsewhere the held quiet one is written first, then the one whose id is read.
+            let stored = count(&mut conn, "SELECT COUNT(*) AS n FROM contact_events") - before;
+            let all_held = held_here && round == 0;
+            assert_eq!(stored, if all_held { 0 } else { 2 }, "round {round}");
+            flush(&mut conn).expect("flush");
+            drop(scope);
+            let events = ContactEvent::of_contact(&mut conn, 7, None, 3).expect("events");
+            let names: Vec<&str> = events.iter().rev().map(|e| e.name.as_str()).collect();
+            assert_eq!(
+                names,
+                ["first", "second", "third"],
+                "ids in the order they happened"
+            );
+            assert_eq!(events[1].id, read[0].id, "the id read is the one stored");
+        }
     }
 }

@@ -184,6 +184,13 @@ fn read_values_and_lists(
     Ok(())
 }
 
+/// An API input validated into a row (fields named `properties.<name>`, as `POST /contacts`
+/// names them; an empty email is no email).
+pub fn api_row(catalog: &Catalog, input: &ContactInput) -> Result<Row, Vec<FieldError>> {
+    let (email, changes) = validate(catalog, input, "properties.")?;
+    Ok((email.flatten(), changes))
+}
+
 /// How many times a batch runs when it keeps losing to concurrent writers (see
 /// [`crate::db::is_retryable`]).
 const BATCH_TRIES: u32 = 4;
@@ -217,9 +224,9 @@ pub fn upsert_batch(
     for (i, input) in inputs.into_iter().enumerate() {
         match input
             .map_err(|e| vec![e])
-            .and_then(|input| validate(catalog, &input, "properties."))
+            .and_then(|input| api_row(catalog, &input))
         {
-            Ok((email, changes)) => valid.push((email.flatten(), changes)),
+            Ok(row) => valid.push(row),
             Err(errs) => errors.extend(named(i, errs)),
         }
     }

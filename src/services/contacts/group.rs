@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use anyhow::Context;
 use tokio::sync::oneshot;
 
-use super::{batch, validate, Catalog, ContactError, ContactInput, Written};
+use super::{batch, Catalog, ContactError, ContactInput, Written};
 use crate::db::DbPool;
 
 /// The most inputs one group writes. Under 50 clients a group rarely holds more than 50; the
@@ -140,9 +140,9 @@ impl ContactWrites {
         let mut rows = Vec::with_capacity(group.len());
         let mut replies = Vec::with_capacity(group.len());
         for w in group {
-            match validate(&catalog, &w.input, "properties.") {
-                Ok((email, changes)) => {
-                    rows.push((email.flatten(), changes));
+            match batch::api_row(&catalog, &w.input) {
+                Ok(row) => {
+                    rows.push(row);
                     replies.push(w.reply);
                 }
                 Err(errors) => {
