@@ -17,6 +17,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// `POST /api/v1/contacts` upserts, written in group commits.
     pub contact_writes: Arc<crate::services::contacts::group::ContactWrites>,
+    /// The Review page's counts, made in the background and kept when they are slow.
+    pub review_figures: crate::services::review_figures::ReviewFigures,
     /// Cached once true: the setup redirect needs no query per request afterwards.
     has_users: AtomicBool,
     /// The CSV imports this app is running (by job id). Kept per app, not per process: job
@@ -55,6 +57,7 @@ impl AppState {
     pub fn new(pool: DbPool) -> Self {
         AppState {
             contact_writes: crate::services::contacts::group::ContactWrites::new(pool.clone()),
+            review_figures: crate::services::review_figures::ReviewFigures::new(pool.clone()),
             pool,
             has_users: AtomicBool::new(false),
             imports_running: Default::default(),

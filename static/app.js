@@ -74,9 +74,43 @@
     return s.slice(0, 64).replace(/_+$/, "");
   }
 
+  // Review and publish while its figures are being counted (`data-counting`): fetch the page
+  // again until the count is done, then show the new figures, keeping the choice made.
+  function reviewCount() {
+    if (!document.querySelector("[data-counting]") || !window.fetch || !window.DOMParser) return;
+    var tries = 0;
+    function poll() {
+      tries += 1;
+      if (tries > 120) return;
+      fetch(location.pathname, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.querySelector("[data-review]");
+          var shown = document.querySelector("[data-review]");
+          if (!fresh || !shown) return;
+          if (fresh.querySelector("[data-counting]")) {
+            setTimeout(poll, 1500);
+            return;
+          }
+          var chosen = shown.querySelector("input[type=radio]:checked");
+          var next = document.importNode(fresh, true);
+          shown.replaceWith(next);
+          if (chosen) {
+            var same = next.querySelector("input[name='" + chosen.name + "'][value='" + chosen.value + "']");
+            if (same) same.checked = true;
+          }
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    }
+    setTimeout(poll, 1000);
+  }
+
   function start() {
     tokenPickers();
     propertyName();
+    reviewCount();
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -6,4 +6,5 @@ pub mod demo;
 pub mod drafts;
 pub mod enrollment;
 pub mod import;
+pub mod review_figures;
 pub mod workflows;

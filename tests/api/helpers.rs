@@ -16,6 +16,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The bell of this app's worker (a test that changes the database behind its back rings it).
     pub notifier: perennial::notifier::Notifier,
+    /// The app's shared state (tests change how long Review keeps its counts).
+    pub state: std::sync::Arc<perennial::state::AppState>,
     /// Keeps the database alive while any client of the app lives; then stops the app's
     /// worker and drops the database.
     _db: Option<std::sync::Arc<AppGuard>>,
@@ -63,6 +65,9 @@ pub async fn spawn_app_full(
     }
     // Retries of failing webhooks come quickly in tests (the default first wait is 30 s).
     std::env::set_var("PERENNIAL_RETRY_BASE_MS", "200");
+    // Review recounts for every view unless a count takes 10 minutes: a count slowed by a busy
+    // test machine is not kept between the views of a test. `review_counts` sets its own.
+    std::env::set_var("PERENNIAL_REVIEW_CACHE_AFTER_MS", "600000");
     // The `api_postgres` binary is this suite on PostgreSQL; otherwise PERENNIAL_TEST_BACKEND.
     let backend = if env!("CARGO_CRATE_NAME") == "api_postgres" {
         perennial::db::Backend::Postgres
@@ -85,6 +90,7 @@ pub async fn spawn_app_full(
         db: Some(db),
     };
     let notifier = app.state.pool.notifier().clone();
+    let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
         .cookie_store(true)
@@ -97,6 +103,7 @@ pub async fn spawn_app_full(
         client,
         database_url: config_url,
         notifier,
+        state,
         _db: Some(std::sync::Arc::new(guard)),
     }
 }
@@ -130,6 +137,7 @@ impl TestApp {
                 .expect("client"),
             database_url: self.database_url.clone(),
             notifier: self.notifier.clone(),
+            state: self.state.clone(),
             _db: self._db.clone(),
         }
     }

@@ -32,6 +32,7 @@ pub(crate) mod ops;
 pub(crate) mod performance;
 pub(crate) mod processes;
 pub(crate) mod properties;
+pub(crate) mod review_counts;
 pub(crate) mod sessions;
 pub(crate) mod settings;
 pub(crate) mod test_page;

@@ -90,9 +90,22 @@ pub fn impact_sentence(i: &Impact) -> String {
     format!("{who}: {}.", parts.join(", "))
 }
 
-/// The changes waiting on a live workflow, compared with the live revision. `None` when there
-/// are none (or the workflow is off: it is edited directly then).
+/// The changes waiting on a live workflow, compared with the live revision, with their impact.
+/// `None` when there are none (or the workflow is off: it is edited directly then).
 pub fn pending(conn: &mut DbConnection, live: &Workflow) -> anyhow::Result<Option<PendingView>> {
+    let Some((mut view, edited)) = pending_described(conn, live)? else {
+        return Ok(None);
+    };
+    view.impact = impact_sentence(&revise::impact(conn, &edited, Utc::now())?);
+    Ok(Some(view))
+}
+
+/// The changes in words, without their impact (Review counts that in the background), and
+/// the workflow as edited.
+pub fn pending_described(
+    conn: &mut DbConnection,
+    live: &Workflow,
+) -> anyhow::Result<Option<(PendingView, WorkflowCtx)>> {
     if !live.is_on() {
         return Ok(None);
     }
@@ -111,13 +124,13 @@ pub fn pending(conn: &mut DbConnection, live: &Workflow) -> anyhow::Result<Optio
     if lines.is_empty() {
         lines.push("No differences from the live version.".into());
     }
-    let impact = revise::impact(conn, &edited, Utc::now())?;
-    Ok(Some(PendingView {
+    let view = PendingView {
         changes: lines,
-        impact: impact_sentence(&impact),
+        impact: String::new(),
         author: draft.author,
         updated_at: support::local_text(&draft.updated_at, edited.tz),
-    }))
+    };
+    Ok(Some((view, edited)))
 }
 
 #[derive(Template)]

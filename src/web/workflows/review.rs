@@ -5,8 +5,9 @@
 use crate::db::DbConnection;
 use actix_web::web;
 use askama::Template;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::Deserialize;
+use std::time::Duration;
 
 use super::describe::{self, Names, StepLine};
 use super::header::WorkflowHeader;
@@ -14,12 +15,9 @@ use super::support;
 use crate::db::models::list::List;
 use crate::db::models::WorkflowId;
 use crate::domain::definition::{Definition, Start};
-use crate::domain::filter::{compile_groups, Cond};
-use crate::domain::schedule::Zones;
-use crate::domain::values::parse_iso_date;
-use crate::domain::warnings::{self, Skipping};
+use crate::domain::warnings::Skipping;
 use crate::engine::WorkflowCtx;
-use crate::services::contacts::Catalog;
+use crate::services::review_figures::{self as figures, Criteria};
 use crate::services::workflows::{self as svc, WorkflowError};
 use crate::state::AppState;
 use crate::web::extract::{CsrfForm, Ctx, SignedIn};
@@ -31,82 +29,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/workflows/{id}/review/save-list",
             web::post().to(save_list),
         )
+        .route(
+            "/workflows/{id}/review/count-again",
+            web::post().to(count_again),
+        )
         .route("/workflows/{id}/review/confirm", web::get().to(confirm))
         .route("/workflows/{id}/publish", web::post().to(publish));
-}
-
-/// Who meets the enrollment criteria now, as one condition on a contact.
-pub enum Criteria {
-    /// No criteria (manual only, or only event triggers): nobody "meets the criteria".
-    ManualOnly,
-    /// A filter cannot be compiled (e.g. its property was deleted): the problems list says so.
-    Invalid(String),
-    /// The condition a contact meets (rendered as SQL by `db`).
-    Met(Cond),
-}
-
-/// The criteria as one set-based condition: the trigger filters, the date being known (for
-/// date-property workflows), and not suppressed (filters or lists).
-pub fn criteria(
-    conn: &mut DbConnection,
-    wf: &WorkflowCtx,
-    today: NaiveDate,
-) -> anyhow::Result<Criteria> {
-    let def = &wf.def;
-    if !def.enrolls_on_criteria() {
-        return Ok(Criteria::ManualOnly);
-    }
-    let catalog = svc::catalog(conn)?;
-    // No filter groups: the built-in "[property] is known" alone (`date_known` below).
-    let trigger = if def.triggers.filter_groups.is_empty() {
-        Cond::TRUE
-    } else {
-        match compile_groups(&def.triggers.filter_groups, &catalog, today) {
-            Ok(cond) => cond,
-            Err(e) => return Ok(Criteria::Invalid(format!("trigger filter: {}", e.message))),
-        }
-    };
-    let date_known = match &def.start {
-        Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
-            Some(p) => Cond::HasValue(p.id),
-            None => {
-                return Ok(Criteria::Invalid(format!(
-                    "the date property “{property}” no longer exists"
-                )))
-            }
-        },
-        _ => Cond::TRUE,
-    };
-    let suppression = &def.settings.suppression;
-    let suppressed = if suppression.filter_groups.is_empty() {
-        Cond::FALSE
-    } else {
-        match compile_groups(&suppression.filter_groups, &catalog, today) {
-            Ok(cond) => cond,
-            Err(e) => {
-                return Ok(Criteria::Invalid(format!(
-                    "suppression filter: {}",
-                    e.message
-                )))
-            }
-        }
-    };
-    let in_lists = Cond::InAnyList(suppression.list_ids.clone());
-    // Who already meets the goal is not enrolled (issue 17).
-    let goal_met = match def.goal.as_ref().filter(|g| !g.filter_groups.is_empty()) {
-        Some(goal) => match compile_groups(&goal.filter_groups, &catalog, today) {
-            Ok(cond) => cond,
-            Err(e) => return Ok(Criteria::Invalid(format!("goal filter: {}", e.message))),
-        },
-        None => Cond::FALSE,
-    };
-    Ok(Criteria::Met(
-        trigger
-            .and(date_known)
-            .and(suppressed.negate())
-            .and(in_lists.negate())
-            .and(goal_met.negate()),
-    ))
 }
 
 pub struct ProblemView {
@@ -145,9 +73,14 @@ struct ReviewPage {
     forks: Vec<String>,
     pacing: String,
     problems: Vec<ProblemView>,
-    /// The live count, formatted; `None` when it cannot be computed (see `count_note`).
+    /// The live count, formatted; `None` when it cannot be computed (see `count_note`) or is
+    /// still being counted (`counting`).
     count: Option<String>,
     count_note: String,
+    /// When the figures were counted if they were kept from an earlier view, or "Counting…".
+    count_status: Option<String>,
+    /// A count is running: the page's script fetches the figures when it is done.
+    counting: bool,
     published_at: Option<String>,
     /// Unpublished changes of a live workflow, with their impact.
     pending: Option<super::live_edit::PendingView>,
@@ -164,16 +97,31 @@ struct Review {
     pending: Option<super::live_edit::PendingView>,
     /// Who would skip actions if enrolled now; `None` when not counted.
     skipping: Option<Skipping>,
+    /// When the figures were counted, if not for this view; whether they are being counted.
+    count_status: Option<String>,
+    counting: bool,
 }
 
-fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option<Review>> {
-    let Some((wf, header)) = support::load_working(conn, id, "review")? else {
+/// The review without its slow figures, and what is needed to get them.
+struct Loaded {
+    review: Review,
+    /// The criteria are a condition on contacts: the figures have a count.
+    counts_contacts: bool,
+    /// The workflow version the figures must belong to.
+    key: u64,
+}
+
+fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option<Loaded>> {
+    let Some(live) = crate::db::models::workflow::Workflow::find(conn, id)? else {
         return Ok(None);
     };
-    let pending = match crate::db::models::workflow::Workflow::find(conn, id)? {
-        Some(live) => super::live_edit::pending(conn, &live)?,
-        None => None,
-    };
+    let header = WorkflowHeader::load(conn, &live, "review")?;
+    let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+    let wf = WorkflowCtx::new(
+        crate::services::drafts::working(conn, live.clone())?,
+        account_tz,
+    )?;
+    let pending = super::live_edit::pending_described(conn, &live)?.map(|(view, _)| view);
     let names = Names::load(conn)?;
     let problems = svc::problems(conn, &wf.row)?
         .into_iter()
@@ -184,8 +132,9 @@ fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option
         })
         .collect();
     let today = Utc::now().with_timezone(&wf.tz).date_naive();
-    let mut skipping = None;
-    let (count, count_note) = match criteria(conn, &wf, today)? {
+    let key = figures::version_key(&live, &wf, today);
+    let mut counts_contacts = false;
+    let (count, count_note) = match figures::criteria(conn, &wf, today)? {
         Criteria::ManualOnly if wf.def.triggers.events_enroll() => (
             Some(0),
             "This workflow enrolls contacts when an event occurs; no contact meets event triggers in advance.".to_string(),
@@ -199,9 +148,8 @@ fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option
             },
         ),
         Criteria::Invalid(why) => (None, format!("Cannot count: {why}. Fix the problems above.")),
-        Criteria::Met(sql) => {
-            let (n, skip) = count_and_skipping(conn, &wf, &sql)?;
-            skipping = Some(skip);
+        Criteria::Met(_) => {
+            counts_contacts = true;
             let date = match &wf.def.start {
                 Start::ContactDateProperty { property } => format!(
                     ", have a value in {}",
@@ -210,61 +158,106 @@ fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option
                 _ => String::new(),
             };
             (
-                Some(n),
+                None,
                 format!("Contacts who meet the enrollment triggers now{date} and are not suppressed."),
             )
         }
     };
-    Ok(Some(Review {
-        header,
-        wf,
-        names,
-        problems,
-        count,
-        count_note,
-        pending,
-        skipping,
+    Ok(Some(Loaded {
+        review: Review {
+            header,
+            wf,
+            names,
+            problems,
+            count,
+            count_note,
+            pending,
+            skipping: None,
+            count_status: None,
+            counting: false,
+        },
+        counts_contacts,
+        key,
     }))
 }
 
-/// How many contacts meet the criteria (`sql`), and how many of them would skip actions whose
-/// time has passed if enrolled now. For a date-property workflow one scan does both: the
-/// contacts are counted per distinct date (which the date-known condition already requires) and
-/// each date is planned once.
-fn count_and_skipping(
-    conn: &mut DbConnection,
-    wf: &WorkflowCtx,
-    sql: &Cond,
-) -> anyhow::Result<(i64, Skipping)> {
-    let (n, dates): (i64, Vec<(NaiveDate, i64)>) = match &wf.def.start {
-        Start::ContactDateProperty { property } => match Catalog::load(conn)?.get(property) {
-            Some(p) => {
-                let rows = crate::db::queries::value_counts_where(conn, p.id, sql)?;
-                let n = rows.iter().map(|(_, n)| n).sum();
-                let dates = rows
-                    .into_iter()
-                    .filter_map(|(v, n)| parse_iso_date(&v).map(|d| (d, n)))
-                    .collect();
-                (n, dates)
+/// Loads the review and adds its slow figures: counted for this view, kept from an earlier
+/// one when counting takes long (`services::review_figures`), or still being counted.
+async fn review_with_figures(
+    state: &AppState,
+    id: WorkflowId,
+    again: bool,
+) -> Result<Review, WebError> {
+    let loaded = crate::db::run(&state.pool, move |conn| load_review(conn, id))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let mut r = loaded.review;
+    if !loaded.counts_contacts && r.pending.is_none() {
+        return Ok(r);
+    }
+    match state.review_figures.for_view(id, loaded.key, again).await? {
+        figures::Shown::Counted {
+            counted,
+            kept,
+            recounting,
+        } => {
+            if let Some((n, skip)) = counted.figures.met.filter(|_| loaded.counts_contacts) {
+                r.count = Some(n);
+                r.skipping = Some(skip);
             }
-            None => (0, vec![]),
-        },
-        Start::SpecificDate { date } => {
-            let n = crate::db::queries::count_contacts_where(conn, sql)?;
-            (
-                n,
-                parse_iso_date(date)
-                    .map(|d| vec![(d, n)])
-                    .unwrap_or_default(),
-            )
+            if let (Some(p), Some(i)) = (r.pending.as_mut(), counted.figures.impact) {
+                p.impact = super::live_edit::impact_sentence(&i);
+            }
+            r.counting = recounting;
+            if kept {
+                r.count_status = Some(kept_words(
+                    &counted,
+                    r.wf.tz,
+                    recounting,
+                    state.review_figures.timing().keep_for,
+                ));
+            }
         }
-        Start::Blank => (crate::db::queries::count_contacts_where(conn, sql)?, vec![]),
-    };
-    let zones = Zones {
-        workflow: wf.tz,
-        contact: None,
-    };
-    Ok((n, warnings::skipping(&wf.def, &zones, Utc::now(), &dates)))
+        figures::Shown::Counting => {
+            r.counting = true;
+            r.count_status = Some(
+                "Still counting the contacts (with many contacts this takes a few seconds). The figures appear here when the count is done; reload the page if they do not."
+                    .to_string(),
+            );
+            if let Some(p) = r.pending.as_mut() {
+                p.impact = "Checking the contacts enrolled now…".to_string();
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// "Counted at 14:02:11 CET (40 seconds ago). Counting takes 3.8 s here, so the count is kept
+/// for 1 minute and then made again."
+fn kept_words(c: &figures::Counted, tz: chrono_tz::Tz, recounting: bool, keep: Duration) -> String {
+    let ago = (Utc::now() - c.at).num_seconds().max(0);
+    let at = c.at.with_timezone(&tz).format("%H:%M:%S %Z");
+    let took = c.took.as_secs_f64();
+    let mut words =
+        format!(
+        "Counted at {at} ({} ago). Counting takes {took:.1} s here, so the count is kept for {}{}.",
+        seconds_words(ago),
+        seconds_words(c.kept_for(keep).as_secs() as i64),
+        if recounting { "" } else { " and then made again" }
+    );
+    if recounting {
+        words.push_str(" Counting again now: the new figures appear here when they are done.");
+    }
+    words
+}
+
+/// "40 seconds", "1 minute", "3 minutes".
+fn seconds_words(s: i64) -> String {
+    if s < 60 {
+        support::plural(s, "second", "seconds")
+    } else {
+        support::plural(s / 60, "minute", "minutes")
+    }
 }
 
 /// The skip count as a review warning (`None` when nobody would skip anything).
@@ -296,18 +289,14 @@ fn skipping_warning(s: &Skipping, def: &Definition, id: i64) -> Option<WarningVi
 
 async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
     let id = WorkflowId(path.into_inner());
-    let r = crate::db::run(&state.pool, move |conn| {
-        let Some(r) = load_review(conn, id)? else {
-            return Ok(None);
-        };
-        let tz = crate::db::models::app_setting::account_time_zone(conn)?;
-        let pacing = crate::db::models::app_setting::account_pacing(conn)?;
-        Ok(Some((r, tz, pacing)))
+    let r = review_with_figures(&state, id, false).await?;
+    let (account_tz, account_pacing) = crate::db::run(&state.pool, move |conn| {
+        Ok((
+            crate::db::models::app_setting::account_time_zone(conn)?,
+            crate::db::models::app_setting::account_pacing(conn)?,
+        ))
     })
     .await?;
-    let Some((r, account_tz, account_pacing)) = r else {
-        return Err(WebError::NotFound);
-    };
     let def = &r.wf.def;
     let tz_name = r.wf.tz.name();
     let builtin_trigger = match &def.start {
@@ -383,6 +372,8 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
         problems: r.problems,
         count: r.count.map(crate::web::filters::thousands),
         count_note: r.count_note,
+        count_status: r.count_status,
+        counting: r.counting,
         published_at: r
             .wf
             .row
@@ -406,7 +397,7 @@ async fn save_list(
             return Ok(None);
         };
         let today = Utc::now().with_timezone(&wf.tz).date_naive();
-        let sql = match criteria(conn, &wf, today)? {
+        let sql = match figures::criteria(conn, &wf, today)? {
             Criteria::ManualOnly => {
                 return Ok(Some(Err(
                     "This workflow has no enrollment triggers (manual enrollment only), so no contact meets its criteria.".to_string(),
@@ -446,6 +437,18 @@ async fn save_list(
     }
 }
 
+/// "Count again": starts a new count of the figures (kept ones are shown until it is done).
+async fn count_again(
+    _user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> WebResult {
+    let id = WorkflowId(path.into_inner());
+    review_with_figures(&state, id, true).await?;
+    Ok(see_other(&format!("/workflows/{}/review", id.0)))
+}
+
 #[derive(Deserialize)]
 struct ConfirmQuery {
     enroll_existing: Option<String>,
@@ -467,6 +470,7 @@ struct ConfirmPage {
     enroll_existing: bool,
     count: Option<String>,
     count_note: String,
+    count_status: Option<String>,
 }
 
 fn refuse_problems(user: &SignedIn, id: i64, n: usize) -> WebResult {
@@ -498,9 +502,7 @@ async fn confirm(
         );
         return Ok(see_other(&format!("/workflows/{}/review", id.0)));
     };
-    let r = crate::db::run(&state.pool, move |conn| load_review(conn, id))
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let r = review_with_figures(&state, id, false).await?;
     if !r.problems.is_empty() {
         return refuse_problems(&user, id.0, r.problems.len());
     }
@@ -510,6 +512,7 @@ async fn confirm(
         enroll_existing,
         count: r.count.map(|n| support::plural(n, "contact", "contacts")),
         count_note: r.count_note,
+        count_status: r.count_status,
     })
 }
 
