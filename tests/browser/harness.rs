@@ -166,6 +166,8 @@ pub struct Browser {
     /// `http://127.0.0.1:{port}` of the app.
     pub base: String,
     pub viewport: Viewport,
+    /// The app's shared state (the walk makes Review's count outlast its wait).
+    pub state: std::sync::Arc<perennial::state::AppState>,
     /// Pages checked for horizontal scrolling (phone width), by path.
     pub checked: std::sync::Mutex<Vec<String>>,
     shot_no: u32,
@@ -201,6 +203,7 @@ impl Browser {
         };
         let app = Application::build(config).expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state.clone();
         tokio::spawn(app.run_until_stopped());
 
         // ChromeDriver on a free port; wait until it listens.
@@ -255,6 +258,7 @@ impl Browser {
             driver,
             base,
             viewport,
+            state,
             checked: std::sync::Mutex::new(Vec::new()),
             shot_no: first_shot,
             shots,

@@ -14,9 +14,38 @@ use crate::walk::{plan_for, CSV_CONTACTS, FORM_CONTACTS, WORKFLOW_NAME};
 /// 8–11, from the editor at `editor`.
 pub(crate) async fn publish_and_follow(b: &mut Browser, editor: &str) {
     let ada = &FORM_CONTACTS[0];
-    // 8. Review and publish: no problems; save the list; enroll existing; turn on.
+    // 8. Review and publish: no problems; save the list; enroll existing; turn on. The count is
+    // made to outlast the page's wait, as a million contacts' would: the page says it is
+    // counting, and its script puts the figures in without a reload.
+    let timing = b.state.review_figures.timing();
+    b.state
+        .review_figures
+        .set_timing(perennial::services::review_figures::Timing {
+            first_wait: Duration::ZERO,
+            slow_after: Duration::ZERO,
+            ..timing
+        });
     b.click_in("Review and publish", "nav[aria-label=Workflow]")
         .await;
+    assert_eq!(b.text_of("#live-count").await, "…", "still counting");
+    b.js("window.perennialSamePage = true;", vec![]).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while b.text_of("#live-count").await != "3" {
+        assert!(
+            Instant::now() < deadline,
+            "the script did not put the count in: {}",
+            b.text_of("#live-count").await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        b.js("return window.perennialSamePage === true;", vec![])
+            .await,
+        json!(true),
+        "the figures came without reloading the page"
+    );
+    b.expect_text("Counted at ").await;
+    b.state.review_figures.set_timing(timing);
     b.expect_text("No problems found: this workflow is ready to turn on.")
         .await;
     assert!(

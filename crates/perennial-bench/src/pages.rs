@@ -205,6 +205,33 @@ pub fn run(
 
     say("pages: Review and publish over every contact, and a live edit's impact…");
     let review_urls = review_urls(pool, history_wf)?;
+    // The first view of each starts its count in the background (waiting for it up to 1 s);
+    // the page is then fetched until the figures are in, as its script does.
+    let mut first_view_ms: f64 = 0.0;
+    let mut counted_ms: f64 = 0.0;
+    for url in &review_urls {
+        let t = Instant::now();
+        let first = browser.get(url)?;
+        anyhow::ensure!(first.status == 200, "GET {url} answered {}", first.status);
+        let first_ms = t.elapsed().as_secs_f64() * 1000.0;
+        let mut page = first.text();
+        while page.contains("data-counting") {
+            anyhow::ensure!(
+                t.elapsed().as_secs() < 600,
+                "{url} still counting after 10 minutes"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            page = browser.get(url)?.text();
+        }
+        let ready_ms = t.elapsed().as_secs_f64() * 1000.0;
+        say(format!(
+            "  {url}: first view {first_ms:.0} ms, its figures counted after {ready_ms:.0} ms"
+        ));
+        first_view_ms = first_view_ms.max(first_ms);
+        counted_ms = counted_ms.max(ready_ms);
+    }
+    report.figure("review_first_view_ms", first_view_ms);
+    report.figure("review_counted_ms", counted_ms);
     let (review_samples, r_worst, r_worst_p95) = measure(&review_urls, |u| browser.get(u))?;
     let review_p95 = percentile(&review_samples, 95.0);
     report.figure("review_page_ms_p95", review_p95);
@@ -220,6 +247,16 @@ pub fn run(
         "  slowest URL p95",
         format!("{r_worst_p95:.1} ms"),
         &r_worst,
+    );
+    report.row(
+        "  first view (slowest URL; the count runs in the background)",
+        format!("{first_view_ms:.0} ms"),
+        "≤ 1 s wait",
+    );
+    report.row(
+        "  figures counted after (slowest URL)",
+        format!("{counted_ms:.0} ms"),
+        "",
     );
 
     report.figure("history_page_ms_p95", history_p95);

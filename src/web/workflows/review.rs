@@ -237,13 +237,20 @@ async fn review_with_figures(
 fn kept_words(c: &figures::Counted, tz: chrono_tz::Tz, recounting: bool, keep: Duration) -> String {
     let ago = (Utc::now() - c.at).num_seconds().max(0);
     let at = c.at.with_timezone(&tz).format("%H:%M:%S %Z");
-    let took = c.took.as_secs_f64();
-    let mut words =
-        format!(
-        "Counted at {at} ({} ago). Counting takes {took:.1} s here, so the count is kept for {}{}.",
+    let took = if c.took < Duration::from_secs(1) {
+        format!("{} ms", c.took.as_millis())
+    } else {
+        format!("{:.1} s", c.took.as_secs_f64())
+    };
+    let mut words = format!(
+        "Counted at {at} ({} ago). Counting takes {took} here, so the count is kept for {}{}.",
         seconds_words(ago),
         seconds_words(c.kept_for(keep).as_secs() as i64),
-        if recounting { "" } else { " and then made again" }
+        if recounting {
+            ""
+        } else {
+            " and then made again"
+        }
     );
     if recounting {
         words.push_str(" Counting again now: the new figures appear here when they are done.");
