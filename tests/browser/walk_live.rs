@@ -30,11 +30,13 @@ pub(crate) async fn publish_and_follow(b: &mut Browser, editor: &str) {
     assert_eq!(b.text_of("#live-count").await, "…", "still counting");
     b.js("window.perennialSamePage = true;", vec![]).await;
     let deadline = Instant::now() + Duration::from_secs(20);
-    while b.text_of("#live-count").await != "3" {
+    // Read in one script: the script replaces the elements at any moment.
+    let count = "var e = document.getElementById('live-count'); return e ? e.textContent : '';";
+    while b.js(count, vec![]).await != json!("3") {
         assert!(
             Instant::now() < deadline,
             "the script did not put the count in: {}",
-            b.text_of("#live-count").await
+            b.js(count, vec![]).await
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
