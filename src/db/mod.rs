@@ -447,6 +447,32 @@ pub fn wake_workers_if_marked(pool: &DbPool, conn: &mut DbConnection) {
     }
 }
 
+thread_local! {
+    static RUNNING_ON: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The URL of the database whose [`run`] this thread is in: memos of slow reads are kept per
+/// database with it (one process may serve several; the tests do).
+pub fn current_database() -> Option<String> {
+    RUNNING_ON.with(|r| r.borrow().clone())
+}
+
+/// Clears [`current_database`] when the work ends, however it ends.
+struct RunningOn;
+
+impl RunningOn {
+    fn enter(url: &str) -> RunningOn {
+        RUNNING_ON.with(|r| *r.borrow_mut() = Some(url.to_string()));
+        RunningOn
+    }
+}
+
+impl Drop for RunningOn {
+    fn drop(&mut self) {
+        RUNNING_ON.with(|r| *r.borrow_mut() = None);
+    }
+}
+
 /// Runs blocking database work off the async executor.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> anyhow::Result<T>
 where
@@ -455,6 +481,7 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
+        let _on = RunningOn::enter(pool.url());
         let mut conn = pool.get().context("getting a database connection")?;
         let out = f(&mut conn);
         wake_workers_if_marked(&pool, &mut conn);

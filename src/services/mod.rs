@@ -4,6 +4,7 @@
 pub mod contacts;
 pub mod demo;
 pub mod drafts;
+pub mod enrolled_counts;
 pub mod enrollment;
 pub mod import;
 pub mod review_figures;

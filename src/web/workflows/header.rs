@@ -3,7 +3,6 @@
 
 use crate::db::DbConnection;
 
-use crate::db::models::enrollment::Enrollment;
 use crate::db::models::workflow::Workflow;
 use crate::db::models::WorkflowId;
 
@@ -29,7 +28,7 @@ impl WorkflowHeader {
         wf: &Workflow,
         tab: &'static str,
     ) -> anyhow::Result<WorkflowHeader> {
-        let enrolled = Enrollment::count_active(conn, WorkflowId(wf.id))?;
+        let enrolled = crate::services::enrolled_counts::active(conn, WorkflowId(wf.id))?;
         let running = matches!(wf.backfill_state.as_str(), "queued" | "running");
         let progress = running.then(|| {
             format!(

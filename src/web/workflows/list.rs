@@ -166,7 +166,7 @@ async fn confirm_delete(
         let Some(wf) = Workflow::find(conn, id)? else {
             return Ok(None);
         };
-        let enrolled = crate::db::models::enrollment::Enrollment::count_active(conn, id)?;
+        let enrolled = crate::services::enrolled_counts::active(conn, id)?;
         Ok(Some((wf, enrolled)))
     })
     .await?;

@@ -1,0 +1,120 @@
+//! How many contacts are enrolled in a workflow now, as every workflow page's header shows it.
+//! Counting is a walk over the workflow's active enrollments: under a millisecond for
+//! thousands, about 60 ms for a million on SQLite (BENCHMARKS.md, "Review counts at a million
+//! contacts"). A count that took at least [`SLOW`] is kept for [`KEEP`] (or five times as long
+//! as it took, if longer), so that moving between the tabs of a very large workflow does not
+//! count a million rows each time; a quicker count is made again for every page, so the
+//! figure is exact wherever counting is cheap. Kept per database ([`crate::db::current_database`]):
+//! one process may serve several.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::db::models::enrollment::Enrollment;
+use crate::db::models::WorkflowId;
+use crate::db::DbConnection;
+
+/// Counts at least this slow are kept.
+pub const SLOW: Duration = Duration::from_millis(20);
+/// For this long (at least).
+pub const KEEP: Duration = Duration::from_secs(10);
+
+struct Kept {
+    n: i64,
+    done: Instant,
+    took: Duration,
+}
+
+impl Kept {
+    fn fresh(&self) -> bool {
+        self.done.elapsed() < KEEP.max(self.took * 5)
+    }
+}
+
+/// The slow counts kept, by database URL ([`crate::db::current_database`]) and workflow.
+static KEPT: Mutex<Option<HashMap<(String, i64), Kept>>> = Mutex::new(None);
+
+/// The contacts enrolled in `workflow` now: counted, or kept from a slow count made less than
+/// [`KEEP`] ago in this database. Outside [`crate::db::run`] (the command line) it always counts.
+pub fn active(conn: &mut DbConnection, workflow: WorkflowId) -> anyhow::Result<i64> {
+    match crate::db::current_database() {
+        Some(database) => kept_or_count((database, workflow.0), || {
+            Enrollment::count_active(conn, workflow)
+        }),
+        None => Enrollment::count_active(conn, workflow),
+    }
+}
+
+/// The kept count of `key` while it is fresh, else `count()`, kept if it took [`SLOW`] or more.
+fn kept_or_count(
+    key: (String, i64),
+    count: impl FnOnce() -> anyhow::Result<i64>,
+) -> anyhow::Result<i64> {
+    if let Ok(kept) = KEPT.lock() {
+        if let Some(k) = kept
+            .as_ref()
+            .and_then(|m| m.get(&key))
+            .filter(|k| k.fresh())
+        {
+            return Ok(k.n);
+        }
+    }
+    let started = Instant::now();
+    let n = count()?;
+    let took = started.elapsed();
+    if let Ok(mut kept) = KEPT.lock() {
+        let kept = kept.get_or_insert_with(HashMap::new);
+        if took >= SLOW {
+            // Old entries go when a new one comes, so deleted workflows do not pile up.
+            kept.retain(|_, k| k.fresh());
+            let done = Instant::now();
+            kept.insert(key, Kept { n, done, took });
+        } else {
+            kept.remove(&key);
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slow(n: i64) -> impl FnOnce() -> anyhow::Result<i64> {
+        move || {
+            std::thread::sleep(SLOW + Duration::from_millis(5));
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_slow_count_is_kept_and_a_quick_one_is_made_every_time() {
+        let a = ("sqlite://a".to_string(), 1);
+        // Slow: the next page shows the same figure without counting.
+        assert_eq!(
+            kept_or_count(a.clone(), slow(1_000_000)).unwrap(),
+            1_000_000
+        );
+        assert_eq!(kept_or_count(a.clone(), || Ok(7)).unwrap(), 1_000_000);
+        // Another database, or another workflow, has its own count.
+        let b = ("sqlite://b".to_string(), 1);
+        assert_eq!(kept_or_count(b.clone(), || Ok(3)).unwrap(), 3);
+        assert_eq!(
+            kept_or_count(b, || Ok(4)).unwrap(),
+            4,
+            "quick: counted again"
+        );
+        assert_eq!(
+            kept_or_count(("sqlite://a".into(), 2), || Ok(9)).unwrap(),
+            9
+        );
+    }
+
+    #[test]
+    fn a_failed_count_keeps_nothing() {
+        let key = ("sqlite://c".to_string(), 1);
+        assert!(kept_or_count(key.clone(), || anyhow::bail!("no database")).is_err());
+        assert_eq!(kept_or_count(key, || Ok(2)).unwrap(), 2);
+    }
+}
