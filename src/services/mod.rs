@@ -4,8 +4,8 @@
 pub mod contacts;
 pub mod demo;
 pub mod drafts;
-pub mod enrolled_counts;
 pub mod enrollment;
 pub mod import;
+pub mod kept_counts;
 pub mod review_figures;
 pub mod workflows;

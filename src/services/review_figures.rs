@@ -301,7 +301,7 @@ impl ReviewFigures {
             .unwrap_or_else(|_| Timing::from_env())
     }
 
-    /// Changes how long counts are waited for and kept (tests, the bench).
+    /// Changes how long counts are waited for and kept (the tests make small counts act big).
     pub fn set_timing(&self, timing: Timing) {
         if let Ok(mut t) = self.timing.lock() {
             *t = timing;
@@ -330,9 +330,10 @@ impl ReviewFigures {
                     recounting: slot.running.is_some(),
                 });
             }
+            // A count whose task ended without an answer (it panicked) is started again.
             let rx = match &slot.running {
-                Some(rx) => rx.clone(),
-                None => {
+                Some(rx) if rx.has_changed().is_ok() => rx.clone(),
+                _ => {
                     let rx = self.start(id, key);
                     slot.running = Some(rx.clone());
                     rx

@@ -111,7 +111,12 @@ async fn list(
         }
         let records = load_records(conn, &catalog, &ids)?;
         let tz = crate::db::models::app_setting::account_time_zone(conn)?;
-        Ok((records, Contact::count(conn)?, has_more, tz))
+        Ok((
+            records,
+            crate::services::kept_counts::contacts(conn)?,
+            has_more,
+            tz,
+        ))
     })
     .await?;
     let qs = if q.is_empty() {

@@ -28,7 +28,7 @@ impl WorkflowHeader {
         wf: &Workflow,
         tab: &'static str,
     ) -> anyhow::Result<WorkflowHeader> {
-        let enrolled = crate::services::enrolled_counts::active(conn, WorkflowId(wf.id))?;
+        let enrolled = crate::services::kept_counts::enrolled(conn, WorkflowId(wf.id))?;
         let running = matches!(wf.backfill_state.as_str(), "queued" | "running");
         let progress = running.then(|| {
             format!(

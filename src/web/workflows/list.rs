@@ -166,7 +166,7 @@ async fn confirm_delete(
         let Some(wf) = Workflow::find(conn, id)? else {
             return Ok(None);
         };
-        let enrolled = crate::services::enrolled_counts::active(conn, id)?;
+        let enrolled = crate::services::kept_counts::enrolled(conn, id)?;
         Ok(Some((wf, enrolled)))
     })
     .await?;

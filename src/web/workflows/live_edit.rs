@@ -277,7 +277,7 @@ async fn confirm_turn_off(
             return Ok(None);
         };
         let header = WorkflowHeader::load(conn, &live, "review")?;
-        let enrolled = crate::services::enrolled_counts::active(conn, id)?;
+        let enrolled = crate::services::kept_counts::enrolled(conn, id)?;
         let has_draft = Draft::find(conn, id)?.is_some();
         Ok(Some((header, enrolled, has_draft)))
     })

@@ -83,7 +83,7 @@ pub(super) fn load(conn: &mut DbConnection, id: i64) -> anyhow::Result<Option<Lo
     let header = WorkflowHeader::load(conn, &wf, "edit")?;
     // The cards' counts read every active enrollment's step: left to the Performance tab for
     // very large workflows, so the editor stays quick.
-    let active = crate::services::enrolled_counts::active(conn, WorkflowId(id))?;
+    let active = crate::services::kept_counts::enrolled(conn, WorkflowId(id))?;
     let counts = if header.draft || active > CARD_COUNTS_UP_TO {
         Default::default()
     } else {
