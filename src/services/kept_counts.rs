@@ -2,7 +2,7 @@
 //! now (every workflow tab's header) and how many contacts there are (the contacts page).
 //! Counting walks an index: under a millisecond for thousands, about 60 ms for a million
 //! enrollments and 100 ms for ten million contacts on SQLite (BENCHMARKS.md, "Review counts at
-//! a million contacts"). A count that took at least [`SLOW`] is kept for [`KEEP`] (or five
+//! a million contacts"). A count that took at least 20 ms is kept for [`KEEP`] (or five
 //! times as long as it took, if longer), so that moving between the pages of a very large
 //! database does not count millions of rows each time; a quicker count is made again for
 //! every page, so the figure is exact wherever counting is cheap. Kept per database ([`crate::db::current_database`]):
@@ -17,8 +17,16 @@ use crate::db::models::enrollment::Enrollment;
 use crate::db::models::WorkflowId;
 use crate::db::DbConnection;
 
-/// Counts at least this slow are kept.
-pub const SLOW: Duration = Duration::from_millis(20);
+/// Counts at least this slow are kept: 20 ms, or `PERENNIAL_KEEP_TOTALS_AFTER_MS`.
+fn slow() -> Duration {
+    static SLOW: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *SLOW.get_or_init(|| {
+        std::env::var("PERENNIAL_KEEP_TOTALS_AFTER_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(Duration::from_millis(20), Duration::from_millis)
+    })
+}
 /// For this long (at least).
 pub const KEEP: Duration = Duration::from_secs(10);
 
@@ -50,7 +58,7 @@ static KEPT: Mutex<Option<HashMap<(String, Total), Kept>>> = Mutex::new(None);
 /// [`KEEP`] ago in this database. Outside [`crate::db::run`] (the command line) it always counts.
 pub fn enrolled(conn: &mut DbConnection, workflow: WorkflowId) -> anyhow::Result<i64> {
     match crate::db::current_database() {
-        Some(database) => kept_or_count((database, Total::Enrolled(workflow.0)), || {
+        Some(database) => kept_or_count((database, Total::Enrolled(workflow.0)), slow(), || {
             Enrollment::count_active(conn, workflow)
         }),
         None => Enrollment::count_active(conn, workflow),
@@ -60,14 +68,17 @@ pub fn enrolled(conn: &mut DbConnection, workflow: WorkflowId) -> anyhow::Result
 /// How many contacts there are: counted, or kept as [`enrolled`] is.
 pub fn contacts(conn: &mut DbConnection) -> anyhow::Result<i64> {
     match crate::db::current_database() {
-        Some(database) => kept_or_count((database, Total::Contacts), || Contact::count(conn)),
+        Some(database) => {
+            kept_or_count((database, Total::Contacts), slow(), || Contact::count(conn))
+        }
         None => Contact::count(conn),
     }
 }
 
-/// The kept count of `key` while it is fresh, else `count()`, kept if it took [`SLOW`] or more.
+/// The kept count of `key` while it is fresh, else `count()`, kept if it took `slow` or more.
 fn kept_or_count(
     key: (String, Total),
+    slow: Duration,
     count: impl FnOnce() -> anyhow::Result<i64>,
 ) -> anyhow::Result<i64> {
     if let Ok(kept) = KEPT.lock() {
@@ -84,7 +95,7 @@ fn kept_or_count(
     let took = started.elapsed();
     if let Ok(mut kept) = KEPT.lock() {
         let kept = kept.get_or_insert_with(HashMap::new);
-        if took >= SLOW {
+        if took >= slow {
             // Old entries go when a new one comes, so deleted workflows do not pile up.
             kept.retain(|_, k| k.fresh());
             let done = Instant::now();
@@ -100,7 +111,9 @@ fn kept_or_count(
 mod tests {
     use super::*;
 
-    fn slow(n: i64) -> impl FnOnce() -> anyhow::Result<i64> {
+    const SLOW: Duration = Duration::from_millis(20);
+
+    fn slow_count(n: i64) -> impl FnOnce() -> anyhow::Result<i64> {
         move || {
             std::thread::sleep(SLOW + Duration::from_millis(5));
             Ok(n)
@@ -112,28 +125,28 @@ mod tests {
         let a = ("sqlite://a".to_string(), Total::Enrolled(1));
         // Slow: the next page shows the same figure without counting.
         assert_eq!(
-            kept_or_count(a.clone(), slow(1_000_000)).unwrap(),
+            kept_or_count(a.clone(), SLOW, slow_count(1_000_000)).unwrap(),
             1_000_000
         );
-        assert_eq!(kept_or_count(a.clone(), || Ok(7)).unwrap(), 1_000_000);
+        assert_eq!(kept_or_count(a.clone(), SLOW, || Ok(7)).unwrap(), 1_000_000);
         // Another database, or another workflow, has its own count.
         let b = ("sqlite://b".to_string(), Total::Enrolled(1));
-        assert_eq!(kept_or_count(b.clone(), || Ok(3)).unwrap(), 3);
+        assert_eq!(kept_or_count(b.clone(), SLOW, || Ok(3)).unwrap(), 3);
         assert_eq!(
-            kept_or_count(b, || Ok(4)).unwrap(),
+            kept_or_count(b, SLOW, || Ok(4)).unwrap(),
             4,
             "quick: counted again"
         );
-        assert_eq!(
-            kept_or_count(("sqlite://a".into(), Total::Enrolled(2)), || Ok(9)).unwrap(),
-            9
-        );
+        let other = ("sqlite://a".to_string(), Total::Enrolled(2));
+        assert_eq!(kept_or_count(other, SLOW, || Ok(9)).unwrap(), 9);
+        let contacts = ("sqlite://a".to_string(), Total::Contacts);
+        assert_eq!(kept_or_count(contacts, SLOW, || Ok(5)).unwrap(), 5);
     }
 
     #[test]
     fn a_failed_count_keeps_nothing() {
         let key = ("sqlite://c".to_string(), Total::Contacts);
-        assert!(kept_or_count(key.clone(), || anyhow::bail!("no database")).is_err());
-        assert_eq!(kept_or_count(key, || Ok(2)).unwrap(), 2);
+        assert!(kept_or_count(key.clone(), SLOW, || anyhow::bail!("no database")).is_err());
+        assert_eq!(kept_or_count(key, SLOW, || Ok(2)).unwrap(), 2);
     }
 }

@@ -68,6 +68,8 @@ pub async fn spawn_app_full(
     // Review recounts for every view unless a count takes 10 minutes: a count slowed by a busy
     // test machine is not kept between the views of a test. `review_counts` sets its own.
     std::env::set_var("PERENNIAL_REVIEW_CACHE_AFTER_MS", "600000");
+    // Likewise the totals of headers and the contacts page (kept when counting takes 20 ms).
+    std::env::set_var("PERENNIAL_KEEP_TOTALS_AFTER_MS", "600000");
     // The `api_postgres` binary is this suite on PostgreSQL; otherwise PERENNIAL_TEST_BACKEND.
     let backend = if env!("CARGO_CRATE_NAME") == "api_postgres" {
         perennial::db::Backend::Postgres

@@ -193,7 +193,9 @@ impl Browser {
         viewport: Viewport,
         subdir: &str,
     ) -> Browser {
-        // The app, as tests/api/helpers.rs spawns it.
+        // The app, as tests/api/helpers.rs spawns it: totals counted for every page, as on
+        // any database of this size (a count slowed by a busy machine is not kept).
+        std::env::set_var("PERENNIAL_KEEP_TOTALS_AFTER_MS", "600000");
         let app_dir = tempfile::tempdir().expect("temp dir");
         let config = Config {
             bind: "127.0.0.1:0".into(),
