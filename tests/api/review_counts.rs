@@ -62,52 +62,61 @@ fn status(html: &str) -> String {
     text(html, "#count-status").unwrap_or_default()
 }
 
+/// The count Review shows ("2", or "…" while counting).
+fn shown(html: &str) -> String {
+    text(html, "#live-count").unwrap_or_default()
+}
+
+/// An app whose Review waits `first_wait_ms` and keeps counts that took `slow_after_ms` for
+/// `keep_for_s`, with the contacts and workflow of [`workflow_with_contacts`]; the app, its
+/// token and the Review path.
+async fn review_app(
+    first_wait_ms: u64,
+    slow_after_ms: u64,
+    keep_for_s: u64,
+) -> (TestApp, String, String) {
+    let (app, token) = TestApp::ready().await;
+    set_timing(&app, first_wait_ms, slow_after_ms, keep_for_s);
+    let review = workflow_with_contacts(&app, &token).await;
+    (app, token, review)
+}
+
+/// A fourth contact who meets the criteria.
+async fn add_dee(app: &TestApp, token: &str) {
+    let since = json!({"customer_since": "2021-02-02"});
+    contact(app, token, "dee@example.com", since).await;
+}
+
 #[tokio::test]
 async fn a_quick_count_is_made_again_for_every_view() {
-    let (app, token) = TestApp::ready().await;
-    set_timing(&app, 1000, 5000, 60);
-    let review = workflow_with_contacts(&app, &token).await;
+    let (app, token, review) = review_app(1000, 5000, 60).await;
     let html = app.get_html(&review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("2"));
+    assert_eq!(shown(&html), "2");
     assert!(
         !html.contains("id=\"count-status\""),
         "counted for this view"
     );
-    contact(
-        &app,
-        &token,
-        "dee@example.com",
-        json!({"customer_since": "2021-02-02"}),
-    )
-    .await;
+    add_dee(&app, &token).await;
     let html = app.get_html(&review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("3"));
+    assert_eq!(shown(&html), "3");
     assert!(!html.contains("Count again"));
 }
 
 #[tokio::test]
 async fn a_slow_count_is_kept_says_when_it_was_made_and_can_be_made_again() {
-    let (app, token) = TestApp::ready().await;
-    set_timing(&app, 1000, 0, 60);
-    let review = workflow_with_contacts(&app, &token).await;
+    let (app, token, review) = review_app(1000, 0, 60).await;
     let html = app.get_html(&review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("2"));
+    assert_eq!(shown(&html), "2");
     assert!(
         !html.contains("id=\"count-status\""),
         "the first count is made for this view"
     );
 
-    contact(
-        &app,
-        &token,
-        "dee@example.com",
-        json!({"customer_since": "2021-02-02"}),
-    )
-    .await;
+    add_dee(&app, &token).await;
     let html = app.get_html(&review).await;
     assert_eq!(
-        text(&html, "#live-count").as_deref(),
-        Some("2"),
+        shown(&html),
+        "2",
         "kept: the count took longer than the page may (slow_after 0 here)"
     );
     let said = status(&html);
@@ -125,25 +134,19 @@ async fn a_slow_count_is_kept_says_when_it_was_made_and_can_be_made_again() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), review);
     let html = when_counted(&app, &review).await;
-    assert_eq!(
-        text(&html, "#live-count").as_deref(),
-        Some("3"),
-        "counted again"
-    );
+    assert_eq!(shown(&html), "3", "counted again");
 }
 
 #[tokio::test]
 async fn a_count_that_outlasts_the_wait_shows_counting_then_the_figures() {
-    let (app, token) = TestApp::ready().await;
-    set_timing(&app, 0, 0, 60);
-    let review = workflow_with_contacts(&app, &token).await;
+    let (app, token, review) = review_app(0, 0, 60).await;
     let html = app.get_html(&review).await;
     assert!(
         html.contains("data-counting"),
         "the page's script polls: {}",
         status(&html)
     );
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("…"));
+    assert_eq!(shown(&html), "…");
     assert!(
         status(&html).starts_with("Still counting"),
         "{}",
@@ -153,7 +156,7 @@ async fn a_count_that_outlasts_the_wait_shows_counting_then_the_figures() {
 
     // The confirmation shows the count once there is one.
     let html = when_counted(&app, &review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("2"));
+    assert_eq!(shown(&html), "2");
     let confirm = app
         .get_html(&format!("{review}/confirm?enroll_existing=yes"))
         .await;
@@ -165,24 +168,16 @@ async fn a_count_that_outlasts_the_wait_shows_counting_then_the_figures() {
 
 #[tokio::test]
 async fn an_old_count_is_shown_while_it_is_made_again() {
-    let (app, token) = TestApp::ready().await;
-    set_timing(&app, 1000, 0, 0);
-    let review = workflow_with_contacts(&app, &token).await;
+    let (app, token, review) = review_app(1000, 0, 0).await;
     let html = app.get_html(&review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("2"));
-    contact(
-        &app,
-        &token,
-        "dee@example.com",
-        json!({"customer_since": "2021-02-02"}),
-    )
-    .await;
+    assert_eq!(shown(&html), "2");
+    add_dee(&app, &token).await;
 
     // Past its time (here five times as long as the count took): the old figures at once,
     // marked as being counted again.
     let mut html = app.get_html(&review).await;
     for _ in 0..100 {
-        assert_eq!(text(&html, "#live-count").as_deref(), Some("2"));
+        assert_eq!(shown(&html), "2");
         if html.contains("data-counting") {
             break;
         }
@@ -198,16 +193,14 @@ async fn an_old_count_is_shown_while_it_is_made_again() {
 
     set_timing(&app, 1000, 0, 60);
     let html = when_counted(&app, &review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("3"));
+    assert_eq!(shown(&html), "3");
 }
 
 #[tokio::test]
 async fn a_changed_workflow_is_counted_again_at_once() {
-    let (app, token) = TestApp::ready().await;
-    set_timing(&app, 1000, 0, 60);
-    let review = workflow_with_contacts(&app, &token).await;
+    let (app, token, review) = review_app(1000, 0, 60).await;
     let html = app.get_html(&review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("2"));
+    assert_eq!(shown(&html), "2");
 
     // Narrow the criteria to Ada: another version, so the kept count does not apply.
     let id = review
@@ -218,7 +211,7 @@ async fn a_changed_workflow_is_counted_again_at_once() {
     let (s, body) = app.api_put(&format!("/workflows/{id}"), &token, def).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let html = app.get_html(&review).await;
-    assert_eq!(text(&html, "#live-count").as_deref(), Some("1"));
+    assert_eq!(shown(&html), "1");
     assert!(
         !html.contains("id=\"count-status\""),
         "counted for this view"
