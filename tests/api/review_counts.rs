@@ -139,7 +139,7 @@ async fn a_slow_count_is_kept_says_when_it_was_made_and_can_be_made_again() {
 
 #[tokio::test]
 async fn a_count_that_outlasts_the_wait_shows_counting_then_the_figures() {
-    let (app, token, review) = review_app(0, 0, 60).await;
+    let (app, _token, review) = review_app(0, 0, 60).await;
     let html = app.get_html(&review).await;
     assert!(
         html.contains("data-counting"),
