@@ -9,7 +9,7 @@
 //! one process may serve several.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::db::models::contact::Contact;
@@ -52,7 +52,7 @@ enum Total {
 }
 
 /// The slow counts kept, by database URL ([`crate::db::current_database`]) and total.
-static KEPT: Mutex<Option<HashMap<(String, Total), Kept>>> = Mutex::new(None);
+static KEPT: LazyLock<Mutex<HashMap<(String, Total), Kept>>> = LazyLock::new(Mutex::default);
 
 /// The contacts enrolled in `workflow` now: counted, or kept from a slow count made less than
 /// [`KEEP`] ago in this database. Outside [`crate::db::run`] (the command line) it always counts.
@@ -82,11 +82,7 @@ fn kept_or_count(
     count: impl FnOnce() -> anyhow::Result<i64>,
 ) -> anyhow::Result<i64> {
     if let Ok(kept) = KEPT.lock() {
-        if let Some(k) = kept
-            .as_ref()
-            .and_then(|m| m.get(&key))
-            .filter(|k| k.fresh())
-        {
+        if let Some(k) = kept.get(&key).filter(|k| k.fresh()) {
             return Ok(k.n);
         }
     }
@@ -94,7 +90,6 @@ fn kept_or_count(
     let n = count()?;
     let took = started.elapsed();
     if let Ok(mut kept) = KEPT.lock() {
-        let kept = kept.get_or_insert_with(HashMap::new);
         if took >= slow {
             // Old entries go when a new one comes, so deleted workflows do not pile up.
             kept.retain(|_, k| k.fresh());

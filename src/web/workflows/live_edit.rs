@@ -93,7 +93,9 @@ pub fn impact_sentence(i: &Impact) -> String {
 /// The changes waiting on a live workflow, compared with the live revision, with their impact.
 /// `None` when there are none (or the workflow is off: it is edited directly then).
 pub fn pending(conn: &mut DbConnection, live: &Workflow) -> anyhow::Result<Option<PendingView>> {
-    let Some((mut view, edited)) = pending_described(conn, live)? else {
+    let names = Names::load(conn)?;
+    let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
+    let Some((mut view, edited)) = pending_described(conn, live, &names, account_tz)? else {
         return Ok(None);
     };
     view.impact = impact_sentence(&revise::impact(conn, &edited, Utc::now())?);
@@ -105,6 +107,8 @@ pub fn pending(conn: &mut DbConnection, live: &Workflow) -> anyhow::Result<Optio
 pub fn pending_described(
     conn: &mut DbConnection,
     live: &Workflow,
+    names: &Names,
+    account_tz: chrono_tz::Tz,
 ) -> anyhow::Result<Option<(PendingView, WorkflowCtx)>> {
     if !live.is_on() {
         return Ok(None);
@@ -112,15 +116,13 @@ pub fn pending_described(
     let Some(draft) = Draft::find(conn, live.id())? else {
         return Ok(None);
     };
-    let account_tz = crate::db::models::app_setting::account_time_zone(conn)?;
     let old = live.parsed()?;
     let new = draft.parsed()?;
-    let names = Names::load(conn)?;
     let mut row = live.clone();
     row.name = new.name.trim().to_string();
     row.definition = draft.definition.clone();
     let edited = WorkflowCtx::new(row, account_tz)?;
-    let mut lines = changes::changes(&old, &new, &names, edited.tz.name(), account_tz.name());
+    let mut lines = changes::changes(&old, &new, names, edited.tz.name(), account_tz.name());
     if lines.is_empty() {
         lines.push("No differences from the live version.".into());
     }

@@ -100,6 +100,8 @@ struct Review {
     /// When the figures were counted, if not for this view; whether they are being counted.
     count_status: Option<String>,
     counting: bool,
+    account_tz: chrono_tz::Tz,
+    account_pacing: Option<crate::domain::definition::Pacing>,
 }
 
 /// The review without its slow figures, and what is needed to get them.
@@ -121,8 +123,9 @@ fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option
         crate::services::drafts::working(conn, live.clone())?,
         account_tz,
     )?;
-    let pending = super::live_edit::pending_described(conn, &live)?.map(|(view, _)| view);
     let names = Names::load(conn)?;
+    let pending =
+        super::live_edit::pending_described(conn, &live, &names, account_tz)?.map(|(view, _)| view);
     let problems = svc::problems(conn, &wf.row)?
         .into_iter()
         .map(|p| ProblemView {
@@ -175,6 +178,8 @@ fn load_review(conn: &mut DbConnection, id: WorkflowId) -> anyhow::Result<Option
             skipping: None,
             count_status: None,
             counting: false,
+            account_tz,
+            account_pacing: crate::db::models::app_setting::account_pacing(conn)?,
         },
         counts_contacts,
         key,
@@ -297,13 +302,6 @@ fn skipping_warning(s: &Skipping, def: &Definition, id: i64) -> Option<WarningVi
 async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) -> WebResult {
     let id = WorkflowId(path.into_inner());
     let r = review_with_figures(&state, id, false).await?;
-    let (account_tz, account_pacing) = crate::db::run(&state.pool, move |conn| {
-        Ok((
-            crate::db::models::app_setting::account_time_zone(conn)?,
-            crate::db::models::app_setting::account_pacing(conn)?,
-        ))
-    })
-    .await?;
     let def = &r.wf.def;
     let tz_name = r.wf.tz.name();
     let builtin_trigger = match &def.start {
@@ -367,14 +365,14 @@ async fn show(user: SignedIn, state: web::Data<AppState>, path: web::Path<i64>) 
         settings: describe::settings_lines(
             &def.settings,
             def.recur_annually,
-            account_tz.name(),
+            r.account_tz.name(),
             &r.names,
         ),
         goal: super::review_words::goal_sentence(def, &r.names),
         forks: super::review_words::fork_sentences(def, &r.names, tz_name),
         pacing: super::review_words::pacing_sentence(
             def.settings.pacing.as_ref(),
-            account_pacing.as_ref(),
+            r.account_pacing.as_ref(),
         ),
         problems: r.problems,
         count: r.count.map(crate::web::filters::thousands),
